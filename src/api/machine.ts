@@ -1,0 +1,363 @@
+/**
+ * The TypeScript API: a simulated machine running one kernel profile, and processes whose
+ * methods mirror Linux system calls by name, arguments and errno.
+ *
+ * Conventions (one for the whole API):
+ * - A syscall returns a non-negative result, or -errno exactly as the raw system call does
+ *   (`errnoName(-r)` names it).
+ * - An access (`load`, `store`, `access`) that ends in a signal returns -signo (-7 SIGBUS,
+ *   -11 SIGSEGV, -9 SIGKILL for the OOM killer) and records `lastSignal` ({signo, code, addr});
+ *   the process continues afterwards, as after a sigsetjmp/siglongjmp.
+ */
+import { Kernel, type Process as KProcess, type Task } from '../kernel/kernel.ts';
+import { resolveProfile } from '../kernel/profiles.ts';
+import type { CostTable } from '../kernel/costs.ts';
+import { assertions } from '../lib/assert.ts';
+import { BlockDevice } from '../hw/blockdev.ts';
+import { SuperBlock } from '../fs/vfs.ts';
+import { Tmpfs } from '../fs/tmpfs.ts';
+import { Ext4 } from '../fs/ext4/ext4.ts';
+import type { Placement } from '../fs/ext4/balloc.ts';
+import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
+import { doUserAddrFault } from '../mm/fault.ts';
+import { pteTableOf, pmdTableOf, pmdIndex, pteIndex, type PteTable } from '../mm/pgtable.ts';
+import { _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, PMD_SIZE } from '../mm/constants.ts';
+import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sysFsync, sysUnlink, sysStat,
+  sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
+import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
+import { faultAroundBytesSet } from '../kernel/profiles.ts';
+import { LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
+import { PG_dirty, PG_writeback, PG_swapbacked, OWNER_ANON } from '../hw/frames.ts';
+import type { Vma } from '../mm/mm.ts';
+
+export interface DeviceConfig {
+  name: string;
+  type: 'block';
+  sizeBytes: number;
+  latencyNs?: number;
+  placement?: Placement;
+}
+
+export interface MachineConfig {
+  profile: string;
+  knobs?: Record<string, unknown>;
+  memoryBytes: number;
+  cpus?: number;
+  devices?: DeviceConfig[];
+  costs?: Partial<CostTable>;
+}
+
+export class Machine {
+  readonly k: Kernel;
+  readonly devices = new Map<string, { dev: BlockDevice; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig }>();
+  private readonly procs = new Map<string, Process>();
+
+  constructor(cfg: MachineConfig) {
+    const profile = resolveProfile(cfg.profile, cfg.knobs ?? {});
+    this.k = new Kernel(profile, cfg.memoryBytes, cfg.costs ?? {});
+    for (const d of cfg.devices ?? []) {
+      if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
+      this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs }), fs: null, placement: d.placement ?? 'aligned', cfg: d });
+    }
+  }
+
+  /** mkfs.FS on a block device; returns 0 or -errno (ENODEV: no such device). */
+  mkfs(device: string, fs: 'ext4', placement?: Placement): number {
+    const d = this.devices.get(device);
+    if (!d) return -ENODEV;
+    d.fs = fs;
+    if (placement) d.placement = placement;
+    return 0;
+  }
+
+  /** mount(2): tmpfs needs no device; ext4 needs a device made by mkfs. Returns 0 or -errno. */
+  mount(target: string, fs: 'tmpfs' | 'ext4', device?: string, options: readonly string[] = []): number {
+    if (this.k.vfs.mounts.some((m) => m.mountPoint === target)) return -EBUSY;
+    if (fs === 'tmpfs') {
+      this.k.vfs.mount(new SuperBlock(new Tmpfs(this.k), target, options));
+      return 0;
+    }
+    const d = device ? this.devices.get(device) : undefined;
+    if (!d) return -ENODEV;
+    if (d.fs !== 'ext4') return -EINVAL; // no filesystem on the device
+    const dax = options.some((o) => o === 'dax' || o === 'dax=always');
+    if (dax) return -EINVAL; // a block device has no DAX support (DAX mounts need pmem)
+    this.k.vfs.mount(new SuperBlock(new Ext4(this.k, d.dev, d.placement, false), target, options));
+    return 0;
+  }
+
+  /** The process named `name`, created on first use with one thread of the same name. */
+  process(name = 'main'): Process {
+    let p = this.procs.get(name);
+    if (!p) {
+      const kp = this.k.createProcess(name);
+      p = new Process(this, kp, kp.tasks[0]!);
+      this.procs.set(name, p);
+    }
+    return p;
+  }
+
+  /** A further thread of process `proc` sharing its mm and files. */
+  thread(proc: Process, name: string): Process {
+    const t = this.k.createTask(proc.kp, name);
+    return new Process(this, proc.kp, t);
+  }
+
+  /** echo 3 > /proc/sys/vm/drop_caches. Returns pages dropped. */
+  dropCaches(): number {
+    return dropCaches(this.k, this.k.vfs.mounts);
+  }
+
+  /** Write debugfs fault_around_bytes (the kernel rounds as fault_around_bytes_set does). */
+  setFaultAroundBytes(v: number): void {
+    this.k.faultAroundBytes = faultAroundBytesSet(v);
+  }
+
+  /** /proc/vmstat event counters. */
+  vmstat(): Record<string, number> {
+    return this.k.vmstat.snapshot();
+  }
+
+  /** /proc/meminfo figures in kB, with the kernel's names. */
+  meminfo(): Record<string, number> {
+    const k = this.k;
+    const f = k.frames;
+    k.lru.drain();
+    let cached = 0, shmem = 0, dirty = 0, writeback = 0, mapped = 0;
+    for (const sb of k.vfs.mounts) for (const inode of sb.inodes.values()) {
+      const m = inode.mapping;
+      cached += m.nrpages;
+      m.pages.forEach(0, Infinity, (_i, e) => {
+        if (e % 2 === 1) return;
+        const h = e / 2 - 1;
+        const n = 1 << f.order[h]!;
+        if (f.flags[h]! & PG_swapbacked) shmem += n;
+        if (f.flags[h]! & PG_dirty) dirty += n;
+        if (f.flags[h]! & PG_writeback) writeback += n;
+        for (let j = 0; j < n; j++) if (f.mapcount[h + j]! > 0) mapped++;
+      });
+    }
+    let pageTables = 0, anon = 0;
+    for (const p of k.processes) { pageTables += p.mm.pgtablePages; anon += p.mm.rssAnon; }
+    return {
+      MemTotal: f.totalPages * 4,
+      MemFree: f.freePages * 4,
+      Cached: cached * 4,
+      Shmem: shmem * 4,
+      Dirty: dirty * 4,
+      Writeback: writeback * 4,
+      AnonPages: anon * 4,
+      Mapped: mapped * 4,
+      PageTables: pageTables * 4,
+      'Active(file)': k.lru.count[LRU_ACTIVE_FILE]! * 4,
+      'Inactive(file)': k.lru.count[LRU_INACTIVE_FILE]! * 4,
+      'Active(anon)': k.lru.count[LRU_ACTIVE_ANON]! * 4,
+      'Inactive(anon)': k.lru.count[LRU_INACTIVE_ANON]! * 4,
+    };
+  }
+
+  /** Model counters (tracepoint-style), e.g. faultaroundPagesMapped. */
+  modelEvents(): Record<string, number> {
+    return this.k.events.snapshot();
+  }
+
+  /** Switch assertions off (benchmarks) or on. */
+  static setAssertions(on: boolean): void {
+    assertions.enabled = on;
+  }
+}
+
+export class Process {
+  readonly machine: Machine;
+  readonly kp: KProcess;
+  readonly task: Task;
+  private readonly k: Kernel;
+
+  constructor(machine: Machine, kp: KProcess, task: Task) {
+    this.machine = machine;
+    this.kp = kp;
+    this.task = task;
+    this.k = machine.k;
+  }
+
+  private enter(): Kernel {
+    const k = this.k;
+    if (k.current !== this.task) k.switchTo(this.task);
+    else if (k.hasPending) k.runDue();
+    return k;
+  }
+
+  get lastSignal() { return this.task.lastSignal; }
+  /** getrusage(RUSAGE_SELF) fault counts (this thread's; threads of one process are summed by rusage()). */
+  rusage(): { minflt: number; majflt: number } {
+    let minflt = 0, majflt = 0;
+    for (const t of this.kp.tasks) { minflt += t.minflt; majflt += t.majflt; }
+    return { minflt, majflt };
+  }
+  get clockNs(): number { return this.task.clockNs; }
+
+  open(path: string, flags: number): number { return sysOpen(this.enter(), this.kp, path, flags); }
+  close(fd: number): number { return sysClose(this.enter(), this.kp, fd); }
+
+  read(fd: number, lengthBytes: number, out: Uint8Array | null = null): number {
+    const k = this.enter();
+    const f = this.kp.fds[fd];
+    if (!f) return -EBADF;
+    const r = fileRead(k, f, f.posBytes, lengthBytes, out);
+    if (r > 0) f.posBytes += r;
+    return r;
+  }
+  pread(fd: number, lengthBytes: number, offsetBytes: number, out: Uint8Array | null = null): number {
+    const k = this.enter();
+    const f = this.kp.fds[fd];
+    if (!f) return -EBADF;
+    if (offsetBytes < 0) return -EINVAL;
+    return fileRead(k, f, offsetBytes, lengthBytes, out);
+  }
+  write(fd: number, lengthBytes: number, src: WriteSource): number {
+    const k = this.enter();
+    const f = this.kp.fds[fd];
+    if (!f) return -EBADF;
+    const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
+    const r = fileWrite(k, f, pos, lengthBytes, src);
+    if (r > 0) f.posBytes = pos + r;
+    return r;
+  }
+  pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource): number {
+    const k = this.enter();
+    const f = this.kp.fds[fd];
+    if (!f) return -EBADF;
+    if (offsetBytes < 0) return -EINVAL;
+    return fileWrite(k, f, offsetBytes, lengthBytes, src);
+  }
+  ftruncate(fd: number, sizeBytes: number): number { return sysFtruncate(this.enter(), this.kp, fd, sizeBytes); }
+  fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
+    return sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes);
+  }
+  fsync(fd: number): number { return sysFsync(this.enter(), this.kp, fd, false); }
+  fdatasync(fd: number): number { return sysFsync(this.enter(), this.kp, fd, true); }
+  unlink(path: string): number { return sysUnlink(this.enter(), path); }
+  stat(path: string): StatResult | number { return sysStat(this.enter(), path); }
+
+  mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number, name = ''): number {
+    return doMmap(this.enter(), this.kp, addr, lengthBytes, prot, flags, fd, offsetBytes, name);
+  }
+  munmap(addr: number, lengthBytes: number): number { return doMunmap(this.enter(), this.kp.mm, addr, lengthBytes); }
+  mprotect(addr: number, lengthBytes: number, prot: number): number { return doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot); }
+  madvise(addr: number, lengthBytes: number, advice: number): number { return doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice); }
+  msync(addr: number, lengthBytes: number, flags: number): number { return sysMsync(this.enter(), this.kp, addr, lengthBytes, flags); }
+
+  /**
+   * The PTE table for `addr` through the one-entry walk cache; null when no table (or a huge PMD).
+   * This and `load`/`store` are the hot path: no allocation, a few typed-array reads.
+   */
+  private walk(addr: number): PteTable | null {
+    const mm = this.kp.mm;
+    const blk = Math.floor(addr / PMD_SIZE);
+    if (mm.walkBlk === blk) return mm.walkPte;
+    const t = pteTableOf(mm.pgd, addr);
+    if (t) { mm.walkBlk = blk; mm.walkPte = t; }
+    return t;
+  }
+
+  /** Read one byte at virtual address `addr`; returns 0-255, or -signo. */
+  load(addr: number): number {
+    const k = this.enter();
+    const task = this.task;
+    for (let tries = 0; tries < 64; tries++) {
+      const t = this.walk(addr);
+      if (t !== null) {
+        const i = (addr % PMD_SIZE) >>> 12;
+        const fl = t.flags[i]!;
+        if ((fl & _PAGE_PRESENT) !== 0) {
+          if ((fl & _PAGE_ACCESSED) === 0) t.flags[i] = fl | _PAGE_ACCESSED;
+          task.clockNs += k.costs.accessHitNs;
+          return k.frames.readByte(t.pfn[i]!, addr & 4095);
+        }
+      } else {
+        const leaf = this.hugeLeaf(addr);
+        if (leaf >= 0) return k.frames.readByte(leaf, addr & 4095);
+      }
+      const sig = doUserAddrFault(k, task, addr, false);
+      if (sig !== 0) return -sig;
+    }
+    throw new Error(`load 0x${addr.toString(16)}: the fault handler kept returning without mapping the page`);
+  }
+
+  /** Write one byte at `addr`; returns 0, or -signo. */
+  store(addr: number, value: number): number {
+    const k = this.enter();
+    const task = this.task;
+    for (let tries = 0; tries < 64; tries++) {
+      const t = this.walk(addr);
+      if (t !== null) {
+        const i = (addr % PMD_SIZE) >>> 12;
+        const fl = t.flags[i]!;
+        if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
+          if ((fl & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY)) t.flags[i] = fl | _PAGE_ACCESSED | _PAGE_DIRTY;
+          task.clockNs += k.costs.accessHitNs;
+          k.frames.writeByte(t.pfn[i]!, addr & 4095, value);
+          return 0;
+        }
+      }
+      const sig = doUserAddrFault(k, task, addr, true);
+      if (sig !== 0) return -sig;
+    }
+    throw new Error(`store 0x${addr.toString(16)}: the fault handler kept returning without a writable PTE`);
+  }
+
+  /** Frame of a huge PMD leaf covering addr (subpage), or -1. */
+  private hugeLeaf(addr: number): number {
+    const pmd = pmdTableOf(this.kp.mm.pgd, addr);
+    if (!pmd) return -1;
+    const pi = pmdIndex(addr);
+    if (pmd.leafFlags[pi] === 0) return -1;
+    return pmd.leafPfn[pi]! + pteIndex(addr);
+  }
+
+  /**
+   * Touch one byte per `strideBytes` in [addr, addr+lengthBytes) (ascending, or descending), like
+   * the oracle's C loops; stops at the first signal. Returns -signo at a signal, else the number of
+   * accesses made.
+   */
+  access(addr: number, lengthBytes: number, strideBytes: number, write: boolean, descending = false, value = 1): number {
+    const n = Math.ceil(lengthBytes / strideBytes);
+    for (let j = 0; j < n; j++) {
+      const a = addr + (descending ? n - 1 - j : j) * strideBytes;
+      const r = write ? this.store(a, value) : this.load(a);
+      if (r < 0) return r;
+    }
+    return n;
+  }
+
+  /** The VMA containing addr (for reports), or null. */
+  vmaAt(addr: number): Vma | null {
+    const v = this.kp.mm.findVma(addr);
+    return v && v.start <= addr ? v : null;
+  }
+
+  /** smaps-style figures for the VMA at addr: Rss (kB) counts present PTEs of normal pages. */
+  smaps(addr: number): Record<string, number | string> | number {
+    const v = this.vmaAt(addr);
+    if (!v) return -ENOENT;
+    let rss = 0, anon = 0;
+    const f = this.k.frames;
+    for (let va = v.start; va < v.end; va += 4096) {
+      const t = pteTableOf(this.kp.mm.pgd, va);
+      if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; continue; }
+      const fl = t.flags[pteIndex(va)]!;
+      if ((fl & _PAGE_PRESENT) === 0 || (fl & _PAGE_SPECIAL) !== 0) continue;
+      rss++;
+      if (f.owner[t.pfn[pteIndex(va)]!] === OWNER_ANON) anon++;
+    }
+    return { Size: (v.end - v.start) / 1024, Rss: rss * 4, Anonymous: anon * 4, VmFlags: vmFlagsString(v.flags) };
+  }
+}
+
+/** smaps VmFlags two-letter codes (fs/proc/task_mmu.c show_smap_vma_flags). */
+export function vmFlagsString(fl: number): string {
+  const codes: Array<[number, string]> = [[0x1, 'rd'], [0x2, 'wr'], [0x4, 'ex'], [0x8, 'sh'], [0x10, 'mr'], [0x20, 'mw'],
+    [0x40, 'me'], [0x80, 'ms'], [0x100, 'gd'], [0x2000, 'lo'], [0x8000, 'sr'], [0x10000, 'rr'], [0x200000, 'nr'],
+    [0x800000, 'sf'], [0x10000000, 'mm'], [0x20000000, 'hg'], [0x40000000, 'nh']];
+  return codes.filter(([b]) => (fl & b) !== 0).map(([, c]) => c).join(' ');
+}

@@ -1,0 +1,290 @@
+/**
+ * An ext4-like block filesystem on a simulated block device, page-cache mode (fs/ext4, v6.1):
+ * files are extent maps (ExtentMap), data blocks come from the allocator (BlockAllocator) with
+ * delayed allocation at writeback, metadata changes go through the journal (Journal).
+ *
+ * vm_ops: ext4_file_vm_ops = filemap_fault, filemap_map_pages, ext4_page_mkwrite. Since ext4
+ * files do dirty accounting and have ->page_mkwrite, shared writable mappings are write-notify:
+ * read faults map read-only and the first store takes a write-protect fault (oracle rows
+ * rw-map-then-write / after-fsync-rw-write).
+ */
+import { EOPNOTSUPP, ENOSPC, EIO } from '../../lib/errno.ts';
+import type { Kernel } from '../../kernel/kernel.ts';
+import type { FileSystem, Inode, File } from '../vfs.ts';
+import type { VmOperations, Vma } from '../../mm/mm.ts';
+import type { BlockDevice } from '../../hw/blockdev.ts';
+import { ExtentMap } from './extents.ts';
+import { BlockAllocator, type Placement } from './balloc.ts';
+import { Journal, DEFAULT_JOURNAL_COSTS, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
+import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
+import { filemapFault, filemapMapPages, filemapPageMkwrite, folioReadDone } from '../filemap.ts';
+import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
+import { folioMkclean } from '../../mm/rmap.ts';
+
+export interface Ext4Inode {
+  extents: ExtentMap;
+  /** Page indexes holding a delayed-allocation reservation (ext4_da_reserve_space). */
+  delalloc: Set<number>;
+}
+
+/** First data block of a fresh ext4 (superblock, group descriptors, bitmaps, inode tables, journal). */
+export const EXT4_FIRST_DATA_BLOCK = 1234;
+
+export class Ext4 implements FileSystem {
+  readonly typeName = 'ext4' as const;
+  readonly mmapSupportedFlags = MAP_SYNC;
+  readonly hasPageMkwrite = true;
+  readonly faultAllocates = false;
+  readonly dev: BlockDevice;
+  readonly alloc: BlockAllocator;
+  readonly journal: Journal;
+  readonly dax: boolean;
+  /** Delayed-allocation reservations over all inodes (s_dirtyclusters_counter). */
+  reservedBlocks = 0;
+  private readonly k: Kernel;
+  private readonly ops: VmOperations;
+
+  constructor(k: Kernel, dev: BlockDevice, placement: Placement, dax: boolean) {
+    this.k = k;
+    this.dev = dev;
+    this.dax = dax;
+    this.alloc = new BlockAllocator({ totalBlocks: dev.totalBlocks, firstDataBlock: Math.min(EXT4_FIRST_DATA_BLOCK, dev.totalBlocks - 1), placement });
+    this.journal = new Journal({ commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS, costs: DEFAULT_JOURNAL_COSTS });
+    this.ops = {
+      name: 'ext4_file_vm_ops',
+      fault: (vmf) => filemapFault(k, vmf),
+      mapPages: (vmf, s, e) => filemapMapPages(k, vmf, s, e),
+      pageMkwrite: (vmf) => filemapPageMkwrite(k, vmf),
+      rfcFaultAround: true,
+      canWriteback: true,
+    };
+  }
+
+  private ei(inode: Inode): Ext4Inode {
+    if (!inode.fsPrivate) inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>() } satisfies Ext4Inode;
+    return inode.fsPrivate as Ext4Inode;
+  }
+
+  vmOps(_inode: Inode): VmOperations { return this.ops; }
+
+  /** ext4_file_mmap (v6.1): VM_SYNC only on DAX files of a synchronous DAX device. */
+  mmap(file: File, vma: Vma): number {
+    if ((vma.flags & VM_SYNC) !== 0 && !file.inode.dax) return -EOPNOTSUPP;
+    return 0;
+  }
+
+  thpUnmappedArea(_inode: Inode): boolean { return this.k.profile.thpAlignPageCacheFiles; }
+
+  /**
+   * Folio order for a buffered write (fgf_set_order + __filemap_get_folio, 6.x with ext4 large
+   * folios): log2 of the write length in pages, lowered to the index's alignment, at most 9.
+   */
+  writeFolioOrder(_inode: Inode, index: number, lenBytes: number): number {
+    if (!this.k.profile.ext4LargeFolios) return 0;
+    let order = Math.max(0, Math.floor(Math.log2(lenBytes)) - 12);
+    if (order > 9) order = 9;
+    while (order > 0 && index % (1 << order) !== 0) order--;
+    return order;
+  }
+
+  /**
+   * ext4_mpage_readpages (fs/ext4/readpage.c v6.1): holes and unwritten extents are zero-filled
+   * and uptodate at once; mapped blocks are read, one request per physically contiguous run.
+   */
+  readFolios(inode: Inode, heads: readonly number[]): void {
+    const k = this.k;
+    const f = k.frames;
+    const ext = this.ei(inode).extents;
+    let runHeads: number[] = [];
+    let runBlocks: number[] = [];
+    const flush = () => {
+      if (runHeads.length === 0) return;
+      const hs = runHeads, bs = runBlocks;
+      runHeads = []; runBlocks = [];
+      const done = this.dev.submit(false, bs.length, k.now());
+      k.vmstat.pgpgin += bs.length * 4;
+      k.schedule(done, () => {
+        let bi = 0;
+        for (const h of hs) {
+          const n = 1 << f.order[h]!;
+          for (let j = 0; j < n; j++) {
+            const v = this.dev.readBlock(bs[bi++]!);
+            f.restore(h + j, v);
+          }
+          folioReadDone(k, h, true);
+        }
+      });
+    };
+    for (const h of heads) {
+      const idx = f.index[h]!;
+      const n = 1 << f.order[h]!;
+      const m = ext.lookup(idx);
+      if (m.kind !== 'written' || m.lenBlocks < n) {
+        // Hole or unwritten (or a folio spanning mixed blocks: treated per page as zero): no I/O.
+        flush();
+        if (m.kind === 'written') {
+          for (let j = 0; j < n; j++) {
+            const mj = ext.lookup(idx + j);
+            f.restore(h + j, mj.kind === 'written' ? this.dev.readBlock(mj.pblk) : 0);
+          }
+        } else for (let j = 0; j < n; j++) f.fillFrame(h + j, 0);
+        f.flags[h] = (f.flags[h]! | PG_uptodate) & ~PG_locked;
+        continue;
+      }
+      const last = runBlocks.length ? runBlocks[runBlocks.length - 1]! : -2;
+      if (last + 1 !== m.pblk) flush();
+      runHeads.push(h);
+      for (let j = 0; j < n; j++) runBlocks.push(m.pblk + j);
+    }
+    flush();
+  }
+
+  /**
+   * ext4_writepages (v6.1, delayed allocation): for each dirty folio in range: write-protect its
+   * PTEs and clear PG_dirty (folio_clear_dirty_for_io -> folio_mkclean), allocate blocks for
+   * delalloc pages (journalled), write the data, and end writeback at I/O completion. With
+   * `sync` the caller waits for every write. Returns pages written.
+   */
+  writeback(inode: Inode, startIndex: number, endIndex: number, sync: boolean): number {
+    const k = this.k;
+    const f = k.frames;
+    const ei = this.ei(inode);
+    const mapping = inode.mapping;
+    const heads: number[] = [];
+    mapping.pages.forEach(startIndex, endIndex, (_i, e) => { heads.push(e / 2 - 1); }, 0);
+    let pages = 0;
+    let lastDone = k.now();
+    let handle = false;
+    for (const h of heads) {
+      if ((f.flags[h]! & PG_dirty) === 0) continue;
+      folioMkclean(k, h);
+      f.flags[h] = (f.flags[h]! & ~PG_dirty) | PG_writeback;
+      mapping.pages.clearMark(f.index[h]!, 0);
+      const n = 1 << f.order[h]!;
+      const blocks: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const idx = f.index[h]! + j;
+        let m = ei.extents.lookup(idx);
+        if (m.kind === 'hole') {
+          if (!handle) { this.journal.startHandle(); handle = true; }
+          const pb = this.alloc.allocOne(ei.extents.goalFor(idx), idx);
+          if (pb < 0) { mapping.wbErr = -ENOSPC; continue; }
+          ei.extents.insert(idx, pb, 1, 'written');
+          if (ei.delalloc.delete(idx)) this.reservedBlocks--;
+          this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+          this.journal.recordMetadata(inode.ino, 'alloc', true, 1);
+          m = ei.extents.lookup(idx);
+        } else if (m.kind === 'unwritten') {
+          if (!handle) { this.journal.startHandle(); handle = true; }
+          ei.extents.convertToWritten(idx, 1);
+          this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+          m = ei.extents.lookup(idx);
+        }
+        this.dev.writeBlock(m.pblk, f.snapshot(h + j));
+        blocks.push(m.pblk);
+      }
+      if (blocks.length === 0) { f.flags[h] = f.flags[h]! & ~PG_writeback; continue; }
+      const done = this.dev.submit(true, blocks.length, k.now());
+      k.vmstat.pgpgout += blocks.length * 4;
+      lastDone = Math.max(lastDone, done);
+      k.schedule(done, () => { f.flags[h] = f.flags[h]! & ~PG_writeback; });
+      pages += n;
+    }
+    if (handle) this.journal.stopHandle();
+    k.events.writebackPages += pages;
+    if (sync && pages > 0) k.sleepUntil(() => k.now() >= lastDone, 'writeback completion');
+    return pages;
+  }
+
+  /** ext4_setattr size change after truncate_pagecache (v6.1): free blocks past the new end. */
+  setSize(inode: Inode, newSizeBytes: number): number {
+    const ei = this.ei(inode);
+    const first = Math.ceil(newSizeBytes / 4096);
+    this.journal.startHandle();
+    for (const r of ei.extents.remove(first, Infinity)) this.alloc.free(r.pblk, r.lenBlocks);
+    for (const i of [...ei.delalloc]) if (i >= first && ei.delalloc.delete(i)) this.reservedBlocks--;
+    this.journal.recordMetadata(inode.ino, 'size', true, 1);
+    this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+    this.journal.stopHandle();
+    return 0;
+  }
+
+  /**
+   * ext4_fallocate (v6.1): default mode allocates unwritten extents over holes (size grows unless
+   * KEEP_SIZE, done by the VFS); PUNCH_HOLE frees blocks (page cache already truncated by the
+   * VFS); ZERO_RANGE converts to unwritten.
+   */
+  fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
+    const ei = this.ei(inode);
+    const first = Math.floor(offsetBytes / 4096);
+    const last = Math.ceil((offsetBytes + lengthBytes) / 4096) - 1;
+    this.journal.startHandle();
+    try {
+      if (mode & FALLOC_FL_PUNCH_HOLE) {
+        const s = Math.ceil(offsetBytes / 4096);
+        const e = Math.floor((offsetBytes + lengthBytes) / 4096);
+        if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.free(r.pblk, r.lenBlocks);
+        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+        return 0;
+      }
+      if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
+      for (let i = first; i <= last;) {
+        const m = ei.extents.lookup(i);
+        if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
+        const len = Math.min(m.lenBlocks, last - i + 1);
+        const runs = this.alloc.alloc(ei.extents.goalFor(i), len, i);
+        if (runs.length === 0) return -ENOSPC;
+        let l = i;
+        for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
+        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+        this.journal.recordMetadata(inode.ino, 'alloc', true, 1);
+        i = l;
+      }
+      return 0;
+    } finally {
+      this.journal.stopHandle();
+    }
+  }
+
+  /**
+   * ext4_sync_file (fs/ext4/fsync.c v6.1): write back and wait, then commit the journal if the
+   * inode's (data)sync tid is not yet committed; the commit time is charged to the caller.
+   */
+  fsync(file: File, datasync: boolean): number {
+    const inode = file.inode;
+    this.writeback(inode, 0, Infinity, true);
+    const need = datasync ? this.journal.needsCommitForDatasync(inode.ino) : this.journal.needsCommitForSync(inode.ino);
+    if (need) {
+      const r = this.journal.commit(this.k.now());
+      if (r) this.k.charge(r.durationNs);
+    }
+    const err = inode.mapping.wbErr;
+    inode.mapping.wbErr = 0;
+    return err < 0 ? (err === -ENOSPC ? -ENOSPC : -EIO) : 0;
+  }
+
+  /** stat st_blocks: mapped blocks plus delayed-allocation reservations, in 512-byte units. */
+  stBlocks(inode: Inode): number {
+    const ei = this.ei(inode);
+    return (ei.extents.blocksMapped + ei.delalloc.size) * 8;
+  }
+
+  /** ext4_da_get_block_prep (v6.1): reserve a block for a dirtied hole page; ENOSPC when none is left. */
+  reserveForWrite(inode: Inode, index: number): number {
+    const ei = this.ei(inode);
+    if (ei.delalloc.has(index)) return 0;
+    if (ei.extents.lookup(index).kind !== 'hole') return 0;
+    if (this.reservedBlocks >= this.alloc.freeBlocks) return -ENOSPC;
+    ei.delalloc.add(index);
+    this.reservedBlocks++;
+    return 0;
+  }
+
+  evict(inode: Inode): void {
+    const ei = this.ei(inode);
+    for (const r of ei.extents.remove(0, Infinity)) this.alloc.free(r.pblk, r.lenBlocks);
+    this.reservedBlocks -= ei.delalloc.size;
+    ei.delalloc.clear();
+  }
+}

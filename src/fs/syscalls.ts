@@ -1,0 +1,360 @@
+/**
+ * File syscalls over the VFS (fs/open.c, fs/read_write.c, mm/filemap.c filemap_read and
+ * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
+ * non-negative result or -errno, like the raw system call.
+ */
+import { EBADF, EINVAL, ENOENT, EISDIR, EACCES, EOPNOTSUPP, ENOSPC, ENOMEM, EFBIG, EEXIST, ENODEV } from '../lib/errno.ts';
+import type { Kernel, Process } from '../kernel/kernel.ts';
+import { File, Inode, type SuperBlock } from './vfs.ts';
+import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_RDONLY, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
+  FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
+import { addNewFolio, findFolio, folioMarkDirty, maxIndex, removeFolio, waitFolioUnlocked } from './filemap.ts';
+import { ondemandReadahead, asyncReadahead } from './readahead.ts';
+import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
+import { unmapMappingPages } from '../mm/rmap.ts';
+import { xaIsValue } from '../lib/xarray.ts';
+
+/** Data for a write: a buffer, or one byte value repeated. */
+export type WriteSource = Uint8Array | number;
+
+export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): number {
+  const r = k.vfs.resolve(path);
+  if (!r) return -ENOENT;
+  if (r.name === '' || r.name.endsWith('/')) return -EISDIR;
+  let inode = r.sb.inodes.get(r.name);
+  if (!inode) {
+    if ((flags & O_CREAT) === 0) return -ENOENT;
+    inode = new Inode(k.allocIno(), r.sb);
+    r.sb.inodes.set(r.name, inode);
+    k.registerInode(inode);
+  } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
+  if ((flags & O_ACCMODE) === 3) return -EINVAL;
+  const file = new File(inode, flags, k.profile.readaheadPages, path, proc);
+  if ((flags & O_TRUNC) !== 0 && file.writable) {
+    const err = truncateInode(k, inode, 0);
+    if (err < 0) return err;
+  }
+  inode.openCount++;
+  let fd = proc.fds.indexOf(null);
+  if (fd < 0) { fd = proc.fds.length; proc.fds.push(file); } else proc.fds[fd] = file;
+  return fd;
+}
+
+function fileOf(proc: Process, fd: number): File | null {
+  return (fd >= 0 && proc.fds[fd]) || null;
+}
+
+export function sysClose(k: Kernel, proc: Process, fd: number): number {
+  const f = fileOf(proc, fd);
+  if (!f) return -EBADF;
+  proc.fds[fd] = null;
+  k.vfsPutMapping(f);
+  return 0;
+}
+
+/** Make sure folio `head` is uptodate, reading it if needed (filemap_read_folio); false on I/O error. */
+function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
+  const f = k.frames;
+  waitFolioUnlocked(k, head);
+  if ((f.flags[head]! & PG_uptodate) !== 0) return true;
+  f.flags[head] = f.flags[head]! | PG_locked;
+  inode.sb.fs.readFolios(inode, [head]);
+  waitFolioUnlocked(k, head);
+  return (f.flags[head]! & PG_uptodate) !== 0;
+}
+
+/**
+ * filemap_read (v6.1): copy [pos, pos+len) out of the page cache into `out` (if given), running
+ * synchronous readahead on misses and asynchronous readahead on PG_readahead pages.
+ * Returns bytes read (short at EOF) or -errno.
+ */
+export function fileRead(k: Kernel, file: File, pos: number, len: number, out: Uint8Array | null): number {
+  if (!file.readable) return -EBADF;
+  const inode = file.inode;
+  const mapping = inode.mapping;
+  const f = k.frames;
+  k.charge(k.costs.syscallNs);
+  if (pos >= inode.sizeBytes) return 0;
+  const end = Math.min(inode.sizeBytes, pos + len);
+  const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
+  let done = 0;
+  for (let p = pos; p < end;) {
+    const index = Math.floor(p / PAGE_SIZE);
+    let head = findFolio(mapping, index);
+    if (head < 0) {
+      ondemandReadahead(k, mapping, file.ra, index, lastIndex - index + 1, false);
+      head = findFolio(mapping, index);
+      if (head < 0) {
+        head = addNewFolio(k, mapping, index, 0, inode.sb.fs.typeName === 'tmpfs');
+        if (head < 0) return done > 0 ? done : -ENOMEM;
+        if (inode.sb.fs.typeName === 'tmpfs') { f.fillFrame(head, 0); f.flags[head] = (f.flags[head]! | PG_uptodate) & ~PG_locked; }
+        else inode.sb.fs.readFolios(inode, [head]);
+      }
+    } else if ((f.flags[head]! & PG_readahead) !== 0) {
+      asyncReadahead(k, mapping, file.ra, head, lastIndex - index + 1);
+    }
+    if (!ensureUptodate(k, inode, head)) return done > 0 ? done : -5;
+    const pfn = head + (index - f.index[head]!);
+    const off = p % PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, end - p);
+    if (out) for (let i = 0; i < n; i++) out[done + i] = f.readByte(pfn, off + i);
+    k.lru.markAccessed(head);
+    done += n;
+    p += n;
+  }
+  file.ra.prevPos = end - 1;
+  return done;
+}
+
+/**
+ * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
+ * folio (size from the fs's folio order for this write), read it first when the write covers
+ * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
+ */
+export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: WriteSource): number {
+  if (!file.writable) return -EBADF;
+  const inode = file.inode;
+  const mapping = inode.mapping;
+  const fs = inode.sb.fs;
+  const f = k.frames;
+  k.charge(k.costs.syscallNs);
+  if (pos + len > 2 ** 44) return -EFBIG;
+  const shm = fs.typeName === 'tmpfs';
+  let done = 0;
+  for (let p = pos; p < pos + len;) {
+    const index = Math.floor(p / PAGE_SIZE);
+    let head = findFolio(mapping, index);
+    if (head < 0) {
+      const order = fs.writeFolioOrder(inode, index, pos + len - p);
+      head = addNewFolio(k, mapping, index, order, shm);
+      if (head < 0) return done > 0 ? done : -ENOMEM;
+      const n = 1 << order;
+      const first = f.index[head]!;
+      const wholeFolio = p === first * PAGE_SIZE && pos + len >= (first + n) * PAGE_SIZE;
+      if (!wholeFolio && first * PAGE_SIZE < inode.sizeBytes && !shm) {
+        inode.sb.fs.readFolios(inode, [head]);
+        waitFolioUnlocked(k, head);
+      } else {
+        for (let j = 0; j < n; j++) f.fillFrame(head + j, 0);
+        f.flags[head] = (f.flags[head]! | PG_uptodate) & ~PG_locked;
+      }
+    } else if (!ensureUptodate(k, inode, head)) return done > 0 ? done : -5;
+    if ((f.flags[head]! & PG_writeback) !== 0) k.sleepUntil(() => (f.flags[head]! & PG_writeback) === 0, 'writeback');
+    const folioEnd = (f.index[head]! + (1 << f.order[head]!)) * PAGE_SIZE;
+    const chunkEnd = Math.min(pos + len, folioEnd);
+    for (let q = p; q < chunkEnd;) {
+      const idx = Math.floor(q / PAGE_SIZE);
+      const pfn = head + (idx - f.index[head]!);
+      const off = q % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, chunkEnd - q);
+      const err = fs.reserveForWrite(inode, idx);
+      if (err < 0) return done > 0 ? done : err;
+      if (typeof src === 'number') {
+        if (n === PAGE_SIZE) f.fillFrame(pfn, src);
+        else for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src);
+      } else {
+        for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src[done + (q - p) + i]!);
+      }
+      q += n;
+    }
+    folioMarkDirty(k, head);
+    k.lru.markAccessed(head);
+    done += chunkEnd - p;
+    p = chunkEnd;
+    if (p > inode.sizeBytes) inode.sizeBytes = p;
+  }
+  return done;
+}
+
+/**
+ * truncate_setsize + truncate_pagecache + the fs size change (mm/truncate.c v6.1): shrinking
+ * unmaps everything from the new EOF page on, including private COW copies (even_cows); a large
+ * folio straddling the new EOF is unmapped whole (truncate_inode_partial_folio ->
+ * unmap_mapping_folio, the oracle's 6.18 ext4 truncate row) and split; pages past EOF leave the
+ * page cache; the fs then frees blocks.
+ */
+export function truncateInode(k: Kernel, inode: Inode, newSize: number): number {
+  if (newSize < 0) return -EINVAL;
+  const old = inode.sizeBytes;
+  inode.sizeBytes = newSize;
+  if (newSize < old) {
+    const mapping = inode.mapping;
+    const f = k.frames;
+    const holeStart = Math.ceil(newSize / PAGE_SIZE);
+    unmapMappingPages(k, mapping, holeStart, Infinity, true);
+    if (newSize % PAGE_SIZE !== 0 || true) {
+      const straddle = findFolio(mapping, Math.floor(Math.max(0, newSize - 1) / PAGE_SIZE));
+      if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart && newSize > 0) {
+        unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
+        splitFolioInCache(k, mapping, straddle);
+      }
+    }
+    if (newSize % PAGE_SIZE !== 0) {
+      // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
+      const h = findFolio(mapping, Math.floor(newSize / PAGE_SIZE));
+      if (h >= 0) {
+        const pfn = h + (Math.floor(newSize / PAGE_SIZE) - f.index[h]!);
+        for (let i = newSize % PAGE_SIZE; i < PAGE_SIZE; i++) f.writeByte(pfn, i, 0);
+      }
+    }
+    dropRange(k, mapping, holeStart, Infinity);
+    unmapMappingPages(k, mapping, holeStart, Infinity, true);
+  }
+  return inode.sb.fs.setSize(inode, newSize);
+}
+
+/** Split a large folio in the page cache into order-0 entries (split_folio). */
+function splitFolioInCache(k: Kernel, mapping: import('./vfs.ts').AddressSpace, head: number): void {
+  const f = k.frames;
+  const n = 1 << f.order[head]!;
+  const first = f.index[head]!;
+  const dirty = (f.flags[head]! & PG_dirty) !== 0;
+  k.lru.removeFolio(head);
+  mapping.pages.erase(first);
+  f.splitFolio(head);
+  for (let i = 0; i < n; i++) {
+    mapping.pages.store(first + i, (head + i + 1) * 2, 0);
+    if (dirty) mapping.pages.setMark(first + i, 0);
+    k.lru.addFolio(head + i, false);
+  }
+}
+
+/** truncate_inode_pages_range for whole folios from `start` to `end` (inclusive): drop them from the cache. */
+export function dropRange(k: Kernel, mapping: import('./vfs.ts').AddressSpace, start: number, end: number): void {
+  const heads: number[] = [];
+  const values: number[] = [];
+  mapping.pages.forEach(start, end, (i, e) => { if (xaIsValue(e)) values.push(i); else heads.push(e / 2 - 1); });
+  for (const i of values) mapping.pages.erase(i);
+  const f = k.frames;
+  for (const h of heads) {
+    waitFolioUnlocked(k, h);
+    if (f.index[h]! < start) continue; // partial large folio at the start: keep (split earlier)
+    f.flags[h] = f.flags[h]! & ~PG_dirty;
+    mapping.pages.clearMark(f.index[h]!, 0);
+    removeFolio(k, mapping, h, 0);
+  }
+}
+
+export function sysFtruncate(k: Kernel, proc: Process, fd: number, size: number): number {
+  const file = fileOf(proc, fd);
+  if (!file) return -EBADF;
+  if (!file.writable) return -EINVAL;
+  if (size < 0) return -EINVAL;
+  k.charge(k.costs.syscallNs);
+  return truncateInode(k, file.inode, size);
+}
+
+/** vfs_fallocate (fs/open.c v6.1) + the page-cache part of punch hole (truncate_pagecache_range, even_cows = 0). */
+export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number, offset: number, len: number): number {
+  const file = fileOf(proc, fd);
+  if (!file) return -EBADF;
+  if (offset < 0 || len <= 0) return -EINVAL;
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE)) return -EINVAL;
+  if (!file.writable) return -EBADF;
+  const inode = file.inode;
+  if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+    const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);
+    const mapping = inode.mapping;
+    if (e > s) {
+      unmapMappingPages(k, mapping, s, e - s, false);
+      dropRange(k, mapping, s, e - 1);
+    }
+    // Zero the partial pages at the edges in the page cache.
+    const f = k.frames;
+    for (const edge of [[offset, Math.min(offset + len, s * PAGE_SIZE)], [Math.max(offset, e * PAGE_SIZE), offset + len]] as const) {
+      for (let b = edge[0]; b < edge[1]; b++) {
+        const h = findFolio(mapping, Math.floor(b / PAGE_SIZE));
+        if (h >= 0) f.writeByte(h + (Math.floor(b / PAGE_SIZE) - f.index[h]!), b % PAGE_SIZE, 0);
+      }
+    }
+  }
+  const r = inode.sb.fs.fallocate(inode, mode, offset, len);
+  if (r < 0) return r;
+  if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > inode.sizeBytes) inode.sizeBytes = offset + len;
+  return 0;
+}
+
+export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean): number {
+  const file = fileOf(proc, fd);
+  if (!file) return -EBADF;
+  k.charge(k.costs.syscallNs);
+  return file.inode.sb.fs.fsync(file, datasync);
+}
+
+export function sysUnlink(k: Kernel, path: string): number {
+  const r = k.vfs.resolve(path);
+  if (!r) return -ENOENT;
+  const inode = r.sb.inodes.get(r.name);
+  if (!inode) return -ENOENT;
+  r.sb.inodes.delete(r.name);
+  inode.nlink = 0;
+  if (inode.openCount === 0) k.evictInode(inode);
+  return 0;
+}
+
+export interface StatResult { sizeBytes: number; blocks: number; ino: number }
+
+export function sysStat(k: Kernel, path: string): StatResult | number {
+  const r = k.vfs.resolve(path);
+  if (!r) return -ENOENT;
+  const inode = r.sb.inodes.get(r.name);
+  if (!inode) return -ENOENT;
+  return { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
+}
+
+/**
+ * msync (mm/msync.c v6.1): EINVAL for an unaligned address, unknown flags, or MS_ASYNC with
+ * MS_SYNC; ENOMEM when part of the range is unmapped; MS_SYNC fsyncs (datasync) the file of
+ * every shared VMA in the range; MS_ASYNC does nothing.
+ */
+export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, flags: number): number {
+  if (addr % PAGE_SIZE !== 0) return -EINVAL;
+  if (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) return -EINVAL;
+  if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  const end = addr + len;
+  let cur = addr;
+  let unmapped = false;
+  const mm = proc.mm;
+  for (const v of [...mm.vmas]) {
+    if (v.end <= cur || cur >= end) continue;
+    if (v.start > cur) unmapped = true;
+    if ((flags & MS_SYNC) && (v.flags & VM_SHARED) && v.file) {
+      const err = v.file.inode.sb.fs.fsync(v.file, true);
+      if (err < 0) return err;
+    }
+    cur = v.end;
+  }
+  if (cur < end) unmapped = true;
+  return unmapped ? -ENOMEM : 0;
+}
+
+/**
+ * drop_caches = 3 (fs/drop_caches.c v6.1): invalidate_mapping_pages on every inode: clean,
+ * unlocked, unmapped page-cache folios are removed (no shadow entries); dirty, mapped, locked
+ * and shmem folios stay. Returns pages dropped.
+ */
+export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
+  k.lru.drain();
+  const f = k.frames;
+  let n = 0;
+  for (const sb of sbs) for (const inode of sb.inodes.values()) {
+    const mapping = inode.mapping;
+    const heads: number[] = [];
+    mapping.pages.forEach(0, Infinity, (_i, e) => { if (!xaIsValue(e)) heads.push(e / 2 - 1); });
+    for (const h of heads) {
+      const fl = f.flags[h]!;
+      if (fl & (PG_dirty | PG_locked | PG_writeback | PG_swapbacked)) continue;
+      let mapped = false;
+      for (let j = 0; j < (1 << f.order[h]!); j++) if (f.mapcount[h + j]! > 0) mapped = true;
+      if (mapped) continue;
+      n += 1 << f.order[h]!;
+      removeFolio(k, mapping, h, 0);
+    }
+  }
+  return n;
+}
+
+export { maxIndex, O_RDONLY, O_APPEND, EACCES, ENOSPC, ENODEV };

@@ -1,0 +1,110 @@
+/**
+ * tmpfs (mm/shmem.c, v6.1): files live only in the page cache, pages are swap-backed and
+ * allocated on first touch, including by a read fault on a hole (so a read of a sparse file
+ * allocates a page per hole: the oracle's sparse-read row, st_blocks 0 -> full size).
+ * shmem_vm_ops has ->fault (shmem_fault) and ->map_pages (filemap_map_pages) and no
+ * ->page_mkwrite, and tmpfs does no dirty accounting, so shared writable mappings are not
+ * write-notify and read faults install writable PTEs (reference §1.5).
+ */
+import type { Kernel } from '../kernel/kernel.ts';
+import type { FileSystem, Inode, File } from './vfs.ts';
+import type { VmFault, VmOperations, Vma } from '../mm/mm.ts';
+import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from '../mm/constants.ts';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../mm/constants.ts';
+import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
+import { addNewFolio, filemapMapPages, findFolio, maxIndex, waitFolioUnlocked } from './filemap.ts';
+import { PG_locked, PG_uptodate } from '../hw/frames.ts';
+
+export class Tmpfs implements FileSystem {
+  readonly typeName = 'tmpfs' as const;
+  readonly mmapSupportedFlags = 0;
+  readonly hasPageMkwrite = false;
+  readonly faultAllocates = true;
+  private readonly k: Kernel;
+  readonly vmOpsTable: VmOperations;
+
+  constructor(k: Kernel) {
+    this.k = k;
+    this.vmOpsTable = {
+      name: 'shmem_vm_ops',
+      fault: (vmf) => shmemFault(k, vmf),
+      mapPages: (vmf, s, e) => filemapMapPages(k, vmf, s, e),
+      canWriteback: false,
+    };
+  }
+
+  vmOps(_inode: Inode): VmOperations { return this.vmOpsTable; }
+  /** shmem_mmap (v6.1): nothing to refuse; VM_SYNC from legacy MAP_SHARED is accepted and unused. */
+  mmap(_file: File, _vma: Vma): number { return 0; }
+  /** shmem_get_unmapped_area aligns only when shmem huge pages are enabled (huge=never by default). */
+  thpUnmappedArea(_inode: Inode): boolean { return false; }
+  writeFolioOrder(): number { return 0; }
+
+  /** tmpfs has no backing store: a folio created by readahead is a zeroed hole page, ready at once. */
+  readFolios(_inode: Inode, heads: readonly number[]): void {
+    const f = this.k.frames;
+    for (const h of heads) {
+      f.fillFrame(h, 0);
+      f.flags[h] = (f.flags[h]! | PG_uptodate) & ~PG_locked;
+    }
+  }
+
+  writeback(): number { return 0; }
+  setSize(): number { return 0; }
+
+  /** shmem_fallocate (v6.1): allocate zeroed pages for the range; PUNCH_HOLE frees them (done by the VFS). */
+  fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
+    if (mode & FALLOC_FL_PUNCH_HOLE) return 0;
+    if (mode & ~FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
+    const first = Math.floor(offsetBytes / 4096);
+    const last = Math.floor((offsetBytes + lengthBytes - 1) / 4096);
+    for (let i = first; i <= last; i++) {
+      if (findFolio(inode.mapping, i) >= 0) continue;
+      const pfn = shmemAllocPage(this.k, inode, i);
+      if (pfn < 0) return -ENOSPC;
+      this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~PG_locked;
+    }
+    return 0;
+  }
+
+  fsync(): number { return 0; }
+
+  /** i_blocks of a tmpfs inode: 8 sectors per page the file holds. */
+  stBlocks(inode: Inode): number { return inode.mapping.nrpages * 8; }
+  reserveForWrite(): number { return 0; }
+  evict(): void { /* the VFS truncates the page cache */ }
+}
+
+/** Allocate a zeroed, uptodate, locked shmem page at `index` (shmem_alloc_and_add_folio). */
+export function shmemAllocPage(k: Kernel, inode: Inode, index: number): number {
+  const pfn = addNewFolio(k, inode.mapping, index, 0, true);
+  if (pfn < 0) return -1;
+  k.frames.fillFrame(pfn, 0);
+  k.frames.flags[pfn] = k.frames.flags[pfn]! | PG_uptodate;
+  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs);
+  return pfn;
+}
+
+/**
+ * shmem_fault -> shmem_get_folio_gfp(SGP_CACHE) (mm/shmem.c v6.1): SIGBUS at or beyond EOF; a
+ * cached page is locked and returned; a hole gets a new zeroed page. Never major (no I/O without
+ * swap).
+ */
+export function shmemFault(k: Kernel, vmf: VmFault): number {
+  const inode = vmf.vma!.file!.inode;
+  const index = vmf.pgoff;
+  if (index >= maxIndex(inode)) return VM_FAULT_SIGBUS;
+  k.charge(k.costs.pageCacheLookupNs);
+  let head = findFolio(inode.mapping, index);
+  if (head >= 0) {
+    waitFolioUnlocked(k, head);
+    k.frames.flags[head] = k.frames.flags[head]! | PG_locked;
+    vmf.page = head + (index - k.frames.index[head]!);
+    k.lru.markAccessed(head);
+    return VM_FAULT_LOCKED;
+  }
+  head = shmemAllocPage(k, inode, index);
+  if (head < 0) return VM_FAULT_OOM;
+  vmf.page = head;
+  return VM_FAULT_LOCKED;
+}

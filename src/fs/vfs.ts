@@ -1,0 +1,157 @@
+/**
+ * The VFS: superblocks, inodes with their address_space (page cache XArray + i_mmap), open files
+ * with per-file readahead state, path lookup over a flat namespace per mount, and the
+ * file-descriptor syscalls. Filesystems plug in through the FileSystem interface (the union of
+ * what Linux splits into super_operations, inode/file_operations and address_space_operations).
+ */
+import { XArray } from '../lib/xarray.ts';
+import type { Kernel, Process } from '../kernel/kernel.ts';
+import type { VmOperations, Vma } from '../mm/mm.ts';
+
+/** struct file_ra_state (include/linux/fs.h, v6.1): per-open-file readahead state. */
+export class FileRaState {
+  start = 0;
+  size = 0;
+  asyncSize = 0;
+  raPages: number;
+  mmapMiss = 0;
+  /** Byte position after the last read(2) (prev_pos). */
+  prevPos = -1;
+  constructor(raPages: number) {
+    this.raPages = raPages;
+  }
+}
+
+/** struct address_space: the page cache of one inode and the VMAs mapping it. */
+export class AddressSpace {
+  readonly host: Inode;
+  /** i_pages: page-cache pages (even entries: (pfn+1)*2), shadow/DAX value entries (odd). */
+  readonly pages = new XArray();
+  /** nrpages: pages (not value entries) in `pages`. */
+  nrpages = 0;
+  /** i_mmap: every VMA mapping this file (an interval tree in Linux; a set here). */
+  readonly iMmap = new Set<Vma>();
+  /** Large folios allowed (mapping_large_folio_support). */
+  largeFolios = false;
+  /** Sticky writeback error (mapping_set_error). */
+  wbErr = 0;
+  constructor(host: Inode) {
+    this.host = host;
+  }
+}
+
+export const S_IFREG = 0o100000;
+
+export class Inode {
+  readonly ino: number;
+  readonly sb: SuperBlock;
+  sizeBytes = 0;
+  nlink = 1;
+  /** Open file count + mappings; an unlinked inode is freed when this drops to 0. */
+  openCount = 0;
+  readonly mapping: AddressSpace;
+  /** S_DAX. */
+  dax = false;
+  /** Filesystem-private state (extent map, ...). */
+  fsPrivate: unknown = null;
+  constructor(ino: number, sb: SuperBlock) {
+    this.ino = ino;
+    this.sb = sb;
+    this.mapping = new AddressSpace(this);
+  }
+}
+
+/** What a filesystem provides. Each method's doc names the Linux operation it stands for. */
+export interface FileSystem {
+  readonly typeName: 'tmpfs' | 'ext4';
+  /** The vm_operations for mappings of `inode` (f_op->mmap sets vma->vm_ops). */
+  vmOps(inode: Inode): VmOperations;
+  /** f_op->mmap: validate and set up the VMA; returns 0 or -errno. */
+  mmap(file: File, vma: Vma): number;
+  /** f_op->mmap_supported_flags: extra flags MAP_SHARED_VALIDATE accepts (MAP_SYNC for ext4). */
+  readonly mmapSupportedFlags: number;
+  /** Whether get_unmapped_area aligns mappings of this inode to 2 MiB (thp_get_unmapped_area). */
+  thpUnmappedArea(inode: Inode): boolean;
+  /** Initial folio order for page-cache writes of `lenBytes` at `pos` (fgf_set_order), 0 without large folios. */
+  writeFolioOrder(inode: Inode, index: number, lenBytes: number): number;
+  /**
+   * a_ops->read_folio / ->readahead: start reading the given locked, not-uptodate folios (head
+   * PFNs, in index order). The fs marks holes uptodate at once and schedules I/O completion for
+   * the rest through kernel.schedule; completion sets uptodate and unlocks.
+   */
+  readFolios(inode: Inode, heads: readonly number[]): void;
+  /** Write back dirty folios (a_ops->writepages); `sync` waits for completion (WB_SYNC_ALL). */
+  writeback(inode: Inode, startIndex: number, endIndex: number, sync: boolean): number;
+  /** ->page_mkwrite for page-cache mappings, or null when the fs needs none (tmpfs). */
+  readonly hasPageMkwrite: boolean;
+  /** Fill a newly created page-cache folio for a fault that found nothing (shmem_fault allocates; others read). */
+  readonly faultAllocates: boolean;
+  /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
+  setSize(inode: Inode, newSizeBytes: number): number;
+  /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
+  fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
+  /** f_op->fsync; returns 0 or -errno. */
+  fsync(file: File, datasync: boolean): number;
+  /** st_blocks in 512-byte units. */
+  stBlocks(inode: Inode): number;
+  /** Called when a block of `inode` at `index` is dirtied through write(2) (block reservation); -errno on ENOSPC. */
+  reserveForWrite(inode: Inode, index: number): number;
+  /** Free everything an inode owns when its last reference goes (evict_inode). */
+  evict(inode: Inode): void;
+}
+
+export class SuperBlock {
+  readonly fs: FileSystem;
+  readonly mountPoint: string;
+  readonly options: readonly string[];
+  readonly inodes = new Map<string, Inode>();
+  private nextIno = 12;
+  constructor(fs: FileSystem, mountPoint: string, options: readonly string[]) {
+    this.fs = fs;
+    this.mountPoint = mountPoint;
+    this.options = options;
+  }
+  allocIno(): number {
+    return this.nextIno++;
+  }
+}
+
+/** struct file. */
+export class File {
+  readonly inode: Inode;
+  readonly flags: number;
+  posBytes = 0;
+  readonly ra: FileRaState;
+  readonly path: string;
+  readonly proc: Process;
+  constructor(inode: Inode, flags: number, raPages: number, path: string, proc: Process) {
+    this.inode = inode;
+    this.flags = flags;
+    this.ra = new FileRaState(raPages);
+    this.path = path;
+    this.proc = proc;
+  }
+  get readable(): boolean { return (this.flags & 3) !== 1; }
+  get writable(): boolean { return (this.flags & 3) !== 0; }
+}
+
+/** The mount table: longest-prefix match of a path to a superblock. */
+export class Vfs {
+  readonly mounts: SuperBlock[] = [];
+  readonly k: Kernel;
+  constructor(k: Kernel) {
+    this.k = k;
+  }
+  mount(sb: SuperBlock): void {
+    this.mounts.push(sb);
+    this.mounts.sort((a, b) => b.mountPoint.length - a.mountPoint.length);
+  }
+  /** Resolve a path to (superblock, name inside it); null when no mount covers it. */
+  resolve(path: string): { sb: SuperBlock; name: string } | null {
+    for (const sb of this.mounts) {
+      const mp = sb.mountPoint.endsWith('/') ? sb.mountPoint : sb.mountPoint + '/';
+      if (path.startsWith(mp)) return { sb, name: path.slice(mp.length) };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * One simulated kernel: wires the machine (frames, devices), the profile, the counters, the
+ * clock, the tasks and the pending I/O together. Everything below it (mm/, fs/) reaches shared
+ * state through this object.
+ *
+ * Execution model (settled here, see README "Execution model"): tasks are run to completion one
+ * operation at a time, each with its own simulated clock; the kernel always runs the operation of
+ * the task whose clock is earliest. Where Linux sleeps (waiting for I/O on a locked folio, a
+ * journal commit), the sleeping task's clock jumps to the wake-up time and pending completions up
+ * to that time are applied; where Linux drops mmap_lock and returns VM_FAULT_RETRY, the model does
+ * the same and the arch-level loop re-runs the fault, exactly as the kernel does. No generator or
+ * closure is created per fault, and an access that hits a present PTE never enters this code.
+ */
+import { assert, panic } from '../lib/assert.ts';
+import { Frames } from '../hw/frames.ts';
+import { Vmstat, Events } from './counters.ts';
+import { defaultCosts, type CostTable } from './costs.ts';
+import type { KernelProfile } from './profiles.ts';
+import { Mm, VmFault } from '../mm/mm.ts';
+import { Pgd } from '../mm/pgtable.ts';
+import { Vfs, type File, type Inode, type AddressSpace, type SuperBlock } from '../fs/vfs.ts';
+import { dropRange } from '../fs/syscalls.ts';
+import { populateVma } from '../mm/populate.ts';
+import { Lru } from '../mm/lru.ts';
+
+export interface SignalInfo {
+  signo: number;
+  code: number;
+  addr: number;
+}
+
+export class Process {
+  readonly pid: number;
+  readonly mm: Mm;
+  readonly fds: Array<File | null> = [];
+  readonly tasks: Task[] = [];
+  readonly name: string;
+  constructor(pid: number, name: string, mm: Mm) {
+    this.pid = pid;
+    this.name = name;
+    this.mm = mm;
+  }
+}
+
+export class Task {
+  readonly tid: number;
+  readonly name: string;
+  readonly process: Process;
+  clockNs = 0;
+  /** task->min_flt / maj_flt (getrusage ru_minflt / ru_majflt). */
+  minflt = 0;
+  majflt = 0;
+  /** The last signal delivered by an access (what a sigsetjmp loop would see). */
+  lastSignal: SignalInfo | null = null;
+  readonly vmf = new VmFault();
+  constructor(tid: number, name: string, process: Process) {
+    this.tid = tid;
+    this.name = name;
+    this.process = process;
+  }
+}
+
+/** A pending completion: I/O finishing at `doneNs`, applied by `fn` when simulated time reaches it. */
+interface PendingEvent {
+  doneNs: number;
+  seq: number;
+  fn: () => void;
+}
+
+/** mmap_base for a fresh process: below a 128 MiB stack gap under TASK_SIZE (no randomisation). */
+export const DEFAULT_MMAP_BASE = 0x7ffff7fff000; // TASK_SIZE - 128 MiB (mmap_base() with MIN_GAP, no ASLR)
+
+export class Kernel {
+  readonly profile: KernelProfile;
+  readonly frames: Frames;
+  readonly vmstat = new Vmstat();
+  readonly events = new Events();
+  costs: CostTable;
+  readonly lru: Lru;
+  /** Runtime value of debugfs fault_around_bytes. */
+  faultAroundBytes: number;
+  readonly processes: Process[] = [];
+  readonly tasks: Task[] = [];
+  current!: Task;
+  /** Number of spinlocks the current task holds (PTE lock, xa_lock): sleeping under one is a bug. */
+  spinDepth = 0;
+  /** lockdep-style warnings recorded instead of stopping (reference: Kani RFC runs as posted). */
+  readonly lockdepReports: string[] = [];
+  /** Huge zero page, allocated on first use (get_huge_zero_page). */
+  hugeZeroPfn = -1;
+  readonly vfs: Vfs;
+  private readonly inodeTable = new Map<number, Inode>();
+  private nextIno = 12;
+  private pending: PendingEvent[] = [];
+  private seq = 0;
+  private nextPid = 1;
+
+  constructor(profile: KernelProfile, memoryBytes: number, costs: Partial<CostTable> = {}) {
+    this.profile = profile;
+    this.frames = new Frames(memoryBytes);
+    this.costs = { ...defaultCosts, ...costs };
+    this.faultAroundBytes = profile.faultAroundBytes;
+    this.lru = new Lru(this);
+    this.vfs = new Vfs(this);
+  }
+
+  allocIno(): number { return this.nextIno++; }
+  registerInode(inode: Inode): void { this.inodeTable.set(inode.ino, inode); }
+  /** The address_space of inode `ino` (page->mapping), or null. */
+  mappingOf(ino: number): AddressSpace | null {
+    return ino > 0 ? this.inodeTable.get(ino)?.mapping ?? null : null;
+  }
+  superblocks(): readonly SuperBlock[] { return this.vfs.mounts; }
+
+  /** A mapping or an open file takes a reference on the inode. */
+  vfsGetMapping(file: File): void { file.inode.openCount++; }
+
+  /** Drop an inode reference; an unlinked inode with no references left is evicted. */
+  vfsPutMapping(file: File): void {
+    const inode = file.inode;
+    inode.openCount--;
+    if (inode.openCount === 0 && inode.nlink === 0) this.evictInode(inode);
+  }
+
+  /** evict(): drop all page-cache pages and let the filesystem free the blocks. */
+  evictInode(inode: Inode): void {
+    dropRange(this, inode.mapping, 0, Infinity);
+    inode.sb.fs.evict(inode);
+    this.inodeTable.delete(inode.ino);
+  }
+
+  /** MAP_POPULATE: fault the whole VMA in through the GUP path. */
+  populate(p: Process, vma: import('../mm/mm.ts').Vma): void {
+    populateVma(this, p.tasks[0]!, vma);
+  }
+
+  /** Create a process with one task (fork+exec of a fresh program). */
+  createProcess(name: string): Process {
+    const pgdPfn = this.allocKernelPage();
+    if (pgdPfn < 0) panic('out of memory creating a process');
+    const mm = new Mm(new Pgd(pgdPfn), DEFAULT_MMAP_BASE);
+    mm.pgtablePages = 1;
+    const p = new Process(this.nextPid++, name, mm);
+    this.processes.push(p);
+    this.createTask(p, name);
+    return p;
+  }
+
+  createTask(p: Process, name: string): Task {
+    const t = new Task(this.tasks.length + 1000, name, p);
+    t.clockNs = this.current ? this.current.clockNs : 0;
+    p.tasks.push(t);
+    this.tasks.push(t);
+    if (!this.current) this.current = t;
+    return t;
+  }
+
+  /** Make `t` the running task and apply completions that are due by its clock. */
+  switchTo(t: Task): void {
+    this.current = t;
+    this.runDue();
+  }
+
+  now(): number {
+    return this.current.clockNs;
+  }
+
+  /** Charge simulated time to the running task. */
+  charge(ns: number): void {
+    this.current.clockNs += ns;
+  }
+
+  /** Schedule `fn` to run when simulated time reaches `doneNs` (I/O completion). */
+  schedule(doneNs: number, fn: () => void): void {
+    const e: PendingEvent = { doneNs, seq: this.seq++, fn };
+    // Insert keeping (doneNs, seq) order; queues are short.
+    let i = this.pending.length;
+    while (i > 0 && this.pending[i - 1]!.doneNs > doneNs) i--;
+    this.pending.splice(i, 0, e);
+  }
+
+  /** Apply every pending completion due at or before the current task's clock. */
+  runDue(): void {
+    const now = this.current.clockNs;
+    while (this.pending.length > 0 && this.pending[0]!.doneNs <= now) {
+      const e = this.pending.shift()!;
+      e.fn();
+    }
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /**
+   * Sleep until `cond()` holds (the current task waits, e.g. on a folio lock held by I/O):
+   * advance its clock to each next completion until the condition is true. Asserts that no
+   * spinlock is held (might_sleep) and that something can wake the task.
+   */
+  sleepUntil(cond: () => boolean, what: string): void {
+    this.mightSleep(what);
+    while (!cond()) {
+      const e = this.pending[0];
+      if (!e) panic(`task ${this.current.name} sleeps forever waiting for ${what}`);
+      if (e.doneNs > this.current.clockNs) this.current.clockNs = e.doneNs;
+      this.runDue();
+    }
+  }
+
+  /** might_sleep(): sleeping while holding a spinlock is a kernel bug. */
+  mightSleep(what: string): void {
+    assert(this.spinDepth === 0, `sleeping (${what}) while holding a spinlock`);
+  }
+
+  /** Record a lockdep-style report instead of stopping (used by RFC profiles run "as posted"). */
+  lockdepWarn(msg: string): void {
+    this.events.lockdepWarnings++;
+    if (this.lockdepReports.length < 100) this.lockdepReports.push(msg);
+  }
+
+  /** Allocate one kernel-owned page (page tables); -1 when memory is exhausted even after reclaim. */
+  allocKernelPage(): number {
+    const pfn = this.allocPages(0);
+    return pfn;
+  }
+
+  /**
+   * alloc_pages: take 2^order frames, reclaiming page cache first when free memory falls under the
+   * low watermark (kswapd's job, done synchronously here). Returns -1 when nothing can be freed.
+   */
+  allocPages(order: number): number {
+    const f = this.frames;
+    if (f.freePages - (1 << order) < this.lru.lowWatermarkPages && this.lru) this.lru.reclaim((1 << order) + this.lru.highWatermarkPages - f.freePages);
+    let pfn = f.alloc(order);
+    if (pfn < 0) {
+      this.lru.reclaim(1 << order);
+      pfn = f.alloc(order);
+    }
+    return pfn;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Kernel profiles: every policy knob the model reads, as data. Code asks knobs, never version
+ * numbers (DESIGN.md "Profiles"). Each knob's doc says which kernel behaviour it selects and
+ * where the reference (../shared/reference/linux-fault-path.md) documents it.
+ */
+
+export type FaultAroundStyle =
+  /** No fault-around at all (3.14 and earlier). */
+  | 'none'
+  /** `->map_pages` + `do_fault_around()` with `fault_around_bytes` (3.15+, reference §2). */
+  | 'map_pages'
+  /** Shutemov's first RFC (seed 001): `->fault` fills a naturally aligned page array. */
+  | 'rfc-page-array';
+
+export type PgfaultAccounting =
+  /** `pgfault` +1 at entry of every handle_mm_fault call, retries and failures included (3.15-6.3). */
+  | 'every-attempt'
+  /** `pgfault` +1 once per completed fault in mm_account_fault, failures included, retries not (6.4+). */
+  | 'completed';
+
+export type RusageAccounting =
+  /** min/maj_flt counted by arch code on the first attempt only, not on error (3.x, reference §1.7). */
+  | 'first-attempt'
+  /** once per completed fault, MAJOR OR-ed over the attempts, not on error (4.x). */
+  | 'completed-or-major'
+  /** mm_account_fault (5.9+): skipped on ERROR or RETRY; major = MAJOR or FAULT_FLAG_TRIED. */
+  | 'mm-account-fault';
+
+export type MmapMissStyle =
+  /** map_pages decrements mmap_miss once per page it maps (3.16, 4.15). */
+  | 'per-mapped-page'
+  /** once per page that passed the checks, even if its PTE was already present (5.12-6.1). */
+  | 'per-candidate-page'
+  /** count of candidate pages not marked workingset, subtracted at the end (6.12+). */
+  | 'per-candidate-not-workingset';
+
+export interface KernelProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Which fault-around implementation runs on a read fault (reference §2, seed 001). */
+  readonly faultAroundStyle: FaultAroundStyle;
+  /** `fault_around_bytes` default (debugfs knob; 65536 = 16 pages since 3.16; RFC: fixed 32 pages). */
+  readonly faultAroundBytes: number;
+  /** Fault-around runs only when the window exceeds this many pages (3.15: 1 page is enough; 3.16+: >1). */
+  readonly faultAroundMinPages: number;
+  /** 3.15/3.16 do_fault_around skips populated PTEs at the window start and skips map_pages if all are populated. */
+  readonly faultAroundSkipPopulatedStart: boolean;
+  /** `fault_around_bytes` debugfs interface: 'order' (3.15 fault_around_order) or 'bytes' (3.16+). */
+  readonly faultAroundKnob: 'order' | 'bytes';
+  /** How map_pages treats a large folio straddling EOF: 'clamp' never maps subpages at/after EOF (6.12, 6.1.159+). */
+  readonly mapPagesEofClamp: boolean;
+  /** mmap_miss bookkeeping in map_pages (reference §2.4). */
+  readonly mmapMissStyle: MmapMissStyle;
+  /** Fault retries: 'once' clears ALLOW_RETRY before retrying (3.x, 4.x); 'unlimited' (5.7+). */
+  readonly faultRetry: 'once' | 'unlimited';
+  /** 5.1+: every blocking step of filemap_fault (readahead I/O, lock wait, re-read) drops mmap_lock and returns RETRY. */
+  readonly dropMmapLockForIo: boolean;
+  /** 6.4+: user faults first try under the per-VMA lock (reference §1.1 step 5). */
+  readonly perVmaLock: boolean;
+  readonly pgfaultAccounting: PgfaultAccounting;
+  readonly rusageAccounting: RusageAccounting;
+  /** Default readahead window in pages (VM_READAHEAD_PAGES / VM_MAX_READAHEAD = 128 KiB). */
+  readonly readaheadPages: number;
+  /** ext4 page cache uses large folios sized by write length (6.x, reference §2.6, oracle 6.18 ext4 truncate row). */
+  readonly ext4LargeFolios: boolean;
+  /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
+  readonly thpAlignPageCacheFiles: boolean;
+  /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
+  readonly lruBatchPages: number;
+}
+
+const base61: KernelProfile = {
+  name: 'linux-6.1',
+  description: 'Linux 6.1 (the DAX oracle guest): fault-around 64 KiB, mmap_lock dropped for I/O with RETRY, pgfault counted per attempt',
+  faultAroundStyle: 'map_pages',
+  faultAroundBytes: 65536,
+  faultAroundMinPages: 2,
+  faultAroundSkipPopulatedStart: false,
+  faultAroundKnob: 'bytes',
+  mapPagesEofClamp: true,
+  mmapMissStyle: 'per-candidate-page',
+  faultRetry: 'unlimited',
+  dropMmapLockForIo: true,
+  perVmaLock: false,
+  pgfaultAccounting: 'every-attempt',
+  rusageAccounting: 'mm-account-fault',
+  readaheadPages: 32,
+  ext4LargeFolios: false,
+  thpAlignPageCacheFiles: true,
+  lruBatchPages: 15,
+};
+
+export const profiles: Readonly<Record<string, KernelProfile>> = {
+  'linux-3.15': {
+    ...base61,
+    name: 'linux-3.15',
+    description: 'Linux 3.15: first kernel with ->map_pages fault-around (fault_around_order debugfs knob), retry at most once',
+    faultAroundMinPages: 1,
+    faultAroundSkipPopulatedStart: true,
+    faultAroundKnob: 'order',
+    mapPagesEofClamp: false,
+    mmapMissStyle: 'per-mapped-page',
+    faultRetry: 'once',
+    dropMmapLockForIo: false,
+    rusageAccounting: 'first-attempt',
+    thpAlignPageCacheFiles: false,
+    lruBatchPages: 14,
+  },
+  'rfc-shutemov-2014': {
+    ...base61,
+    name: 'rfc-shutemov-2014',
+    description: 'Seed 001: Shutemov Feb 2014 RFC on 3.14, ->fault fills a naturally aligned 32-page array',
+    faultAroundStyle: 'rfc-page-array',
+    faultAroundBytes: 32 * 4096,
+    faultAroundMinPages: 1,
+    faultAroundSkipPopulatedStart: false,
+    faultAroundKnob: 'order',
+    mapPagesEofClamp: false,
+    mmapMissStyle: 'per-mapped-page',
+    faultRetry: 'once',
+    dropMmapLockForIo: false,
+    rusageAccounting: 'first-attempt',
+    thpAlignPageCacheFiles: false,
+    lruBatchPages: 14,
+  },
+  'linux-4.15': {
+    ...base61,
+    name: 'linux-4.15',
+    description: 'Linux 4.15: map_pages fault-around, MAP_SYNC, retry once, rusage once per completed fault',
+    mapPagesEofClamp: false,
+    mmapMissStyle: 'per-mapped-page',
+    faultRetry: 'once',
+    dropMmapLockForIo: false,
+    rusageAccounting: 'completed-or-major',
+    thpAlignPageCacheFiles: false,
+  },
+  'linux-6.1': base61,
+  'linux-6.18': {
+    ...base61,
+    name: 'linux-6.18',
+    description: 'Linux 6.18 (the host oracle): per-VMA locks, pgfault once per completed fault, ext4 large folios',
+    perVmaLock: true,
+    pgfaultAccounting: 'completed',
+    mmapMissStyle: 'per-candidate-not-workingset',
+    ext4LargeFolios: true,
+    lruBatchPages: 31,
+  },
+};
+
+/** The knobs a scenario may override (`kernel: { profile, <knob>: value }`). */
+export function resolveProfile(name: string, overrides: Readonly<Record<string, unknown>> = {}): KernelProfile {
+  const p = profiles[name];
+  if (!p) throw new Error(`unknown kernel profile "${name}" (known: ${Object.keys(profiles).join(', ')})`);
+  const out: Record<string, unknown> = { ...p };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (k === 'profile') continue;
+    if (!(k in p)) throw new Error(`kernel.${k}: not a knob of profile ${name} (knobs: ${Object.keys(p).filter((x) => x !== 'name' && x !== 'description').join(', ')})`);
+    const cur = (p as unknown as Record<string, unknown>)[k];
+    if (typeof cur !== typeof v) throw new Error(`kernel.${k}: expected a ${typeof cur}, got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  if (overrides['faultAroundBytes'] !== undefined) {
+    out['faultAroundBytes'] = faultAroundBytesSet(Number(overrides['faultAroundBytes']));
+  }
+  return out as unknown as KernelProfile;
+}
+
+/**
+ * The value the kernel keeps when `v` is written to debugfs `fault_around_bytes`.
+ * Models fault_around_bytes_set(), mm/memory.c, v3.16-v6.12: more than 512 pages is EINVAL;
+ * otherwise the largest power of two not above max(v, 4096). Throws on EINVAL.
+ */
+export function faultAroundBytesSet(v: number): number {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`faultAroundBytes: expected a non-negative integer, got ${v}`);
+  if (Math.floor(v / 4096) > 512) throw new Error(`faultAroundBytes: ${v} is EINVAL (more than 512 pages)`);
+  let p = 4096;
+  while (p * 2 <= v) p *= 2;
+  return p;
+}

@@ -1,0 +1,118 @@
+/**
+ * Fault-around: on a read fault, also map neighbouring pages that are already in the page cache.
+ * Two implementations, chosen by profile.faultAroundStyle:
+ * - 'map_pages': do_fault_around (mm/memory.c, v3.15-v6.12) computing the window of reference
+ *   §2.3 and calling ->map_pages;
+ * - 'rfc-page-array': Shutemov's first RFC (seed 001, Feb 2014): filemap_fault fills a naturally
+ *   aligned 32-entry page array and __do_fault maps the secondary pages under the PTE lock.
+ */
+import type { Kernel } from '../kernel/kernel.ts';
+import type { VmFault } from './mm.ts';
+import { VM_FAULT_NOPAGE, VM_FAULT_OOM } from './constants.ts';
+import { pteAlloc } from './fault.ts';
+import { pteIndex, setPte } from './pgtable.ts';
+import { findFolio, maxIndex } from '../fs/filemap.ts';
+import { PG_locked, PG_uptodate } from '../hw/frames.ts';
+
+/**
+ * The fault-around window for a fault, as file page indexes [start, end] (inclusive).
+ * Models do_fault_around's arithmetic, identical in v3.15-v6.3 and in the v6.4 refactor
+ * (reference §2.3): start at the N-page-aligned block of virtual addresses containing the fault
+ * (or at vm_start), at most N pages, cut at the end of the page table and at the end of the VMA.
+ */
+export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number, nrPages: number): [number, number] {
+  const windowBytes = nrPages * 4096;
+  const aligned = address - (address % windowBytes);
+  const s = Math.max(aligned, vmStart);
+  const start = pgoff - (address - s) / 4096;
+  const tableEnd = start - pteIndex(s) + 511;
+  const vmaEnd = vmPgoff + vmPages - 1;
+  const end = Math.min(tableEnd, vmaEnd, start + nrPages - 1);
+  return [start, end];
+}
+
+/**
+ * do_fault_around (mm/memory.c): compute the window, allocate the PTE table, and call
+ * ->map_pages under the PTE lock. Returns NOPAGE when the faulting page got mapped (then ->fault
+ * is not called), OOM when no page table could be allocated, else 0.
+ */
+export function doFaultAround(k: Kernel, vmf: VmFault): number {
+  const nr = Math.floor(k.faultAroundBytes / 4096);
+  // should_fault_around: the window must exceed faultAroundMinPages - 1 pages (3.16+: more than 1).
+  if (nr < k.profile.faultAroundMinPages) return 0;
+  const vma = vmf.vma!;
+  let [start, end] = faultAroundWindow(vma.start, vma.pgoff, vma.pages, vmf.address, vmf.pgoff, nr);
+  const t = vmf.pte ?? pteAlloc(k, vma, vmf.address);
+  if (!t) return VM_FAULT_OOM;
+  vmf.pte = t;
+  vmf.pteIndex = pteIndex(vmf.address);
+  if (k.profile.faultAroundSkipPopulatedStart) {
+    // 3.15/3.16: skip PTEs already populated at the start of the window; all populated: no call.
+    const base = vmf.pteIndex - (vmf.pgoff - start); // PTE index of the window's first page
+    const first = start;
+    while (start <= end && t.flags[base + (start - first)] !== 0) start++;
+    if (start > end) return 0;
+  }
+  k.events.faultaroundCalls++;
+  k.spinDepth++;
+  vma.ops!.mapPages!(vmf, start, end);
+  k.spinDepth--;
+  return t.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
+}
+
+/** The RFC's fixed array size (FAULT_AROUND_PAGES in seed 001). */
+export const RFC_FAULT_AROUND_PAGES = 32;
+const rfcPages = new Int32Array(RFC_FAULT_AROUND_PAGES);
+
+/**
+ * Seed 001 find_get_pages_or_null + lock_secondary_pages: look up the naturally aligned 32-page
+ * window around the fault (primary_idx = (address >> 12) & 31) before ->fault runs, keeping the
+ * secondary pages that lie inside the VMA, can be locked, are uptodate and are before EOF.
+ */
+export function rfcCollectWindow(k: Kernel, vmf: VmFault): void {
+  const vma = vmf.vma!;
+  const mapping = vma.file!.inode.mapping;
+  const f = k.frames;
+  const n = RFC_FAULT_AROUND_PAGES;
+  const primary = Math.floor(vmf.address / 4096) % n;
+  const first = vmf.pgoff - primary;
+  const maxIdx = maxIndex(mapping.host);
+  for (let i = 0; i < n; i++) {
+    rfcPages[i] = -1;
+    if (i === primary) continue;
+    const addr = vmf.address + 4096 * (i - primary);
+    if (addr < vma.start || addr >= vma.end) continue;
+    const idx = first + i;
+    if (idx < 0) continue;
+    const head = findFolio(mapping, idx);
+    if (head < 0) continue;
+    const fl = f.flags[head]!;
+    if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || idx >= maxIdx) continue;
+    rfcPages[i] = head + (idx - f.index[head]!);
+  }
+}
+
+/** Seed 001 __do_fault: map each collected secondary page whose PTE is still empty. */
+export function rfcMapWindow(k: Kernel, vmf: VmFault): void {
+  const vma = vmf.vma!;
+  const f = k.frames;
+  const t = vmf.pte!;
+  const n = RFC_FAULT_AROUND_PAGES;
+  const primary = Math.floor(vmf.address / 4096) % n;
+  let mapped = 0;
+  for (let i = 0; i < n; i++) {
+    const pfn = rfcPages[i]!;
+    if (pfn < 0) continue;
+    const pi = vmf.pteIndex + (i - primary);
+    if (t.flags[pi] !== 0) continue;
+    setPte(t, pi, pfn, vma.pageProt);
+    f.mapcount[pfn] = f.mapcount[pfn]! + 1;
+    const head = f.head[pfn]!;
+    f.refcount[head] = f.refcount[head]! + 1;
+    mapped++;
+  }
+  vma.mm.rssFile += mapped;
+  k.events.faultaroundCalls++;
+  k.events.faultaroundPagesMapped += mapped;
+  k.charge(mapped * k.costs.faultAroundPerPageNs);
+}

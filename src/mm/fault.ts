@@ -1,0 +1,475 @@
+/**
+ * The fault path: from the x86 exception to a PTE. Models arch/x86/mm/fault.c
+ * do_user_addr_fault and mm/memory.c handle_mm_fault, handle_pte_fault, do_fault,
+ * do_read_fault, do_cow_fault, do_shared_fault, do_wp_page, finish_fault and do_anonymous_page
+ * (v6.1 structure; the profile selects the version-dependent accounting and retry rules of
+ * reference §1.1 and §1.7).
+ */
+import { assert } from '../lib/assert.ts';
+import { SIGBUS, SIGSEGV, BUS_ADRERR, SEGV_MAPERR, SEGV_ACCERR } from '../lib/errno.ts';
+import { OWNER_ANON, PG_locked, PG_swapbacked } from '../hw/frames.ts';
+import type { Kernel, Task } from '../kernel/kernel.ts';
+import type { Vma, VmFault } from './mm.ts';
+import {
+  FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_USER, FAULT_FLAG_TRIED,
+  FAULT_FLAG_INTERRUPTIBLE, FAULT_FLAG_MKWRITE, FAULT_FLAG_VMA_LOCK,
+  VM_FAULT_ERROR, VM_FAULT_NOPAGE, VM_FAULT_RETRY, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_OOM,
+  VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_FAULT_HWPOISON, VM_FAULT_HWPOISON_LARGE, VM_FAULT_DONE_COW,
+  VM_FAULT_FALLBACK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE,
+  _PAGE_PRESENT, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_USER, _PAGE_NX,
+} from './constants.ts';
+import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex } from './pgtable.ts';
+import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
+import { folioMarkDirty } from '../fs/filemap.ts';
+
+/** SIGKILL from the OOM killer, reported like a signal. */
+export const SIGKILL = 9;
+
+/**
+ * do_user_addr_fault (arch/x86/mm/fault.c): handle a user access to `addr` that the page-table
+ * walk could not satisfy. Returns 0 when the access can be re-executed, or the signal number
+ * (SIGSEGV, SIGBUS, SIGKILL for OOM) also recorded in task.lastSignal.
+ */
+export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
+  const mm = task.process.mm;
+  let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | FAULT_FLAG_INTERRUPTIBLE;
+  if (write) flags |= FAULT_FLAG_WRITE;
+  const p = k.profile;
+  let major = false;
+  let firstAttempt = true;
+  let fault = 0;
+  let vma: Vma | null = mm.findVma(addr);
+  if (p.perVmaLock && vma && vma.start <= addr && !accessError(vma, write)) {
+    // lock_vma_under_rcu succeeded: try the fault under the per-VMA lock first.
+    fault = handleMmFault(k, task, vma, addr, flags | FAULT_FLAG_VMA_LOCK);
+    if ((fault & VM_FAULT_RETRY) === 0) {
+      k.vmstat.vma_lock_success++;
+      return faultDone(k, task, addr, fault);
+    }
+    k.vmstat.vma_lock_retry++;
+    k.events.faultRetries++;
+    if (fault & VM_FAULT_MAJOR) flags |= FAULT_FLAG_TRIED;
+  }
+  for (;;) {
+    vma = mm.findVma(addr);
+    if (!vma || vma.start > addr) return signal(task, SIGSEGV, SEGV_MAPERR, addr);
+    if (accessError(vma, write)) return signal(task, SIGSEGV, SEGV_ACCERR, addr);
+    fault = handleMmFault(k, task, vma, addr, flags);
+    major = major || (fault & VM_FAULT_MAJOR) !== 0;
+    if (p.rusageAccounting === 'first-attempt' && firstAttempt && (fault & VM_FAULT_ERROR) === 0) {
+      if (fault & VM_FAULT_MAJOR) task.majflt++; else task.minflt++;
+    }
+    firstAttempt = false;
+    if ((fault & VM_FAULT_RETRY) !== 0) {
+      assert((flags & FAULT_FLAG_ALLOW_RETRY) !== 0, 'fault returned RETRY without ALLOW_RETRY');
+      flags |= FAULT_FLAG_TRIED;
+      if (p.faultRetry === 'once') flags &= ~FAULT_FLAG_ALLOW_RETRY;
+      k.events.faultRetries++;
+      continue;
+    }
+    break;
+  }
+  if (p.rusageAccounting === 'completed-or-major' && (fault & VM_FAULT_ERROR) === 0) {
+    if (major) task.majflt++; else task.minflt++;
+  }
+  return faultDone(k, task, addr, fault);
+}
+
+function faultDone(k: Kernel, task: Task, addr: number, fault: number): number {
+  if ((fault & VM_FAULT_ERROR) === 0) return 0;
+  if (fault & VM_FAULT_OOM) {
+    // pagefault_out_of_memory: with nothing reclaimable the OOM killer takes the faulting task.
+    k.vmstat.oom_kill++;
+    return signal(task, SIGKILL, 0, addr);
+  }
+  if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) return signal(task, SIGBUS, BUS_ADRERR, addr);
+  if (fault & VM_FAULT_SIGSEGV) return signal(task, SIGSEGV, SEGV_ACCERR, addr);
+  throw new Error(`fault ended with unexpected result 0x${fault.toString(16)}`);
+}
+
+function signal(task: Task, signo: number, code: number, addr: number): number {
+  task.lastSignal = { signo, code, addr };
+  return signo;
+}
+
+/** access_error (arch/x86/mm/fault.c v6.1) for a not-present or write fault. */
+function accessError(vma: Vma, write: boolean): boolean {
+  if (write) return (vma.flags & VM_WRITE) === 0;
+  return (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0;
+}
+
+/**
+ * handle_mm_fault + __handle_mm_fault (mm/memory.c v6.1): count the fault as the profile's
+ * version does, try a huge PMD fault where the VMA allows it, else handle it at PTE level.
+ */
+export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, flags: number): number {
+  const p = k.profile;
+  if (p.pgfaultAccounting === 'every-attempt') k.vmstat.pgfault++;
+  k.charge(k.costs.faultEntryNs);
+  const vmf = task.vmf;
+  vmf.reset(vma, addr, flags);
+  let ret = -1;
+  const ops = vma.ops;
+  if (ops && ops.hugeFault && hugepageVmaCheck(vma)) {
+    const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+    const pi = pmdIndex(vmf.address);
+    if (!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) {
+      const r = ops.hugeFault(vmf, 9);
+      if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
+    }
+  }
+  if (ret < 0) ret = handlePteFault(k, vmf);
+  // mm_account_fault
+  if (p.pgfaultAccounting === 'completed' && (ret & VM_FAULT_RETRY) === 0) k.vmstat.pgfault++;
+  if (p.rusageAccounting === 'mm-account-fault' && (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR)) === 0) {
+    if ((ret & VM_FAULT_MAJOR) !== 0 || (flags & FAULT_FLAG_TRIED) !== 0) task.majflt++;
+    else task.minflt++;
+  }
+  if ((ret & (VM_FAULT_RETRY | VM_FAULT_ERROR)) === 0) assertNoLockedPage(k, vmf);
+  return ret;
+}
+
+/** hugepage_vma_check (v6.1) for the fault path: DAX VMAs (hugeFault present) always, unless MADV_NOHUGEPAGE. */
+function hugepageVmaCheck(vma: Vma): boolean {
+  return (vma.flags & VM_NOHUGEPAGE) === 0 && (vma.flags & VM_HUGEPAGE) !== 0;
+}
+
+function assertNoLockedPage(k: Kernel, vmf: VmFault): void {
+  if (vmf.page >= 0) {
+    const head = k.frames.head[vmf.page]!;
+    assert((k.frames.flags[head]! & PG_locked) === 0, `fault finished with page ${vmf.page} still locked`);
+  }
+}
+
+/**
+ * Find or allocate the PTE table covering `addr` (__pte_alloc and the levels above). Returns null
+ * when no frame is left for a page-table page. Page-table pages are accounted in mm.pgtablePages.
+ */
+export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
+  const mm = vma.mm;
+  const blk = Math.floor(addr / PMD_BYTES);
+  if (mm.walkBlk === blk && mm.walkPte) return mm.walkPte;
+  const pgd = mm.pgd;
+  const gi = pgdIndex(addr);
+  let pud = pgd.puds[gi];
+  if (!pud) {
+    const pfn = k.allocKernelPage();
+    if (pfn < 0) return null;
+    pud = new PudTable(pfn);
+    pgd.puds[gi] = pud;
+    pgd.used++;
+    mm.pgtablePages++;
+  }
+  const ui = pudIndex(addr);
+  let pmd = pud.pmds[ui];
+  if (!pmd) {
+    const pfn = k.allocKernelPage();
+    if (pfn < 0) return null;
+    pmd = new PmdTable(pfn);
+    pud.pmds[ui] = pmd;
+    pud.used++;
+    mm.pgtablePages++;
+  }
+  const mi = pmdIndex(addr);
+  let t = pmd.tables[mi];
+  if (!t) {
+    assert(pmd.leafFlags[mi] === 0, 'pte_alloc under a huge PMD');
+    const pfn = k.allocKernelPage();
+    if (pfn < 0) return null;
+    t = new PteTable(pfn);
+    pmd.tables[mi] = t;
+    pmd.used++;
+    mm.pgtablePages++;
+  }
+  mm.walkBlk = blk;
+  mm.walkPte = t;
+  return t;
+}
+
+/** handle_pte_fault (mm/memory.c v6.1): the decision table of reference §1.3. */
+function handlePteFault(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+  const t = pmd ? pmd.tables[pmdIndex(vmf.address)] ?? null : null;
+  const i = pteIndex(vmf.address);
+  if (!t || t.flags[i] === 0) {
+    if (t) { vmf.pte = t; vmf.pteIndex = i; }
+    return vma.ops ? doFault(k, vmf) : doAnonymousPage(k, vmf);
+  }
+  vmf.pte = t;
+  vmf.pteIndex = i;
+  const fl = t.flags[i]!;
+  if ((vmf.flags & FAULT_FLAG_WRITE) !== 0) {
+    if ((fl & _PAGE_RW) === 0) return doWpPage(k, vmf);
+    t.flags[i] = fl | _PAGE_DIRTY | _PAGE_ACCESSED;
+    return 0;
+  }
+  t.flags[i] = fl | _PAGE_ACCESSED;
+  return 0;
+}
+
+/** do_fault (mm/memory.c v6.1): route a not-present fault on a file VMA. */
+function doFault(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  if (!vma.ops || typeof vma.ops.fault !== 'function') return VM_FAULT_SIGBUS;
+  if ((vmf.flags & FAULT_FLAG_WRITE) === 0) return doReadFault(k, vmf);
+  if ((vma.flags & VM_SHARED) === 0) return doCowFault(k, vmf);
+  return doSharedFault(k, vmf);
+}
+
+/** __do_fault (v6.1): call ->fault; the page comes back locked (or the handler installed the PTE). */
+function doFaultCall(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  if (!vmf.pte) {
+    // Preallocate the PTE table before ->fault, as __do_fault does when the PMD is empty.
+    const t = pteAlloc(k, vma, vmf.address);
+    if (!t) return VM_FAULT_OOM;
+    vmf.pte = t;
+    vmf.pteIndex = pteIndex(vmf.address);
+  }
+  const ret = vma.ops!.fault(vmf);
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY | VM_FAULT_DONE_COW)) !== 0) return ret;
+  if ((ret & VM_FAULT_LOCKED) === 0) {
+    const head = k.frames.head[vmf.page]!;
+    k.frames.flags[head] = k.frames.flags[head]! | PG_locked;
+  }
+  return ret;
+}
+
+function unlockPage(k: Kernel, pfn: number): void {
+  const head = k.frames.head[pfn]!;
+  k.frames.flags[head] = k.frames.flags[head]! & ~PG_locked;
+}
+
+/** do_read_fault (v6.1): fault-around first, then ->fault and finish_fault. */
+function doReadFault(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const style = k.profile.faultAroundStyle;
+  if (style === 'map_pages' && vma.ops!.mapPages) {
+    const r = doFaultAround(k, vmf);
+    if (r !== 0) return r;
+  }
+  const rfc = style === 'rfc-page-array' && vma.ops!.rfcFaultAround === true;
+  if (rfc) rfcCollectWindow(k, vmf);
+  let ret = doFaultCall(k, vmf);
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) !== 0) return ret;
+  if (rfc) rfcMapWindow(k, vmf);
+  ret |= finishFault(k, vmf);
+  unlockPage(k, vmf.page);
+  return ret;
+}
+
+/** do_cow_fault (v6.1): a write to a not-present page of a private file mapping. */
+function doCowFault(k: Kernel, vmf: VmFault): number {
+  k.events.cowFaults++;
+  const cow = allocAnonPage(k);
+  if (cow < 0) return VM_FAULT_OOM;
+  vmf.cowPage = cow;
+  let ret = doFaultCall(k, vmf);
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) !== 0) {
+    freeAnonPage(k, cow);
+    vmf.cowPage = -1;
+    return ret;
+  }
+  if (ret & VM_FAULT_DONE_COW) return ret;
+  k.frames.copyFrame(cow, vmf.page);
+  k.charge(k.costs.pageZeroNs);
+  ret |= finishFault(k, vmf);
+  unlockPage(k, vmf.page);
+  return ret;
+}
+
+/** do_shared_fault (v6.1): a write to a not-present page of a shared file mapping. */
+function doSharedFault(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  let ret = doFaultCall(k, vmf);
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) !== 0) return ret;
+  if (vma.ops!.pageMkwrite) {
+    unlockPage(k, vmf.page);
+    const tmp = doPageMkwrite(k, vmf);
+    if ((tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return tmp;
+  }
+  ret |= finishFault(k, vmf);
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) !== 0) {
+    unlockPage(k, vmf.page);
+    return ret;
+  }
+  const head = k.frames.head[vmf.page]!;
+  folioMarkDirty(k, head);
+  unlockPage(k, vmf.page);
+  return ret;
+}
+
+/** do_page_mkwrite (v6.1): call ->page_mkwrite with FAULT_FLAG_MKWRITE; the page comes back locked. */
+function doPageMkwrite(k: Kernel, vmf: VmFault): number {
+  const old = vmf.flags;
+  vmf.flags = (old & ~0) | FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE;
+  const ret = vmf.vma!.ops!.pageMkwrite!(vmf);
+  vmf.flags = old;
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return ret;
+  if ((ret & VM_FAULT_LOCKED) === 0) {
+    const head = k.frames.head[vmf.page]!;
+    k.frames.flags[head] = k.frames.flags[head]! | PG_locked;
+  }
+  return ret | VM_FAULT_LOCKED;
+}
+
+/**
+ * finish_fault (v6.1): install the PTE for vmf.page (or the COW copy): protection from
+ * vm_page_prot, RW and Dirty only for writes to shared mappings or COW copies. NOPAGE when the
+ * PTE was filled meanwhile.
+ */
+export function finishFault(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const f = k.frames;
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  const cow = write && (vma.flags & VM_SHARED) === 0;
+  const pfn = cow ? vmf.cowPage : vmf.page;
+  let t = vmf.pte;
+  if (!t) {
+    t = pteAlloc(k, vma, vmf.address);
+    if (!t) return VM_FAULT_OOM;
+    vmf.pte = t;
+    vmf.pteIndex = pteIndex(vmf.address);
+  }
+  const i = vmf.pteIndex;
+  if (t.flags[i] !== 0) {
+    if (cow) { freeAnonPage(k, vmf.cowPage); vmf.cowPage = -1; }
+    return VM_FAULT_NOPAGE;
+  }
+  let prot = vma.pageProt;
+  if (write) prot |= _PAGE_RW | _PAGE_DIRTY;
+  setPte(t, i, pfn, prot);
+  k.charge(k.costs.pteSetNs);
+  f.mapcount[pfn] = f.mapcount[pfn]! + 1;
+  if (cow) {
+    vma.mm.rssAnon++;
+    k.lru.addFolio(pfn, false);
+  } else {
+    const head = f.head[pfn]!;
+    f.refcount[head] = f.refcount[head]! + 1;
+    if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') vma.mm.rssShmem++; else vma.mm.rssFile++;
+  }
+  return 0;
+}
+
+/** Allocate a zeroed anonymous page (alloc_zeroed_user_highpage_movable). */
+export function allocAnonPage(k: Kernel): number {
+  const pfn = k.allocPages(0);
+  if (pfn < 0) return -1;
+  k.frames.owner[pfn] = OWNER_ANON;
+  k.frames.flags[pfn] = PG_swapbacked;
+  k.charge(k.costs.pageAllocNs);
+  return pfn;
+}
+
+function freeAnonPage(k: Kernel, pfn: number): void {
+  const f = k.frames;
+  f.refcount[pfn] = f.refcount[pfn]! - 1;
+  if (f.refcount[pfn] === 0) { k.lru.removeFolio(pfn); f.free(pfn, 0); }
+}
+
+/** do_anonymous_page (v6.1): read maps the shared zero page; write gets a fresh zeroed page. */
+function doAnonymousPage(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const t = pteAlloc(k, vma, vmf.address);
+  if (!t) return VM_FAULT_OOM;
+  const i = pteIndex(vmf.address);
+  if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
+    setPte(t, i, k.frames.zeroPfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | (vma.pageProt & _PAGE_NX));
+    return 0;
+  }
+  const pfn = allocAnonPage(k);
+  if (pfn < 0) return VM_FAULT_OOM;
+  k.charge(k.costs.pageZeroNs);
+  setPte(t, i, pfn, vma.pageProt | _PAGE_RW | _PAGE_DIRTY);
+  k.frames.mapcount[pfn] = 1;
+  vma.mm.rssAnon++;
+  k.lru.addFolio(pfn, false);
+  return 0;
+}
+
+/**
+ * do_wp_page (v6.1): a write to a present read-only PTE. Special PTEs (zero page, PFN/DAX maps)
+ * go to wp_pfn_shared (->pfn_mkwrite) in shared writable VMAs, else are copied; file pages in
+ * shared VMAs go to wp_page_shared (->page_mkwrite, then dirty); private ones are copied (COW);
+ * an exclusive anonymous page is reused.
+ */
+function doWpPage(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const t = vmf.pte!;
+  const i = vmf.pteIndex;
+  const f = k.frames;
+  const fl = t.flags[i]!;
+  const pfn = t.pfn[i]!;
+  k.events.wpFaults++;
+  const sharedWritable = (vma.flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED);
+  if ((fl & _PAGE_SPECIAL) !== 0) {
+    if (sharedWritable) {
+      const ops = vma.ops;
+      if (ops && ops.pfnMkwrite) {
+        const old = vmf.flags;
+        vmf.flags |= FAULT_FLAG_MKWRITE;
+        const r = ops.pfnMkwrite(vmf);
+        vmf.flags = old;
+        if ((r & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return r;
+      }
+      if (t.flags[i] === fl) t.flags[i] = fl | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+      return 0;
+    }
+    return wpPageCopy(k, vmf, pfn);
+  }
+  if (f.owner[pfn] === OWNER_ANON) {
+    if (f.refcount[pfn] === 1) {
+      t.flags[i] = fl | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+      return 0;
+    }
+    return wpPageCopy(k, vmf, pfn);
+  }
+  if (sharedWritable) {
+    vmf.page = pfn;
+    const head = f.head[pfn]!;
+    if (vma.ops && vma.ops.pageMkwrite) {
+      const r = doPageMkwrite(k, vmf);
+      if ((r & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return r;
+      // finish_mkwrite_fault: the PTE must be unchanged.
+      if (t.flags[i] !== fl || t.pfn[i] !== pfn) { unlockPage(k, pfn); return VM_FAULT_NOPAGE; }
+    }
+    t.flags[i] = fl | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+    folioMarkDirty(k, head);
+    f.flags[head] = f.flags[head]! & ~PG_locked;
+    return 0;
+  }
+  return wpPageCopy(k, vmf, pfn);
+}
+
+/** wp_page_copy (v6.1): replace the PTE with a private, writable copy of the old page (zero page: zeroed). */
+function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
+  const vma = vmf.vma!;
+  const t = vmf.pte!;
+  const i = vmf.pteIndex;
+  const f = k.frames;
+  const fl = t.flags[i]!;
+  const pfn = allocAnonPage(k);
+  if (pfn < 0) return VM_FAULT_OOM;
+  if (oldPfn !== f.zeroPfn) f.copyFrame(pfn, oldPfn);
+  k.charge(k.costs.pageZeroNs);
+  if ((fl & _PAGE_SPECIAL) === 0) {
+    const head = f.head[oldPfn]!;
+    f.mapcount[oldPfn] = f.mapcount[oldPfn]! - 1;
+    f.refcount[head] = f.refcount[head]! - 1;
+    if (f.owner[oldPfn] === OWNER_ANON) {
+      vma.mm.rssAnon--;
+      if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, 0); }
+    } else if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') vma.mm.rssShmem--;
+    else vma.mm.rssFile--;
+  }
+  setPte(t, i, pfn, (vma.pageProt & ~_PAGE_RW) | _PAGE_RW | _PAGE_DIRTY);
+  f.mapcount[pfn] = 1;
+  vma.mm.rssAnon++;
+  k.lru.addFolio(pfn, false);
+  k.vmstat.nr_tlb_local_flush_all++;
+  return 0;
+}
+
+export { VM_FAULT_LOCKED, VM_FAULT_MAJOR };

@@ -1,0 +1,132 @@
+/**
+ * The address-space objects of mm/: mm_struct (Mm), vm_area_struct (Vma), the vm_operations seam
+ * (VmOperations) and the fault descriptor (VmFault). mm/ never knows which filesystem it faults on:
+ * a VMA carries its VmOperations exactly as Linux's vm_operations_struct (include/linux/mm.h).
+ */
+import type { Pgd, PteTable } from './pgtable.ts';
+import type { File } from '../fs/vfs.ts';
+
+/**
+ * Models struct vm_operations_struct (include/linux/mm.h, v4.15-v6.1): the callbacks a mapping's
+ * owner provides. Results are VM_FAULT_* bit sets.
+ */
+export interface VmOperations {
+  readonly name: string;
+  /** ->fault: resolve the page at vmf.pgoff (set vmf.page, return LOCKED), or install the PTE itself (NOPAGE). */
+  fault(vmf: VmFault): number;
+  /** ->map_pages: map whatever of file pages [startPgoff, endPgoff] is ready (fault-around). */
+  mapPages?(vmf: VmFault, startPgoff: number, endPgoff: number): number;
+  /** ->page_mkwrite: a page is about to become writable (write-notify). */
+  pageMkwrite?(vmf: VmFault): number;
+  /** ->pfn_mkwrite: a PFN mapping without struct page is about to become writable. */
+  pfnMkwrite?(vmf: VmFault): number;
+  /** ->huge_fault: try to map a PMD (order 9); FALLBACK when not possible. */
+  hugeFault?(vmf: VmFault, order: number): number;
+  /** ->fault understands Shutemov's RFC FAULT_FLAG_AROUND page array (seed 001: only filemap_fault). */
+  readonly rfcFaultAround?: boolean;
+  /** The page-cache mapping needs dirty accounting (mapping_can_writeback): makes shared writable VMAs write-notify. */
+  readonly canWriteback: boolean;
+}
+
+export class Vma {
+  start: number;
+  end: number;
+  /** File page index mapped at `start`. */
+  pgoff: number;
+  flags: number;
+  /** vm_page_prot as a PTE flag word (reference §7). */
+  pageProt: number;
+  file: File | null;
+  ops: VmOperations | null;
+  readonly mm: Mm;
+  /** Name given by the scenario (for smaps), or ''. */
+  name = '';
+  constructor(mm: Mm, start: number, end: number, pgoff: number, flags: number, file: File | null) {
+    this.mm = mm;
+    this.start = start;
+    this.end = end;
+    this.pgoff = pgoff;
+    this.flags = flags;
+    this.pageProt = 0;
+    this.file = file;
+    this.ops = null;
+  }
+  get pages(): number { return (this.end - this.start) / 4096; }
+}
+
+export class Mm {
+  readonly pgd: Pgd;
+  /** VMAs sorted by start, non-overlapping. */
+  vmas: Vma[] = [];
+  /** Top-down allocation base (mmap_base). */
+  mmapBase: number;
+  /** RSS counters (MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES). */
+  rssFile = 0;
+  rssAnon = 0;
+  rssShmem = 0;
+  /** Page-table pages (PTE level and above) allocated for this mm. */
+  pgtablePages = 0;
+  /** One-entry walk cache: the 2 MiB block number whose PTE table is `walkPte` (software TLB for the hot path). */
+  walkBlk = -1;
+  walkPte: PteTable | null = null;
+  /** Last VMA found (vmacache). */
+  vmaCache: Vma | null = null;
+  constructor(pgd: Pgd, mmapBase: number) {
+    this.pgd = pgd;
+    this.mmapBase = mmapBase;
+  }
+
+  /** find_vma: the first VMA with end > addr, or null (mm/mmap.c). */
+  findVma(addr: number): Vma | null {
+    const c = this.vmaCache;
+    if (c && c.start <= addr && addr < c.end) return c;
+    const v = this.vmas;
+    let lo = 0, hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (v[mid]!.end <= addr) lo = mid + 1; else hi = mid;
+    }
+    const r = v[lo] ?? null;
+    if (r && r.start <= addr) this.vmaCache = r;
+    return r;
+  }
+
+  invalidateWalkCache(): void {
+    this.walkBlk = -1;
+    this.walkPte = null;
+  }
+}
+
+/**
+ * Models struct vm_fault (include/linux/mm.h, v6.1). One object per task is reused for every
+ * fault, so a fault allocates no descriptor.
+ */
+export class VmFault {
+  vma: Vma | null = null;
+  /** Faulting address rounded down to a page. */
+  address = 0;
+  realAddress = 0;
+  pgoff = 0;
+  flags = 0;
+  /** Page returned by ->fault (PFN), or -1. */
+  page = -1;
+  /** Anonymous page allocated for a COW fault, or -1. */
+  cowPage = -1;
+  /** PTE table of `address` once known. */
+  pte: PteTable | null = null;
+  pteIndex = 0;
+  /** Set by ->fault implementations that had to drop the mmap lock (fpin in filemap_fault). */
+  mmapLockDropped = false;
+  reset(vma: Vma, address: number, flags: number): void {
+    this.vma = vma;
+    this.realAddress = address;
+    this.address = address - (address % 4096);
+    this.pgoff = vma.pgoff + (this.address - vma.start) / 4096;
+    this.flags = flags;
+    this.page = -1;
+    this.cowPage = -1;
+    this.pte = null;
+    this.pteIndex = 0;
+    this.mmapLockDropped = false;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Address-space management: mmap (do_mmap + mmap_region + get_unmapped_area), munmap, mprotect
+ * and madvise, with Linux's argument checks and errno (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
+ * v6.1; flag validation per reference §5.2). Returns -errno on failure.
+ */
+import { EINVAL, ENOMEM, EBADF, EACCES, ENODEV, EOPNOTSUPP, EEXIST, EOVERFLOW, EPERM } from '../lib/errno.ts';
+import type { Kernel, Process } from '../kernel/kernel.ts';
+import { Vma } from './mm.ts';
+import type { Mm } from './mm.ts';
+import {
+  PAGE_SIZE, PMD_SIZE, TASK_SIZE, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_TYPE, MAP_SHARED, MAP_PRIVATE,
+  MAP_SHARED_VALIDATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_SYNC, MAP_LOCKED, MAP_GROWSDOWN,
+  MAP_POPULATE, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE,
+  VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
+  VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
+} from './constants.ts';
+import { zapRange } from './rmap.ts';
+import { freePgtables } from './pgtable-free.ts';
+import { pageCacheRa } from '../fs/readahead.ts';
+import { pteIndex, pteTableOf } from './pgtable.ts';
+
+/** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
+export function vmaWantsWritenotify(vma: Vma): boolean {
+  if ((vma.flags & (VM_WRITE | VM_SHARED)) !== (VM_WRITE | VM_SHARED)) return false;
+  const ops = vma.ops;
+  if (!ops) return false;
+  return !!ops.pageMkwrite || !!ops.pfnMkwrite || ops.canWriteback;
+}
+
+/** vm_get_page_prot + write-notify (reference §7): the PTE flag word new PTEs of `vma` get. */
+export function vmaPageProt(vma: Vma): number {
+  if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return 0; // PROT_NONE: no present PTE
+  let p = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+  if ((vma.flags & VM_EXEC) === 0) p |= _PAGE_NX;
+  if ((vma.flags & VM_SHARED) !== 0 && (vma.flags & VM_WRITE) !== 0 && !vmaWantsWritenotify(vma)) p |= _PAGE_RW;
+  return p;
+}
+
+function protToVmFlags(prot: number): number {
+  return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) | ((prot & PROT_EXEC) ? VM_EXEC : 0);
+}
+
+/** Is [addr, addr+len) free of VMAs? */
+function rangeFree(mm: Mm, addr: number, len: number): boolean {
+  const v = mm.findVma(addr);
+  return !v || v.start >= addr + len;
+}
+
+/**
+ * Top-down search for a free range of `len` bytes below `high` (vm_unmapped_area with
+ * VM_UNMAPPED_AREA_TOPDOWN): the highest gap that fits. Returns -ENOMEM when none.
+ */
+function unmappedAreaTopdown(mm: Mm, len: number, high: number): number {
+  let top = high;
+  for (let i = mm.vmas.length - 1; i >= -1; i--) {
+    const v = i >= 0 ? mm.vmas[i]! : null;
+    if (v && v.start >= top) continue;
+    const gapLow = v ? v.end : PAGE_SIZE * 16;
+    if (top - gapLow >= len) return top - len;
+    if (v) top = Math.min(top, v.start);
+  }
+  return -ENOMEM;
+}
+
+/**
+ * get_unmapped_area (mm/mmap.c v6.1) with the arch top-down allocator and, for files whose
+ * filesystem asks for it, thp_get_unmapped_area (mm/huge_memory.c): pad the search by 2 MiB and
+ * return an address congruent to the file offset modulo 2 MiB, when the file range holds at
+ * least one whole aligned 2 MiB chunk.
+ */
+export function getUnmappedArea(mm: Mm, addr: number, len: number, offsetBytes: number, flags: number, thp: boolean): number {
+  if (len > TASK_SIZE) return -ENOMEM;
+  if (flags & MAP_FIXED) {
+    if (addr % PAGE_SIZE !== 0) return -EINVAL;
+    if (addr + len > TASK_SIZE) return -ENOMEM;
+    return addr;
+  }
+  if (addr) {
+    addr = Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;
+    if (addr + len <= TASK_SIZE && addr >= PAGE_SIZE * 16 && rangeFree(mm, addr, len)) return addr;
+  }
+  if (thp) {
+    const offAlign = Math.ceil(offsetBytes / PMD_SIZE) * PMD_SIZE;
+    const offEnd = Math.floor((offsetBytes + len) / PMD_SIZE) * PMD_SIZE;
+    if (offEnd > offAlign && offEnd - offAlign >= PMD_SIZE) {
+      const r = unmappedAreaTopdown(mm, len + PMD_SIZE, mm.mmapBase);
+      if (r >= 0) {
+        const delta = (((offsetBytes - r) % PMD_SIZE) + PMD_SIZE) % PMD_SIZE;
+        return r + delta;
+      }
+    }
+  }
+  return unmappedAreaTopdown(mm, len, mm.mmapBase);
+}
+
+/** Insert a VMA keeping the list sorted (no merging with neighbours: each mmap stays its own VMA). */
+function insertVma(mm: Mm, vma: Vma): void {
+  let i = 0;
+  while (i < mm.vmas.length && mm.vmas[i]!.start < vma.start) i++;
+  mm.vmas.splice(i, 0, vma);
+  mm.vmaCache = null;
+}
+
+/** Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma). */
+function splitAt(mm: Mm, addr: number): void {
+  const v = mm.findVma(addr);
+  if (!v || v.start >= addr) return;
+  const tail = new Vma(mm, addr, v.end, v.pgoff + (addr - v.start) / PAGE_SIZE, v.flags, v.file);
+  tail.ops = v.ops;
+  tail.pageProt = v.pageProt;
+  tail.name = v.name;
+  v.end = addr;
+  insertVma(mm, tail);
+  if (v.file) v.file.inode.mapping.iMmap.add(tail);
+}
+
+/** VMAs overlapping [start, end), after splitting at both ends. */
+function vmasIn(mm: Mm, start: number, end: number): Vma[] {
+  splitAt(mm, start);
+  splitAt(mm, end);
+  return mm.vmas.filter((v) => v.start < end && v.end > start);
+}
+
+/** do_munmap (v6.1): unmap [addr, addr+len); returns 0 or -errno. */
+export function doMunmap(k: Kernel, mm: Mm, addr: number, len: number): number {
+  if (addr % PAGE_SIZE !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  if (len === 0) return -EINVAL;
+  const end = addr + len;
+  for (const v of vmasIn(mm, addr, end)) {
+    zapRange(k, v, v.start, v.end, true);
+    if (v.file) {
+      v.file.inode.mapping.iMmap.delete(v);
+      k.vfsPutMapping(v.file);
+    }
+    mm.vmas.splice(mm.vmas.indexOf(v), 1);
+  }
+  mm.vmaCache = null;
+  freePgtables(k, mm, addr, end);
+  mm.invalidateWalkCache();
+  return 0;
+}
+
+export interface MmapResult { addr: number; vma: Vma | null }
+
+/**
+ * do_mmap + mmap_region (mm/mmap.c v6.1): validate, place and create a mapping. Returns the
+ * address, or -errno. Flag validation follows reference §5.2 (VM_SYNC computed from the unmasked
+ * flags before MAP_SHARED strips unknown bits).
+ */
+export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot: number, flags: number, fd: number, offsetBytes: number, name = ''): number {
+  const mm = proc.mm;
+  if (len === 0) return -EINVAL;
+  if (offsetBytes % PAGE_SIZE !== 0 || offsetBytes < 0) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  if (len > TASK_SIZE) return -ENOMEM;
+  if (offsetBytes + len > 2 ** 53) return -EOVERFLOW;
+  let file = null;
+  if ((flags & MAP_ANONYMOUS) === 0) {
+    file = fd >= 0 ? proc.fds[fd] ?? null : null;
+    if (!file) return -EBADF;
+  }
+  const fs = file ? file.inode.sb.fs : null;
+  const thp = file ? fs!.thpUnmappedArea(file.inode) : false;
+  const a = getUnmappedArea(mm, addr, len, offsetBytes, flags, thp);
+  if (a < 0) return a;
+  if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !rangeFree(mm, a, len)) return -EEXIST;
+  // calc_vm_prot_bits | calc_vm_flag_bits | VM_MAY*
+  let vmFlags = protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if (flags & MAP_SYNC) vmFlags |= VM_SYNC;
+  if (flags & MAP_LOCKED) vmFlags |= VM_LOCKED;
+  if (flags & MAP_GROWSDOWN) vmFlags |= VM_GROWSDOWN;
+  if (flags & MAP_NORESERVE) vmFlags |= VM_NORESERVE;
+  if (file) {
+    switch (flags & MAP_TYPE) {
+      case MAP_SHARED:
+      case MAP_SHARED_VALIDATE: {
+        const f2 = (flags & MAP_TYPE) === MAP_SHARED ? (flags & LEGACY_MAP_MASK) : flags;
+        if ((f2 & ~(LEGACY_MAP_MASK | fs!.mmapSupportedFlags)) >>> 0 !== 0) return -EOPNOTSUPP;
+        if ((prot & PROT_WRITE) !== 0 && !file.writable) return -EACCES;
+        vmFlags |= VM_SHARED | VM_MAYSHARE;
+        if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+        if (!file.readable) return -EACCES;
+        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+        break;
+      }
+      case MAP_PRIVATE:
+        if (!file.readable) return -EACCES;
+        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+        break;
+      default:
+        return -EINVAL;
+    }
+  } else {
+    switch (flags & MAP_TYPE) {
+      case MAP_SHARED:
+        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+        vmFlags |= VM_SHARED | VM_MAYSHARE;
+        break;
+      case MAP_PRIVATE:
+        break;
+      default:
+        return -EINVAL;
+    }
+  }
+  // mmap_region: replace whatever was there (MAP_FIXED), then create the VMA and call f_op->mmap.
+  if (!rangeFree(mm, a, len)) doMunmap(k, mm, a, len);
+  const vma = new Vma(mm, a, a + len, offsetBytes / PAGE_SIZE, vmFlags, file);
+  vma.name = name;
+  if (file) {
+    vma.ops = fs!.vmOps(file.inode);
+    const err = fs!.mmap(file, vma);
+    if (err < 0) return err;
+    k.vfsGetMapping(file);
+    file.inode.mapping.iMmap.add(vma);
+  }
+  vma.pageProt = vmaPageProt(vma);
+  insertVma(mm, vma);
+  if ((flags & MAP_POPULATE) !== 0) k.populate(proc, vma);
+  return a;
+}
+
+/** mprotect (mm/mprotect.c v6.1): change protections of [addr, addr+len). */
+export function doMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: number): number {
+  if (addr % PAGE_SIZE !== 0) return -EINVAL;
+  if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  const end = addr + len;
+  if (end < addr) return -ENOMEM;
+  if (len === 0) return 0;
+  // The whole range must be mapped (no holes) or ENOMEM.
+  let cur = addr;
+  for (const v of mm.vmas) {
+    if (v.end <= cur) continue;
+    if (v.start > cur) break;
+    cur = v.end;
+    if (cur >= end) break;
+  }
+  if (cur < end) return -ENOMEM;
+  const newVm = protToVmFlags(prot);
+  for (const v of vmasIn(mm, addr, end)) {
+    if ((newVm & VM_WRITE) && !(v.flags & VM_MAYWRITE)) return -EACCES;
+  }
+  for (const v of vmasIn(mm, addr, end)) {
+    const hadWrite = (v.flags & VM_WRITE) !== 0;
+    v.flags = (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newVm;
+    v.pageProt = vmaPageProt(v);
+    if (hadWrite && (newVm & VM_WRITE) === 0) {
+      // change_protection: existing PTEs lose RW.
+      for (let va = v.start; va < v.end; va += PAGE_SIZE) {
+        const t = pteTableOf(mm.pgd, va);
+        if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - PAGE_SIZE; continue; }
+        const i = pteIndex(va);
+        if (t.flags[i] !== 0) t.flags[i] = t.flags[i]! & ~_PAGE_RW;
+      }
+      k.vmstat.nr_tlb_local_flush_all++;
+    }
+  }
+  mm.invalidateWalkCache();
+  return 0;
+}
+
+/** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
+export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
+  const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE];
+  if (!known.includes(advice)) return -EINVAL;
+  if (addr % PAGE_SIZE !== 0) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  const end = addr + len;
+  if (end < addr) return -EINVAL;
+  if (len === 0) return 0;
+  let unmapped = false;
+  let cur = addr;
+  for (const v of mm.vmas) {
+    if (v.end <= cur) continue;
+    if (v.start >= end) break;
+    if (v.start > cur) unmapped = true;
+    cur = v.end;
+  }
+  if (cur < end) unmapped = true;
+  for (const v of vmasIn(mm, addr, end)) {
+    switch (advice) {
+      case MADV_NORMAL: v.flags &= ~(VM_SEQ_READ | VM_RAND_READ); break;
+      case MADV_RANDOM: v.flags = (v.flags & ~VM_SEQ_READ) | VM_RAND_READ; break;
+      case MADV_SEQUENTIAL: v.flags = (v.flags & ~VM_RAND_READ) | VM_SEQ_READ; break;
+      case MADV_HUGEPAGE: v.flags = (v.flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
+      case MADV_NOHUGEPAGE: v.flags = (v.flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+      case MADV_DONTNEED:
+        if (v.flags & VM_LOCKED) return -EINVAL;
+        zapRange(k, v, v.start, v.end, true);
+        break;
+      case MADV_WILLNEED:
+        if (v.file && !v.file.inode.dax) pageCacheRa(k, v.file.inode.mapping, v.pgoff, v.pages, 0);
+        else if (!v.file) return -EBADF;
+        break;
+    }
+  }
+  mm.invalidateWalkCache();
+  return unmapped ? -ENOMEM : 0;
+}
+
+export { ENODEV, EPERM, MAP_PRIVATE, MAP_SHARED, MAP_FIXED };

@@ -1,0 +1,149 @@
+/**
+ * Reverse mapping and unmapping: zap_pte_range (tear down PTEs, dropping references and RSS),
+ * unmap_mapping_range over a file's i_mmap (truncate, hole punch, zero-page replacement),
+ * page_mkclean (write-protect a page's PTEs in shared mappings before writeback) and
+ * folio_referenced (test-and-clear accessed bits for reclaim). mm/memory.c and mm/rmap.c, v6.1.
+ */
+import { OWNER_ANON } from '../hw/frames.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { Vma } from './mm.ts';
+import type { AddressSpace } from '../fs/vfs.ts';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SPECIAL, VM_SHARED } from './constants.ts';
+import { clearPte, pmdIndex, pmdTableOf, pteIndex, pteTableOf, PMD_BYTES } from './pgtable.ts';
+import { folioMarkDirty } from '../fs/filemap.ts';
+
+/**
+ * Zap the PTEs of [startVa, endVa) in `vma` (zap_pte_range, v6.1). `evenCows` false keeps
+ * anonymous COW pages of private mappings (hole punch); true removes them too (truncate, munmap).
+ * Returns the number of PTEs cleared. A dirty PTE of a file page dirties the page, as the kernel's
+ * zap does, so data written through a mapping is not lost when the mapping goes.
+ */
+export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, evenCows: boolean): number {
+  const mm = vma.mm;
+  const f = k.frames;
+  let cleared = 0;
+  for (let va = startVa; va < endVa;) {
+    const blockEnd = Math.min(endVa, (Math.floor(va / PMD_BYTES) + 1) * PMD_BYTES);
+    const pmd = pmdTableOf(mm.pgd, va);
+    if (pmd) {
+      const pi = pmdIndex(va);
+      if (pmd.leafFlags[pi] !== 0) {
+        // A huge PMD covering this range: zap it whole (file/DAX PMDs are not split into PTEs here).
+        pmd.leafFlags[pi] = 0;
+        pmd.leafPfn[pi] = 0;
+        pmd.used--;
+        cleared++;
+      }
+      const t = pmd.tables[pi];
+      if (t && t.used > 0) {
+        const last = pteIndex(blockEnd - 1);
+        for (let i = pteIndex(va); i <= last; i++) {
+          const fl = t.flags[i]!;
+          if (fl === 0) continue;
+          const pfn: number = t.pfn[i]!;
+          if ((fl & _PAGE_SPECIAL) === 0) {
+            const anon = f.owner[pfn] === OWNER_ANON;
+            if (anon && !evenCows) continue;
+            const head = f.head[pfn]!;
+            if (!anon && (fl & _PAGE_DIRTY) !== 0) folioMarkDirty(k, head);
+            f.mapcount[pfn] = f.mapcount[pfn]! - 1;
+            f.refcount[head] = f.refcount[head]! - 1;
+            if (anon) {
+              mm.rssAnon--;
+              if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, f.order[head]!); }
+            } else if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') mm.rssShmem--;
+            else mm.rssFile--;
+          }
+          clearPte(t, i);
+          cleared++;
+        }
+      }
+    }
+    va = blockEnd;
+  }
+  if (cleared > 0) k.vmstat.nr_tlb_local_flush_all++;
+  return cleared;
+}
+
+/**
+ * unmap_mapping_range / unmap_mapping_pages (mm/memory.c v6.1): zap file pages
+ * [startIndex, startIndex + nrPages) in every VMA of the file.
+ */
+export function unmapMappingPages(k: Kernel, mapping: AddressSpace, startIndex: number, nrPages: number, evenCows: boolean): number {
+  let n = 0;
+  const endIndex = startIndex + nrPages; // exclusive
+  for (const vma of mapping.iMmap) {
+    const vStart = vma.pgoff, vEnd = vma.pgoff + vma.pages;
+    const s = Math.max(vStart, startIndex), e = Math.min(vEnd, endIndex);
+    if (s >= e) continue;
+    n += zapRange(k, vma, vma.start + (s - vStart) * 4096, vma.start + (e - vStart) * 4096, evenCows);
+  }
+  return n;
+}
+
+/** Visit every PTE mapping file page `index` of `mapping` in shared or all VMAs. */
+function forEachPteOfIndex(k: Kernel, mapping: AddressSpace, index: number, sharedOnly: boolean,
+  fn: (t: import('./pgtable.ts').PteTable, i: number, vma: Vma) => void): void {
+  for (const vma of mapping.iMmap) {
+    if (sharedOnly && (vma.flags & VM_SHARED) === 0) continue;
+    if (index < vma.pgoff || index >= vma.pgoff + vma.pages) continue;
+    const va = vma.start + (index - vma.pgoff) * 4096;
+    const t = pteTableOf(vma.mm.pgd, va);
+    if (!t) continue;
+    const i = pteIndex(va);
+    if (t.flags[i] !== 0) fn(t, i, vma);
+  }
+}
+
+/**
+ * folio_mkclean (mm/rmap.c v6.1): write-protect and clean every PTE that maps the pages of the
+ * folio in shared VMAs, so the next store takes a write-protect fault (page_mkwrite). Returns the
+ * number of PTEs that were dirty or writable; a dirty PTE keeps the folio dirty.
+ */
+export function folioMkclean(k: Kernel, head: number): number {
+  const f = k.frames;
+  const mapping = k.mappingOf(f.owner[head]!);
+  if (!mapping) return 0;
+  let n = 0;
+  const first = f.index[head]!;
+  const nr = 1 << f.order[head]!;
+  for (let j = 0; j < nr; j++) {
+    if (f.mapcount[head + j] === 0) continue;
+    forEachPteOfIndex(k, mapping, first + j, true, (t, i) => {
+      const fl = t.flags[i]!;
+      if (t.pfn[i] !== head + j) return;
+      if ((fl & (_PAGE_RW | _PAGE_DIRTY)) !== 0) {
+        t.flags[i] = fl & ~(_PAGE_RW | _PAGE_DIRTY);
+        n++;
+      }
+    });
+  }
+  if (n > 0) k.vmstat.nr_tlb_local_flush_all++;
+  return n;
+}
+
+/**
+ * folio_referenced (mm/rmap.c v6.1): count PTEs mapping the folio with the accessed bit set,
+ * clearing the bits (ptep_clear_flush_young). Also folds in a dirty PTE (the page stays dirty).
+ */
+export function folioReferenced(k: Kernel, head: number): number {
+  const f = k.frames;
+  const mapping = k.mappingOf(f.owner[head]!);
+  if (!mapping) return 0;
+  let n = 0;
+  const first = f.index[head]!;
+  const nr = 1 << f.order[head]!;
+  for (let j = 0; j < nr; j++) {
+    if (f.mapcount[head + j] === 0) continue;
+    forEachPteOfIndex(k, mapping, first + j, false, (t, i) => {
+      if (t.pfn[i] !== head + j) return;
+      const fl = t.flags[i]!;
+      if ((fl & _PAGE_ACCESSED) !== 0) {
+        t.flags[i] = fl & ~_PAGE_ACCESSED;
+        n++;
+      }
+      if ((fl & _PAGE_DIRTY) !== 0) folioMarkDirty(k, head);
+    });
+  }
+  return n;
+}

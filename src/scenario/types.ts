@@ -1,0 +1,408 @@
+// The scenario vocabulary: what a validated scenario file becomes. Parsing and validation live
+// in parse.ts; running a scenario is the runner's job. Every size is in bytes and every
+// duration in nanoseconds by the time it gets here; defaults are filled in, so a field that is
+// still `undefined` means "the runner decides" (documented on the field).
+
+/** A scenario that cannot be accepted. `where` is the path of the bad value, e.g. `steps[4] (mmap).flags[1]`. */
+export class ScenarioError extends Error {
+  /** Path of the offending value inside the scenario, e.g. `machine.devices[0].sizeBytes`. */
+  readonly where: string;
+  /** What is wrong, without the location. */
+  readonly detail: string;
+  /** The file or label the scenario came from, when known. */
+  readonly source: string | undefined;
+  /** 1-based line of the offending value, when the YAML parser gave one. */
+  readonly line: number | undefined;
+
+  constructor(where: string, detail: string, source?: string, line?: number) {
+    const place = source === undefined ? undefined : line === undefined ? source : `${source}:${line}`;
+    super([place, where, detail].filter((part) => part !== undefined && part !== '').join(': '));
+    this.name = 'ScenarioError';
+    this.where = where;
+    this.detail = detail;
+    this.source = source;
+    this.line = line;
+  }
+}
+
+/** Upper bound on the number of steps in one scenario. */
+export const STEPS_MAX = 100_000;
+/** Upper bound on the length of an `access.pages` list. */
+export const ACCESS_PAGES_MAX = 1 << 20;
+/** Upper bound on `machine.cpus`. */
+export const CPUS_MAX = 1024;
+
+// ---- Flag vocabularies (names only; numeric values belong to the API layer) ----
+
+export const OPEN_FLAG_NAMES = [
+  'O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND', 'O_DIRECT', 'O_SYNC', 'O_DSYNC',
+] as const;
+export type OpenFlagName = (typeof OPEN_FLAG_NAMES)[number];
+/** open() needs exactly one of these. */
+export const OPEN_ACCESS_MODES: readonly OpenFlagName[] = ['O_RDONLY', 'O_WRONLY', 'O_RDWR'];
+
+export const PROT_NAMES = ['PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'PROT_EXEC'] as const;
+export type ProtName = (typeof PROT_NAMES)[number];
+
+export const MMAP_FLAG_NAMES = [
+  'MAP_SHARED', 'MAP_PRIVATE', 'MAP_SHARED_VALIDATE', 'MAP_FIXED', 'MAP_FIXED_NOREPLACE', 'MAP_ANONYMOUS',
+  'MAP_POPULATE', 'MAP_SYNC', 'MAP_NORESERVE', 'MAP_LOCKED', 'MAP_NONBLOCK', 'MAP_STACK', 'MAP_HUGETLB',
+  'MAP_GROWSDOWN', 'MAP_DENYWRITE', 'MAP_EXECUTABLE', 'MAP_32BIT', 'MAP_UNINITIALIZED',
+] as const;
+export type MmapFlagName = (typeof MMAP_FLAG_NAMES)[number];
+/** Other spellings accepted in files, stored under the canonical name. */
+export const MMAP_FLAG_ALIASES: Readonly<Record<string, MmapFlagName>> = { MAP_ANON: 'MAP_ANONYMOUS' };
+
+export const MSYNC_FLAG_NAMES = ['MS_SYNC', 'MS_ASYNC', 'MS_INVALIDATE'] as const;
+export type MsyncFlagName = (typeof MSYNC_FLAG_NAMES)[number];
+
+export const FALLOC_FLAG_NAMES = ['FALLOC_FL_KEEP_SIZE', 'FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_ZERO_RANGE'] as const;
+export type FallocFlagName = (typeof FALLOC_FLAG_NAMES)[number];
+
+export const MADVISE_NAMES = [
+  'MADV_NORMAL', 'MADV_RANDOM', 'MADV_SEQUENTIAL', 'MADV_WILLNEED', 'MADV_DONTNEED', 'MADV_HUGEPAGE',
+  'MADV_NOHUGEPAGE',
+] as const;
+export type MadviseName = (typeof MADVISE_NAMES)[number];
+
+export const ERRNO_NAMES = [
+  'EPERM', 'ENOENT', 'EINTR', 'EIO', 'ENXIO', 'E2BIG', 'EBADF', 'EAGAIN', 'ENOMEM', 'EACCES', 'EFAULT',
+  'EBUSY', 'EEXIST', 'EXDEV', 'ENODEV', 'ENOTDIR', 'EISDIR', 'EINVAL', 'ENFILE', 'EMFILE', 'ENOTTY',
+  'ETXTBSY', 'EFBIG', 'ENOSPC', 'ESPIPE', 'EROFS', 'ENAMETOOLONG', 'ENOSYS', 'ELOOP', 'EOVERFLOW',
+  'EOPNOTSUPP', 'ENOTSUP', 'EDQUOT', 'ESTALE', 'EHWPOISON',
+] as const;
+export type ErrnoName = (typeof ERRNO_NAMES)[number];
+
+export const SIGNAL_NAMES = ['SIGBUS', 'SIGSEGV', 'none'] as const;
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+/**
+ * A set of flags as written: canonical names in file order (no repeats), plus the OR of any
+ * raw numbers given for bits the vocabulary does not name (0 when none).
+ */
+export interface FlagSet<Name extends string> {
+  names: Name[];
+  extraBits: number;
+}
+
+// ---- Machine, kernel, mounts ----
+
+export type Placement = 'aligned' | 'unaligned';
+export type FsType = 'ext4' | 'tmpfs';
+
+/** A knob override value after unit conversion (keys ending Bytes are bytes, Ns are ns). */
+export type KnobValue = number | string | boolean;
+
+export interface KernelSpec {
+  /** Profile name, not validated here; undefined means the runner's default profile. */
+  profile: string | undefined;
+  /** Every other key of `kernel:`, with sizes/durations converted. Validated by the runner. */
+  knobs: Record<string, KnobValue>;
+}
+
+export interface DeviceSpec {
+  name: string;
+  type: 'block' | 'pmem';
+  sizeBytes: number;
+  /** undefined: the device type's default latency from the cost table. */
+  latencyNs: number | undefined;
+  /** undefined: the runner's default placement. */
+  placement: Placement | undefined;
+}
+
+export interface MachineSpec {
+  memoryBytes: number;
+  /** Default 1. */
+  cpus: number;
+  devices: DeviceSpec[];
+}
+
+// ---- Step arguments ----
+
+export interface CreateArgs {
+  path: string;
+  sizeBytes: number;
+  /** Default 'written': the file's data is written; 'sparse' only sets the size. */
+  content: 'written' | 'sparse';
+  /** Size of each write() when content is 'written'. Default 4 KiB. */
+  writeChunkBytes: number;
+  /** fsync() after writing. Default false. */
+  fsync: boolean;
+  /** Permission bits, from an octal string such as "0644"; undefined means the runner's default. */
+  mode: number | undefined;
+}
+
+export interface OpenArgs {
+  path: string;
+  flags: FlagSet<OpenFlagName>;
+  /** Name the descriptor is known by in later steps. */
+  fd: string;
+}
+
+export interface FdArgs {
+  fd: string;
+}
+
+export interface ReadArgs {
+  fd: string;
+  lengthBytes: number;
+  /** Size of each syscall; undefined means one call for the whole length. */
+  chunkBytes: number | undefined;
+}
+
+export interface WriteArgs extends ReadArgs {
+  /** Fill value 0-255; undefined means the runner's default. */
+  byte: number | undefined;
+}
+
+export interface PreadArgs extends ReadArgs {
+  /** Default 0. */
+  offsetBytes: number;
+}
+
+export interface PwriteArgs extends WriteArgs {
+  /** Default 0. */
+  offsetBytes: number;
+}
+
+export interface FtruncateArgs {
+  fd: string;
+  sizeBytes: number;
+}
+
+export interface FallocateArgs {
+  fd: string;
+  offsetBytes: number;
+  lengthBytes: number;
+  /** Any combination is accepted; the runner returns the errno Linux gives for unsupported ones. Default []. */
+  mode: FlagSet<FallocFlagName>;
+}
+
+export interface PathArgs {
+  path: string;
+}
+
+export interface MmapArgs {
+  /** undefined exactly when flags include MAP_ANONYMOUS. */
+  fd: string | undefined;
+  lengthBytes: number;
+  prot: FlagSet<ProtName>;
+  flags: FlagSet<MmapFlagName>;
+  /** Hint or fixed address; required when flags include MAP_FIXED or MAP_FIXED_NOREPLACE. */
+  addrBytes: number | undefined;
+  /** File offset. Default 0. */
+  offsetBytes: number;
+  /** Name the mapping is known by in later steps. */
+  map: string;
+}
+
+/** A byte range of a named mapping, relative to its start. */
+export interface MapRangeArgs {
+  map: string;
+  /** Default 0. */
+  offsetBytes: number;
+  /** undefined: from offsetBytes to the end of the mapping. */
+  lengthBytes: number | undefined;
+}
+
+export interface MprotectArgs extends MapRangeArgs {
+  prot: FlagSet<ProtName>;
+}
+
+export interface MadviseArgs extends MapRangeArgs {
+  advice: MadviseName;
+}
+
+export interface MsyncArgs extends MapRangeArgs {
+  flags: FlagSet<MsyncFlagName>;
+}
+
+/** Which pages an access step touches: a strided byte range, or an explicit page list. */
+export type AccessSpan =
+  | {
+      kind: 'range';
+      /** Default 0. */
+      offsetBytes: number;
+      /** undefined: to the end of the mapping. */
+      lengthBytes: number | undefined;
+      /** Default 4 KiB. */
+      strideBytes: number;
+    }
+  | {
+      kind: 'pages';
+      /** Page indices relative to the start of the mapping, in the order given. */
+      pages: number[];
+    };
+
+export interface AccessArgs {
+  map: string;
+  op: 'read' | 'write';
+  span: AccessSpan;
+  /** Default 'ascending'. */
+  order: 'ascending' | 'descending';
+  /** Value stored by writes, 0-255 (only with op: write); undefined means the runner's default. */
+  byte: number | undefined;
+}
+
+export interface LoadArgs {
+  map: string;
+  offsetBytes: number;
+}
+
+export interface StoreArgs {
+  map: string;
+  offsetBytes: number;
+  byte: number;
+}
+
+export interface FlushArgs {
+  map: string;
+  offsetBytes: number;
+  lengthBytes: number;
+  insn: 'clwb' | 'clflushopt' | 'clflush';
+}
+
+export interface FenceArgs {
+  insn: 'sfence' | 'mfence';
+}
+
+export interface MkfsArgs {
+  device: string;
+  fs: FsType;
+  /** undefined: the device's placement. */
+  placement: Placement | undefined;
+}
+
+export interface MountArgs {
+  /** Required unless fs is tmpfs (which takes none). */
+  device: string | undefined;
+  /** undefined: whatever mkfs put on the device. */
+  fs: FsType | undefined;
+  target: string;
+  /** Mount options as written (dax, dax=always, ...); interpreted by the runner. */
+  options: string[];
+}
+
+export interface UmountArgs {
+  target: string;
+}
+
+export interface DropCachesArgs {
+  /** What /proc/sys/vm/drop_caches is given: 1 page cache, 2 slab, 3 both. Default 3. */
+  value: 1 | 2 | 3;
+}
+
+export interface SetKnobArgs {
+  name: string;
+  value: KnobValue;
+}
+
+export interface SleepArgs {
+  durationNs: number;
+}
+
+export interface ReportArgs {
+  /** Unique among the scenario's reports. */
+  name: string;
+}
+
+export interface SpawnArgs {
+  thread: string;
+  /** undefined: the thread joins the default process. */
+  process: string | undefined;
+}
+
+/** The arguments of each op; the keys of this map are the op names. */
+export interface ArgsByOp {
+  create: CreateArgs;
+  open: OpenArgs;
+  close: FdArgs;
+  read: ReadArgs;
+  write: WriteArgs;
+  pread: PreadArgs;
+  pwrite: PwriteArgs;
+  ftruncate: FtruncateArgs;
+  fallocate: FallocateArgs;
+  fsync: FdArgs;
+  fdatasync: FdArgs;
+  unlink: PathArgs;
+  stat: PathArgs;
+  mmap: MmapArgs;
+  munmap: MapRangeArgs;
+  mprotect: MprotectArgs;
+  madvise: MadviseArgs;
+  msync: MsyncArgs;
+  access: AccessArgs;
+  load: LoadArgs;
+  store: StoreArgs;
+  flush: FlushArgs;
+  fence: FenceArgs;
+  mkfs: MkfsArgs;
+  mount: MountArgs;
+  umount: UmountArgs;
+  dropCaches: DropCachesArgs;
+  setKnob: SetKnobArgs;
+  sleep: SleepArgs;
+  report: ReportArgs;
+  spawn: SpawnArgs;
+}
+
+export type Op = keyof ArgsByOp;
+
+// ---- Expectations ----
+
+export interface FileExpect {
+  sizeBytes?: number;
+  blocks?: number;
+}
+
+/** What a step should observe. Only the fields written in the file are present; absent means "not checked". */
+export interface Expect {
+  /** 'ok' means the call must succeed. */
+  errno?: ErrnoName | 'ok';
+  signal?: SignalName;
+  /** Page index (relative to the mapping) the signal is raised for; requires signal SIGBUS or SIGSEGV. */
+  signalPage?: number;
+  /** The call's return value. */
+  result?: number;
+  vmstat?: Record<string, number>;
+  rusage?: { minflt?: number; majflt?: number };
+  meminfo?: Record<string, number>;
+  events?: Record<string, number>;
+  /** Keyed by absolute path. */
+  files?: Record<string, FileExpect>;
+  /** Keyed by mapping name, then smaps field name. */
+  smaps?: Record<string, Record<string, number | string>>;
+}
+
+// ---- Steps and the scenario ----
+
+export interface StepBase {
+  /** Position in `steps`, from 0. */
+  index: number;
+  /** 1-based line of the step in the source, when known. */
+  line: number | undefined;
+  /** undefined: the default thread. */
+  thread: string | undefined;
+  /** undefined: the thread's process (or the default process). */
+  process: string | undefined;
+  expect: Expect | undefined;
+}
+
+export type StepOf<O extends Op> = StepBase & { op: O; args: ArgsByOp[O] };
+
+/** One step; narrow on `op` to get typed `args`. */
+export type Step = { [O in Op]: StepOf<O> }[Op];
+
+export interface Scenario {
+  /** The file name or label given to the parser. */
+  source: string;
+  name: string | undefined;
+  /** Default 1. */
+  seed: number;
+  kernel: KernelSpec;
+  machine: MachineSpec;
+  /** Mounted, in order, before the first step. */
+  mounts: MountArgs[];
+  steps: Step[];
+}
