@@ -238,20 +238,28 @@ export class XArray {
    * xas_descend, following a sibling to its canonical slot). Allocates nothing.
    */
   load(index: number): number {
-    if (!(index >= 0 && index <= XA_INDEX_MAX && Math.floor(index) === index)) assertIndex('load', index);
     let node: XaNode | null = this.root;
-    if (node === null) return index === 0 ? this.head : 0;
-    if (index > this.rootMaxIndex) return 0;
-    if (index < TWO_POW_32) {
+    if ((index >>> 0) === index) {
+      // An integer below 2^32: 32-bit shifts are exact (a shift of 32 or more selects slot 0).
+      if (node === null) return index === 0 ? this.head : 0;
+      if (index > this.rootMaxIndex) return 0;
       for (;;) {
         const shift: number = node.shift;
         const off: number = shift < 32 ? (index >>> shift) & XA_CHUNK_MASK : 0;
-        const v = node.slots[off]!;
+        const v: number = node.slots[off]!;
         if (v >= 0) return v;
         if (v !== SLOT_CHILD) return node.slots[-v - 1]!;
         node = node.children![off]!;
       }
     }
+    return this.loadWide(index);
+  }
+
+  /** load() for indexes of 2^32 and above (or invalid ones): exact division instead of shifts. */
+  private loadWide(index: number): number {
+    assertIndex('load', index);
+    let node = this.root;
+    if (node === null || index > this.rootMaxIndex) return 0;
     for (;;) {
       const off: number = Math.floor(index / POW2[node.shift]!) % XA_CHUNK_SIZE;
       const v = node.slots[off]!;
