@@ -688,9 +688,11 @@ export class XArray {
     this.entries++;
     this.indexes += POW2[order]!;
     for (let m = 0; m < XA_MARK_COUNT; m++) {
+      const before = anyBit(node, m);
       for (let o = off0; o < off0 + n; o++) clearBit(node, o, m);
       if (((keepMarks >>> m) & 1) === 1) setBit(node, off0, m);
-      this.propagate(node, m);
+      // Ancestors only record whether this node has any marked slot.
+      if (anyBit(node, m) !== before) this.propagate(node, m);
     }
   }
 
