@@ -187,6 +187,7 @@ class Runner {
       return { proc: this.process(processName), processName };
     }
     const t = this.threads.get(step.thread);
+    if (t && step.op === 'spawn') this.fail(step, `thread "${step.thread}" already exists`);
     if (t) {
       if (step.process !== undefined && step.process !== t.processName) {
         this.fail(step, `thread "${step.thread}" belongs to process "${t.processName}", not "${step.process}"`);
@@ -484,8 +485,7 @@ class Runner {
         this.report(step.args.name);
         return { result: 0 };
       case 'spawn': {
-        if (this.threads.has(step.args.thread)) this.fail(step, `thread "${step.args.thread}" already exists`);
-        // taskFor() already created the thread named by the step.
+        // taskFor() created the thread named by the step (and refused an existing name).
         return { result: 0 };
       }
       case 'flush':
