@@ -161,6 +161,8 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
     file = fd >= 0 ? proc.fds[fd] ?? null : null;
     if (!file) return -EBADF;
   }
+  // MAP_FIXED_NOREPLACE asks for exactly `addr` (it implies MAP_FIXED, minus the replacing).
+  if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
   const fs = file ? file.inode.sb.fs : null;
   const thp = file ? fs!.thpUnmappedArea(file.inode) : false;
   const a = getUnmappedArea(mm, addr, len, offsetBytes, flags, thp);

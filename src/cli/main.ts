@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// The daxsim command line: run scenario files, list kernel profiles.
+// Exit codes: 0 success, 1 an `expect` failed, 2 bad usage or a scenario that cannot be run,
+// 3 an internal error of the model (printed with its stack, as it is a bug).
+
+import { profiles } from '../kernel/profiles.ts';
+import { loadScenarioFile } from '../scenario/parse.ts';
+import { runScenario, type Report, type RunResult, type StepResult } from '../scenario/run.ts';
+import { ScenarioError } from '../scenario/types.ts';
+
+const USAGE = `usage: daxsim <command> [arguments]
+
+commands:
+  run FILE [--json]   run a scenario file (YAML or JSON); --json prints one JSON object
+  profiles            list the kernel profiles a scenario can name in kernel.profile
+  reproduce ...       reproduce the seed experiments (not implemented yet)
+  help                show this text
+
+exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
+
+class UsageError extends Error {}
+
+function formatOutcome(s: StepResult): string {
+  if (s.signal !== undefined) return `${s.signal.signal} at page ${s.signal.page} (0x${s.signal.addr.toString(16)})`;
+  if (typeof s.result !== 'number') return JSON.stringify(s.result);
+  if (s.errno !== undefined) return `-1 ${s.errno}`;
+  if (s.op === 'mmap') return `0x${s.result.toString(16)}`;
+  return String(s.result);
+}
+
+function nonZero(rec: Record<string, number>): string[] {
+  return Object.entries(rec).filter(([, v]) => v !== 0).map(([k, v]) => `${k}=${v}`);
+}
+
+function printReport(name: string, r: Report): void {
+  console.log(`\nreport ${name}:`);
+  const line = (label: string, items: string[]): void => {
+    if (items.length > 0) console.log(`  ${label.padEnd(8)} ${items.join(' ')}`);
+  };
+  line('vmstat', nonZero(r.vmstat));
+  line('rusage', nonZero(r.rusage));
+  line('events', nonZero(r.events));
+  line('meminfo', nonZero(r.meminfo).map((x) => `${x}kB`));
+  for (const [map, f] of Object.entries(r.smaps)) {
+    line(`smaps ${map}`, Object.entries(f).filter(([, v]) => v !== 0 && v !== '').map(([k, v]) => `${k}=${typeof v === 'number' ? `${v}kB` : JSON.stringify(v)}`));
+  }
+  for (const [path, f] of Object.entries(r.files)) line('file', [`${path} sizeBytes=${f.sizeBytes} blocks=${f.blocks}`]);
+}
+
+function printTable(r: RunResult): void {
+  console.log(`${r.name} (profile ${r.profile})\n`);
+  const rows = r.steps.map((s) => [String(s.index), s.op, formatOutcome(s), String(s.simNs)]);
+  const head = ['step', 'op', 'result', 'simNs'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]): string => row.map((c, i) => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  console.log(fmt(head));
+  for (const row of rows) console.log(fmt(row));
+  for (const [name, rep] of Object.entries(r.reports)) printReport(name, rep);
+}
+
+function cmdRun(args: string[]): number {
+  const json = args.includes('--json');
+  const rest = args.filter((a) => a !== '--json');
+  const unknown = rest.filter((a) => a.startsWith('-'));
+  if (unknown.length > 0) throw new UsageError(`run: unknown option ${unknown.join(', ')} (only --json)`);
+  if (rest.length !== 1) throw new UsageError(`run: expected exactly one scenario FILE, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
+  const result = runScenario(loadScenarioFile(rest[0] ?? ''));
+  if (json) {
+    const { name, profile, reports, steps, failures } = result;
+    console.log(JSON.stringify({ name, profile, reports, steps, failures }));
+  } else {
+    printTable(result);
+  }
+  if (result.failures.length > 0) {
+    console.error(`\n${result.failures.length} expectation(s) failed:`);
+    for (const f of result.failures) console.error(`  ${f}`);
+    return 1;
+  }
+  return 0;
+}
+
+function cmdProfiles(): number {
+  const width = Math.max(...Object.keys(profiles).map((n) => n.length));
+  for (const [name, p] of Object.entries(profiles)) console.log(`${name.padEnd(width)}  ${p.description}`);
+  return 0;
+}
+
+function main(argv: string[]): number {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return cmdRun(args);
+      case 'profiles':
+        return cmdProfiles();
+      case 'reproduce':
+        console.log('not implemented yet: the seed experiments are issue 4');
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return 0;
+      case undefined:
+        throw new UsageError('no command given');
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`daxsim: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ScenarioError) {
+      console.error(`daxsim: ${e.message}`);
+      return 2;
+    }
+    console.error('daxsim: internal error (a bug in the model):');
+    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+    return 3;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
