@@ -1,0 +1,49 @@
+/**
+ * LRU and reclaim (mm/vmscan.c, mm/workingset.c, mm/swap.c v6.1): when free memory falls under
+ * the low watermark, clean page-cache pages are evicted from the inactive list, leaving shadow
+ * entries; reading them again is a workingset refault. New pages sit in the per-CPU add batch
+ * (PAGEVEC_SIZE 15 on 6.1) before they reach a list.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Machine } from '../src/api/machine.ts';
+import { O_RDWR, O_CREAT, O_RDONLY, PROT_READ, MAP_SHARED } from '../src/mm/constants.ts';
+import { PG_lru } from '../src/hw/frames.ts';
+import { findFolio } from '../src/fs/filemap.ts';
+
+const MiB = 2 ** 20;
+
+test('a file larger than memory is read through the page cache by evicting clean pages, leaving shadows', () => {
+  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 64 * MiB, devices: [{ name: 'vda', type: 'block', sizeBytes: 512 * MiB }] });
+  m.mkfs('vda', 'ext4');
+  m.mount('/d', 'ext4', 'vda');
+  const p = m.process();
+  const fd = p.open('/d/big', O_RDWR | O_CREAT);
+  for (let o = 0; o < 128 * MiB; o += MiB) { p.pwrite(fd, MiB, o, 9); if (o % (16 * MiB) === 0) p.fsync(fd); }
+  p.fsync(fd);
+  const before = m.vmstat().pgsteal_kswapd!;
+  const r = p.open('/d/big', O_RDONLY);
+  for (let o = 0; o < 128 * MiB; o += MiB) assert.equal(p.pread(r, MiB, o), MiB);
+  assert.ok(m.vmstat().pgsteal_kswapd! > before, 'reclaim evicted page-cache pages');
+  assert.ok(m.k.frames.freePages > 0);
+  const refaults = m.vmstat().workingset_refault_file!;
+  const buf = new Uint8Array(16);
+  assert.equal(p.pread(r, 16, 0, buf), 16);
+  assert.equal(buf[3], 9, 'data evicted and read back from the device is intact');
+  assert.ok(m.vmstat().workingset_refault_file! > refaults, 'reading an evicted page is a workingset refault');
+});
+
+test('new page-cache pages wait in the per-CPU add batch before PG_lru is set (folio_add_lru)', () => {
+  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 256 * MiB });
+  m.mount('/t', 'tmpfs');
+  const p = m.process();
+  const fd = p.open('/t/f', O_RDWR | O_CREAT);
+  p.pwrite(fd, 4096 * 3, 0, 1);
+  const mapping = m.k.vfs.mounts[0]!.inodes.get('f')!.mapping;
+  const pfn = findFolio(mapping, 0);
+  assert.equal(m.k.frames.flags[pfn]! & PG_lru, 0, 'still in the batch');
+  p.pwrite(fd, 4096 * 20, 4096 * 3, 1); // more than 15 new pages drain the batch
+  assert.notEqual(m.k.frames.flags[pfn]! & PG_lru, 0);
+  const a = p.mmap(0, 23 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+  assert.equal(p.load(a), 1);
+});
