@@ -182,12 +182,12 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
     const f = k.frames;
     const holeStart = Math.ceil(newSize / PAGE_SIZE);
     unmapMappingPages(k, mapping, holeStart, Infinity, true);
-    if (newSize % PAGE_SIZE !== 0 || true) {
-      const straddle = findFolio(mapping, Math.floor(Math.max(0, newSize - 1) / PAGE_SIZE));
-      if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart && newSize > 0) {
-        unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
-        splitFolioInCache(k, mapping, straddle);
-      }
+    // The folio holding the last byte kept: if it is large and extends past the new EOF, it is
+    // unmapped whole and split.
+    const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
+    if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
+      unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
+      splitFolioInCache(k, mapping, straddle);
     }
     if (newSize % PAGE_SIZE !== 0) {
       // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
