@@ -197,3 +197,25 @@ test('6.18 ext4 truncate row needs large folios: without them re-reading pages 0
     assert.equal(p.load(a + 3 * PG), -7);
   }
 });
+
+test('fallocate on ext4: default allocates unwritten blocks that read as zeros; ZERO_RANGE zeroes written data; PUNCH_HOLE frees (reference §8)', () => {
+  const m = machine('linux-6.1');
+  const p = m.process();
+  const fd = writtenFile(p, '/disk/z', MiB);
+  const blocks = () => { const s = p.stat('/disk/z'); return typeof s === 'number' ? -1 : s.blocks; };
+  assert.equal(blocks(), 2048);
+  assert.equal(p.fallocate(fd, 0x10, 4 * PG, 4 * PG), 0); // ZERO_RANGE
+  assert.equal(blocks(), 2048);
+  assert.equal(p.fallocate(fd, 0x02, 0, PG), -95); // PUNCH_HOLE without KEEP_SIZE: EOPNOTSUPP
+  assert.equal(p.fallocate(fd, 0x03, 8 * PG, 8 * PG), 0); // PUNCH_HOLE | KEEP_SIZE
+  assert.equal(blocks(), 2048 - 64);
+  m.dropCaches();
+  const a = p.mmap(0, MiB, PROT_READ, MAP_SHARED, fd, 0);
+  assert.equal(p.load(a + 3 * PG), 0x5a);
+  assert.equal(p.load(a + 5 * PG), 0);
+  assert.equal(p.load(a + 9 * PG), 0);
+  assert.equal(p.fallocate(fd, 0, MiB, MiB), 0); // default mode grows i_size, unwritten blocks
+  assert.equal(blocks(), 2048 - 64 + 2048);
+  const st = p.stat('/disk/z');
+  assert.ok(typeof st !== 'number' && st.sizeBytes === 2 * MiB);
+});

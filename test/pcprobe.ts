@@ -5,7 +5,7 @@
  * getrusage deltas, in the same order, so every row comes out of the model the way the real
  * kernel produced it.
  */
-import type { Machine, Process } from '../src/api/machine.ts';
+import type { Machine } from '../src/api/machine.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS,
   MAP_NORESERVE, MAP_FIXED, MADV_RANDOM } from '../src/mm/constants.ts';
 

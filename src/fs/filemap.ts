@@ -8,10 +8,10 @@
  */
 import { assert } from '../lib/assert.ts';
 import { xaIsValue, xaMkValue, xaToValue } from '../lib/xarray.ts';
-import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_workingset, PG_writeback, PG_head,
+import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_workingset, PG_writeback,
   PG_swapbacked, OWNER_NONE } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import type { AddressSpace, File, Inode } from './vfs.ts';
+import type { AddressSpace, Inode } from './vfs.ts';
 import type { VmFault } from '../mm/mm.ts';
 import { VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
   FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY, _PAGE_PRESENT } from '../mm/constants.ts';
@@ -248,6 +248,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   let missDec = 0;
   let ret = 0;
   let mapped = 0;
+  let lastSwapBacked = false;
   const base = vmf.pteIndex - (vmf.pgoff - start); // PTE index of file page `start`
   mapping.pages.forEach(start, end, (idx, entry) => {
     if (xaIsValue(entry)) return;
@@ -266,6 +267,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
       if (t.flags[pi] !== 0) continue;
       const pfn = head + (i - fidx);
       setPte(t, pi, pfn, prot);
+      lastSwapBacked = (fl & PG_swapbacked) !== 0;
       f.mapcount[pfn] = f.mapcount[pfn]! + 1;
       f.refcount[head] = f.refcount[head]! + 1;
       mapped++;
@@ -274,10 +276,8 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
     }
     return;
   });
-  if (mapped > 0) {
-    const shm = mapping.host.sb.fs.typeName === 'tmpfs';
-    if (shm) vma.mm.rssShmem += mapped; else vma.mm.rssFile += mapped;
-  }
+  // Pages of one file share the swap-backed property, so the last folio mapped decides the counter.
+  if (mapped > 0) vma.mm.addFileRss(lastSwapBacked, mapped);
   ra.mmapMiss = Math.max(0, ra.mmapMiss - missDec);
   k.events.faultaroundPagesMapped += mapped;
   k.charge(mapped * k.costs.faultAroundPerPageNs);
@@ -317,14 +317,3 @@ export function folioMarkDirty(k: Kernel, head: number): void {
   }
 }
 
-/** Whether PFN `pfn` is a page-cache page whose folio is a PMD-size or large folio head. */
-export function isLargeFolio(k: Kernel, head: number): boolean {
-  return (k.frames.flags[head]! & PG_head) !== 0;
-}
-
-/** Is the PTE flag word present? (re-exported helper for fs code) */
-export function ptePresent(flags: number): boolean {
-  return (flags & _PAGE_PRESENT) !== 0;
-}
-
-export type { File };

@@ -3,12 +3,12 @@
  * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
  * non-negative result or -errno, like the raw system call.
  */
-import { EBADF, EINVAL, ENOENT, EISDIR, EACCES, EOPNOTSUPP, ENOSPC, ENOMEM, EFBIG, EEXIST, ENODEV } from '../lib/errno.ts';
+import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './vfs.ts';
-import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_RDONLY, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
+import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
-import { addNewFolio, findFolio, folioMarkDirty, maxIndex, removeFolio, waitFolioUnlocked } from './filemap.ts';
+import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from './filemap.ts';
 import { ondemandReadahead, asyncReadahead } from './readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
@@ -357,4 +357,3 @@ export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
   return n;
 }
 
-export { maxIndex, O_RDONLY, O_APPEND, EACCES, ENOSPC, ENODEV };

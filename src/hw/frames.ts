@@ -142,12 +142,8 @@ export class Frames {
       }
       if (pfn < 0) {
         const aligned = Math.ceil(this.highWater / n) * n;
-        if (aligned + n > this.totalPages) {
-          // No fresh aligned space: fall back to gathering order-0 frames is not possible for
-          // order > 0 (no compaction modelled).
-          if (order > 0) return -1;
-          return -1;
-        }
+        // No fresh aligned space left; gathering scattered frames would need compaction (not modelled).
+        if (aligned + n > this.totalPages) return -1;
         // Frames skipped for alignment become free order-0 blocks.
         for (let p = this.highWater; p < aligned; p++) this.freeLists[0]!.push(p);
         pfn = aligned;

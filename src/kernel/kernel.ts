@@ -230,7 +230,7 @@ export class Kernel {
    */
   allocPages(order: number): number {
     const f = this.frames;
-    if (f.freePages - (1 << order) < this.lru.lowWatermarkPages && this.lru) this.lru.reclaim((1 << order) + this.lru.highWatermarkPages - f.freePages);
+    if (f.freePages - (1 << order) < this.lru.lowWatermarkPages) this.lru.reclaim((1 << order) + this.lru.highWatermarkPages - f.freePages);
     let pfn = f.alloc(order);
     if (pfn < 0) {
       this.lru.reclaim(1 << order);

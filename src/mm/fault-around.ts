@@ -12,7 +12,7 @@ import { VM_FAULT_NOPAGE, VM_FAULT_OOM } from './constants.ts';
 import { pteAlloc } from './fault.ts';
 import { pteIndex, setPte } from './pgtable.ts';
 import { findFolio, maxIndex } from '../fs/filemap.ts';
-import { PG_locked, PG_uptodate } from '../hw/frames.ts';
+import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
 
 /**
  * The fault-around window for a fault, as file page indexes [start, end] (inclusive).
@@ -111,7 +111,7 @@ export function rfcMapWindow(k: Kernel, vmf: VmFault): void {
     f.refcount[head] = f.refcount[head]! + 1;
     mapped++;
   }
-  vma.mm.rssFile += mapped;
+  if (mapped > 0) vma.mm.addFileRss((f.flags[f.head[vmf.page]!]! & PG_swapbacked) !== 0, mapped);
   k.events.faultaroundCalls++;
   k.events.faultaroundPagesMapped += mapped;
   k.charge(mapped * k.costs.faultAroundPerPageNs);

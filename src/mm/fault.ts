@@ -303,7 +303,7 @@ function doSharedFault(k: Kernel, vmf: VmFault): number {
 /** do_page_mkwrite (v6.1): call ->page_mkwrite with FAULT_FLAG_MKWRITE; the page comes back locked. */
 function doPageMkwrite(k: Kernel, vmf: VmFault): number {
   const old = vmf.flags;
-  vmf.flags = (old & ~0) | FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE;
+  vmf.flags = old | FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE;
   const ret = vmf.vma!.ops!.pageMkwrite!(vmf);
   vmf.flags = old;
   if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) !== 0) return ret;
@@ -348,7 +348,7 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
   } else {
     const head = f.head[pfn]!;
     f.refcount[head] = f.refcount[head]! + 1;
-    if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') vma.mm.rssShmem++; else vma.mm.rssFile++;
+    vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, 1);
   }
   return 0;
 }
@@ -461,8 +461,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
     if (f.owner[oldPfn] === OWNER_ANON) {
       vma.mm.rssAnon--;
       if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, 0); }
-    } else if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') vma.mm.rssShmem--;
-    else vma.mm.rssFile--;
+    } else vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, -1);
   }
   setPte(t, i, pfn, (vma.pageProt & ~_PAGE_RW) | _PAGE_RW | _PAGE_DIRTY);
   f.mapcount[pfn] = 1;
@@ -472,4 +471,3 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
   return 0;
 }
 
-export { VM_FAULT_LOCKED, VM_FAULT_MAJOR };

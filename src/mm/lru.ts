@@ -201,8 +201,6 @@ export class Lru {
         continue;
       }
       const mapping = k.mappingOf(f.owner[pfn]!);
-      f.flags[pfn] = f.flags[pfn]! | PG_lru; // removeFolio clears it
-      this.linkHead(LRU_INACTIVE_FILE, pfn);
       this.nonresidentAge++;
       const n = 1 << f.order[pfn]!;
       if (mapping) removeFolio(k, mapping, pfn, this.nonresidentAge);

@@ -91,6 +91,14 @@ export class Mm {
     return r;
   }
 
+  /**
+   * Add `n` to the file RSS counter of a page-cache page: MM_SHMEMPAGES when the page is
+   * swap-backed (shmem/tmpfs), MM_FILEPAGES otherwise (mm_counter_file, include/linux/mm.h v6.1).
+   */
+  addFileRss(swapBacked: boolean, n: number): void {
+    if (swapBacked) this.rssShmem += n; else this.rssFile += n;
+  }
+
   invalidateWalkCache(): void {
     this.walkBlk = -1;
     this.walkPte = null;

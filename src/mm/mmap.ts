@@ -3,7 +3,7 @@
  * and madvise, with Linux's argument checks and errno (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * v6.1; flag validation per reference §5.2). Returns -errno on failure.
  */
-import { EINVAL, ENOMEM, EBADF, EACCES, ENODEV, EOPNOTSUPP, EEXIST, EOVERFLOW, EPERM } from '../lib/errno.ts';
+import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { Vma } from './mm.ts';
 import type { Mm } from './mm.ts';
@@ -302,4 +302,3 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
   return unmapped ? -ENOMEM : 0;
 }
 
-export { ENODEV, EPERM, MAP_PRIVATE, MAP_SHARED, MAP_FIXED };

@@ -4,7 +4,7 @@
  * page_mkclean (write-protect a page's PTEs in shared mappings before writeback) and
  * folio_referenced (test-and-clear accessed bits for reclaim). mm/memory.c and mm/rmap.c, v6.1.
  */
-import { OWNER_ANON } from '../hw/frames.ts';
+import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Vma } from './mm.ts';
 import type { AddressSpace } from '../fs/vfs.ts';
@@ -51,8 +51,7 @@ export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, ev
             if (anon) {
               mm.rssAnon--;
               if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, f.order[head]!); }
-            } else if (vma.file && vma.file.inode.sb.fs.typeName === 'tmpfs') mm.rssShmem--;
-            else mm.rssFile--;
+            } else mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, -1);
           }
           clearPte(t, i);
           cleared++;

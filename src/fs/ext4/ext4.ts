@@ -212,7 +212,8 @@ export class Ext4 implements FileSystem {
   /**
    * ext4_fallocate (v6.1): default mode allocates unwritten extents over holes (size grows unless
    * KEEP_SIZE, done by the VFS); PUNCH_HOLE frees blocks (page cache already truncated by the
-   * VFS); ZERO_RANGE converts to unwritten.
+   * VFS); ZERO_RANGE (ext4_zero_range) leaves the whole blocks of the range unwritten, so they
+   * read as zeros: modelled as freeing them and allocating unwritten blocks in their place.
    */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     const ei = this.ei(inode);
@@ -229,6 +230,12 @@ export class Ext4 implements FileSystem {
         return 0;
       }
       if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
+      if (mode & FALLOC_FL_ZERO_RANGE) {
+        const s = Math.ceil(offsetBytes / 4096);
+        const e = Math.floor((offsetBytes + lengthBytes) / 4096);
+        if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.free(r.pblk, r.lenBlocks);
+        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+      }
       for (let i = first; i <= last;) {
         const m = ei.extents.lookup(i);
         if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
