@@ -14,6 +14,7 @@ import { resolveProfile } from '../kernel/profiles.ts';
 import type { CostTable } from '../kernel/costs.ts';
 import { assertions } from '../lib/assert.ts';
 import { BlockDevice } from '../hw/blockdev.ts';
+import { PmemDevice } from '../hw/pmem.ts';
 import { SuperBlock } from '../fs/vfs.ts';
 import { Tmpfs } from '../fs/tmpfs.ts';
 import { Ext4 } from '../fs/ext4/ext4.ts';
@@ -21,7 +22,7 @@ import type { Placement } from '../fs/ext4/balloc.ts';
 import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
 import { doUserAddrFault } from '../mm/fault.ts';
 import { pteTableOf, pmdTableOf, pmdIndex, pteIndex, type PteTable } from '../mm/pgtable.ts';
-import { _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, PMD_SIZE } from '../mm/constants.ts';
+import { _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, PMD_SIZE } from '../mm/constants.ts';
 import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sysFsync, sysUnlink, sysStat,
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
@@ -32,10 +33,13 @@ import type { Vma } from '../mm/mm.ts';
 
 export interface DeviceConfig {
   name: string;
-  type: 'block';
+  /** 'block': a virtio-blk-like disk; 'pmem': persistent memory (/dev/pmemN), byte-addressable, DAX-capable. */
+  type: 'block' | 'pmem';
   sizeBytes: number;
   latencyNs?: number;
   placement?: Placement;
+  /** pmem only: false for a platform whose persistence domain includes the CPU caches (eADR). */
+  writeCache?: boolean;
 }
 
 export interface MachineConfig {
@@ -49,15 +53,26 @@ export interface MachineConfig {
 
 export class Machine {
   readonly k: Kernel;
-  readonly devices = new Map<string, { dev: BlockDevice; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig }>();
+  readonly devices = new Map<string, { dev: BlockDevice | PmemDevice; pmem: PmemDevice | null; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig }>();
   private readonly procs = new Map<string, Process>();
+  private nextPmemPfn = 0;
 
   constructor(cfg: MachineConfig) {
     const profile = resolveProfile(cfg.profile, cfg.knobs ?? {});
     this.k = new Kernel(profile, cfg.memoryBytes, cfg.costs ?? {});
     for (const d of cfg.devices ?? []) {
       if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
-      this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs }), fs: null, placement: d.placement ?? 'aligned', cfg: d });
+      if (d.type === 'pmem') {
+        // Physical layout: pmem sits above DRAM, at or above 4 GiB, each device 1 GiB-aligned
+        // (like memmap=1G!4G in the oracle guest).
+        const base = Math.max(2 ** 20, Math.ceil(Math.max(this.k.frames.totalPages, this.nextPmemPfn) / 2 ** 18) * 2 ** 18);
+        const pm = new PmemDevice({ name: d.name, sizeBytes: d.sizeBytes, pfnBase: base, writeCache: d.writeCache ?? true, requestLatencyNs: d.latencyNs });
+        this.k.addPmem(pm);
+        this.nextPmemPfn = pm.pfnEnd;
+        this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'aligned', cfg: d });
+      } else {
+        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs }), pmem: null, fs: null, placement: d.placement ?? 'aligned', cfg: d });
+      }
     }
   }
 
@@ -81,8 +96,9 @@ export class Machine {
     if (!d) return -ENODEV;
     if (d.fs !== 'ext4') return -EINVAL; // no filesystem on the device
     const dax = options.some((o) => o === 'dax' || o === 'dax=always');
-    if (dax) return -EINVAL; // a block device has no DAX support (DAX mounts need pmem)
-    this.k.vfs.mount(new SuperBlock(new Ext4(this.k, d.dev, d.placement, false), target, options));
+    // ext4 refuses -o dax on a device without DAX support (a block disk).
+    if (dax && !d.pmem) return -EINVAL;
+    this.k.vfs.mount(new SuperBlock(new Ext4(this.k, d.dev, d.placement, dax ? d.pmem : null), target, options));
     return 0;
   }
 
@@ -272,11 +288,11 @@ export class Process {
         if ((fl & _PAGE_PRESENT) !== 0) {
           if ((fl & _PAGE_ACCESSED) === 0) t.flags[i] = fl | _PAGE_ACCESSED;
           task.clockNs += k.costs.accessHitNs;
-          return k.frames.readByte(t.pfn[i]!, addr & 4095);
+          return k.readPhys(t.pfn[i]!, addr & 4095);
         }
       } else {
-        const leaf = this.hugeLeaf(addr);
-        if (leaf >= 0) return k.frames.readByte(leaf, addr & 4095);
+        const leaf = this.hugeLeaf(addr, false);
+        if (leaf >= 0) return k.readPhys(leaf, addr & 4095);
       }
       const sig = doUserAddrFault(k, task, addr, false);
       if (sig !== 0) return -sig;
@@ -296,9 +312,12 @@ export class Process {
         if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
           if ((fl & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY)) t.flags[i] = fl | _PAGE_ACCESSED | _PAGE_DIRTY;
           task.clockNs += k.costs.accessHitNs;
-          k.frames.writeByte(t.pfn[i]!, addr & 4095, value);
+          k.writePhys(t.pfn[i]!, addr & 4095, value);
           return 0;
         }
+      } else {
+        const leaf = this.hugeLeaf(addr, true);
+        if (leaf >= 0) { k.writePhys(leaf, addr & 4095, value); return 0; }
       }
       const sig = doUserAddrFault(k, task, addr, true);
       if (sig !== 0) return -sig;
@@ -306,12 +325,17 @@ export class Process {
     throw new Error(`store 0x${addr.toString(16)}: the fault handler kept returning without a writable PTE`);
   }
 
-  /** Frame of a huge PMD leaf covering addr (subpage), or -1. */
-  private hugeLeaf(addr: number): number {
+  /**
+   * Physical page under a huge PMD leaf covering addr (the subpage), or -1 when there is none or,
+   * for a write, when it is not writable. Sets Accessed (and Dirty for writes) as the CPU does.
+   */
+  private hugeLeaf(addr: number, write: boolean): number {
     const pmd = pmdTableOf(this.kp.mm.pgd, addr);
     if (!pmd) return -1;
     const pi = pmdIndex(addr);
-    if (pmd.leafFlags[pi] === 0) return -1;
+    const fl = pmd.leafFlags[pi]!;
+    if (fl === 0 || (write && (fl & _PAGE_RW) === 0)) return -1;
+    pmd.leafFlags[pi] = fl | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
     return pmd.leafPfn[pi]! + pteIndex(addr);
   }
 
@@ -343,6 +367,14 @@ export class Process {
     let rss = 0, anon = 0;
     const f = this.k.frames;
     for (let va = v.start; va < v.end; va += 4096) {
+      const pmd = pmdTableOf(this.kp.mm.pgd, va);
+      const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
+      if (lf !== 0) {
+        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps; the huge zero page adds nothing.
+        if (lf & _PAGE_DEVMAP) rss++;
+        va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
+        continue;
+      }
       const t = pteTableOf(this.kp.mm.pgd, va);
       if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; continue; }
       const fl = t.flags[pteIndex(va)]!;

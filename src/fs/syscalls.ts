@@ -25,6 +25,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
   if (!inode) {
     if ((flags & O_CREAT) === 0) return -ENOENT;
     inode = new Inode(k.allocIno(), r.sb);
+    inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
     k.registerInode(inode);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
@@ -74,6 +75,7 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
   const mapping = inode.mapping;
   const f = k.frames;
   k.charge(k.costs.syscallNs);
+  if (inode.dax) return inode.sb.fs.daxRead!(inode, pos, len, out);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
@@ -119,6 +121,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const f = k.frames;
   k.charge(k.costs.syscallNs);
   if (pos + len > 2 ** 44) return -EFBIG;
+  if (inode.dax) return fs.daxWrite!(inode, pos, len, src);
   const shm = fs.typeName === 'tmpfs';
   let done = 0;
   for (let p = pos; p < pos + len;) {

@@ -20,6 +20,7 @@ export class Tmpfs implements FileSystem {
   readonly mmapSupportedFlags = 0;
   readonly hasPageMkwrite = false;
   readonly faultAllocates = true;
+  readonly daxMount = false;
   private readonly k: Kernel;
   readonly vmOpsTable: VmOperations;
 

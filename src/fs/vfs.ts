@@ -64,6 +64,8 @@ export class Inode {
 /** What a filesystem provides. Each method's doc names the Linux operation it stands for. */
 export interface FileSystem {
   readonly typeName: 'tmpfs' | 'ext4';
+  /** Mounted with -o dax: new regular files get S_DAX (ext4_should_enable_dax with dax=always). */
+  readonly daxMount: boolean;
   /** The vm_operations for mappings of `inode` (f_op->mmap sets vma->vm_ops). */
   vmOps(inode: Inode): VmOperations;
   /** f_op->mmap: validate and set up the VMA; returns 0 or -errno. */
@@ -96,6 +98,10 @@ export interface FileSystem {
   stBlocks(inode: Inode): number;
   /** Called when a block of `inode` at `index` is dirtied through write(2) (block reservation); -errno on ENOSPC. */
   reserveForWrite(inode: Inode, index: number): number;
+  /** read(2) on an S_DAX inode (dax_iomap_rw); only filesystems that can mount -o dax have it. */
+  daxRead?(inode: Inode, pos: number, len: number, out: Uint8Array | null): number;
+  /** write(2) on an S_DAX inode; grows i_size. */
+  daxWrite?(inode: Inode, pos: number, len: number, src: Uint8Array | number): number;
   /** Free everything an inode owns when its last reference goes (evict_inode). */
   evict(inode: Inode): void;
 }

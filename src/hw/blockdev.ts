@@ -8,6 +8,15 @@ import { assert } from '../lib/assert.ts';
 
 export const BLOCK_SIZE = 4096;
 
+/** What a filesystem needs from the device under it (a block device, or pmem through its driver). */
+export interface DataDevice {
+  readonly name: string;
+  readonly totalBlocks: number;
+  readBlock(b: number): Uint8Array | number;
+  writeBlock(b: number, v: Uint8Array | number): void;
+  submit(write: boolean, blocks: number, nowNs: number): number;
+}
+
 export interface BlockDeviceConfig {
   name: string;
   sizeBytes: number;
@@ -17,7 +26,7 @@ export interface BlockDeviceConfig {
   nsPerByte?: number;
 }
 
-export class BlockDevice {
+export class BlockDevice implements DataDevice {
   readonly name: string;
   readonly sizeBytes: number;
   readonly totalBlocks: number;

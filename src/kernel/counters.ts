@@ -43,6 +43,19 @@ export class Events {
   writebackPages = 0;
   lockdepWarnings = 0;
   reclaimEvicted = 0;
+  /** DAX, tracepoint-style (fs_dax:* and model counters). */
+  daxPteFaults = 0;
+  daxPmdFaults = 0;
+  daxPmdFallbacks = 0;
+  daxHoleLoads = 0;
+  daxPmdHoleLoads = 0;
+  /** Times the filesystem was asked for a block mapping (iomap_begin, or get_block in 2014). */
+  iomapBegin = 0;
+  daxPfnCacheHits = 0;
+  daxInsertPfnMkwrite = 0;
+  daxWritebackRange = 0;
+  daxWritebackEntries = 0;
+  journalCommits = 0;
 
   snapshot(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;

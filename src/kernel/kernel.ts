@@ -22,6 +22,8 @@ import { Vfs, type File, type Inode, type AddressSpace, type SuperBlock } from '
 import { dropRange } from '../fs/syscalls.ts';
 import { populateVma } from '../mm/populate.ts';
 import { Lru } from '../mm/lru.ts';
+import type { PmemDevice } from '../hw/pmem.ts';
+import { OWNER_KERNEL } from '../hw/frames.ts';
 
 export interface SignalInfo {
   signo: number;
@@ -89,6 +91,10 @@ export class Kernel {
   /** Huge zero page, allocated on first use (get_huge_zero_page). */
   hugeZeroPfn = -1;
   readonly vfs: Vfs;
+  /** Persistent-memory devices; their PFNs lie above DRAM (pfnBase >= totalPages). */
+  readonly pmems: PmemDevice[] = [];
+  /** Lowest PFN of any pmem device (Infinity without pmem): the hot path's one comparison. */
+  pmemBase = Infinity;
   private readonly inodeTable = new Map<number, Inode>();
   private nextIno = 12;
   private pending: PendingEvent[] = [];
@@ -105,6 +111,56 @@ export class Kernel {
   }
 
   allocIno(): number { return this.nextIno++; }
+
+  /** Attach a pmem device (its PFN range must lie above DRAM and not overlap another). */
+  addPmem(d: PmemDevice): void {
+    assert(d.pfnBase >= this.frames.totalPages, `pmem ${d.name}: PFN base below the end of DRAM`);
+    for (const o of this.pmems) assert(d.pfnBase >= o.pfnEnd || d.pfnEnd <= o.pfnBase, `pmem ${d.name} overlaps ${o.name}`);
+    this.pmems.push(d);
+    this.pmemBase = Math.min(this.pmemBase, d.pfnBase);
+  }
+
+  private pmemOf(pfn: number): PmemDevice {
+    for (const d of this.pmems) if (pfn >= d.pfnBase && pfn < d.pfnEnd) return d;
+    return panic(`PFN ${pfn} is neither DRAM nor pmem`);
+  }
+
+  /** A CPU load of byte `off` of physical page `pfn` (DRAM frame or pmem through the CPU cache). */
+  readPhys(pfn: number, off: number): number {
+    return pfn < this.pmemBase ? this.frames.readByte(pfn, off) : this.pmemOf(pfn).readByte(pfn, off);
+  }
+
+  /** A CPU store to physical page `pfn` (pmem: the line becomes dirty in the CPU cache). */
+  writePhys(pfn: number, off: number, value: number): void {
+    if (pfn < this.pmemBase) this.frames.writeByte(pfn, off, value);
+    else this.pmemOf(pfn).writeByte(pfn, off, value);
+  }
+
+  /** copy_user_highpage from any physical page (DRAM or pmem) into DRAM frame `dst`. */
+  copyPhysToFrame(dst: number, src: number): void {
+    if (src < this.pmemBase) this.frames.copyFrame(dst, src);
+    else {
+      const d = this.pmemOf(src);
+      const v = d.readBlock(src - d.pfnBase);
+      this.frames.restore(dst, v);
+    }
+  }
+
+  /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
+  pmemFlush(pfn: number, nPages: number): number {
+    return this.pmemOf(pfn).writebackPages(pfn, nPages);
+  }
+
+  /** get_huge_zero_page: the global huge zero page, allocated on first use (thp_zero_page_alloc). */
+  hugeZeroPage(): number {
+    if (this.hugeZeroPfn >= 0) return this.hugeZeroPfn;
+    const pfn = this.allocPages(9);
+    if (pfn < 0) return -1;
+    for (let i = 0; i < 512; i++) { this.frames.fillFrame(pfn + i, 0); this.frames.owner[pfn + i] = OWNER_KERNEL; }
+    this.hugeZeroPfn = pfn;
+    this.vmstat.thp_zero_page_alloc++;
+    return pfn;
+  }
   registerInode(inode: Inode): void { this.inodeTable.set(inode.ino, inode); }
   /** The address_space of inode `ino` (page->mapping), or null. */
   mappingOf(ino: number): AddressSpace | null {

@@ -67,6 +67,36 @@ export interface KernelProfile {
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
   readonly lruBatchPages: number;
+
+  // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
+  /**
+   * How DAX remembers faulted pages in the mapping's tree: 'none' (the 2014 get_block DAX
+   * patchset: no entries, no locking, no dirty tracking), 'entries' (exceptional/value entries
+   * with LOCK/PMD/ZERO/EMPTY bits and DIRTY/TOWRITE marks, 4.5+).
+   */
+  readonly daxEntries: 'none' | 'entries';
+  /** Read of a hole: a zeroed page-cache page per hole (before 4.14) or the shared zero page (4.14+, seed 004). */
+  readonly daxHoleReads: 'page-cache-page' | 'zero-page';
+  /** Write faults insert the PTE writable+dirty in one step ('mkwrite', 4.14+) or read-only, made writable by a second, write-protect fault. */
+  readonly daxWriteInsert: 'mkwrite' | 'read-only';
+  /** ->pfn_mkwrite for DAX: 'full-fault' (4.14+: the fs DAX fault handler), 'dax_pfn_mkwrite' (4.5-4.13: mark dirty, reuse), 'none' (2014: do_wp_page reuses). */
+  readonly daxPfnMkwrite: 'full-fault' | 'dax_pfn_mkwrite' | 'none';
+  /** DAX PMD (2 MiB) faults (CONFIG_FS_DAX_PMD, re-enabled in 4.10). */
+  readonly daxPmd: boolean;
+  /** 6.1-rc read-dirtying: dax_insert_entry marks entries DIRTY for every non-synchronous fault, reads included (reference §4.4). */
+  readonly daxDirtyOnRead: boolean;
+  /** Writeback of dirty DAX entries on fsync/msync (dax_writeback_mapping_range, 4.5+); 2014 DAX flushed nothing. */
+  readonly daxWritebackFlush: boolean;
+  /** MAP_SYNC / VM_SYNC and VM_FAULT_NEEDDSYNC (4.15+). */
+  readonly mapSync: boolean;
+  /** thp_get_unmapped_area for DAX files (4.x+): mappings that cover a whole 2 MiB are placed 2 MiB-congruent. */
+  readonly thpAlignDax: boolean;
+  /** Kani's RFC (seed 000): ext4 DAX vm_ops gain ->map_pages = dax_map_pages, as posted. */
+  readonly daxMapPages: 'none' | 'kani-2014';
+  /** Wilcox's proposal (seed 002): a repeat fault uses the PFN cached in the entry instead of asking get_block. */
+  readonly daxEntryCachesPfn: boolean;
+  /** Bits available for the PFN in an entry (60 on 64-bit; 28 on 32-bit, where most PFNs do not fit: "unknown"). */
+  readonly daxEntryPfnBits: number;
 }
 
 const base61: KernelProfile = {
@@ -88,6 +118,44 @@ const base61: KernelProfile = {
   ext4LargeFolios: false,
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
+  daxEntries: 'entries',
+  daxHoleReads: 'zero-page',
+  daxWriteInsert: 'mkwrite',
+  daxPfnMkwrite: 'full-fault',
+  daxPmd: true,
+  daxDirtyOnRead: true,
+  daxWritebackFlush: true,
+  mapSync: true,
+  thpAlignDax: true,
+  daxMapPages: 'none',
+  daxEntryCachesPfn: false,
+  daxEntryPfnBits: 60,
+};
+
+/** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
+const dax2014: KernelProfile = {
+  ...base61,
+  name: 'dax-2014',
+  description: 'The 2014 DAX patchset the seed RFCs applied to: get_block faults, zeroed page-cache pages for holes, no entries, no PMD, no MAP_SYNC',
+  faultAroundMinPages: 1,
+  faultAroundSkipPopulatedStart: true,
+  faultAroundKnob: 'order',
+  mapPagesEofClamp: false,
+  mmapMissStyle: 'per-mapped-page',
+  faultRetry: 'once',
+  dropMmapLockForIo: false,
+  rusageAccounting: 'first-attempt',
+  thpAlignPageCacheFiles: false,
+  lruBatchPages: 14,
+  daxEntries: 'none',
+  daxHoleReads: 'page-cache-page',
+  daxWriteInsert: 'read-only',
+  daxPfnMkwrite: 'none',
+  daxPmd: false,
+  daxDirtyOnRead: false,
+  daxWritebackFlush: false,
+  mapSync: false,
+  thpAlignDax: false,
 };
 
 export const profiles: Readonly<Record<string, KernelProfile>> = {
@@ -105,6 +173,15 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     rusageAccounting: 'first-attempt',
     thpAlignPageCacheFiles: false,
     lruBatchPages: 14,
+    daxEntries: 'none',
+    daxHoleReads: 'page-cache-page',
+    daxWriteInsert: 'read-only',
+    daxPfnMkwrite: 'none',
+    daxPmd: false,
+    daxDirtyOnRead: false,
+    daxWritebackFlush: false,
+    mapSync: false,
+    thpAlignDax: false,
   },
   'rfc-shutemov-2014': {
     ...base61,
@@ -122,6 +199,46 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     rusageAccounting: 'first-attempt',
     thpAlignPageCacheFiles: false,
     lruBatchPages: 14,
+    daxEntries: 'none',
+    daxHoleReads: 'page-cache-page',
+    daxWriteInsert: 'read-only',
+    daxPfnMkwrite: 'none',
+    daxPmd: false,
+    daxDirtyOnRead: false,
+    daxWritebackFlush: false,
+    mapSync: false,
+    thpAlignDax: false,
+  },
+  'dax-2014': dax2014,
+  'rfc-kani-2014': {
+    ...dax2014,
+    name: 'rfc-kani-2014',
+    description: 'Seed 000: Kani Mar 2014, dax_map_pages as posted (exclusive window end, get_block per page, i_mmap_mutex under the PTE lock)',
+    daxMapPages: 'kani-2014',
+  },
+  'rfc-wilcox-2014': {
+    ...dax2014,
+    name: 'rfc-wilcox-2014',
+    description: 'Seed 002: Wilcox Mar 2014, one tree entry per DAX page caching the PFN with Dirty and Lock bits; msync flushes dirty entries only',
+    daxEntries: 'entries',
+    daxEntryCachesPfn: true,
+    daxWritebackFlush: true,
+  },
+  'linux-4.13': {
+    ...base61,
+    name: 'linux-4.13',
+    description: 'Linux 4.10-4.13 DAX: radix-tree entries, PMD faults with the huge zero page, zeroed page-cache pages for 4 KiB holes, dax_pfn_mkwrite',
+    mapPagesEofClamp: false,
+    mmapMissStyle: 'per-mapped-page',
+    faultRetry: 'once',
+    dropMmapLockForIo: false,
+    rusageAccounting: 'completed-or-major',
+    thpAlignPageCacheFiles: false,
+    daxHoleReads: 'page-cache-page',
+    daxWriteInsert: 'read-only',
+    daxPfnMkwrite: 'dax_pfn_mkwrite',
+    daxDirtyOnRead: false,
+    mapSync: false,
   },
   'linux-4.15': {
     ...base61,
@@ -133,6 +250,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     dropMmapLockForIo: false,
     rusageAccounting: 'completed-or-major',
     thpAlignPageCacheFiles: false,
+    daxDirtyOnRead: false,
   },
   'linux-6.1': base61,
   'linux-6.18': {
@@ -144,6 +262,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     mmapMissStyle: 'per-candidate-not-workingset',
     ext4LargeFolios: true,
     lruBatchPages: 31,
+    daxDirtyOnRead: false,
   },
 };
 

@@ -110,13 +110,30 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
   vmf.reset(vma, addr, flags);
   let ret = -1;
   const ops = vma.ops;
-  if (ops && ops.hugeFault && hugepageVmaCheck(vma)) {
-    const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
-    const pi = pmdIndex(vmf.address);
-    if (!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) {
-      const r = ops.hugeFault(vmf, 9);
+  const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+  const pi = pmdIndex(vmf.address);
+  if (pmd && pmd.leafFlags[pi] !== 0) {
+    // A huge PMD is mapped here: a write to a read-only one is wp_huge_pmd, anything else is spurious.
+    const lf = pmd.leafFlags[pi]!;
+    if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
+      const r = ops && ops.hugeFault ? ops.hugeFault(vmf, 9) : VM_FAULT_FALLBACK;
       if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
+      else {
+        // __split_huge_pmd: for file/DAX PMDs the split just removes the PMD; the PTE path refaults.
+        pmd.leafFlags[pi] = 0;
+        pmd.leafPfn[pi] = 0;
+        pmd.used--;
+        vma.mm.invalidateWalkCache();
+        k.vmstat.thp_split_pmd++;
+        k.vmstat.nr_tlb_local_flush_all++;
+      }
+    } else {
+      pmd.leafFlags[pi] = lf | _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0);
+      ret = 0;
     }
+  } else if (ops && ops.hugeFault && hugepageVmaCheck(vma) && (!pmd || pmd.tables[pi] === null)) {
+    const r = ops.hugeFault(vmf, 9);
+    if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
   }
   if (ret < 0) ret = handlePteFault(k, vmf);
   // mm_account_fault
@@ -149,6 +166,27 @@ export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
   const mm = vma.mm;
   const blk = Math.floor(addr / PMD_BYTES);
   if (mm.walkBlk === blk && mm.walkPte) return mm.walkPte;
+  const pmd = pmdAlloc(k, vma, addr);
+  if (!pmd) return null;
+  const mi = pmdIndex(addr);
+  let t = pmd.tables[mi];
+  if (!t) {
+    assert(pmd.leafFlags[mi] === 0, 'pte_alloc under a huge PMD');
+    const pfn = k.allocKernelPage();
+    if (pfn < 0) return null;
+    t = new PteTable(pfn);
+    pmd.tables[mi] = t;
+    pmd.used++;
+    mm.pgtablePages++;
+  }
+  mm.walkBlk = blk;
+  mm.walkPte = t;
+  return t;
+}
+
+/** Find or allocate the PMD table covering `addr` (for huge PMD leaves); null on OOM. */
+export function pmdAlloc(k: Kernel, vma: Vma, addr: number): PmdTable | null {
+  const mm = vma.mm;
   const pgd = mm.pgd;
   const gi = pgdIndex(addr);
   let pud = pgd.puds[gi];
@@ -170,20 +208,7 @@ export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
     pud.used++;
     mm.pgtablePages++;
   }
-  const mi = pmdIndex(addr);
-  let t = pmd.tables[mi];
-  if (!t) {
-    assert(pmd.leafFlags[mi] === 0, 'pte_alloc under a huge PMD');
-    const pfn = k.allocKernelPage();
-    if (pfn < 0) return null;
-    t = new PteTable(pfn);
-    pmd.tables[mi] = t;
-    pmd.used++;
-    mm.pgtablePages++;
-  }
-  mm.walkBlk = blk;
-  mm.walkPte = t;
-  return t;
+  return pmd;
 }
 
 /** handle_pte_fault (mm/memory.c v6.1): the decision table of reference §1.3. */
@@ -272,7 +297,7 @@ function doCowFault(k: Kernel, vmf: VmFault): number {
     return ret;
   }
   if (ret & VM_FAULT_DONE_COW) return ret;
-  k.frames.copyFrame(cow, vmf.page);
+  k.copyPhysToFrame(cow, vmf.page);
   k.charge(k.costs.pageZeroNs);
   ret |= finishFault(k, vmf);
   unlockPage(k, vmf.page);
@@ -452,7 +477,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
   const fl = t.flags[i]!;
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
-  if (oldPfn !== f.zeroPfn) f.copyFrame(pfn, oldPfn);
+  if (oldPfn !== f.zeroPfn) k.copyPhysToFrame(pfn, oldPfn);
   k.charge(k.costs.pageZeroNs);
   if ((fl & _PAGE_SPECIAL) === 0) {
     const head = f.head[oldPfn]!;

@@ -123,6 +123,8 @@ export class VmFault {
   /** PTE table of `address` once known. */
   pte: PteTable | null = null;
   pteIndex = 0;
+  /** PFN handed back with VM_FAULT_NEEDDSYNC (MAP_SYNC), for dax_finish_sync_fault. */
+  syncPfn = -1;
   /** Set by ->fault implementations that had to drop the mmap lock (fpin in filemap_fault). */
   mmapLockDropped = false;
   reset(vma: Vma, address: number, flags: number): void {
@@ -136,5 +138,6 @@ export class VmFault {
     this.pte = null;
     this.pteIndex = 0;
     this.mmapLockDropped = false;
+    this.syncPfn = -1;
   }
 }

@@ -80,6 +80,36 @@ export function unmapMappingPages(k: Kernel, mapping: AddressSpace, startIndex: 
   return n;
 }
 
+/**
+ * pfn_mkclean_range / dax_entry_mkclean (v6.1): write-protect and clean the PTEs and huge PMDs that
+ * map file pages [start, start+n) in every shared VMA. Returns how many entries changed.
+ */
+export function wrprotectFilePages(k: Kernel, mapping: AddressSpace, start: number, n: number): number {
+  let changed = 0;
+  for (const vma of mapping.iMmap) {
+    if ((vma.flags & VM_SHARED) === 0) continue;
+    const s = Math.max(start, vma.pgoff), e = Math.min(start + n, vma.pgoff + vma.pages);
+    for (let idx = s; idx < e; idx++) {
+      const va = vma.start + (idx - vma.pgoff) * 4096;
+      const pmd = pmdTableOf(vma.mm.pgd, va);
+      if (!pmd) { idx += 511 - (idx - vma.pgoff) % 512; continue; }
+      const pi = pmdIndex(va);
+      const lf = pmd.leafFlags[pi]!;
+      if (lf !== 0) {
+        if (lf & (_PAGE_RW | _PAGE_DIRTY)) { pmd.leafFlags[pi] = lf & ~(_PAGE_RW | _PAGE_DIRTY); changed++; }
+        continue;
+      }
+      const t = pmd.tables[pi];
+      if (!t) continue;
+      const i = pteIndex(va);
+      const fl = t.flags[i]!;
+      if (fl & (_PAGE_RW | _PAGE_DIRTY)) { t.flags[i] = fl & ~(_PAGE_RW | _PAGE_DIRTY); changed++; }
+    }
+  }
+  if (changed > 0) k.vmstat.nr_tlb_local_flush_all++;
+  return changed;
+}
+
 /** Visit every PTE mapping file page `index` of `mapping` in shared or all VMAs. */
 function forEachPteOfIndex(k: Kernel, mapping: AddressSpace, index: number, sharedOnly: boolean,
   fn: (t: import('./pgtable.ts').PteTable, i: number, vma: Vma) => void): void {

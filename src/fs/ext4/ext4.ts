@@ -12,7 +12,13 @@ import { EOPNOTSUPP, ENOSPC, EIO } from '../../lib/errno.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import type { FileSystem, Inode, File } from '../vfs.ts';
 import type { VmOperations, Vma } from '../../mm/mm.ts';
-import type { BlockDevice } from '../../hw/blockdev.ts';
+import type { DataDevice } from '../../hw/blockdev.ts';
+import type { PmemDevice } from '../../hw/pmem.ts';
+import type { VmFault } from '../../mm/mm.ts';
+import { FAULT_FLAG_WRITE, VM_SHARED, VM_HUGEPAGE, VM_FAULT_NEEDDSYNC } from '../../mm/constants.ts';
+import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, daxPfnMkwrite, kaniDaxMapPages, type DaxFs, type DaxIomap } from '../../dax/fault.ts';
+import { daxWritebackMappingRange } from '../../dax/writeback.ts';
+import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { ExtentMap } from './extents.ts';
 import { BlockAllocator, type Placement } from './balloc.ts';
 import { Journal, DEFAULT_JOURNAL_COSTS, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
@@ -30,24 +36,29 @@ export interface Ext4Inode {
 /** First data block of a fresh ext4 (superblock, group descriptors, bitmaps, inode tables, journal). */
 export const EXT4_FIRST_DATA_BLOCK = 1234;
 
-export class Ext4 implements FileSystem {
+export class Ext4 implements FileSystem, DaxFs {
   readonly typeName = 'ext4' as const;
   readonly mmapSupportedFlags = MAP_SYNC;
   readonly hasPageMkwrite = true;
   readonly faultAllocates = false;
-  readonly dev: BlockDevice;
+  readonly dev: DataDevice;
+  /** The pmem device when mounted with -o dax (S_DAX on every regular file). */
+  readonly pmem: PmemDevice | null;
+  readonly daxMount: boolean;
   readonly alloc: BlockAllocator;
   readonly journal: Journal;
-  readonly dax: boolean;
   /** Delayed-allocation reservations over all inodes (s_dirtyclusters_counter). */
   reservedBlocks = 0;
   private readonly k: Kernel;
   private readonly ops: VmOperations;
 
-  constructor(k: Kernel, dev: BlockDevice, placement: Placement, dax: boolean) {
+  private readonly daxOps: VmOperations;
+
+  constructor(k: Kernel, dev: DataDevice, placement: Placement, pmemForDax: PmemDevice | null) {
     this.k = k;
     this.dev = dev;
-    this.dax = dax;
+    this.pmem = pmemForDax;
+    this.daxMount = pmemForDax !== null;
     this.alloc = new BlockAllocator({ totalBlocks: dev.totalBlocks, firstDataBlock: Math.min(EXT4_FIRST_DATA_BLOCK, dev.totalBlocks - 1), placement });
     this.journal = new Journal({ commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS, costs: DEFAULT_JOURNAL_COSTS });
     this.ops = {
@@ -58,6 +69,122 @@ export class Ext4 implements FileSystem {
       rfcFaultAround: true,
       canWriteback: true,
     };
+    // ext4_dax_vm_ops (fs/ext4/file.c): fault, huge_fault, page_mkwrite and pfn_mkwrite all go to
+    // the DAX fault handler from 4.14; before, pfn_mkwrite was dax_pfn_mkwrite; the 2014 patchset
+    // had neither huge_fault nor pfn_mkwrite; Kani's RFC adds map_pages.
+    const p = k.profile;
+    const full = (vmf: VmFault) => this.daxHugeFault(vmf, 0);
+    this.daxOps = {
+      name: 'ext4_dax_vm_ops',
+      fault: full,
+      pageMkwrite: full,
+      canWriteback: true,
+      ...(p.daxPmd ? { hugeFault: (vmf: VmFault, order: number) => this.daxHugeFault(vmf, order) } : {}),
+      ...(p.daxPfnMkwrite === 'full-fault' ? { pfnMkwrite: full } : p.daxPfnMkwrite === 'dax_pfn_mkwrite' ? { pfnMkwrite: (vmf: VmFault) => daxPfnMkwrite(k, vmf) } : {}),
+      ...(p.daxMapPages === 'kani-2014' ? { mapPages: (vmf: VmFault, s: number, e: number) => kaniDaxMapPages(k, vmf, this, s, e) } : {}),
+    };
+  }
+
+  /**
+   * ext4_dax_huge_fault (fs/ext4/file.c v6.1): write faults (FAULT_FLAG_WRITE on a shared VMA)
+   * run inside a journal handle; a NEEDDSYNC result is completed by dax_finish_sync_fault after
+   * the handle is stopped, and its result (NOPAGE, no MAJOR) is what the core sees.
+   */
+  daxHugeFault(vmf: VmFault, order: number): number {
+    const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vmf.vma!.flags & VM_SHARED) !== 0;
+    if (write) this.journal.startHandle();
+    let r: number;
+    try {
+      r = order === 0 ? daxIomapPteFault(this.k, vmf, this) : daxIomapPmdFault(this.k, vmf, this);
+    } finally {
+      if (write) this.journal.stopHandle();
+    }
+    if (r & VM_FAULT_NEEDDSYNC) r = daxFinishSyncFault(this.k, vmf, this, order);
+    return r;
+  }
+
+  daxRead(inode: Inode, pos: number, len: number, out: Uint8Array | null): number {
+    return daxIomapRead(this.k, this, this.pmem!, inode, pos, len, out);
+  }
+
+  /** ext4_dax_write_iter (v6.1): dax_iomap_rw inside a journal handle, then the i_size update. */
+  daxWrite(inode: Inode, pos: number, len: number, src: Uint8Array | number): number {
+    this.journal.startHandle();
+    try {
+      const n = daxIomapWrite(this.k, this, this.pmem!, inode, pos, len, src);
+      if (n > 0 && pos + n > inode.sizeBytes) {
+        inode.sizeBytes = pos + n;
+        this.journal.recordMetadata(inode.ino, 'size', true, 1);
+      }
+      return n;
+    } finally {
+      this.journal.stopHandle();
+    }
+  }
+
+  /** PFN of block `pblk` on the DAX device (dax_direct_access). */
+  blockPfn(pblk: number): number {
+    return this.pmem!.pfnBase + pblk;
+  }
+
+  /**
+   * ext4_iomap_begin for DAX (fs/ext4/inode.c v6.1): reads report the extent as it is; writes of
+   * a page inside i_size that is already written are MAPPED with no journal work; otherwise blocks
+   * are allocated (or unwritten ones converted) with EXT4_GET_BLOCKS_CREATE_ZERO: zeroed on the
+   * device and recorded as written in the running transaction, IOMAP_F_NEW. IOMAP_F_DIRTY when
+   * the inode's datasync transaction is not committed or the range reaches past i_size.
+   */
+  iomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DaxIomap): number {
+    const ei = this.ei(inode);
+    const m = ei.extents.lookup(index);
+    out.isNew = false;
+    out.lenBlocks = Math.min(m.lenBlocks, lenPages);
+    out.pblk = m.pblk;
+    out.type = m.kind === 'written' ? 'mapped' : m.kind;
+    if (write && m.kind !== 'written') {
+      if (m.kind === 'unwritten') {
+        const n = out.lenBlocks;
+        ei.extents.convertToWritten(index, n);
+        this.pmem!.zeroBlocks(m.pblk, n);
+        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+      } else {
+        const want = Math.min(lenPages, m.lenBlocks);
+        const runs = this.alloc.alloc(ei.extents.goalFor(index), want, index);
+        if (runs.length === 0) return -ENOSPC;
+        let l = index;
+        for (const r of runs) {
+          ei.extents.insert(l, r.pblk, r.lenBlocks, 'written');
+          this.pmem!.zeroBlocks(r.pblk, r.lenBlocks);
+          l += r.lenBlocks;
+        }
+        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+        this.journal.recordMetadata(inode.ino, 'alloc', true, runs.length);
+        out.pblk = runs[0]!.pblk;
+        out.lenBlocks = runs[0]!.lenBlocks;
+      }
+      out.type = 'mapped';
+      out.isNew = true;
+      this.k.charge(this.k.costs.pageZeroNs * out.lenBlocks);
+    }
+    out.dirty = this.journal.needsCommitForDatasync(inode.ino) || (index + out.lenBlocks) * 4096 > inode.sizeBytes;
+    return 0;
+  }
+
+  /** vfs_fsync_range(datasync) for dax_finish_sync_fault: flush dirty entries of the range, commit if needed. */
+  fsyncRange(file: File, startIndex: number, endIndex: number): number {
+    daxWritebackMappingRange(this.k, file.inode.mapping, startIndex, endIndex);
+    this.commitIfNeeded(file.inode, true);
+    return 0;
+  }
+
+  private commitIfNeeded(inode: Inode, datasync: boolean): void {
+    const need = datasync ? this.journal.needsCommitForDatasync(inode.ino) : this.journal.needsCommitForSync(inode.ino);
+    if (!need) return;
+    const r = this.journal.commit(this.k.now());
+    if (r) {
+      this.k.charge(r.durationNs);
+      this.k.events.journalCommits++;
+    }
   }
 
   private ei(inode: Inode): Ext4Inode {
@@ -65,15 +192,17 @@ export class Ext4 implements FileSystem {
     return inode.fsPrivate as Ext4Inode;
   }
 
-  vmOps(_inode: Inode): VmOperations { return this.ops; }
+  vmOps(inode: Inode): VmOperations { return inode.dax ? this.daxOps : this.ops; }
 
   /** ext4_file_mmap (v6.1): VM_SYNC only on DAX files of a synchronous DAX device. */
   mmap(file: File, vma: Vma): number {
-    if ((vma.flags & VM_SYNC) !== 0 && !file.inode.dax) return -EOPNOTSUPP;
+    if ((vma.flags & VM_SYNC) !== 0 && (!file.inode.dax || !this.k.profile.mapSync)) return -EOPNOTSUPP;
+    // DAX VMAs may always use huge pages (VM_HUGEPAGE, hugepage_vma_check).
+    if (file.inode.dax) vma.flags |= VM_HUGEPAGE;
     return 0;
   }
 
-  thpUnmappedArea(_inode: Inode): boolean { return this.k.profile.thpAlignPageCacheFiles; }
+  thpUnmappedArea(inode: Inode): boolean { return inode.dax ? this.k.profile.thpAlignDax : this.k.profile.thpAlignPageCacheFiles; }
 
   /**
    * Folio order for a buffered write (fgf_set_order + __filemap_get_folio, 6.x with ext4 large
@@ -260,12 +389,9 @@ export class Ext4 implements FileSystem {
    */
   fsync(file: File, datasync: boolean): number {
     const inode = file.inode;
-    this.writeback(inode, 0, Infinity, true);
-    const need = datasync ? this.journal.needsCommitForDatasync(inode.ino) : this.journal.needsCommitForSync(inode.ino);
-    if (need) {
-      const r = this.journal.commit(this.k.now());
-      if (r) this.k.charge(r.durationNs);
-    }
+    if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, 0, Infinity);
+    else this.writeback(inode, 0, Infinity, true);
+    this.commitIfNeeded(inode, datasync);
     const err = inode.mapping.wbErr;
     inode.mapping.wbErr = 0;
     return err < 0 ? (err === -ENOSPC ? -ENOSPC : -EIO) : 0;

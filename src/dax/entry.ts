@@ -1,0 +1,111 @@
+/**
+ * DAX entries in the mapping's tree (fs/dax.c, v6.1 layout; reference §4.3): a value entry whose
+ * payload carries LOCKED, PMD, ZERO_PAGE and EMPTY bits and, above them, the PFN. 4.5-4.16
+ * stored the sector instead of the PFN; the model stores the PFN in every era (the sector is the
+ * PFN's offset in the device, so nothing observable changes). Dirtiness is the tree's DIRTY mark,
+ * TOWRITE the fsync tag, as in Linux.
+ */
+import { assert } from '../lib/assert.ts';
+import { xaIsValue, xaMkValue, xaToValue, XA_MARK_0 } from '../lib/xarray.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { AddressSpace } from '../fs/vfs.ts';
+import { unmapMappingPages } from '../mm/rmap.ts';
+
+export const DAX_LOCKED = 1, DAX_PMD = 2, DAX_ZERO_PAGE = 4, DAX_EMPTY = 8;
+/** Payload bits below the PFN (DAX_SHIFT in fs/dax.c v6.1). */
+const DAX_SHIFT = 4;
+const PFN_MUL = 2 ** DAX_SHIFT;
+export const PAGECACHE_TAG_DIRTY = XA_MARK_0;
+export const PAGECACHE_TAG_TOWRITE = 2;
+export const PMD_ORDER = 9;
+
+export function mkDaxEntry(pfn: number, flags: number): number {
+  return xaMkValue(pfn * PFN_MUL + flags);
+}
+export function daxFlags(e: number): number {
+  return xaToValue(e) % PFN_MUL;
+}
+export function daxPfn(e: number): number {
+  return Math.floor(xaToValue(e) / PFN_MUL);
+}
+export function isDaxEntry(e: number): boolean {
+  return e !== 0 && xaIsValue(e);
+}
+
+/** Result of grabMappingEntry: the locked entry, or a page-cache hole page, or a failure. */
+export const GRAB_FALLBACK = -1;
+
+/**
+ * grab_mapping_entry (fs/dax.c v6.1): return a locked entry covering `index` of the requested
+ * order, creating a locked EMPTY one if there is none. A PMD request that finds any 4 KiB entry in
+ * its 2 MiB range gives GRAB_FALLBACK (4 KiB entries win). A 4 KiB request inside a PMD-size ZERO
+ * or EMPTY entry downgrades it (the huge zero page is unmapped everywhere first). A PMD-size
+ * normal entry is kept for a 4 KiB request. A page-cache page (pre-4.14 hole page) is returned as
+ * is (its even tree entry), locked by the caller's rules.
+ */
+export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number, order: number): number {
+  const xa = mapping.pages;
+  let e = xa.load(index);
+  if (e !== 0 && xaIsValue(e)) {
+    assert((daxFlags(e) & DAX_LOCKED) === 0, `DAX entry at ${index} found locked with no other task running`);
+  }
+  if (order === PMD_ORDER) {
+    const base = index - (index % 512);
+    let small = false;
+    xa.forEach(base, base + 511, (_i, _ent, o) => { if (o < PMD_ORDER) { small = true; return false; } return true; });
+    if (small) return GRAB_FALLBACK;
+  } else if (e !== 0 && xa.entryOrder(index) === PMD_ORDER && xaIsValue(e) && (daxFlags(e) & (DAX_ZERO_PAGE | DAX_EMPTY)) !== 0) {
+    const base = index - (index % 512);
+    if (daxFlags(e) & DAX_ZERO_PAGE) unmapMappingPages(k, mapping, base, 512, false);
+    xa.erase(base);
+    e = 0;
+  }
+  if (e !== 0 && !xaIsValue(e)) return e; // a hole page in the page cache (pre-4.14)
+  if (e === 0) {
+    const ne = mkDaxEntry(0, DAX_EMPTY | DAX_LOCKED | (order === PMD_ORDER ? DAX_PMD : 0));
+    xa.store(index, ne, order);
+    return ne;
+  }
+  const locked = xaMkValue(xaToValue(e) | DAX_LOCKED);
+  xa.store(index, locked, xa.entryOrder(index));
+  return locked;
+}
+
+/** dax_unlock_entry: store the entry back without LOCKED (waking one waiter in Linux). */
+export function daxUnlockEntry(mapping: AddressSpace, index: number): void {
+  const xa = mapping.pages;
+  const e = xa.load(index);
+  if (e === 0 || !xaIsValue(e)) return;
+  if ((daxFlags(e) & DAX_LOCKED) === 0) return;
+  xa.store(index, xaMkValue(xaToValue(e) & ~DAX_LOCKED), xa.entryOrder(index));
+}
+
+/**
+ * dax_insert_entry (fs/dax.c v6.1): record that `index` now maps `pfn`. An old ZERO entry is
+ * first unmapped from every mapping of the file (the whole 2 MiB for a PMD-size one); ZERO and
+ * EMPTY entries are replaced (still locked), a normal entry is kept (a PMD entry covering this
+ * page included). `dirty` sets the DIRTY mark. Returns the entry now in the tree.
+ */
+export function daxInsertEntry(k: Kernel, mapping: AddressSpace, index: number, old: number, pfn: number, flags: number, dirty: boolean): number {
+  const xa = mapping.pages;
+  const oldFlags = daxFlags(old);
+  const oldOrder = xa.entryOrder(index);
+  let e = old;
+  if ((oldFlags & DAX_ZERO_PAGE) !== 0 && (flags & DAX_ZERO_PAGE) === 0) {
+    if (oldOrder === PMD_ORDER) unmapMappingPages(k, mapping, index - (index % 512), 512, false);
+    else unmapMappingPages(k, mapping, index, 1, false);
+  }
+  if ((oldFlags & (DAX_ZERO_PAGE | DAX_EMPTY)) !== 0) {
+    const order = (flags & DAX_PMD) ? PMD_ORDER : 0;
+    e = mkDaxEntry(pfn, flags | DAX_LOCKED);
+    if (order !== oldOrder) xa.erase(index);
+    xa.store(index, e, order);
+  }
+  if (dirty) xa.setMark(index, PAGECACHE_TAG_DIRTY);
+  return e;
+}
+
+/** Does the entry's PFN fit the profile's PFN bits (Wilcox's rte_to_pfn "unknown" otherwise)? */
+export function pfnFits(pfn: number, bits: number): boolean {
+  return pfn < 2 ** bits;
+}

@@ -1,0 +1,472 @@
+/**
+ * A persistent-memory device (/dev/pmem0, an NVDIMM namespace in fsdax mode) seen through the
+ * CPU cache. Models the persistence rules that x86 gives software, as used by Linux's pmem
+ * driver and fs/dax.c (v6.1):
+ *
+ * - A CPU store lands in the cache: its 64-byte line is dirty and NOT durable.
+ * - CLWB / CLFLUSHOPT start a write-back of the line (it becomes "flush pending"); only a later
+ *   SFENCE guarantees it reached the persistence domain. CLFLUSH is ordered by itself, so in
+ *   this model it is durable at once.
+ * - arch_wb_cache_pmem (arch/x86/lib/usercopy_64.c, v6.1) = CLWB on every line, then SFENCE;
+ *   dax_writeback_mapping_range/dax_flush (fs/dax.c, drivers/dax/super.c, v6.1) call it per
+ *   DAX entry and skip it when the device's write cache is off (reference §4.10).
+ * - Data the kernel writes through the pmem driver (memcpy_flushcache in pmem_do_write, and the
+ *   filesystem's zeroing of newly allocated blocks) bypasses the cache: durable at once.
+ * - A power failure keeps only durable data.
+ *
+ * Simplification: a line that is stored to again after its CLWB/CLFLUSHOPT but before the SFENCE
+ * stays flush-pending, and the SFENCE makes its CURRENT content durable (real hardware only
+ * guarantees the content as of the CLWB; the newer bytes may or may not persist).
+ *
+ * With `writeCache: false` (eADR-like platforms whose persistence domain includes the CPU
+ * caches, where dax_write_cache_enabled() is false) every store is durable at once and the flush
+ * instructions do nothing; they are then NOT counted in `linesFlushed`, matching the kernel,
+ * which skips dax_flush entirely in that case.
+ *
+ * Storage is sparse and grows with blocks touched, never with the device size. Per 4 KiB block
+ * there is a CPU view and a durable view, each absent (zeros), a fill byte, or a 4 KiB buffer.
+ * While a block has no dirty line both views are the same representation; the first dirty line
+ * gives the durable view its own copy (copy-on-first-dirty), and the copy is recycled into a
+ * small pool when the block is clean again, so store/flush cycles allocate nothing in steady
+ * state. Buffers returned by readBlock are the live CPU view: they change with later stores.
+ */
+import { panic } from '../lib/assert.ts';
+import { PAGE_SIZE } from '../mm/constants.ts';
+
+export const CACHE_LINE_BYTES = 64;
+/** Cache lines per 4 KiB block. */
+export const LINES_PER_BLOCK = PAGE_SIZE / CACHE_LINE_BYTES;
+/** Largest device accepted (64 TiB): keeps every physical byte address an exact integer. */
+export const PMEM_SIZE_BYTES_MAX = 2 ** 46;
+/** Spare 4 KiB buffers kept for reuse (bounded: at most 256 KiB of host memory). */
+const BUFFER_POOL_MAX = 64;
+
+/** Line states, one byte per line: the dirty bitmap and the flush-pending bitmap in one. */
+const LINE_CLEAN = 0;
+/** Written by a store, not durable, no write-back issued. */
+const LINE_DIRTY = 1;
+/** Dirty, CLWB/CLFLUSHOPT issued, durable at the next SFENCE. */
+const LINE_PENDING = 2;
+
+export interface PmemConfig {
+  name: string;
+  sizeBytes: number;
+  /** First PFN of the device; the device spans [pfnBase, pfnBase + sizeBytes/4096). */
+  pfnBase: number;
+  /** Default true; false = eADR-like: stores durable at once, flushes are no-ops. */
+  writeCache?: boolean;
+  /** Driver transfer cost per byte; default 0.1 ns/B (about 10 GB/s). */
+  nsPerByte?: number;
+  /** Fixed cost of one driver request; default 1000 ns. */
+  requestLatencyNs?: number;
+}
+
+/** Per-block state; present only for blocks that hold non-zero data or have had dirty lines. */
+interface BlockState {
+  /** What loads see (CPU caches + media). */
+  cpu: Uint8Array | number;
+  /** What survives a power failure. Same representation as `cpu` while dirtyLines === 0. */
+  durable: Uint8Array | number;
+  /** One LINE_* byte per cache line; allocated at the block's first dirty line, then kept. */
+  lines: Uint8Array | null;
+  /** Lines in state DIRTY or PENDING. */
+  dirtyLines: number;
+  /** True while this state sits in the device's pending list (awaiting an SFENCE). */
+  inPendingList: boolean;
+}
+
+/** Byte `off` of one view of a block. */
+function viewByte(v: Uint8Array | number, off: number): number {
+  return typeof v === 'number' ? v : v[off]!;
+}
+
+/** Index within its block of the cache line holding physical byte `physAddr`. */
+function lineOfAddr(physAddr: number): number {
+  return (physAddr % PAGE_SIZE) >>> 6;
+}
+
+export class PmemDevice {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly totalBlocks: number;
+  readonly pfnBase: number;
+  readonly pfnEnd: number;
+  readonly writeCache: boolean;
+  readonly nsPerByte: number;
+  readonly requestLatencyNs: number;
+  readRequests = 0;
+  writeRequests = 0;
+  bytesRead = 0;
+  bytesWritten = 0;
+  private linesFlushedCount = 0;
+  private dirtyLinesTotal = 0;
+  private readonly blocks = new Map<number, BlockState>();
+  /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
+  private readonly pendingList: BlockState[] = [];
+  private readonly bufferPool: Uint8Array[] = [];
+
+  constructor(cfg: PmemConfig) {
+    const size = cfg.sizeBytes;
+    if (!(Number.isInteger(size) && size > 0 && size % PAGE_SIZE === 0 && size <= PMEM_SIZE_BYTES_MAX)) {
+      panic(`pmem ${cfg.name}: sizeBytes ${size} must be a positive multiple of 4096 and at most ${PMEM_SIZE_BYTES_MAX}`);
+    }
+    if (!(Number.isInteger(cfg.pfnBase) && cfg.pfnBase >= 0 && (cfg.pfnBase + size / PAGE_SIZE) * PAGE_SIZE <= Number.MAX_SAFE_INTEGER)) {
+      panic(`pmem ${cfg.name}: pfnBase ${cfg.pfnBase} must be a non-negative integer with the device's byte addresses below 2^53`);
+    }
+    const nsPerByte = cfg.nsPerByte ?? 0.1;
+    const requestLatencyNs = cfg.requestLatencyNs ?? 1000;
+    if (!(nsPerByte >= 0 && requestLatencyNs >= 0)) panic(`pmem ${cfg.name}: latencies must be non-negative`);
+    this.name = cfg.name;
+    this.sizeBytes = size;
+    this.totalBlocks = size / PAGE_SIZE;
+    this.pfnBase = cfg.pfnBase;
+    this.pfnEnd = cfg.pfnBase + this.totalBlocks;
+    this.writeCache = cfg.writeCache ?? true;
+    this.nsPerByte = nsPerByte;
+    this.requestLatencyNs = requestLatencyNs;
+  }
+
+  /** CLWB + CLFLUSHOPT + CLFLUSH instructions issued while the write cache is on. */
+  get linesFlushed(): number {
+    return this.linesFlushedCount;
+  }
+
+  // ---------------------------------------------------------------- CPU loads and stores
+
+  /** A CPU load of one byte: sees the CPU view (cached stores included). */
+  readByte(pfn: number, off: number): number {
+    this.checkPfnOff(pfn, off);
+    const s = this.blocks.get(pfn - this.pfnBase);
+    return s === undefined ? 0 : viewByte(s.cpu, off);
+  }
+
+  /**
+   * A CPU store of one byte. With the write cache on, its line becomes dirty (a pending line
+   * stays pending, see the module comment); otherwise the byte is durable at once.
+   */
+  writeByte(pfn: number, off: number, value: number): void {
+    this.checkPfnOff(pfn, off);
+    if ((value & 0xff) !== value) panic(`${this.name}: store of ${value} at pfn ${pfn} offset ${off} is not a byte`);
+    const block = pfn - this.pfnBase;
+    let s = this.blocks.get(block);
+    if (s === undefined) {
+      if (!this.writeCache && value === 0) return; // durable zero over zeros: nothing changes
+      s = { cpu: 0, durable: 0, lines: null, dirtyLines: 0, inPendingList: false };
+      this.blocks.set(block, s);
+    }
+    if (this.writeCache) {
+      let lines = s.lines;
+      if (lines === null) {
+        lines = new Uint8Array(LINES_PER_BLOCK);
+        s.lines = lines;
+      }
+      const line = off >>> 6;
+      if (lines[line] === LINE_CLEAN) {
+        if (s.dirtyLines === 0) this.splitViews(s);
+        lines[line] = LINE_DIRTY;
+        s.dirtyLines++;
+        this.dirtyLinesTotal++;
+      }
+    }
+    const c = s.cpu;
+    if (typeof c !== 'number') {
+      c[off] = value; // without a write cache this buffer is the durable view too
+      return;
+    }
+    if (c === value) return;
+    const buf = this.takeFilled(c);
+    buf[off] = value;
+    s.cpu = buf;
+    // Without a write cache both views stay one representation.
+    if (!this.writeCache) s.durable = buf;
+  }
+
+  // ---------------------------------------------------------------- driver block interface
+
+  /** CPU view of `block` (= pfn - pfnBase): a fill byte or a live buffer the caller must not modify. */
+  readBlock(block: number): Uint8Array | number {
+    this.checkBlockRange(block, 1);
+    const s = this.blocks.get(block);
+    return s === undefined ? 0 : s.cpu;
+  }
+
+  /**
+   * Durable write of a whole block through the driver. Models pmem_do_write ->
+   * memcpy_flushcache (drivers/nvdimm/pmem.c, v6.1): non-temporal stores, durable at once, so
+   * both views become `v` and the block's dirty and pending lines are dropped. A buffer's
+   * ownership passes to the device. Cost accounting is separate (submit).
+   */
+  writeBlock(block: number, v: Uint8Array | number): void {
+    this.checkBlockRange(block, 1);
+    if (typeof v === 'number') {
+      if ((v & 0xff) !== v) panic(`${this.name}: fill value ${v} for block ${block} is not a byte`);
+    } else if (v.length !== PAGE_SIZE) {
+      panic(`${this.name}: writeBlock ${block} given ${v.length} bytes, expected ${PAGE_SIZE}`);
+    }
+    this.setDurable(block, v);
+  }
+
+  /** Durable zeroing of [block, block + count), as the fs zeroes newly allocated blocks (non-temporal). */
+  zeroBlocks(block: number, count: number): void {
+    this.checkBlockRange(block, count);
+    if (count <= this.blocks.size) {
+      for (let b = block; b < block + count; b++) this.setDurable(b, 0);
+      return;
+    }
+    const end = block + count;
+    for (const b of [...this.blocks.keys()]) if (b >= block && b < end) this.setDurable(b, 0);
+  }
+
+  /**
+   * Completion time of a driver request of `blocks` blocks submitted at `nowNs`. The pmem driver
+   * copies synchronously in the submitter's context (pmem_submit_bio, v6.1): no queue, so the
+   * cost is a fixed latency plus the bytes moved.
+   */
+  submit(write: boolean, blocks: number, nowNs: number): number {
+    if (!(Number.isInteger(blocks) && blocks > 0 && blocks <= this.totalBlocks)) {
+      panic(`${this.name}: request of ${blocks} blocks (device has ${this.totalBlocks})`);
+    }
+    const bytes = blocks * PAGE_SIZE;
+    if (write) { this.writeRequests++; this.bytesWritten += bytes; } else { this.readRequests++; this.bytesRead += bytes; }
+    return nowNs + this.requestLatencyNs + Math.round(bytes * this.nsPerByte);
+  }
+
+  // ---------------------------------------------------------------- cache-line flushes
+
+  /** CLWB of the line holding physical byte `physAddr`: a dirty line becomes flush-pending. */
+  clwb(physAddr: number): void {
+    this.writeBackLine(physAddr);
+  }
+
+  /** CLFLUSHOPT: the same as CLWB in this model (the line is also evicted, which no one observes). */
+  clflushopt(physAddr: number): void {
+    this.writeBackLine(physAddr);
+  }
+
+  /** CLFLUSH: ordered with other stores, so the line is durable when it completes. */
+  clflush(physAddr: number): void {
+    const s = this.issueFlush(physAddr);
+    if (s === null) return;
+    const line = lineOfAddr(physAddr);
+    if (s.lines![line] !== LINE_CLEAN) this.persistLine(s, line);
+  }
+
+  /** SFENCE: every flush-pending line becomes durable (with its current content). */
+  sfence(): void {
+    const list = this.pendingList;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      s.inPendingList = false;
+      const lines = s.lines;
+      if (lines === null) continue;
+      for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
+        if (lines[l] === LINE_PENDING) this.persistLine(s, l);
+      }
+    }
+    list.length = 0;
+  }
+
+  /**
+   * Models arch_wb_cache_pmem (arch/x86/lib/usercopy_64.c, v6.1) as called by dax_flush for one
+   * DAX entry: CLWB on every line of [pfn, pfn + nPages), then SFENCE. Returns the CLWBs issued:
+   * 64 per page, or 0 when the write cache is off (dax_flush is skipped).
+   */
+  writebackPages(pfn: number, nPages: number): number {
+    if (!(Number.isInteger(nPages) && nPages >= 0)) panic(`${this.name}: writebackPages of ${nPages} pages`);
+    if (!(Number.isInteger(pfn) && pfn >= this.pfnBase && pfn + nPages <= this.pfnEnd)) {
+      panic(`${this.name}: writeback of pfns [${pfn}, ${pfn + nPages}) outside the device [${this.pfnBase}, ${this.pfnEnd})`);
+    }
+    if (!this.writeCache) return 0;
+    const first = pfn - this.pfnBase;
+    for (let b = first; b < first + nPages; b++) {
+      const s = this.blocks.get(b);
+      if (s === undefined || s.lines === null || s.dirtyLines === 0) continue;
+      const lines = s.lines;
+      for (let l = 0; l < LINES_PER_BLOCK; l++) if (lines[l] === LINE_DIRTY) lines[l] = LINE_PENDING;
+      this.addPending(s);
+    }
+    this.sfence();
+    const issued = nPages * LINES_PER_BLOCK;
+    this.linesFlushedCount += issued;
+    return issued;
+  }
+
+  /** Lines dirty in the CPU cache and not yet durable (pending ones included). */
+  dirtyLineCount(): number {
+    return this.dirtyLinesTotal;
+  }
+
+  // ---------------------------------------------------------------- power failure
+
+  /** The byte at (pfn, off) that a power failure now would leave on the media. */
+  durableByte(pfn: number, off: number): number {
+    this.checkPfnOff(pfn, off);
+    const s = this.blocks.get(pfn - this.pfnBase);
+    return s === undefined ? 0 : viewByte(s.durable, off);
+  }
+
+  /** Power failure: every non-durable line is lost; the CPU view becomes the durable view. */
+  powerFail(): void {
+    for (const [b, s] of [...this.blocks]) {
+      if (s.dirtyLines > 0) {
+        s.lines!.fill(LINE_CLEAN);
+        this.dirtyLinesTotal -= s.dirtyLines;
+        s.dirtyLines = 0;
+        // The lost CPU buffer may still be referenced by a readBlock caller: drop it, never reuse.
+        s.cpu = s.durable;
+      }
+      s.inPendingList = false;
+      if (s.cpu === 0) this.blocks.delete(b);
+    }
+    this.pendingList.length = 0;
+    if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
+  }
+
+  /** Host bytes held: block buffers (a shared one once), line-state arrays, and the spare pool. */
+  contentBytes(): number {
+    let n = this.bufferPool.length * PAGE_SIZE;
+    for (const s of this.blocks.values()) {
+      if (typeof s.cpu !== 'number') n += s.cpu.length;
+      if (typeof s.durable !== 'number' && s.durable !== s.cpu) n += s.durable.length;
+      if (s.lines !== null) n += s.lines.length;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** CLWB/CLFLUSHOPT: counted and applied only with the write cache on. */
+  private writeBackLine(physAddr: number): void {
+    const s = this.issueFlush(physAddr);
+    if (s === null) return;
+    const lines = s.lines!;
+    const line = lineOfAddr(physAddr);
+    if (lines[line] === LINE_DIRTY) {
+      lines[line] = LINE_PENDING;
+      this.addPending(s);
+    }
+  }
+
+  /**
+   * Range-check and count one flush instruction. Returns the state of the block holding the line
+   * when the flush can change something (write cache on, block has line state), else null.
+   */
+  private issueFlush(physAddr: number): BlockState | null {
+    const block = this.blockOfAddr(physAddr);
+    if (!this.writeCache) return null;
+    this.linesFlushedCount++;
+    const s = this.blocks.get(block);
+    return s === undefined || s.lines === null ? null : s;
+  }
+
+  private addPending(s: BlockState): void {
+    if (s.inPendingList) return;
+    s.inPendingList = true;
+    this.pendingList.push(s);
+  }
+
+  /** Copy line `line` of the CPU view into the durable view and mark it clean. */
+  private persistLine(s: BlockState, line: number): void {
+    const lines = s.lines!;
+    const c = s.cpu;
+    let d = s.durable;
+    if (typeof d === 'number') {
+      // The fill byte may equal the line's content; only materialise when something differs.
+      const lo = line * CACHE_LINE_BYTES;
+      let same = true;
+      if (typeof c === 'number') same = c === d;
+      else for (let i = lo; i < lo + CACHE_LINE_BYTES; i++) if (c[i] !== d) { same = false; break; }
+      if (!same) {
+        d = this.takeFilled(d);
+        s.durable = d;
+      }
+    }
+    if (typeof d !== 'number') {
+      const lo = line * CACHE_LINE_BYTES;
+      if (typeof c === 'number') d.fill(c, lo, lo + CACHE_LINE_BYTES);
+      else d.set(c.subarray(lo, lo + CACHE_LINE_BYTES), lo);
+    }
+    lines[line] = LINE_CLEAN;
+    s.dirtyLines--;
+    this.dirtyLinesTotal--;
+    if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
+    if (s.dirtyLines === 0) this.joinViews(s);
+  }
+
+  /** First dirty line of a clean block: give the durable view its own copy. */
+  private splitViews(s: BlockState): void {
+    if (s.cpu !== s.durable) panic(`${this.name}: clean block with different CPU and durable views`);
+    const c = s.cpu;
+    if (typeof c !== 'number') {
+      const d = this.takeBuffer();
+      d.set(c);
+      s.durable = d;
+    }
+  }
+
+  /** Last dirty line persisted: both views are equal again; share the CPU one, recycle the other. */
+  private joinViews(s: BlockState): void {
+    const d = s.durable;
+    // A buffer in the durable slot that differs from the CPU one was made by splitViews or
+    // persistLine and never handed out, so it is safe to reuse.
+    if (typeof d !== 'number' && d !== s.cpu && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
+    s.durable = s.cpu;
+  }
+
+  /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
+  private setDurable(block: number, v: Uint8Array | number): void {
+    const s = this.blocks.get(block);
+    if (s === undefined) {
+      if (v !== 0) this.blocks.set(block, { cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
+      return;
+    }
+    if (s.dirtyLines > 0) {
+      s.lines!.fill(LINE_CLEAN);
+      this.dirtyLinesTotal -= s.dirtyLines;
+      s.dirtyLines = 0;
+      const d = s.durable;
+      if (typeof d !== 'number' && d !== s.cpu && d !== v && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
+    }
+    s.cpu = v;
+    s.durable = v;
+    // A stale entry in the pending list is harmless: its lines are all clean now.
+    if (v === 0 && !s.inPendingList) this.blocks.delete(block);
+  }
+
+  private takeBuffer(): Uint8Array {
+    return this.bufferPool.pop() ?? new Uint8Array(PAGE_SIZE);
+  }
+
+  private takeFilled(fill: number): Uint8Array {
+    const buf = this.bufferPool.pop();
+    if (buf === undefined) {
+      const fresh = new Uint8Array(PAGE_SIZE);
+      if (fill !== 0) fresh.fill(fill);
+      return fresh;
+    }
+    buf.fill(fill);
+    return buf;
+  }
+
+  private checkPfnOff(pfn: number, off: number): void {
+    if (!(pfn >= this.pfnBase && pfn < this.pfnEnd && Math.floor(pfn) === pfn)) {
+      panic(`${this.name}: pfn ${pfn} outside the device's pfns [${this.pfnBase}, ${this.pfnEnd})`);
+    }
+    if ((off >>> 0) !== off || off >= PAGE_SIZE) panic(`${this.name}: offset ${off} in pfn ${pfn} is not in [0, ${PAGE_SIZE})`);
+  }
+
+  private checkBlockRange(block: number, count: number): void {
+    if (!(Number.isInteger(block) && Number.isInteger(count) && block >= 0 && count >= 0 && block + count <= this.totalBlocks)) {
+      panic(`${this.name}: blocks [${block}, ${block + count}) outside the device's ${this.totalBlocks} blocks`);
+    }
+  }
+
+  /** Device block of a physical byte address; throws if the address is not on this device. */
+  private blockOfAddr(physAddr: number): number {
+    const pfn = Math.floor(physAddr / PAGE_SIZE);
+    if (!(Number.isInteger(physAddr) && pfn >= this.pfnBase && pfn < this.pfnEnd)) {
+      panic(`${this.name}: physical address ${physAddr} outside the device [${this.pfnBase * PAGE_SIZE}, ${this.pfnEnd * PAGE_SIZE})`);
+    }
+    return pfn - this.pfnBase;
+  }
+}
