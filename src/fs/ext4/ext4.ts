@@ -122,6 +122,17 @@ export class Ext4 implements FileSystem, DaxFs {
     }
   }
 
+  /** Zero bytes [from, to) of a DAX file inside one block, durably (dax_zero_range / iomap_zero_range). */
+  private daxZeroTail(inode: Inode, from: number, to: number): void {
+    const m = this.ei(inode).extents.lookup(Math.floor(from / 4096));
+    if (m.kind !== 'written') return;
+    const cur = this.pmem!.readBlock(m.pblk);
+    const buf = new Uint8Array(4096);
+    if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
+    buf.fill(0, from % 4096, to - Math.floor(from / 4096) * 4096);
+    this.pmem!.writeBlock(m.pblk, buf);
+  }
+
   /** PFN of block `pblk` on the DAX device (dax_direct_access). */
   blockPfn(pblk: number): number {
     return this.pmem!.pfnBase + pblk;
@@ -332,6 +343,9 @@ export class Ext4 implements FileSystem, DaxFs {
     this.journal.startHandle();
     for (const r of ei.extents.remove(first, Infinity)) this.alloc.free(r.pblk, r.lenBlocks);
     for (const i of [...ei.delalloc]) if (i >= first && ei.delalloc.delete(i)) this.reservedBlocks--;
+    // ext4_block_truncate_page -> dax_zero_range: a DAX file has no page cache to zero the tail
+    // of the last block in, so it is zeroed on the device.
+    if (inode.dax && newSizeBytes % 4096 !== 0) this.daxZeroTail(inode, newSizeBytes, (first) * 4096);
     this.journal.recordMetadata(inode.ino, 'size', true, 1);
     this.journal.recordMetadata(inode.ino, 'extent', true, 1);
     this.journal.stopHandle();
@@ -355,6 +369,12 @@ export class Ext4 implements FileSystem, DaxFs {
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
         if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.free(r.pblk, r.lenBlocks);
         for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+        if (inode.dax) {
+          // Partial blocks at the edges of the hole are zeroed on the device.
+          const end = offsetBytes + lengthBytes;
+          if (offsetBytes < s * 4096) this.daxZeroTail(inode, offsetBytes, Math.min(end, s * 4096));
+          if (end > Math.max(e, s) * 4096 && end % 4096 !== 0) this.daxZeroTail(inode, Math.max(offsetBytes, Math.floor(end / 4096) * 4096), end);
+        }
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         return 0;
       }
