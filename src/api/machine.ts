@@ -354,6 +354,43 @@ export class Process {
     return n;
   }
 
+  /**
+   * CLWB / CLFLUSHOPT / CLFLUSH of every cache line in [addr, addr+lengthBytes): like the
+   * instructions, each needs the page mapped (a not-present page faults as a read would) and acts
+   * on the physical line; lines of DRAM pages need no write-back. Returns 0 or -signo.
+   */
+  flush(addr: number, lengthBytes: number, insn: 'clwb' | 'clflushopt' | 'clflush'): number {
+    const k = this.enter();
+    const first = addr - (addr % 64);
+    for (let line = first; line < addr + lengthBytes; line += 64) {
+      const r = this.load(line); // brings the page in if needed, exactly as a load would
+      if (r < 0) return r;
+      const phys = this.physOf(line);
+      if (phys < 0 || phys / 4096 < k.pmemBase) continue;
+      k.pmemFence(phys, insn);
+    }
+    return 0;
+  }
+
+  /** SFENCE / MFENCE: make pending CLWB/CLFLUSHOPT write-backs durable. */
+  fence(_insn: 'sfence' | 'mfence'): number {
+    const k = this.enter();
+    for (const d of k.pmems) d.sfence();
+    return 0;
+  }
+
+  /** Physical byte address behind a mapped virtual address, or -1. */
+  private physOf(addr: number): number {
+    const t = pteTableOf(this.kp.mm.pgd, addr);
+    if (t) {
+      const i = pteIndex(addr);
+      return (t.flags[i]! & _PAGE_PRESENT) ? t.pfn[i]! * 4096 + (addr % 4096) : -1;
+    }
+    const pmd = pmdTableOf(this.kp.mm.pgd, addr);
+    if (!pmd || pmd.leafFlags[pmdIndex(addr)] === 0) return -1;
+    return (pmd.leafPfn[pmdIndex(addr)]! + pteIndex(addr)) * 4096 + (addr % 4096);
+  }
+
   /** The VMA containing addr (for reports), or null. */
   vmaAt(addr: number): Vma | null {
     const v = this.kp.mm.findVma(addr);

@@ -146,6 +146,12 @@ export class Kernel {
     }
   }
 
+  /** One cache-line write-back instruction on a pmem physical byte address. */
+  pmemFence(physAddr: number, insn: 'clwb' | 'clflushopt' | 'clflush'): void {
+    const d = this.pmemOf(Math.floor(physAddr / 4096));
+    if (insn === 'clwb') d.clwb(physAddr); else if (insn === 'clflushopt') d.clflushopt(physAddr); else d.clflush(physAddr);
+  }
+
   /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
   pmemFlush(pfn: number, nPages: number): number {
     return this.pmemOf(pfn).writebackPages(pfn, nPages);

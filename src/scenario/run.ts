@@ -153,10 +153,8 @@ class Runner {
     this.hostTime = opts.collectHostTime ?? true;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
     const devices: DeviceConfig[] = s.machine.devices.map((d, i) => {
-      if (d.type === 'pmem') {
-        throw new ScenarioError(`machine.devices[${i}].type`, `device "${d.name}": pmem devices are not supported yet (DAX issue)`, s.source);
-      }
-      const cfg: DeviceConfig = { name: d.name, type: 'block', sizeBytes: d.sizeBytes };
+      void i;
+      const cfg: DeviceConfig = { name: d.name, type: d.type, sizeBytes: d.sizeBytes };
       if (d.latencyNs !== undefined) cfg.latencyNs = d.latencyNs;
       if (d.placement !== undefined) cfg.placement = d.placement;
       return cfg;
@@ -488,8 +486,14 @@ class Runner {
         // taskFor() created the thread named by the step (and refused an existing name).
         return { result: 0 };
       }
-      case 'flush':
+      case 'flush': {
+        const m = this.map(step, step.args.map, pn);
+        const addr = m.addr + step.args.offsetBytes;
+        const r = p.flush(addr, step.args.lengthBytes, step.args.insn);
+        return r < 0 ? { result: r, signal: signalAt(r, p.lastSignal?.addr ?? addr, m) } : { result: r };
+      }
       case 'fence':
+        return { result: p.fence(step.args.insn) };
       case 'umount':
         return this.fail(step, `${step.op} is not supported yet`);
     }
