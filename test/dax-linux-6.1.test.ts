@@ -182,3 +182,51 @@ test('truncate and punch hole inside a block zero the cut bytes on pmem (dax_zer
   assert.equal(p.load(a + 100), 0);
   assert.equal(p.load(a + 150), 0x5a);
 });
+
+test('MAP_PRIVATE on DAX: reads map pmem read-only, the first write copies into an anonymous page, the file is unchanged (reference §4.7)', () => {
+  const m = daxMachine();
+  const p = m.process();
+  const fd = written(p, '/mnt/f', 4 * MiB);
+  const a = p.mmap(A, 4 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
+  // Private writes fall back from PMD (thp_fault_fallback) and COW at 4 KiB.
+  assert.deepEqual(faults(p, () => p.store(a + 5, 1)), [1, 0]);
+  assert.ok(m.vmstat().thp_fault_fallback! >= 1);
+  assert.equal(p.load(a + 5), 1);
+  assert.equal(p.load(a + 6), 0x5a);
+  assert.deepEqual(faults(p, () => p.load(a + PG)), [1, 0]);
+  assert.deepEqual(faults(p, () => p.store(a + PG, 2)), [1, 0], 'write to a read-only DAX PTE: wp_page_copy');
+  const q = p.mmap(0, 4 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+  assert.equal(p.load(q + 5), 0x5a, 'the file is unchanged');
+  assert.equal(p.load(q + PG), 0x5a);
+  assert.equal((p.smaps(a) as Record<string, number>)['Anonymous'], 8);
+  const st = p.stat('/mnt/f');
+  assert.ok(typeof st !== 'number' && st.blocks === 8192);
+});
+
+test('ENOSPC on an allocating DAX write fault is SIGBUS; reads of holes still work', () => {
+  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 8 * MiB }] });
+  m.mkfs('pmem0', 'ext4');
+  m.mount('/mnt', 'ext4', 'pmem0', ['dax']);
+  const p = m.process();
+  const fd = sparse(p, '/mnt/s', 64 * MiB);
+  const a = p.mmap(A + PG, 64 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  let sig = 0, page = 0;
+  for (; page < 16384; page++) { const r = p.store(a + page * PG, 1); if (r < 0) { sig = -r; break; } }
+  assert.equal(sig, 7);
+  assert.ok(page > 0 && page < 2048, `SIGBUS after ${page} pages on an 8 MiB device`);
+  assert.equal(p.load(a + 10000 * PG), 0);
+});
+
+test('fsync cleans DIRTY entries: stat shows the dirty count before and after', () => {
+  const m = daxMachine();
+  const p = m.process();
+  const fd = written(p, '/mnt/f', 4 * MiB);
+  const a = p.mmap(A + PG, 4 * MiB - PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  p.access(a, 10 * PG, PG, true);
+  const s1 = p.stat('/mnt/f');
+  assert.ok(typeof s1 !== 'number' && s1.daxDirtyEntries === 10 && s1.daxEntries === 10);
+  p.fsync(fd);
+  const s2 = p.stat('/mnt/f');
+  assert.ok(typeof s2 !== 'number' && s2.daxDirtyEntries === 0);
+  assert.equal(m.k.pmems[0]!.dirtyLineCount(), 0);
+});

@@ -297,14 +297,29 @@ export function sysUnlink(k: Kernel, path: string): number {
   return 0;
 }
 
-export interface StatResult { sizeBytes: number; blocks: number; ino: number }
+export interface StatResult {
+  sizeBytes: number;
+  blocks: number;
+  ino: number;
+  /** DAX files only: entries in the mapping's tree and how many carry the DIRTY mark (not in stat(2); a model view). */
+  daxEntries?: number;
+  daxDirtyEntries?: number;
+}
 
 export function sysStat(k: Kernel, path: string): StatResult | number {
   const r = k.vfs.resolve(path);
   if (!r) return -ENOENT;
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
-  return { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
+  const st: StatResult = { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
+  if (inode.dax) {
+    let n = 0, dirty = 0;
+    inode.mapping.pages.forEach(0, Infinity, (_i, e) => { if (xaIsValue(e)) n++; });
+    inode.mapping.pages.forEach(0, Infinity, (_i, e) => { if (xaIsValue(e)) dirty++; }, 0);
+    st.daxEntries = n;
+    st.daxDirtyEntries = dirty;
+  }
+  return st;
 }
 
 /**

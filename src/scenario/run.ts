@@ -42,6 +42,9 @@ export interface StepResult {
 export interface FileFigures {
   sizeBytes: number;
   blocks: number;
+  /** DAX files: entries in the mapping's tree, and those marked DIRTY. */
+  daxEntries?: number;
+  daxDirtyEntries?: number;
 }
 
 export interface Report {
@@ -296,7 +299,10 @@ class Runner {
     const p = this.process('main');
     for (const path of this.paths) {
       const r = p.stat(path);
-      if (typeof r !== 'number') out[path] = { sizeBytes: r.sizeBytes, blocks: r.blocks };
+      if (typeof r !== 'number') {
+        out[path] = { sizeBytes: r.sizeBytes, blocks: r.blocks };
+        if (r.daxEntries !== undefined) Object.assign(out[path]!, { daxEntries: r.daxEntries, daxDirtyEntries: r.daxDirtyEntries });
+      }
     }
     return out;
   }
