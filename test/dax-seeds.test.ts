@@ -158,3 +158,19 @@ test('seed 003 (Kara): MAP_SYNC on a preallocated (written and fsynced) file nee
   assert.equal(faults(p, () => p.access(a, 2 * MiB, PG, true)), 512);
   assert.equal(m.modelEvents().journalCommits! - before, 0);
 });
+
+test('legacy MAP_SHARED | MAP_SYNC on DAX: VM_SYNC is computed before the mask, so it is honoured (reference §5.2 †); MAP_PRIVATE | MAP_SYNC has no effect', () => {
+  const m = daxMachine('linux-6.1');
+  const p = m.process();
+  const fd = p.open('/mnt/f', O_RDWR | O_CREAT);
+  p.ftruncate(fd, 2 * MiB);
+  const a = p.mmap(A + PG, 2 * MiB - PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_SYNC | MAP_FIXED, fd, 0);
+  assert.match(String((p.smaps(a) as Record<string, string>)['VmFlags']), /\bsf\b/);
+  const c0 = m.modelEvents().journalCommits!;
+  p.access(a, 4 * PG, PG, true);
+  assert.equal(m.modelEvents().journalCommits! - c0, 4);
+  const b = p.mmap(A + 64 * MiB + PG, 2 * MiB - PG, PROT_READ | PROT_WRITE, 0x02 | MAP_SYNC | MAP_FIXED, fd, 0);
+  const c1 = m.modelEvents().journalCommits!;
+  p.access(b + 8 * PG, 4 * PG, PG, true);
+  assert.equal(m.modelEvents().journalCommits! - c1, 0);
+});

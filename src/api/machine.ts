@@ -174,7 +174,10 @@ export class Machine {
 
   /** Model counters (tracepoint-style), e.g. faultaroundPagesMapped. */
   modelEvents(): Record<string, number> {
-    return this.k.events.snapshot();
+    const e = this.k.events.snapshot();
+    // Cache-line write-backs issued to persistent memory (CLWB/CLFLUSHOPT/CLFLUSH), all devices.
+    e['cacheLinesFlushed'] = this.k.pmems.reduce((n, d) => n + d.linesFlushed, 0);
+    return e;
   }
 
   /** Switch assertions off (benchmarks) or on. */
