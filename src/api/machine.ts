@@ -274,6 +274,7 @@ export class Process {
     const mm = this.kp.mm;
     const blk = Math.floor(addr / PMD_SIZE);
     if (mm.walkBlk === blk) return mm.walkPte;
+    if (mm.walkLeafBlk === blk) return null; // a huge PMD maps this block: hugeLeaf() handles it
     const t = pteTableOf(mm.pgd, addr);
     if (t) { mm.walkBlk = blk; mm.walkPte = t; }
     return t;
@@ -333,11 +334,20 @@ export class Process {
    * for a write, when it is not writable. Sets Accessed (and Dirty for writes) as the CPU does.
    */
   private hugeLeaf(addr: number, write: boolean): number {
-    const pmd = pmdTableOf(this.kp.mm.pgd, addr);
+    const mm = this.kp.mm;
+    const blk = Math.floor(addr / PMD_SIZE);
+    const pmd = mm.walkLeafBlk === blk ? mm.walkLeafPmd : pmdTableOf(mm.pgd, addr);
     if (!pmd) return -1;
     const pi = pmdIndex(addr);
     const fl = pmd.leafFlags[pi]!;
-    if (fl === 0 || (write && (fl & _PAGE_RW) === 0)) return -1;
+    if (fl === 0) {
+      if (mm.walkLeafBlk === blk) { mm.walkLeafBlk = -1; mm.walkLeafPmd = null; }
+      return -1;
+    }
+    // Cache only blocks that really are mapped by a leaf (walk() trusts this to skip the PTE level).
+    mm.walkLeafBlk = blk;
+    mm.walkLeafPmd = pmd;
+    if (write && (fl & _PAGE_RW) === 0) return -1;
     pmd.leafFlags[pi] = fl | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
     return pmd.leafPfn[pi]! + pteIndex(addr);
   }

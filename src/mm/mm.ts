@@ -3,7 +3,7 @@
  * (VmOperations) and the fault descriptor (VmFault). mm/ never knows which filesystem it faults on:
  * a VMA carries its VmOperations exactly as Linux's vm_operations_struct (include/linux/mm.h).
  */
-import type { Pgd, PteTable } from './pgtable.ts';
+import type { Pgd, PteTable, PmdTable } from './pgtable.ts';
 import type { File } from '../fs/vfs.ts';
 
 /**
@@ -69,6 +69,9 @@ export class Mm {
   /** One-entry walk cache: the 2 MiB block number whose PTE table is `walkPte` (software TLB for the hot path). */
   walkBlk = -1;
   walkPte: PteTable | null = null;
+  /** The same for a 2 MiB block mapped by a huge PMD leaf: its PMD table (flags read live). */
+  walkLeafBlk = -1;
+  walkLeafPmd: PmdTable | null = null;
   /** Last VMA found (vmacache). */
   vmaCache: Vma | null = null;
   constructor(pgd: Pgd, mmapBase: number) {
@@ -102,6 +105,8 @@ export class Mm {
   invalidateWalkCache(): void {
     this.walkBlk = -1;
     this.walkPte = null;
+    this.walkLeafBlk = -1;
+    this.walkLeafPmd = null;
   }
 }
 
