@@ -71,7 +71,7 @@ export class Machine {
         this.nextPmemPfn = pm.pfnEnd;
         this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'aligned', cfg: d });
       } else {
-        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs }), pmem: null, fs: null, placement: d.placement ?? 'aligned', cfg: d });
+        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte }), pmem: null, fs: null, placement: d.placement ?? 'aligned', cfg: d });
       }
     }
   }
@@ -383,6 +383,26 @@ export class Process {
       k.pmemFence(phys, insn);
     }
     return 0;
+  }
+
+  /**
+   * memcpy out of a mapping (what iozone's mmap read does with each record): every page is touched
+   * (faulting as a load would) and the copy is charged at the bandwidth of the memory behind it
+   * (pmem or DRAM). Returns bytes copied, or -signo.
+   */
+  memcpyFrom(addr: number, lengthBytes: number): number {
+    const k = this.enter();
+    let done = 0;
+    for (let a = addr; a < addr + lengthBytes;) {
+      const n = Math.min(4096 - (a % 4096), addr + lengthBytes - a);
+      const r = this.load(a);
+      if (r < 0) return r;
+      const phys = this.physOf(a);
+      k.charge(n * (phys / 4096 >= k.pmemBase ? k.costs.pmemReadNsPerByte : k.costs.dramReadNsPerByte));
+      a += n;
+      done += n;
+    }
+    return done;
   }
 
   /** SFENCE / MFENCE: make pending CLWB/CLFLUSHOPT write-backs durable. */

@@ -45,6 +45,7 @@ export const GRAB_FALLBACK = -1;
  */
 export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number, order: number): number {
   const xa = mapping.pages;
+  k.charge(k.costs.daxEntryNs);
   let e = xa.load(index);
   if (e !== 0 && xaIsValue(e)) {
     assert((daxFlags(e) & DAX_LOCKED) === 0, `DAX entry at ${index} found locked with no other task running`);

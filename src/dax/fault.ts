@@ -166,6 +166,7 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
       m.type = 'mapped'; m.pblk = daxPfn(entry) - fs.blockPfn(0); m.lenBlocks = 1; m.isNew = false; m.dirty = false;
     } else {
       k.events.iomapBegin++;
+    k.charge(k.costs.iomapBeginNs);
       const err = fs.iomapBegin(inode, index, 1, write, m);
       if (err < 0) return err === -12 ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
     }
@@ -237,6 +238,7 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     if (pmd && pmd.tables[pmdIndex(vmf.address)] !== null) return (ret = 0);
     k.events.iomapBegin++;
+    k.charge(k.costs.iomapBeginNs);
     const m = iomap;
     const err = fs.iomapBegin(inode, index, 512, write, m);
     if (err < 0) return (ret = err === -12 ? VM_FAULT_OOM : VM_FAULT_FALLBACK);
@@ -312,6 +314,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
   for (let pgoff = start; pgoff < end; pgoff++) {
     if (pgoff * 4096 >= inode.sizeBytes) break;
     k.events.iomapBegin++;
+    k.charge(k.costs.iomapBeginNs);
     const err = fs.iomapBegin(inode, pgoff, 1, false, iomap);
     if (err < 0 || iomap.type !== 'mapped' || iomap.isNew) continue;
     if (k.spinDepth > 0) k.lockdepWarn('dax_map_pages: sleeping lock i_mmap_mutex taken under the page-table spinlock (seed 000, NAKed for this)');
@@ -321,6 +324,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
     const i = vmf.pteIndex + (pgoff - vmf.pgoff);
     if (t.flags[i] !== 0) continue;
     setPte(t, i, fs.blockPfn(iomap.pblk), (vma.pageProt & ~_PAGE_RW) | _PAGE_SPECIAL);
+    k.charge(k.costs.pteSetNs);
     mapped++;
   }
   k.events.faultaroundPagesMapped += mapped;

@@ -19,15 +19,16 @@ export function daxIomapRead(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Inod
   for (let p = pos; p < end;) {
     const index = Math.floor(p / 4096);
     k.events.iomapBegin++;
+    k.charge(k.costs.iomapBeginNs);
     const err = fs.iomapBegin(inode, index, Math.ceil((end - p) / 4096), false, m);
     if (err < 0) return done > 0 ? done : err;
     const extentEnd = Math.min(end, (index + m.lenBlocks) * 4096);
+    k.charge((extentEnd - p) * k.costs.pmemReadNsPerByte);
     for (; p < extentEnd; p++, done++) {
       if (!out) continue;
       const off = p % 4096;
       out[done] = m.type === 'mapped' ? k.readPhys(fs.blockPfn(m.pblk + Math.floor(p / 4096) - index), off) : 0;
     }
-    k.charge(Math.ceil((extentEnd - p) / 64) + k.costs.pteSetNs);
   }
   void pmem;
   return done;
@@ -43,6 +44,7 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
   for (let p = pos; p < end;) {
     const index = Math.floor(p / 4096);
     k.events.iomapBegin++;
+    k.charge(k.costs.iomapBeginNs);
     const err = fs.iomapBegin(inode, index, Math.ceil((end - index * 4096) / 4096), true, m);
     if (err < 0) return done > 0 ? done : err;
     for (let b = 0; b < m.lenBlocks && p < end; b++) {
@@ -62,6 +64,6 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
       done += n;
     }
   }
-  k.charge(Math.ceil(len / 64));
+  k.charge(len * k.costs.pmemWriteNsPerByte);
   return done;
 }

@@ -14,7 +14,7 @@
 import { assert, panic } from '../lib/assert.ts';
 import { Frames } from '../hw/frames.ts';
 import { Vmstat, Events } from './counters.ts';
-import { defaultCosts, type CostTable } from './costs.ts';
+import { mergeCosts, type CostTable } from './costs.ts';
 import type { KernelProfile } from './profiles.ts';
 import { Mm, VmFault } from '../mm/mm.ts';
 import { Pgd } from '../mm/pgtable.ts';
@@ -104,7 +104,7 @@ export class Kernel {
   constructor(profile: KernelProfile, memoryBytes: number, costs: Partial<CostTable> = {}) {
     this.profile = profile;
     this.frames = new Frames(memoryBytes);
-    this.costs = { ...defaultCosts, ...costs };
+    this.costs = mergeCosts(costs);
     this.faultAroundBytes = profile.faultAroundBytes;
     this.lru = new Lru(this);
     this.vfs = new Vfs(this);
@@ -154,7 +154,9 @@ export class Kernel {
 
   /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
   pmemFlush(pfn: number, nPages: number): number {
-    return this.pmemOf(pfn).writebackPages(pfn, nPages);
+    const lines = this.pmemOf(pfn).writebackPages(pfn, nPages);
+    this.charge(lines * this.costs.cacheLineFlushNs);
+    return lines;
   }
 
   /** get_huge_zero_page: the global huge zero page, allocated on first use (thp_zero_page_alloc). */

@@ -21,7 +21,7 @@ import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { ExtentMap } from './extents.ts';
 import { BlockAllocator, type Placement } from './balloc.ts';
-import { Journal, DEFAULT_JOURNAL_COSTS, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
+import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite, folioReadDone } from '../filemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
@@ -60,7 +60,7 @@ export class Ext4 implements FileSystem, DaxFs {
     this.pmem = pmemForDax;
     this.daxMount = pmemForDax !== null;
     this.alloc = new BlockAllocator({ totalBlocks: dev.totalBlocks, firstDataBlock: Math.min(EXT4_FIRST_DATA_BLOCK, dev.totalBlocks - 1), placement });
-    this.journal = new Journal({ commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS, costs: DEFAULT_JOURNAL_COSTS });
+    this.journal = new Journal({ commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS, costs: { commitBaseNs: k.costs.journalCommitBaseNs, commitPerBlockNs: k.costs.journalCommitPerBlockNs } });
     this.ops = {
       name: 'ext4_file_vm_ops',
       fault: (vmf) => filemapFault(k, vmf),
@@ -92,7 +92,10 @@ export class Ext4 implements FileSystem, DaxFs {
    */
   daxHugeFault(vmf: VmFault, order: number): number {
     const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vmf.vma!.flags & VM_SHARED) !== 0;
-    if (write) this.journal.startHandle();
+    if (write) {
+      this.journal.startHandle();
+      this.k.charge(this.k.costs.daxWriteFaultOverheadNs);
+    }
     let r: number;
     try {
       r = order === 0 ? daxIomapPteFault(this.k, vmf, this) : daxIomapPmdFault(this.k, vmf, this);
@@ -175,7 +178,7 @@ export class Ext4 implements FileSystem, DaxFs {
       }
       out.type = 'mapped';
       out.isNew = true;
-      this.k.charge(this.k.costs.pageZeroNs * out.lenBlocks);
+      this.k.charge(this.k.costs.blockAllocNs + out.lenBlocks * 4096 * this.k.costs.pmemWriteNsPerByte);
     }
     out.dirty = this.journal.needsCommitForDatasync(inode.ino) || (index + out.lenBlocks) * 4096 > inode.sizeBytes;
     return 0;
@@ -191,12 +194,19 @@ export class Ext4 implements FileSystem, DaxFs {
   private commitIfNeeded(inode: Inode, datasync: boolean): void {
     const need = datasync ? this.journal.needsCommitForDatasync(inode.ino) : this.journal.needsCommitForSync(inode.ino);
     if (!need) return;
-    const r = this.journal.commit(this.k.now());
+    // jbd2 runs one commit at a time: a request while another commit is in flight waits for it.
+    const k = this.k;
+    if (this.journalBusyUntilNs > k.now()) k.current.clockNs = this.journalBusyUntilNs;
+    const r = this.journal.commit(k.now());
     if (r) {
-      this.k.charge(r.durationNs);
-      this.k.events.journalCommits++;
+      k.charge(r.durationNs);
+      this.journalBusyUntilNs = k.now();
+      k.events.journalCommits++;
     }
   }
+
+  /** When the commit in flight (if any) completes, in simulated ns. */
+  journalBusyUntilNs = 0;
 
   private ei(inode: Inode): Ext4Inode {
     if (!inode.fsPrivate) inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>() } satisfies Ext4Inode;
