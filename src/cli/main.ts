@@ -7,13 +7,20 @@ import { profiles } from '../kernel/profiles.ts';
 import { loadScenarioFile } from '../scenario/parse.ts';
 import { runScenario, type Report, type RunResult, type StepResult } from '../scenario/run.ts';
 import { ScenarioError } from '../scenario/types.ts';
+import { experiments, rowOk } from '../reproduce/experiments.ts';
+import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
 commands:
   run FILE [--json]   run a scenario file (YAML or JSON); --json prints one JSON object
   profiles            list the kernel profiles a scenario can name in kernel.profile
-  reproduce ...       reproduce the seed experiments (not implemented yet)
+  reproduce [NAME...] [--json] [--plot DIR]
+                      re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
+                      shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
+                      held-out figure leaves its tolerance
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
@@ -85,6 +92,36 @@ function cmdProfiles(): number {
   return 0;
 }
 
+function cmdReproduce(args: string[]): number {
+  let json = false;
+  let plotDir: string | null = null;
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--plot') {
+      plotDir = args[++i] ?? null;
+      if (!plotDir) throw new UsageError('--plot needs a directory');
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option "${a}"`);
+    else if (!(a in experiments)) throw new UsageError(`unknown experiment "${a}" (known: ${Object.keys(experiments).join(', ')})`);
+    else names.push(a);
+  }
+  const run = names.length ? names : Object.keys(experiments);
+  const results = run.map((n) => experiments[n]!());
+  const failed = results.flatMap((e) => e.rows.filter((r) => r.role === 'held-out' && !rowOk(r)).map((r) => `${e.name}: ${r.metric}`));
+  if (plotDir) {
+    mkdirSync(plotDir, { recursive: true });
+    for (const e of results) writeFileSync(join(plotDir, `${e.name}.svg`), experimentSvg(e));
+  }
+  if (json) console.log(JSON.stringify({ experiments: results, heldOutOutsideTolerance: failed }, null, 2));
+  else {
+    for (const e of results) console.log(formatExperiment(e) + '\n');
+    console.log(failed.length ? `held-out figures outside their tolerance (${failed.length}):\n  ${failed.join('\n  ')}` : 'every held-out figure is within its tolerance');
+    if (plotDir) console.log(`plots written to ${plotDir}/`);
+  }
+  return failed.length ? 1 : 0;
+}
+
 function main(argv: string[]): number {
   const [command, ...args] = argv;
   try {
@@ -94,8 +131,7 @@ function main(argv: string[]): number {
       case 'profiles':
         return cmdProfiles();
       case 'reproduce':
-        console.log('not implemented yet: the seed experiments are issue 4');
-        return 0;
+        return cmdReproduce(args);
       case 'help':
       case '--help':
       case '-h':

@@ -178,7 +178,11 @@ export class Ext4 implements FileSystem, DaxFs {
       }
       out.type = 'mapped';
       out.isNew = true;
+      // The allocation runs inside a journal handle: a commit that starts meanwhile must wait for
+      // it to stop (jbd2 waits for t_updates to drain).
+      this.handleFromNs = this.k.now();
       this.k.charge(this.k.costs.blockAllocNs + out.lenBlocks * 4096 * this.k.costs.pmemWriteNsPerByte);
+      this.handleUntilNs = this.k.now();
     }
     out.dirty = this.journal.needsCommitForDatasync(inode.ino) || (index + out.lenBlocks) * 4096 > inode.sizeBytes;
     return 0;
@@ -197,6 +201,7 @@ export class Ext4 implements FileSystem, DaxFs {
     // jbd2 runs one commit at a time: a request while another commit is in flight waits for it.
     const k = this.k;
     if (this.journalBusyUntilNs > k.now()) k.current.clockNs = this.journalBusyUntilNs;
+    if (this.handleFromNs <= k.now() && k.now() < this.handleUntilNs) k.current.clockNs = this.handleUntilNs;
     const r = this.journal.commit(k.now());
     if (r) {
       k.charge(r.durationNs);
@@ -204,6 +209,10 @@ export class Ext4 implements FileSystem, DaxFs {
       k.events.journalCommits++;
     }
   }
+
+  /** The last allocation's journal handle, open over [handleFromNs, handleUntilNs) in simulated time. */
+  handleFromNs = 0;
+  handleUntilNs = 0;
 
   /** When the commit in flight (if any) completes, in simulated ns. */
   journalBusyUntilNs = 0;
