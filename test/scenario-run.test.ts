@@ -132,7 +132,7 @@ test('CLI: a failed expect exits 1 and prints the failure', () => {
   assert.match(p.stderr, /steps\[2\] \(report r\): files\["\/mnt\/shm\/f"\]\.sizeBytes expected 1, got 65536/);
 });
 
-test('CLI: usage errors exit 2; profiles, help and reproduce exit 0', () => {
+test('CLI: usage errors exit 2; profiles and help exit 0', () => {
   assert.equal(cli('frobnicate').status, 2);
   assert.equal(cli().status, 2);
   assert.equal(cli('run').status, 2);
@@ -140,7 +140,7 @@ test('CLI: usage errors exit 2; profiles, help and reproduce exit 0', () => {
   assert.equal(profiles.status, 0);
   assert.match(profiles.stdout, /^linux-6\.18\s+Linux 6\.18/m);
   assert.equal(cli('help').status, 0);
-  const rep = cli('reproduce');
-  assert.equal(rep.status, 0);
-  assert.match(rep.stdout, /not implemented yet: the seed experiments are issue 4/);
+  const rep = cli('reproduce', '--frob');
+  assert.equal(rep.status, 2);
+  assert.match(rep.stderr, /unknown option "--frob"/);
 });
