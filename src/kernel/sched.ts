@@ -25,10 +25,6 @@ export function runConcurrently(k: Kernel, workers: readonly Worker[], until: re
   assert(cpus >= 1, 'scheduler: need at least one CPU');
   const active = workers.map(() => true);
   const cpuFreeNs = new Array<number>(cpus).fill(0);
-  // Everyone starts together, at the latest clock among them (setup work before the run may have
-  // advanced some tasks further than others).
-  const startNs = Math.max(...workers.map((w) => w.task.clockNs));
-  for (const w of workers) w.task.clockNs = startNs;
   let steps = 0;
   const pending = () => until.some((w) => active[workers.indexOf(w)]);
   while (pending()) {

@@ -531,6 +531,16 @@ const OPS: { [O in Op]: OpSpec<O> } = {
     },
   },
   sleep: { keys: ['durationNs'], read: (f) => ({ durationNs: f.need('durationNs', asNs) }) },
+  copy: {
+    keys: ['from', 'to', 'chunkBytes', 'background'],
+    read: (f) => ({
+      from: f.need('from', asPath),
+      to: f.need('to', asPath),
+      chunkBytes: f.or('chunkBytes', asBytes, 1024 * 1024),
+      background: f.or('background', asBool, false),
+    }),
+  },
+  stop: { keys: ['thread'], read: (f) => ({ thread: f.may('thread', asName) }) },
   report: {
     keys: ['name'],
     read: (f) => ({ name: f.need('name', asReportName) }),

@@ -4,6 +4,7 @@
 // name whose creating step failed) are thrown as ScenarioError naming the step; mismatches with
 // `expect` are collected as failure messages instead.
 
+import { runConcurrently, type Worker } from '../kernel/sched.ts';
 import { Machine, type DeviceConfig, type Process } from '../api/machine.ts';
 import { EINVAL, errnoName } from '../lib/errno.ts';
 import * as C from '../mm/constants.ts';
@@ -247,7 +248,47 @@ class Runner {
   run(): RunResult {
     this.mountAll();
     for (const step of this.s.steps) this.runStep(step);
+    this.background.length = 0;
     return this.result;
+  }
+
+  /** Background work (copy ... background: true) that runs alongside the following steps. */
+  private readonly background: Array<Worker & { thread: string }> = [];
+
+  /**
+   * Run `unit` (one page of an access, or a whole step) on `p`'s task under the scheduler together
+   * with the background workers, until `unit` says it is done. Without background work it just
+   * loops, with no scheduler overhead.
+   */
+  private runWithBackground(p: Process, unit: () => boolean): void {
+    if (this.background.length === 0) {
+      while (unit()) { /* one unit at a time */ }
+      return;
+    }
+    const fg: Worker = { task: p.task, step: unit };
+    runConcurrently(this.machine.k, [fg, ...this.background], [fg], Math.max(this.s.machine.cpus, 1));
+  }
+
+  /** cp from -> to in chunks; one chunk per call; returns false at the end of the source. */
+  private copier(p: Process, a: { from: string; to: string; chunkBytes: number }, loop: boolean): () => boolean {
+    const src = p.open(a.from, C.O_RDONLY);
+    if (src < 0) throw new ScenarioError('copy.from', `cannot open ${a.from}: ${errnoName(-src)}`, this.s.source);
+    let dst = p.open(a.to, C.O_RDWR | C.O_CREAT | C.O_TRUNC);
+    if (dst < 0) throw new ScenarioError('copy.to', `cannot open ${a.to}: ${errnoName(-dst)}`, this.s.source);
+    const buf = new Uint8Array(a.chunkBytes);
+    let off = 0;
+    return () => {
+      const n = p.pread(src, a.chunkBytes, off, buf);
+      if (n > 0) p.pwrite(dst, n, off, n === buf.length ? buf : buf.subarray(0, n));
+      off += Math.max(n, 0);
+      if (n < a.chunkBytes) {
+        if (!loop) { p.close(src); p.close(dst); return false; }
+        off = 0;
+        p.close(dst);
+        dst = p.open(a.to, C.O_RDWR | C.O_CREAT | C.O_TRUNC);
+      }
+      return true;
+    };
   }
 
   runStep(step: Step): void {
@@ -257,7 +298,9 @@ class Runner {
     const before = wantsStepCounters ? this.counters() : null;
     const clockBefore = proc.task.clockNs;
     const hostBefore = this.hostTime ? process.hrtime.bigint() : 0n;
-    const out: { result: number | object; signal?: SignalRecord } = this.exec(step, proc, processName);
+    let out: { result: number | object; signal?: SignalRecord } = { result: 0 };
+    if (step.op === 'access' || this.background.length === 0) out = this.exec(step, proc, processName);
+    else this.runWithBackground(proc, () => { out = this.exec(step, proc, processName); return false; });
     const hostNs = this.hostTime ? Number(process.hrtime.bigint() - hostBefore) : 0;
     const sr: StepResult = { index: step.index, op: step.op, result: out.result, simNs: proc.task.clockNs - clockBefore, hostWallNs: hostNs };
     if (out.signal !== undefined) sr.signal = out.signal;
@@ -492,6 +535,26 @@ class Runner {
         // taskFor() created the thread named by the step (and refused an existing name).
         return { result: 0 };
       }
+      case 'copy': {
+        const a = step.args;
+        if (!a.background) {
+          const chunk = this.copier(p, a, false);
+          while (chunk()) { /* copy to the end */ }
+          return { result: 0 };
+        }
+        // Background work starts on its own thread (step.thread), at the same instant as the others.
+        if (step.thread === undefined) this.fail(step, 'a background copy needs its own thread: give the step a thread name');
+        const w = { task: p.task, step: this.copier(p, a, true), thread: step.thread };
+        // It starts now: at the main thread's time, not whenever its own task last ran.
+        p.task.clockNs = Math.max(p.task.clockNs, this.process('main').task.clockNs);
+        this.background.push(w);
+        return { result: 0 };
+      }
+      case 'stop': {
+        const t = step.args.thread;
+        for (let i = this.background.length - 1; i >= 0; i--) if (t === undefined || this.background[i]!.thread === t) this.background.splice(i, 1);
+        return { result: 0 };
+      }
       case 'flush': {
         const m = this.map(step, step.args.map, pn);
         const addr = m.addr + step.args.offsetBytes;
@@ -518,24 +581,28 @@ class Runner {
     const value = a.byte ?? DEFAULT_STORE_BYTE;
     const descending = a.order === 'descending';
     const touch = (addr: number): number => (write ? p.store(addr, value) : p.load(addr));
+    let n: number;
+    let addrOf: (j: number) => number;
     if (a.span.kind === 'pages') {
       const pages = a.span.pages;
-      for (let j = 0; j < pages.length; j++) {
-        const addr = m.addr + pages[descending ? pages.length - 1 - j : j]! * PAGE_BYTES;
-        const r = touch(addr);
-        if (r < 0) return { result: r, signal: signalAt(r, addr, m) };
-      }
-      return { result: pages.length };
+      n = pages.length;
+      addrOf = (j) => m.addr + pages[descending ? pages.length - 1 - j : j]! * PAGE_BYTES;
+    } else {
+      const span = a.span;
+      const lengthBytes = span.lengthBytes ?? Math.max(0, m.lengthBytes - span.offsetBytes);
+      n = Math.ceil(lengthBytes / span.strideBytes);
+      addrOf = (j) => m.addr + span.offsetBytes + (descending ? n - 1 - j : j) * span.strideBytes;
     }
-    const span = a.span;
-    const lengthBytes = span.lengthBytes ?? Math.max(0, m.lengthBytes - span.offsetBytes);
-    const n = Math.ceil(lengthBytes / span.strideBytes);
-    for (let j = 0; j < n; j++) {
-      const addr = m.addr + span.offsetBytes + (descending ? n - 1 - j : j) * span.strideBytes;
+    let j = 0;
+    let out: { result: number; signal?: SignalRecord } = { result: n };
+    this.runWithBackground(p, () => {
+      if (j >= n) return false;
+      const addr = addrOf(j++);
       const r = touch(addr);
-      if (r < 0) return { result: r, signal: signalAt(r, addr, m) };
-    }
-    return { result: n };
+      if (r < 0) { out = { result: r, signal: signalAt(r, addr, m) }; return false; }
+      return j < n;
+    });
+    return out;
   }
 
   // ---- Expectations ----

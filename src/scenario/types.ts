@@ -301,6 +301,19 @@ export interface SleepArgs {
   durationNs: number;
 }
 
+/** Copy a file with read/write in chunks (cp); with background: true it loops alongside later steps. */
+export interface CopyArgs {
+  from: string;
+  to: string;
+  chunkBytes: number;
+  background: boolean;
+}
+
+/** Stop the background work of a thread (default: all). */
+export interface StopArgs {
+  thread: string | undefined;
+}
+
 export interface ReportArgs {
   /** Unique among the scenario's reports. */
   name: string;
@@ -345,6 +358,8 @@ export interface ArgsByOp {
   sleep: SleepArgs;
   report: ReportArgs;
   spawn: SpawnArgs;
+  copy: CopyArgs;
+  stop: StopArgs;
 }
 
 export type Op = keyof ArgsByOp;
