@@ -207,6 +207,13 @@ export class Process {
   }
 
   get lastSignal() { return this.task.lastSignal; }
+
+  /** A syscall returned: a crash point for the explorer (issue 5). */
+  private done(r: number): number {
+    const h = this.k.crashHook;
+    if (h !== null) h('syscall');
+    return r;
+  }
   /** getrusage(RUSAGE_SELF) fault counts (this thread's; threads of one process are summed by rusage()). */
   rusage(): { minflt: number; majflt: number } {
     let minflt = 0, majflt = 0;
@@ -215,8 +222,8 @@ export class Process {
   }
   get clockNs(): number { return this.task.clockNs; }
 
-  open(path: string, flags: number): number { return sysOpen(this.enter(), this.kp, path, flags); }
-  close(fd: number): number { return sysClose(this.enter(), this.kp, fd); }
+  open(path: string, flags: number): number { return this.done(sysOpen(this.enter(), this.kp, path, flags)); }
+  close(fd: number): number { return this.done(sysClose(this.enter(), this.kp, fd)); }
 
   read(fd: number, lengthBytes: number, out: Uint8Array | null = null): number {
     const k = this.enter();
@@ -224,14 +231,14 @@ export class Process {
     if (!f) return -EBADF;
     const r = fileRead(k, f, f.posBytes, lengthBytes, out);
     if (r > 0) f.posBytes += r;
-    return r;
+    return this.done(r);
   }
   pread(fd: number, lengthBytes: number, offsetBytes: number, out: Uint8Array | null = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     if (offsetBytes < 0) return -EINVAL;
-    return fileRead(k, f, offsetBytes, lengthBytes, out);
+    return this.done(fileRead(k, f, offsetBytes, lengthBytes, out));
   }
   write(fd: number, lengthBytes: number, src: WriteSource): number {
     const k = this.enter();
@@ -240,31 +247,31 @@ export class Process {
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
     const r = fileWrite(k, f, pos, lengthBytes, src);
     if (r > 0) f.posBytes = pos + r;
-    return r;
+    return this.done(r);
   }
   pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     if (offsetBytes < 0) return -EINVAL;
-    return fileWrite(k, f, offsetBytes, lengthBytes, src);
+    return this.done(fileWrite(k, f, offsetBytes, lengthBytes, src));
   }
-  ftruncate(fd: number, sizeBytes: number): number { return sysFtruncate(this.enter(), this.kp, fd, sizeBytes); }
+  ftruncate(fd: number, sizeBytes: number): number { return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes)); }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
-    return sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes);
+    return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
-  fsync(fd: number): number { return sysFsync(this.enter(), this.kp, fd, false); }
-  fdatasync(fd: number): number { return sysFsync(this.enter(), this.kp, fd, true); }
-  unlink(path: string): number { return sysUnlink(this.enter(), path); }
+  fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
+  fdatasync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, true)); }
+  unlink(path: string): number { return this.done(sysUnlink(this.enter(), path)); }
   stat(path: string): StatResult | number { return sysStat(this.enter(), path); }
 
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number, name = ''): number {
-    return doMmap(this.enter(), this.kp, addr, lengthBytes, prot, flags, fd, offsetBytes, name);
+    return this.done(doMmap(this.enter(), this.kp, addr, lengthBytes, prot, flags, fd, offsetBytes, name));
   }
-  munmap(addr: number, lengthBytes: number): number { return doMunmap(this.enter(), this.kp.mm, addr, lengthBytes); }
-  mprotect(addr: number, lengthBytes: number, prot: number): number { return doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot); }
-  madvise(addr: number, lengthBytes: number, advice: number): number { return doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice); }
-  msync(addr: number, lengthBytes: number, flags: number): number { return sysMsync(this.enter(), this.kp, addr, lengthBytes, flags); }
+  munmap(addr: number, lengthBytes: number): number { return this.done(doMunmap(this.enter(), this.kp.mm, addr, lengthBytes)); }
+  mprotect(addr: number, lengthBytes: number, prot: number): number { return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot)); }
+  madvise(addr: number, lengthBytes: number, advice: number): number { return this.done(doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice)); }
+  msync(addr: number, lengthBytes: number, flags: number): number { return this.done(sysMsync(this.enter(), this.kp, addr, lengthBytes, flags)); }
 
   /**
    * The PTE table for `addr` through the one-entry walk cache; null when no table (or a huge PMD).
@@ -317,11 +324,16 @@ export class Process {
           if ((fl & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY)) t.flags[i] = fl | _PAGE_ACCESSED | _PAGE_DIRTY;
           task.clockNs += k.costs.accessHitNs;
           k.writePhys(t.pfn[i]!, addr & 4095, value);
+          if (k.crashHook !== null && t.pfn[i]! >= k.pmemBase) k.crashHook('store');
           return 0;
         }
       } else {
         const leaf = this.hugeLeaf(addr, true);
-        if (leaf >= 0) { k.writePhys(leaf, addr & 4095, value); return 0; }
+        if (leaf >= 0) {
+          k.writePhys(leaf, addr & 4095, value);
+          if (k.crashHook !== null && leaf >= k.pmemBase) k.crashHook('store');
+          return 0;
+        }
       }
       const sig = doUserAddrFault(k, task, addr, true);
       if (sig !== 0) return -sig;
@@ -381,6 +393,7 @@ export class Process {
       const phys = this.physOf(line);
       if (phys < 0 || phys / 4096 < k.pmemBase) continue;
       k.pmemFence(phys, insn);
+      if (k.crashHook !== null) k.crashHook(insn);
     }
     return 0;
   }
@@ -409,6 +422,7 @@ export class Process {
   fence(_insn: 'sfence' | 'mfence'): number {
     const k = this.enter();
     for (const d of k.pmems) d.sfence();
+    if (k.crashHook !== null) k.crashHook(_insn);
     return 0;
   }
 

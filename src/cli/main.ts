@@ -10,7 +10,9 @@ import { ScenarioError } from '../scenario/types.ts';
 import { experiments, rowOk } from '../reproduce/experiments.ts';
 import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { explore, replay, CrashInputError, type CrashProgram } from '../crash/explore.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -21,6 +23,11 @@ commands:
                       re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
                       shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
                       held-out figure leaves its tolerance
+  crash FILE.ts [--program NAME] [--max-states N] [--seed S] [--json]
+                      explore every crash state of the programs a TypeScript module exports
+                      (default export: a CrashProgram or a list); exit 1 when an invariant breaks
+  crash FILE.ts --program NAME --replay POINT:K1,K2,...
+                      rebuild one crash state and show the recovered files
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
@@ -122,7 +129,75 @@ function cmdReproduce(args: string[]): number {
   return failed.length ? 1 : 0;
 }
 
-function main(argv: string[]): number {
+async function cmdCrash(args: string[]): Promise<number> {
+  const opt: Record<string, string> = {};
+  let file: string | null = null;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (['--program', '--max-states', '--seed', '--replay'].includes(a)) {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      opt[a] = v;
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option "${a}"`);
+    else if (file === null) file = a;
+    else throw new UsageError(`unexpected argument "${a}"`);
+  }
+  if (file === null) throw new UsageError('crash needs a FILE.ts exporting crash programs');
+  const num = (k: string): number | undefined => {
+    if (opt[k] === undefined) return undefined;
+    const n = Number(opt[k]);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`);
+    return n;
+  };
+  let mod: { default?: unknown };
+  try {
+    mod = await import(pathToFileURL(resolve(file)).href) as { default?: unknown };
+  } catch (e) {
+    throw new UsageError(`cannot load ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  const all = (Array.isArray(mod.default) ? mod.default : [mod.default]) as CrashProgram[];
+  if (!all.length || all.some((p) => !p || typeof p.run !== 'function' || typeof p.name !== 'string')) {
+    throw new UsageError(`${file}: the default export must be a crash program ({ name, description, run }) or a list of them`);
+  }
+  const progs = opt['--program'] ? all.filter((p) => p.name === opt['--program']) : all;
+  if (!progs.length) throw new UsageError(`no program "${opt['--program']}" in ${file} (has: ${all.map((p) => p.name).join(', ')})`);
+  if (opt['--replay'] !== undefined) {
+    if (progs.length !== 1) throw new UsageError('--replay needs --program NAME');
+    const m = /^(\d+):(\d+(?:,\d+)*)?$/.exec(opt['--replay']);
+    if (!m) throw new UsageError(`--replay: expected POINT:K1,K2,... got "${opt['--replay']}"`);
+    const r = replay(progs[0]!, Number(m[1]), m[2] ? m[2].split(',').map(Number) : []);
+    if (json) console.log(JSON.stringify(r, null, 2));
+    else {
+      console.log(`crash point ${m[1]} (${r.where}); journal committed up to tid ${r.committedTid}`);
+      for (const l of r.lines) console.log(`  line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
+      for (const [p, f] of Object.entries(r.files)) console.log(`  ${p}: size ${f.sizeBytes}, first bytes [${f.head.join(',')}]`);
+      console.log(r.violation ? `  BROKEN ${r.violation[0]}: ${r.violation[1]}` : '  every invariant holds');
+    }
+    return r.violation ? 1 : 0;
+  }
+  let failed = 0;
+  const results = [];
+  for (const p of progs) {
+    const r = explore(p, { maxStates: num('--max-states'), seed: num('--seed') });
+    results.push(r);
+    if (r.failures.length) failed++;
+    if (!json) {
+      console.log(`${p.name} (${r.profile}): ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} points exhaustive, ${r.sampledPoints} sampled), ${Math.round(r.statesPerSecond)} states/s${r.truncated ? ', stopped at --max-states' : ''}`);
+      if (!r.failures.length) console.log(`  all ${r.states} crash states satisfy the invariants`);
+      for (const f of r.failures) {
+        console.log(`  BROKEN at crash point ${f.point} (${f.where}): ${f.invariant}: ${f.message}`);
+        for (const l of f.lines.filter((x) => x.kept < x.stores)) console.log(`    line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
+        console.log(`    replay: npm run daxsim -- crash ${file} --program ${p.name} --replay ${f.point}:${f.choice.join(',')}`);
+      }
+    }
+  }
+  if (json) console.log(JSON.stringify(results, null, 2));
+  return failed ? 1 : 0;
+}
+
+function main(argv: string[]): number | Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {
@@ -132,6 +207,8 @@ function main(argv: string[]): number {
         return cmdProfiles();
       case 'reproduce':
         return cmdReproduce(args);
+      case 'crash':
+        return cmdCrash(args).catch((e: unknown) => report(e));
       case 'help':
       case '--help':
       case '-h':
@@ -143,18 +220,23 @@ function main(argv: string[]): number {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`daxsim: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof ScenarioError) {
-      console.error(`daxsim: ${e.message}`);
-      return 2;
-    }
-    console.error('daxsim: internal error (a bug in the model):');
-    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
-    return 3;
+    return report(e);
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+/** Exit code and message for an error: usage and scenario errors are the user's; anything else is a bug. */
+function report(e: unknown): number {
+  if (e instanceof UsageError) {
+    console.error(`daxsim: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (e instanceof ScenarioError || e instanceof CrashInputError) {
+    console.error(`daxsim: ${e.message}`);
+    return 2;
+  }
+  console.error('daxsim: internal error (a bug in the model):');
+  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  return 3;
+}
+
+void Promise.resolve(main(process.argv.slice(2))).then((code) => { process.exitCode = code; });

@@ -28,6 +28,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
     k.registerInode(inode);
+    r.sb.fs.created?.(inode, r.name);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
   const file = new File(inode, flags, k.profile.readaheadPages, path, proc);
@@ -292,6 +293,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
   r.sb.inodes.delete(r.name);
+  r.sb.fs.unlinked?.(inode, r.name);
   inode.nlink = 0;
   if (inode.openCount === 0) k.evictInode(inode);
   return 0;

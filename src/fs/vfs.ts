@@ -102,6 +102,10 @@ export interface FileSystem {
   daxRead?(inode: Inode, pos: number, len: number, out: Uint8Array | null): number;
   /** write(2) on an S_DAX inode; grows i_size. */
   daxWrite?(inode: Inode, pos: number, len: number, src: Uint8Array | number): number;
+  /** A new file was created under `name` (the fs journals the inode and the directory entry). */
+  created?(inode: Inode, name: string): void;
+  /** `name` was unlinked. */
+  unlinked?(inode: Inode, name: string): void;
   /** Free everything an inode owns when its last reference goes (evict_inode). */
   evict(inode: Inode): void;
 }

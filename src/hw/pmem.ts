@@ -63,6 +63,8 @@ export interface PmemConfig {
 
 /** Per-block state; present only for blocks that hold non-zero data or have had dirty lines. */
 interface BlockState {
+  /** Block number on the device. */
+  block: number;
   /** What loads see (CPU caches + media). */
   cpu: Uint8Array | number;
   /** What survives a power failure. Same representation as `cpu` while dirtyLines === 0. */
@@ -104,6 +106,14 @@ export class PmemDevice {
   /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
   private readonly pendingList: BlockState[] = [];
   private readonly bufferPool: Uint8Array[] = [];
+  /**
+   * The crash explorer's view of the cache: for every line that is not durable, the stores made to
+   * it since it last was, in program order (each packed as offset * 256 + value). Kept only while
+   * `recordLineStores` is on. A power failure leaves each such line holding a prefix of its stores
+   * on the media (any prefix: the CPU may evict the line at any moment).
+   */
+  recordLineStores = false;
+  private readonly lineStores = new Map<number, number[]>();
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -151,7 +161,7 @@ export class PmemDevice {
     let s = this.blocks.get(block);
     if (s === undefined) {
       if (!this.writeCache && value === 0) return; // durable zero over zeros: nothing changes
-      s = { cpu: 0, durable: 0, lines: null, dirtyLines: 0, inPendingList: false };
+      s = { block, cpu: 0, durable: 0, lines: null, dirtyLines: 0, inPendingList: false };
       this.blocks.set(block, s);
     }
     if (this.writeCache) {
@@ -167,6 +177,12 @@ export class PmemDevice {
         s.dirtyLines++;
         this.dirtyLinesTotal++;
       }
+    }
+    if (this.recordLineStores && this.writeCache) {
+      const key = block * LINES_PER_BLOCK + (off >>> 6);
+      let l = this.lineStores.get(key);
+      if (l === undefined) { l = []; this.lineStores.set(key, l); }
+      l.push(off * 256 + value);
     }
     const c = s.cpu;
     if (typeof c !== 'number') {
@@ -319,6 +335,7 @@ export class PmemDevice {
       if (s.cpu === 0) this.blocks.delete(b);
     }
     this.pendingList.length = 0;
+    this.lineStores.clear();
     if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
   }
 
@@ -387,10 +404,32 @@ export class PmemDevice {
       else d.set(c.subarray(lo, lo + CACHE_LINE_BYTES), lo);
     }
     lines[line] = LINE_CLEAN;
+    if (this.recordLineStores) this.forgetLine(s, line);
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
     if (s.dirtyLines === 0) this.joinViews(s);
+  }
+
+  /** Drop the recorded stores of a line that became durable or was overwritten durably. */
+  private forgetLine(s: BlockState, line: number): void {
+    this.lineStores.delete(s.block * LINES_PER_BLOCK + line);
+  }
+
+  /**
+   * Lines not yet durable with the stores made to them, for the crash explorer (requires
+   * recordLineStores): block, line index, and the packed stores in program order.
+   */
+  pendingLineStores(): Array<{ block: number; line: number; stores: readonly number[] }> {
+    const out: Array<{ block: number; line: number; stores: readonly number[] }> = [];
+    for (const [key, stores] of this.lineStores) out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores });
+    return out;
+  }
+
+  /** A durable byte by block (the media image without any pending line). */
+  durableBlockByte(block: number, off: number): number {
+    const s = this.blocks.get(block);
+    return s === undefined ? 0 : viewByte(s.durable, off);
   }
 
   /** First dirty line of a clean block: give the durable view its own copy. */
@@ -417,13 +456,14 @@ export class PmemDevice {
   private setDurable(block: number, v: Uint8Array | number): void {
     const s = this.blocks.get(block);
     if (s === undefined) {
-      if (v !== 0) this.blocks.set(block, { cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
+      if (v !== 0) this.blocks.set(block, { block, cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
       return;
     }
     if (s.dirtyLines > 0) {
       s.lines!.fill(LINE_CLEAN);
       this.dirtyLinesTotal -= s.dirtyLines;
       s.dirtyLines = 0;
+      if (this.recordLineStores) for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
       const d = s.durable;
       if (typeof d !== 'number' && d !== s.cpu && d !== v && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
     }

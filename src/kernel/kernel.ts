@@ -88,6 +88,10 @@ export class Kernel {
   spinDepth = 0;
   /** lockdep-style warnings recorded instead of stopping (reference: Kani RFC runs as posted). */
   readonly lockdepReports: string[] = [];
+  /** Called at every crash point (store to pmem, flush, fence, syscall and fault boundary) while the crash explorer runs. */
+  crashHook: ((where: string) => void) | null = null;
+  /** Called when fsync/msync of a DAX file completes, while the crash explorer runs. */
+  syncHook: ((inode: Inode) => void) | null = null;
   /** Huge zero page, allocated on first use (get_huge_zero_page). */
   hugeZeroPfn = -1;
   readonly vfs: Vfs;

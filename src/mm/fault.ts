@@ -76,6 +76,7 @@ export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: bool
 }
 
 function faultDone(k: Kernel, task: Task, addr: number, fault: number): number {
+  if (k.crashHook !== null) k.crashHook('fault');
   if ((fault & VM_FAULT_ERROR) === 0) return 0;
   if (fault & VM_FAULT_OOM) {
     // pagefault_out_of_memory: with nothing reclaimable the OOM killer takes the faulting task.

@@ -47,6 +47,14 @@ export class Ext4 implements FileSystem, DaxFs {
   readonly daxMount: boolean;
   readonly alloc: BlockAllocator;
   readonly journal: Journal;
+  /**
+   * What journal recovery would find after a crash: for each inode, its block mapping and size as
+   * of the last committed transaction, and the committed directory entries (crash model, issue 5).
+   */
+  readonly committed = new Map<number, { extents: ExtentMap; sizeBytes: number }>();
+  readonly committedNames = new Map<string, number>();
+  private readonly runningNames = new Map<string, number | null>();
+
   /** Delayed-allocation reservations over all inodes (s_dirtyclusters_counter). */
   reservedBlocks = 0;
   private readonly k: Kernel;
@@ -69,6 +77,16 @@ export class Ext4 implements FileSystem, DaxFs {
       rfcFaultAround: true,
       canWriteback: true,
     };
+    this.journal.onCommit((_tid, changes) => {
+      for (const c of changes) {
+        const inode = k.mappingOf(c.ino)?.host;
+        if (inode && inode.fsPrivate) this.committed.set(c.ino, { extents: this.ei(inode).extents.clone(), sizeBytes: inode.sizeBytes });
+      }
+      for (const [name, ino] of this.runningNames) {
+        if (ino === null) this.committedNames.delete(name); else this.committedNames.set(name, ino);
+      }
+      this.runningNames.clear();
+    });
     // ext4_dax_vm_ops (fs/ext4/file.c): fault, huge_fault, page_mkwrite and pfn_mkwrite all go to
     // the DAX fault handler from 4.14; before, pfn_mkwrite was dax_pfn_mkwrite; the 2014 patchset
     // had neither huge_fault nor pfn_mkwrite; Kani's RFC adds map_pages.
@@ -134,6 +152,28 @@ export class Ext4 implements FileSystem, DaxFs {
     if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
     buf.fill(0, from % 4096, to - Math.floor(from / 4096) * 4096);
     this.pmem!.writeBlock(m.pblk, buf);
+  }
+
+  /** The inode's current extents (for the crash explorer's fsync bookkeeping). */
+  extentsOf(inode: Inode): ReturnType<ExtentMap['extents']> {
+    return this.ei(inode).extents.extents();
+  }
+
+  /** ext4_create: the new inode and its directory entry join the running transaction. */
+  created(inode: Inode, name: string): void {
+    this.journal.startHandle();
+    this.ei(inode);
+    this.journal.recordMetadata(inode.ino, 'inode', true, 1);
+    this.journal.stopHandle();
+    this.runningNames.set(name, inode.ino);
+  }
+
+  /** ext4_unlink: the directory entry's removal joins the running transaction. */
+  unlinked(inode: Inode, name: string): void {
+    this.journal.startHandle();
+    this.journal.recordMetadata(inode.ino, 'inode', true, 1);
+    this.journal.stopHandle();
+    this.runningNames.set(name, null);
   }
 
   /** PFN of block `pblk` on the DAX device (dax_direct_access). */
@@ -431,6 +471,7 @@ export class Ext4 implements FileSystem, DaxFs {
     if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, 0, Infinity);
     else this.writeback(inode, 0, Infinity, true);
     this.commitIfNeeded(inode, datasync);
+    if (inode.dax && this.k.syncHook !== null) this.k.syncHook(inode);
     const err = inode.mapping.wbErr;
     inode.mapping.wbErr = 0;
     return err < 0 ? (err === -ENOSPC ? -ENOSPC : -EIO) : 0;

@@ -1,0 +1,327 @@
+/**
+ * The crash explorer (issue 5): run a program on a DAX file once, stop it at every crash point
+ * (each store to persistent memory, each flush and fence, each syscall and fault boundary), and
+ * at each one enumerate the media images a power failure could leave:
+ * - everything flushed and fenced (and everything the kernel wrote non-temporally, and every
+ *   journal commit) is there;
+ * - each cache line not yet durable holds a program-order prefix of the stores made to it since
+ *   it last was (the CPU may evict it at any moment); stores are single bytes, so none tears;
+ * - metadata is that of the last committed transaction (recovery replays committed ones only).
+ * Each image is checked through a CrashView (no remount; the image overlays the durable view
+ * copy-on-write) against the built-in invariants (the MAP_SYNC guarantee; data covered by a
+ * completed fsync/msync survives) and the program's own (expectDurable, check). With ADR the CPU
+ * caches are lost at a power failure; with eADR (persistence: 'eadr') they are saved, so every
+ * store is durable at once and each crash point has one image.
+ */
+import { Machine } from '../api/machine.ts';
+import { CrashView } from './view.ts';
+import type { Ext4 } from '../fs/ext4/ext4.ts';
+import type { PmemDevice } from '../hw/pmem.ts';
+import type { Inode } from '../fs/vfs.ts';
+import { VM_SHARED, VM_SYNC, _PAGE_RW } from '../mm/constants.ts';
+import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
+
+export interface CrashContext {
+  readonly machine: Machine;
+  /** The DAX filesystem's mount point ("/mnt"). */
+  readonly dir: string;
+  /** From now on, every crash state must show `bytes` (or `lengthBytes` copies of one byte) at `offsetBytes` of `path`. */
+  expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes?: number): void;
+}
+
+export interface CrashProgram {
+  readonly name: string;
+  readonly description: string;
+  /** Kernel profile (default linux-6.1). */
+  readonly profile?: string;
+  /** ADR (default): CPU caches are lost at a power failure; eADR: they are saved. */
+  readonly persistence?: 'adr' | 'eadr';
+  /** The program, on a machine with ext4 -o dax on pmem0 mounted at ctx.dir. */
+  run(ctx: CrashContext): void;
+  /** A user invariant on the recovered state: null when it holds, else what broke. */
+  check?(view: CrashView): string | null;
+}
+
+export interface ExploreOptions {
+  /** Stop after this many crash states (default 1,000,000). */
+  maxStates?: number;
+  /** A crash point with at most this many images is explored exhaustively (default 256). */
+  exhaustiveLimit?: number;
+  /** Images sampled at a crash point with more: the two extremes plus seeded random prefixes (default 32). */
+  samplesPerPoint?: number;
+  seed?: number;
+  /** Stop at the first failing state (default true). */
+  stopAtFirstFailure?: boolean;
+}
+
+export interface LineChoice { block: number; line: number; stores: number; kept: number }
+
+export interface CrashFailure {
+  /** Index of the crash point (0-based, in program order) and what it was. */
+  point: number;
+  where: string;
+  /** The prefix kept of each non-durable line, in pendingLineStores order: the replay key. */
+  choice: number[];
+  lines: LineChoice[];
+  committedTid: number;
+  invariant: string;
+  message: string;
+  replay: string;
+}
+
+export interface ExploreResult {
+  program: string;
+  profile: string;
+  crashPoints: number;
+  states: number;
+  exhaustivePoints: number;
+  sampledPoints: number;
+  hostMs: number;
+  statesPerSecond: number;
+  failures: CrashFailure[];
+  /** True when maxStates stopped the run before the program ended. */
+  truncated: boolean;
+}
+
+class Stop extends Error {}
+
+/** A replay request that does not fit the program (wrong point or choice). */
+export class CrashInputError extends Error {}
+
+/** mulberry32: a small seeded PRNG, so sampling replays exactly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Expectation { path: string; offsetBytes: number; bytes: Uint8Array; label: string }
+
+interface Session {
+  m: Machine;
+  fs: Ext4;
+  pmem: PmemDevice;
+  dir: string;
+  expectations: Expectation[];
+  /** fsync/msync durability: pblk -> what the page held when the sync completed. */
+  synced: Map<number, { path: string; index: number; bytes: Uint8Array }>;
+}
+
+const DIR = '/mnt';
+
+function setup(prog: CrashProgram): Session {
+  const m = new Machine({ profile: prog.profile ?? 'linux-6.1', memoryBytes: 2 ** 30,
+    devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 256 * 2 ** 20, writeCache: prog.persistence !== 'eadr' }] });
+  m.mkfs('pmem0', 'ext4');
+  if (m.mount(DIR, 'ext4', 'pmem0', ['dax']) !== 0) throw new Error('crash explorer: cannot mount ext4 -o dax');
+  const sb = m.k.vfs.mounts.find((s) => s.mountPoint === DIR)!;
+  const fs = sb.fs as Ext4;
+  const pmem = m.k.pmems[0]!;
+  pmem.recordLineStores = true;
+  const s: Session = { m, fs, pmem, dir: DIR, expectations: [], synced: new Map() };
+  m.k.syncHook = (inode: Inode) => recordSync(s, inode, sb.inodes);
+  return s;
+}
+
+/** After fsync/msync of a DAX file: its written pages must survive as they are now. */
+function recordSync(s: Session, inode: Inode, names: Map<string, Inode>): void {
+  let path = '';
+  for (const [n, i] of names) if (i === inode) path = `${s.dir}/${n}`;
+  if (!path) return;
+  for (const e of s.fs.extentsOf(inode)) {
+    if (e.kind !== 'written') continue;
+    for (let j = 0; j < e.lenBlocks; j++) {
+      const v = s.pmem.readBlock(e.pblk + j);
+      const bytes = new Uint8Array(4096);
+      if (typeof v === 'number') bytes.fill(v); else bytes.set(v);
+      s.synced.set(e.pblk + j, { path, index: e.lblk + j, bytes });
+    }
+  }
+}
+
+/** The MAP_SYNC guarantee at this instant: every writably mapped block of a MAP_SYNC VMA is committed there. */
+function mapSyncViolation(s: Session): string | null {
+  const base = s.pmem.pfnBase;
+  for (const p of s.m.k.processes) {
+    for (const v of p.mm.vmas) {
+      if ((v.flags & (VM_SYNC | VM_SHARED)) !== (VM_SYNC | VM_SHARED) || !v.file || !v.file.inode.dax) continue;
+      const committed = s.fs.committed.get(v.file.inode.ino);
+      for (let va = v.start; va < v.end; va += 4096) {
+        let pfn = -1;
+        const pmd = pmdTableOf(p.mm.pgd, va);
+        if (pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW)) pfn = pmd.leafPfn[pmdIndex(va)]! + pteIndex(va);
+        else {
+          const t = pteTableOf(p.mm.pgd, va);
+          if (t && (t.flags[pteIndex(va)]! & _PAGE_RW)) pfn = t.pfn[pteIndex(va)]!;
+        }
+        if (pfn < base) continue;
+        const index = v.pgoff + (va - v.start) / 4096;
+        const m = committed?.extents.lookup(index);
+        if (!m || m.kind !== 'written' || m.pblk !== pfn - base) {
+          return `page ${index} of ${v.file.path} is writably mapped (block ${pfn - base}) but recovery would find ${m ? `${m.kind} block ${m.pblk}` : 'no such file'} there`;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** Invariants that depend on the media image. */
+function imageViolation(s: Session, view: CrashView, prog: CrashProgram): [string, string] | null {
+  for (const e of s.expectations) {
+    const got = view.read(e.path, e.offsetBytes, e.bytes.length);
+    if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
+      return ['expectDurable', `${e.label}: ${e.path} at ${e.offsetBytes} holds ${got ? summary(got) : 'nothing (no such file)'}, expected ${summary(e.bytes)}`];
+    }
+  }
+  for (const [pblk, x] of s.synced) {
+    // Only pages not written since the sync are owed: compare the CPU view with the snapshot.
+    const cur = s.pmem.readBlock(pblk);
+    if (typeof cur === 'number' ? x.bytes.some((b) => b !== cur) : x.bytes.some((b, i) => b !== cur[i])) continue;
+    for (let off = 0; off < 4096; off++) {
+      const b = view.byte(x.path, x.index * 4096 + off);
+      if (b !== -1 && b !== x.bytes[off]) return ['fsync/msync durability', `${x.path} page ${x.index} byte ${off} is ${b} after recovery, but ${x.bytes[off]} was synced`];
+      if (b === -1) return ['fsync/msync durability', `${x.path} page ${x.index} is gone after recovery, but it was synced`];
+    }
+  }
+  if (prog.check) {
+    const r = prog.check(view);
+    if (r !== null) return ['check', r];
+  }
+  return null;
+}
+
+function summary(b: Uint8Array): string {
+  const head = [...b.subarray(0, 8)].join(',');
+  return b.length > 8 ? `[${head},... ${b.length} bytes]` : `[${head}]`;
+}
+
+/** Build the overlay for one choice of prefixes. */
+function overlayFor(lines: ReadonlyArray<{ block: number; stores: readonly number[] }>, choice: readonly number[]): Map<number, number> {
+  const o = new Map<number, number>();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    for (let j = 0; j < choice[i]!; j++) {
+      const st = l.stores[j]!;
+      o.set(l.block * 4096 + Math.floor(st / 256), st % 256);
+    }
+  }
+  return o;
+}
+
+/** Explore every crash point of `prog`. */
+export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreResult {
+  const maxStates = opts.maxStates ?? 1_000_000;
+  const exhaustiveLimit = opts.exhaustiveLimit ?? 256;
+  const samples = opts.samplesPerPoint ?? 32;
+  const seed = opts.seed ?? 1;
+  const stopFirst = opts.stopAtFirstFailure ?? true;
+  const s = setup(prog);
+  const res: ExploreResult = { program: prog.name, profile: prog.profile ?? 'linux-6.1', crashPoints: 0, states: 0, exhaustivePoints: 0,
+    sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false };
+  const t0 = performance.now();
+  let point = 0;
+  s.m.k.crashHook = (where: string) => {
+    const here = point++;
+    res.crashPoints++;
+    const lines = s.pmem.pendingLineStores();
+    const metaViolation = mapSyncViolation(s);
+    let total = 1;
+    for (const l of lines) { total *= l.stores.length + 1; if (total > exhaustiveLimit) break; }
+    const tryChoice = (choice: number[]): boolean => {
+      if (res.states >= maxStates) { res.truncated = true; throw new Stop(); }
+      res.states++;
+      let bad: [string, string] | null = metaViolation ? ['MAP_SYNC guarantee', metaViolation] : null;
+      if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
+      if (!bad) return true;
+      res.failures.push({ point: here, where, choice: [...choice],
+        lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
+        committedTid: s.fs.journal.committedTid, invariant: bad[0], message: bad[1],
+        replay: `daxsim crash FILE --program ${prog.name} --replay ${here}:${choice.join(',')}` });
+      if (stopFirst) throw new Stop();
+      return false;
+    };
+    if (total <= exhaustiveLimit) {
+      res.exhaustivePoints++;
+      const choice = lines.map(() => 0);
+      for (;;) {
+        tryChoice(choice);
+        let i = 0;
+        while (i < choice.length && ++choice[i]! > lines[i]!.stores.length) choice[i++] = 0;
+        if (i === choice.length) break;
+      }
+    } else {
+      res.sampledPoints++;
+      const rnd = prng((seed * 1000003) ^ here);
+      tryChoice(lines.map(() => 0));
+      tryChoice(lines.map((l) => l.stores.length));
+      for (let n = 2; n < samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.stores.length + 1))));
+    }
+  };
+  try {
+    prog.run(context(s));
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+  } finally {
+    s.m.k.crashHook = null;
+  }
+  res.hostMs = performance.now() - t0;
+  res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
+  return res;
+}
+
+function context(s: Session): CrashContext {
+  return {
+    machine: s.m,
+    dir: s.dir,
+    expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes = 1): void {
+      const b = typeof bytes === 'number' ? new Uint8Array(lengthBytes).fill(bytes) : bytes.slice();
+      s.expectations.push({ path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` });
+    },
+  };
+}
+
+export interface ReplayResult {
+  where: string;
+  lines: LineChoice[];
+  committedTid: number;
+  violation: [string, string] | null;
+  files: Record<string, { sizeBytes: number; head: number[] }>;
+}
+
+/** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
+export function replay(prog: CrashProgram, point: number, choice: number[]): ReplayResult {
+  const s = setup(prog);
+  let n = 0;
+  let out: ReplayResult | null = null;
+  s.m.k.crashHook = (where: string) => {
+    if (n++ !== point) return;
+    const lines = s.pmem.pendingLineStores();
+    if (choice.length !== lines.length) throw new CrashInputError(`replay: crash point ${point} has ${lines.length} non-durable lines, the choice gives ${choice.length}`);
+    choice.forEach((c, i) => { if (c < 0 || c > lines[i]!.stores.length) throw new CrashInputError(`replay: line ${i} has ${lines[i]!.stores.length} stores, cannot keep ${c}`); });
+    const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
+    const meta = mapSyncViolation(s);
+    const files: Record<string, { sizeBytes: number; head: number[] }> = {};
+    for (const name of s.fs.committedNames.keys()) {
+      const path = `${s.dir}/${name}`;
+      files[path] = { sizeBytes: view.sizeBytes(path), head: [...(view.read(path, 0, 16) ?? [])] };
+    }
+    out = { where, lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
+      committedTid: s.fs.journal.committedTid, violation: meta ? ['MAP_SYNC guarantee', meta] : imageViolation(s, view, prog), files };
+    throw new Stop();
+  };
+  try {
+    prog.run(context(s));
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+  } finally {
+    s.m.k.crashHook = null;
+  }
+  if (!out) throw new CrashInputError(`replay: the program has fewer than ${point + 1} crash points`);
+  return out;
+}
