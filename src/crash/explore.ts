@@ -108,8 +108,13 @@ interface Session {
   pmem: PmemDevice;
   dir: string;
   expectations: Expectation[];
-  /** fsync/msync durability: pblk -> what the page held when the sync completed. */
-  synced: Map<number, { path: string; index: number; bytes: Uint8Array }>;
+  /**
+   * fsync/msync durability: pblk -> the page's content version when the sync completed, and
+   * whether the sync left it durable. While the version is unchanged the page is owed: the
+   * recovered file must map it there, and its media content can only have become more like the
+   * CPU's (lines persist CPU content), so the check is per crash point, not per image.
+   */
+  synced: Map<number, { path: string; index: number; version: number; durableAtSync: boolean }>;
 }
 
 const DIR = '/mnt';
@@ -136,10 +141,8 @@ function recordSync(s: Session, inode: Inode, names: Map<string, Inode>): void {
   for (const e of s.fs.extentsOf(inode)) {
     if (e.kind !== 'written') continue;
     for (let j = 0; j < e.lenBlocks; j++) {
-      const v = s.pmem.readBlock(e.pblk + j);
-      const bytes = new Uint8Array(4096);
-      if (typeof v === 'number') bytes.fill(v); else bytes.set(v);
-      s.synced.set(e.pblk + j, { path, index: e.lblk + j, bytes });
+      const b = e.pblk + j;
+      s.synced.set(b, { path, index: e.lblk + j, version: s.pmem.blockVersion(b), durableAtSync: s.pmem.blockDurable(b) });
     }
   }
 }
@@ -171,22 +174,23 @@ function mapSyncViolation(s: Session): string | null {
   return null;
 }
 
+/** fsync/msync durability at this crash point (independent of the line prefixes, see Session.synced). */
+function syncViolation(s: Session): string | null {
+  const view = new CrashView(s.fs, s.pmem, s.dir, new Map());
+  for (const [pblk, x] of s.synced) {
+    if (s.pmem.blockVersion(pblk) !== x.version) continue; // written since the sync: not owed any more
+    if (!x.durableAtSync) return `${x.path} page ${x.index} was synced but its data was still in the CPU cache (no write-back)`;
+    if (view.blockOf(x.path, x.index) !== pblk) return `${x.path} page ${x.index} was synced but recovery maps it to ${view.blockOf(x.path, x.index)}, not block ${pblk}`;
+  }
+  return null;
+}
+
 /** Invariants that depend on the media image. */
 function imageViolation(s: Session, view: CrashView, prog: CrashProgram): [string, string] | null {
   for (const e of s.expectations) {
     const got = view.read(e.path, e.offsetBytes, e.bytes.length);
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
       return ['expectDurable', `${e.label}: ${e.path} at ${e.offsetBytes} holds ${got ? summary(got) : 'nothing (no such file)'}, expected ${summary(e.bytes)}`];
-    }
-  }
-  for (const [pblk, x] of s.synced) {
-    // Only pages not written since the sync are owed: compare the CPU view with the snapshot.
-    const cur = s.pmem.readBlock(pblk);
-    if (typeof cur === 'number' ? x.bytes.some((b) => b !== cur) : x.bytes.some((b, i) => b !== cur[i])) continue;
-    for (let off = 0; off < 4096; off++) {
-      const b = view.byte(x.path, x.index * 4096 + off);
-      if (b !== -1 && b !== x.bytes[off]) return ['fsync/msync durability', `${x.path} page ${x.index} byte ${off} is ${b} after recovery, but ${x.bytes[off]} was synced`];
-      if (b === -1) return ['fsync/msync durability', `${x.path} page ${x.index} is gone after recovery, but it was synced`];
     }
   }
   if (prog.check) {
@@ -230,13 +234,15 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     const here = point++;
     res.crashPoints++;
     const lines = s.pmem.pendingLineStores();
-    const metaViolation = mapSyncViolation(s);
+    const ms = mapSyncViolation(s);
+    const sv = ms ? null : syncViolation(s);
+    const metaViolation: [string, string] | null = ms ? ['MAP_SYNC guarantee', ms] : sv ? ['fsync/msync durability', sv] : null;
     let total = 1;
     for (const l of lines) { total *= l.stores.length + 1; if (total > exhaustiveLimit) break; }
     const tryChoice = (choice: number[]): boolean => {
       if (res.states >= maxStates) { res.truncated = true; throw new Stop(); }
       res.states++;
-      let bad: [string, string] | null = metaViolation ? ['MAP_SYNC guarantee', metaViolation] : null;
+      let bad: [string, string] | null = metaViolation;
       if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
       if (!bad) return true;
       res.failures.push({ point: here, where, choice: [...choice],
@@ -305,14 +311,16 @@ export function replay(prog: CrashProgram, point: number, choice: number[]): Rep
     if (choice.length !== lines.length) throw new CrashInputError(`replay: crash point ${point} has ${lines.length} non-durable lines, the choice gives ${choice.length}`);
     choice.forEach((c, i) => { if (c < 0 || c > lines[i]!.stores.length) throw new CrashInputError(`replay: line ${i} has ${lines[i]!.stores.length} stores, cannot keep ${c}`); });
     const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
-    const meta = mapSyncViolation(s);
+    const ms = mapSyncViolation(s);
+    const sv = ms ? null : syncViolation(s);
+    const meta: [string, string] | null = ms ? ['MAP_SYNC guarantee', ms] : sv ? ['fsync/msync durability', sv] : null;
     const files: Record<string, { sizeBytes: number; head: number[] }> = {};
     for (const name of s.fs.committedNames.keys()) {
       const path = `${s.dir}/${name}`;
       files[path] = { sizeBytes: view.sizeBytes(path), head: [...(view.read(path, 0, 16) ?? [])] };
     }
     out = { where, lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
-      committedTid: s.fs.journal.committedTid, violation: meta ? ['MAP_SYNC guarantee', meta] : imageViolation(s, view, prog), files };
+      committedTid: s.fs.journal.committedTid, violation: meta ?? imageViolation(s, view, prog), files };
     throw new Stop();
   };
   try {

@@ -114,6 +114,8 @@ export class PmemDevice {
    */
   recordLineStores = false;
   private readonly lineStores = new Map<number, number[]>();
+  /** Per block, how many times its CPU view was changed (while recordLineStores is on). */
+  private readonly versions = new Map<number, number>();
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -178,6 +180,7 @@ export class PmemDevice {
         this.dirtyLinesTotal++;
       }
     }
+    if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     if (this.recordLineStores && this.writeCache) {
       const key = block * LINES_PER_BLOCK + (off >>> 6);
       let l = this.lineStores.get(key);
@@ -426,6 +429,17 @@ export class PmemDevice {
     return out;
   }
 
+  /** How many times `block`'s contents changed so far (counted while recordLineStores is on). */
+  blockVersion(block: number): number {
+    return this.versions.get(block) ?? 0;
+  }
+
+  /** Is the block's durable view equal to its CPU view (no dirty line)? */
+  blockDurable(block: number): boolean {
+    const s = this.blocks.get(block);
+    return s === undefined || s.dirtyLines === 0;
+  }
+
   /** A durable byte by block (the media image without any pending line). */
   durableBlockByte(block: number, off: number): number {
     const s = this.blocks.get(block);
@@ -454,6 +468,7 @@ export class PmemDevice {
 
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
+    if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     const s = this.blocks.get(block);
     if (s === undefined) {
       if (v !== 0) this.blocks.set(block, { block, cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
