@@ -79,7 +79,7 @@ test('CLI: daxsim crash FILE reports failures with a replay command, exits 1; a 
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /log-append-fenced .*\n  all \d+ crash states satisfy the invariants/);
   assert.match(r.stdout, /BROKEN at crash point \d+ \(store\): check: valid flag set/);
-  const cmd = /replay: npm run daxsim -- crash \S+ --program (\S+) --replay (\S+)/.exec(r.stdout);
+  const cmd = /replay: npm run daxsim -- crash \S+ --program "([^"]+)" --replay (\S+)/.exec(r.stdout);
   assert.ok(cmd);
   const rep = spawnSync(process.execPath, ['src/cli/main.ts', 'crash', 'examples/crash/log-append.ts', '--program', cmd[1]!, '--replay', cmd[2]!], { encoding: 'utf8' });
   assert.equal(rep.status, 1);
@@ -88,4 +88,16 @@ test('CLI: daxsim crash FILE reports failures with a replay command, exits 1; a 
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /replay: crash point 1 has \d+ non-durable lines/);
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);
+});
+
+test('a YAML scenario can be explored too: msync keeps data on linux-4.15, not on the 2014 base (built-in invariant)', () => {
+  const ok = spawnSync(process.execPath, ['src/cli/main.ts', 'crash', 'examples/crash/msync-linux-4.15.yaml', '--json'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  const res = JSON.parse(ok.stdout) as Array<{ failures: unknown[]; states: number; profile: string }>;
+  assert.equal(res[0]!.profile, 'linux-4.15');
+  assert.deepEqual(res[0]!.failures, []);
+  assert.ok(res[0]!.states > 100);
+  const bad = spawnSync(process.execPath, ['src/cli/main.ts', 'crash', 'examples/crash/msync-dax-2014.yaml'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /fsync\/msync durability: \/mnt\/data page 0 was synced but its data was still in the CPU cache/);
 });

@@ -23,9 +23,10 @@ commands:
                       re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
                       shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
                       held-out figure leaves its tolerance
-  crash FILE.ts [--program NAME] [--max-states N] [--seed S] [--json]
+  crash FILE [--program NAME] [--max-states N] [--seed S] [--json]
                       explore every crash state of the programs a TypeScript module exports
-                      (default export: a CrashProgram or a list); exit 1 when an invariant breaks
+                      (default export: a CrashProgram or a list), or of a YAML/JSON scenario
+                      (built-in invariants); exit 1 when an invariant breaks
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
   help                show this text
@@ -151,13 +152,20 @@ async function cmdCrash(args: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`);
     return n;
   };
-  let mod: { default?: unknown };
-  try {
-    mod = await import(pathToFileURL(resolve(file)).href) as { default?: unknown };
-  } catch (e) {
-    throw new UsageError(`cannot load ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  let all: CrashProgram[];
+  if (/\.(ya?ml|json)$/.test(file)) {
+    // A scenario: run step by step, checked against the built-in invariants.
+    const sc = loadScenarioFile(file);
+    all = [{ name: sc.name ?? file, description: `scenario ${file}`, profile: sc.kernel.profile ?? 'linux-6.18', run: () => {}, scenario: sc }];
+  } else {
+    let mod: { default?: unknown };
+    try {
+      mod = await import(pathToFileURL(resolve(file)).href) as { default?: unknown };
+    } catch (e) {
+      throw new UsageError(`cannot load ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    all = (Array.isArray(mod.default) ? mod.default : [mod.default]) as CrashProgram[];
   }
-  const all = (Array.isArray(mod.default) ? mod.default : [mod.default]) as CrashProgram[];
   if (!all.length || all.some((p) => !p || typeof p.run !== 'function' || typeof p.name !== 'string')) {
     throw new UsageError(`${file}: the default export must be a crash program ({ name, description, run }) or a list of them`);
   }
@@ -189,7 +197,7 @@ async function cmdCrash(args: string[]): Promise<number> {
       for (const f of r.failures) {
         console.log(`  BROKEN at crash point ${f.point} (${f.where}): ${f.invariant}: ${f.message}`);
         for (const l of f.lines.filter((x) => x.kept < x.stores)) console.log(`    line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
-        console.log(`    replay: npm run daxsim -- crash ${file} --program ${p.name} --replay ${f.point}:${f.choice.join(',')}`);
+        console.log(`    replay: npm run daxsim -- crash ${file} --program ${JSON.stringify(p.name)} --replay ${f.point}:${f.choice.join(',')}`);
       }
     }
   }

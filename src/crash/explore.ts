@@ -14,6 +14,8 @@
  * store is durable at once and each crash point has one image.
  */
 import { Machine } from '../api/machine.ts';
+import { runScenario } from '../scenario/run.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { CrashView } from './view.ts';
 import type { Ext4 } from '../fs/ext4/ext4.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
@@ -40,6 +42,8 @@ export interface CrashProgram {
   run(ctx: CrashContext): void;
   /** A user invariant on the recovered state: null when it holds, else what broke. */
   check?(view: CrashView): string | null;
+  /** Instead of `run`: a parsed scenario, run step by step (built-in invariants only). */
+  readonly scenario?: Scenario;
 }
 
 export interface ExploreOptions {
@@ -107,6 +111,7 @@ interface Session {
   fs: Ext4;
   pmem: PmemDevice;
   dir: string;
+  names?: Map<string, Inode>;
   expectations: Expectation[];
   /**
    * fsync/msync durability: pblk -> the page's content version when the sync completed, and
@@ -124,13 +129,30 @@ function setup(prog: CrashProgram): Session {
     devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 256 * 2 ** 20, writeCache: prog.persistence !== 'eadr' }] });
   m.mkfs('pmem0', 'ext4');
   if (m.mount(DIR, 'ext4', 'pmem0', ['dax']) !== 0) throw new Error('crash explorer: cannot mount ext4 -o dax');
-  const sb = m.k.vfs.mounts.find((s) => s.mountPoint === DIR)!;
-  const fs = sb.fs as Ext4;
-  const pmem = m.k.pmems[0]!;
-  pmem.recordLineStores = true;
-  const s: Session = { m, fs, pmem, dir: DIR, expectations: [], synced: new Map() };
-  m.k.syncHook = (inode: Inode) => recordSync(s, inode, sb.inodes);
+  const s = attach(m);
+  bind(s);
   return s;
+}
+
+/** Start recording on a machine whose DAX filesystem may not be mounted yet (scenarios mount it in a step). */
+function attach(m: Machine): Session {
+  for (const d of m.k.pmems) d.recordLineStores = true;
+  const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map() } as unknown as Session;
+  m.k.syncHook = (inode: Inode) => { if (bind(s)) recordSync(s, inode, s.names!); };
+  return s;
+}
+
+/** Find the DAX ext4 mount once it exists; false while there is none. */
+function bind(s: Session): boolean {
+  if (s.fs) return true;
+  const sb = s.m.k.vfs.mounts.find((x) => x.fs.daxMount);
+  if (!sb) return false;
+  const fs = sb.fs as Ext4;
+  s.fs = fs;
+  s.pmem = fs.pmem!;
+  s.dir = sb.mountPoint.replace(/\/$/, '');
+  s.names = sb.inodes;
+  return true;
 }
 
 /** After fsync/msync of a DAX file: its written pages must survive as they are now. */
@@ -225,12 +247,15 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   const samples = opts.samplesPerPoint ?? 32;
   const seed = opts.seed ?? 1;
   const stopFirst = opts.stopAtFirstFailure ?? true;
-  const s = setup(prog);
-  const res: ExploreResult = { program: prog.name, profile: prog.profile ?? 'linux-6.1', crashPoints: 0, states: 0, exhaustivePoints: 0,
+  const s = prog.scenario ? null : setup(prog);
+  const res: ExploreResult = { program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0, states: 0, exhaustivePoints: 0,
     sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false };
   const t0 = performance.now();
   let point = 0;
-  s.m.k.crashHook = (where: string) => {
+  let sess: Session | null = s;
+  const hook = (where: string) => {
+    const s = sess!;
+    if (!bind(s)) return; // no DAX filesystem yet: nothing can be lost
     const here = point++;
     res.crashPoints++;
     const lines = s.pmem.pendingLineStores();
@@ -248,7 +273,7 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
       res.failures.push({ point: here, where, choice: [...choice],
         lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
         committedTid: s.fs.journal.committedTid, invariant: bad[0], message: bad[1],
-        replay: `daxsim crash FILE --program ${prog.name} --replay ${here}:${choice.join(',')}` });
+        replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}` });
       if (stopFirst) throw new Stop();
       return false;
     };
@@ -270,11 +295,16 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     }
   };
   try {
-    prog.run(context(s));
+    if (prog.scenario) {
+      runScenario(prog.scenario, { collectHostTime: false, onMachine: (m) => { sess = attach(m); m.k.crashHook = hook; } });
+    } else {
+      s!.m.k.crashHook = hook;
+      prog.run(context(s!));
+    }
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   } finally {
-    s.m.k.crashHook = null;
+    if (sess) sess.m.k.crashHook = null;
   }
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
@@ -302,10 +332,12 @@ export interface ReplayResult {
 
 /** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
 export function replay(prog: CrashProgram, point: number, choice: number[]): ReplayResult {
-  const s = setup(prog);
+  let sess: Session | null = prog.scenario ? null : setup(prog);
   let n = 0;
   let out: ReplayResult | null = null;
-  s.m.k.crashHook = (where: string) => {
+  const hook = (where: string) => {
+    const s = sess!;
+    if (!bind(s)) return;
     if (n++ !== point) return;
     const lines = s.pmem.pendingLineStores();
     if (choice.length !== lines.length) throw new CrashInputError(`replay: crash point ${point} has ${lines.length} non-durable lines, the choice gives ${choice.length}`);
@@ -324,11 +356,15 @@ export function replay(prog: CrashProgram, point: number, choice: number[]): Rep
     throw new Stop();
   };
   try {
-    prog.run(context(s));
+    if (prog.scenario) runScenario(prog.scenario, { collectHostTime: false, onMachine: (m) => { sess = attach(m); m.k.crashHook = hook; } });
+    else {
+      sess!.m.k.crashHook = hook;
+      prog.run(context(sess!));
+    }
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   } finally {
-    s.m.k.crashHook = null;
+    if (sess) sess.m.k.crashHook = null;
   }
   if (!out) throw new CrashInputError(`replay: the program has fewer than ${point + 1} crash points`);
   return out;

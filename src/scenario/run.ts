@@ -74,6 +74,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Measure host wall time per step (default true). Off gives byte-identical results run to run. */
   collectHostTime?: boolean;
+  /** Called with the machine as soon as it exists, before any mount (the crash explorer attaches here). */
+  onMachine?: (m: Machine) => void;
 }
 
 // ---- Flag translation ----
@@ -165,6 +167,7 @@ class Runner {
     });
     try {
       this.machine = new Machine({ profile, knobs: s.kernel.knobs, memoryBytes: s.machine.memoryBytes, cpus: s.machine.cpus, devices });
+      opts.onMachine?.(this.machine);
     } catch (e) {
       throw new ScenarioError('kernel', e instanceof Error ? e.message : String(e), s.source);
     }
