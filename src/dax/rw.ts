@@ -12,7 +12,7 @@ import type { DaxFs, DaxIomap } from './fault.ts';
 const m: DaxIomap = { type: 'hole', pblk: -1, lenBlocks: 0, isNew: false, dirty: false };
 
 /** Copy [pos, pos+len) of a DAX file into `out` (if given); returns bytes read (short at EOF). */
-export function daxIomapRead(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Inode, pos: number, len: number, out: Uint8Array | null): number {
+export function daxIomapRead(k: Kernel, fs: DaxFs, inode: Inode, pos: number, len: number, out: Uint8Array | null): number {
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   let done = 0;
@@ -30,7 +30,6 @@ export function daxIomapRead(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Inod
       out[done] = m.type === 'mapped' ? k.readPhys(fs.blockPfn(m.pblk + Math.floor(p / 4096) - index), off) : 0;
     }
   }
-  void pmem;
   return done;
 }
 

@@ -18,8 +18,6 @@ import { PG_locked, PG_uptodate } from '../hw/frames.ts';
 export class Tmpfs implements FileSystem {
   readonly typeName = 'tmpfs' as const;
   readonly mmapSupportedFlags = 0;
-  readonly hasPageMkwrite = false;
-  readonly faultAllocates = true;
   readonly daxMount = false;
   private readonly k: Kernel;
   readonly vmOpsTable: VmOperations;

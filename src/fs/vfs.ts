@@ -84,10 +84,6 @@ export interface FileSystem {
   readFolios(inode: Inode, heads: readonly number[]): void;
   /** Write back dirty folios (a_ops->writepages); `sync` waits for completion (WB_SYNC_ALL). */
   writeback(inode: Inode, startIndex: number, endIndex: number, sync: boolean): number;
-  /** ->page_mkwrite for page-cache mappings, or null when the fs needs none (tmpfs). */
-  readonly hasPageMkwrite: boolean;
-  /** Fill a newly created page-cache folio for a fault that found nothing (shmem_fault allocates; others read). */
-  readonly faultAllocates: boolean;
   /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
   setSize(inode: Inode, newSizeBytes: number): number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */

@@ -158,8 +158,7 @@ class Runner {
     this.s = s;
     this.hostTime = opts.collectHostTime ?? true;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
-    const devices: DeviceConfig[] = s.machine.devices.map((d, i) => {
-      void i;
+    const devices: DeviceConfig[] = s.machine.devices.map((d) => {
       const cfg: DeviceConfig = { name: d.name, type: d.type, sizeBytes: d.sizeBytes };
       if (d.latencyNs !== undefined) cfg.latencyNs = d.latencyNs;
       if (d.placement !== undefined) cfg.placement = d.placement;

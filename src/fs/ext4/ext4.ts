@@ -39,8 +39,6 @@ export const EXT4_FIRST_DATA_BLOCK = 1234;
 export class Ext4 implements FileSystem, DaxFs {
   readonly typeName = 'ext4' as const;
   readonly mmapSupportedFlags = MAP_SYNC;
-  readonly hasPageMkwrite = true;
-  readonly faultAllocates = false;
   readonly dev: DataDevice;
   /** The pmem device when mounted with -o dax (S_DAX on every regular file). */
   readonly pmem: PmemDevice | null;
@@ -125,7 +123,7 @@ export class Ext4 implements FileSystem, DaxFs {
   }
 
   daxRead(inode: Inode, pos: number, len: number, out: Uint8Array | null): number {
-    return daxIomapRead(this.k, this, this.pmem!, inode, pos, len, out);
+    return daxIomapRead(this.k, this, inode, pos, len, out);
   }
 
   /** ext4_dax_write_iter (v6.1): dax_iomap_rw inside a journal handle, then the i_size update. */
