@@ -16,7 +16,8 @@ import type { VmFault } from '../mm/mm.ts';
 import { VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
   FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY, _PAGE_PRESENT } from '../mm/constants.ts';
 import { doSyncMmapReadahead, doAsyncMmapReadahead } from './readahead.ts';
-import { setPte } from '../mm/pgtable.ts';
+import { pteIndex, setPte } from '../mm/pgtable.ts';
+import { pteAlloc } from '../mm/fault.ts';
 
 /** Page-cache entry for a folio whose head frame is `pfn`. */
 export function folioEntry(pfn: number): number {
@@ -232,16 +233,48 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
  * Models mm/filemap.c filemap_map_pages (v3.16 through v6.12) and its skip rules (reference §2.4):
  * value entries, locked, not uptodate, PG_readahead-marked, at/after EOF, and present PTEs are
  * skipped; nothing ever waits. Returns NOPAGE when the faulting page itself got mapped.
- * The caller has allocated the PTE table covering the window and holds the PTE lock.
+ *
+ * With profile.mapWholeFolio (v6.18: 357b92761d94 plus the i_size guard of 74207de2ba10) a large
+ * folio that lies inside the VMA and inside one page table is mapped whole, even the pages
+ * outside [start, end]. Whether that is allowed ("can map large") is decided once, from the first
+ * ready folio of the window: shmem always, other files only when that folio ends at or before the
+ * last page of the file. When the PMD is still empty (vmf.pte null, left so by doFaultAround) and
+ * mapping large is not allowed, nothing is mapped and no page table is installed: the fault goes
+ * on to ->fault and finish_fault, as pte_offset_map_lock fails on the empty PMD in 6.18.
+ * Otherwise the caller has allocated the PTE table covering the window, or it is installed here
+ * (pmd_install in filemap_map_pmd).
  */
 export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: number): number {
   const vma = vmf.vma!;
   const mapping = vma.file!.inode.mapping;
   const f = k.frames;
-  const t = vmf.pte!;
   const maxIdx = maxIndex(mapping.host);
   if (k.profile.mapPagesEofClamp && end > maxIdx - 1) end = maxIdx - 1;
   if (end < start) return 0;
+  const whole = k.profile.mapWholeFolio;
+  let canMapLarge = false;
+  if (whole) {
+    // next_uptodate_folio for the first folio of the window, then the i_size guard.
+    let first = -1;
+    mapping.pages.forEach(start, end, (idx, entry) => {
+      if (xaIsValue(entry) || idx >= maxIdx) return;
+      const head = entry / 2 - 1;
+      const fl = f.flags[head]!;
+      if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) return;
+      first = head;
+      return false;
+    });
+    if (first < 0) return 0;
+    canMapLarge = (f.flags[first]! & PG_swapbacked) !== 0 || maxIdx - 1 >= f.index[first]! + (1 << f.order[first]!);
+    if (!vmf.pte) {
+      if (!canMapLarge) return 0;
+      const t = pteAlloc(k, vma, vmf.address);
+      if (!t) return VM_FAULT_OOM;
+      vmf.pte = t;
+      vmf.pteIndex = pteIndex(vmf.address);
+    }
+  }
+  const t = vmf.pte!;
   const ra = vma.file!.ra;
   const prot = vma.pageProt;
   const missStyle = k.profile.mmapMissStyle;
@@ -250,6 +283,9 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   let mapped = 0;
   let lastSwapBacked = false;
   const base = vmf.pteIndex - (vmf.pgoff - start); // PTE index of file page `start`
+  // File page index of the first page of the VMA, and of the first page of this PTE table.
+  const vmaFirst = vma.pgoff, vmaLast = vma.pgoff + vma.pages - 1;
+  const tableFirst = start - base, tableLast = tableFirst + 511;
   mapping.pages.forEach(start, end, (idx, entry) => {
     if (xaIsValue(entry)) return;
     const head = entry / 2 - 1;
@@ -259,8 +295,14 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
     const n = 1 << f.order[head]!;
     // Without the EOF clamp only the first page considered in each folio is checked (plain 6.1).
     if (idx >= maxIdx) return;
-    const last = Math.min(end, fidx + n - 1);
-    for (let i = idx; i <= last; i++) {
+    let from = idx;
+    let last = Math.min(end, fidx + n - 1);
+    // Map the large folio fully where it fits in the VMA and in this page table.
+    if (whole && canMapLarge && n > 1 && fidx >= vmaFirst && fidx + n - 1 <= vmaLast && fidx >= tableFirst && fidx + n - 1 <= tableLast) {
+      from = fidx;
+      last = fidx + n - 1;
+    }
+    for (let i = from; i <= last; i++) {
       if (missStyle === 'per-candidate-page') missDec++;
       else if (missStyle === 'per-candidate-not-workingset' && (fl & PG_workingset) === 0) missDec++;
       const pi = base + (i - start);

@@ -63,6 +63,14 @@ export interface KernelProfile {
   readonly readaheadPages: number;
   /** ext4 page cache uses large folios sized by write length (6.x, reference §2.6, oracle 6.18 ext4 truncate row). */
   readonly ext4LargeFolios: boolean;
+  /**
+   * 6.18: a fault maps a whole large folio at once: finish_fault sets a PTE for every page of the
+   * folio (19773df031bc) and filemap_map_pages widens fault-around to whole folios (357b92761d94),
+   * both only when the folio lies inside the VMA and one page table and, for non-shmem files,
+   * ends at or before EOF (74207de2ba10, the i_size guard). Measured on a 6.18 host: a 128 MiB
+   * ext4 file written in 1 MiB pwrites takes 143 read faults and 128 write faults (test/oracle).
+   */
+  readonly mapWholeFolio: boolean;
   /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
@@ -116,6 +124,7 @@ const base61: KernelProfile = {
   rusageAccounting: 'mm-account-fault',
   readaheadPages: 32,
   ext4LargeFolios: false,
+  mapWholeFolio: false,
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
   daxEntries: 'entries',
@@ -264,6 +273,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     pgfaultAccounting: 'completed',
     mmapMissStyle: 'per-candidate-not-workingset',
     ext4LargeFolios: true,
+    mapWholeFolio: true,
     lruBatchPages: 31,
     daxDirtyOnRead: false,
   },

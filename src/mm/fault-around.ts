@@ -10,7 +10,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from './mm.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_OOM } from './constants.ts';
 import { pteAlloc } from './fault.ts';
-import { pteIndex, setPte } from './pgtable.ts';
+import { pteIndex, pteTableOf, setPte } from './pgtable.ts';
 import { findFolio, maxIndex } from '../fs/filemap.ts';
 import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
 
@@ -42,11 +42,13 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   if (nr < k.profile.faultAroundMinPages) return 0;
   const vma = vmf.vma!;
   let [start, end] = faultAroundWindow(vma.start, vma.pgoff, vma.pages, vmf.address, vmf.pgoff, nr);
-  const t = vmf.pte ?? pteAlloc(k, vma, vmf.address);
-  if (!t) return VM_FAULT_OOM;
+  // 6.18 (mapWholeFolio): an empty PMD stays empty until ->map_pages decides how to map
+  // (filemap_map_pmd installs the table); before, the table was allocated here.
+  const t = vmf.pte ?? (k.profile.mapWholeFolio ? pteTableOf(vma.mm.pgd, vmf.address) : pteAlloc(k, vma, vmf.address));
+  if (!t && !k.profile.mapWholeFolio) return VM_FAULT_OOM;
   vmf.pte = t;
   vmf.pteIndex = pteIndex(vmf.address);
-  if (k.profile.faultAroundSkipPopulatedStart) {
+  if (t && k.profile.faultAroundSkipPopulatedStart) {
     // 3.15/3.16: skip PTEs already populated at the start of the window; all populated: no call.
     const base = vmf.pteIndex - (vmf.pgoff - start); // PTE index of the window's first page
     const first = start;
@@ -55,9 +57,10 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   }
   k.events.faultaroundCalls++;
   k.spinDepth++;
-  vma.ops!.mapPages!(vmf, start, end);
+  const r = vma.ops!.mapPages!(vmf, start, end);
   k.spinDepth--;
-  return t.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
+  if (r === VM_FAULT_OOM) return r;
+  return vmf.pte && vmf.pte.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
 }
 
 /** The RFC's fixed array size (FAULT_AROUND_PAGES in seed 001). */

@@ -365,6 +365,21 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
   }
   let prot = vma.pageProt;
   if (write) prot |= _PAGE_RW | _PAGE_DIRTY;
+  if (!cow && k.profile.mapWholeFolio) {
+    const n = wholeFolioPages(k, vmf, t, pfn);
+    if (n > 1) {
+      const head = f.head[pfn]!;
+      const first = i - (pfn - head);
+      for (let j = 0; j < n; j++) {
+        setPte(t, first + j, head + j, prot);
+        f.mapcount[head + j] = f.mapcount[head + j]! + 1;
+      }
+      k.charge(n * k.costs.pteSetNs);
+      f.refcount[head] = f.refcount[head]! + n;
+      vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, n);
+      return 0;
+    }
+  }
   setPte(t, i, pfn, prot);
   k.charge(k.costs.pteSetNs);
   f.mapcount[pfn] = f.mapcount[pfn]! + 1;
@@ -377,6 +392,30 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
     vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, 1);
   }
   return 0;
+}
+
+/**
+ * How many PTEs finish_fault sets for file page `pfn` in v6.18 (19773df031bc "try to map the
+ * entire file folio", with the i_size guard of 74207de2ba10): the whole folio when it lies inside
+ * the VMA and inside this page table, does not reach past the last page of a non-shmem file, and
+ * all its PTEs are empty (else the single-page fallback). Also stands for do_set_pmd, which 6.18
+ * tries first for a PMD-sized folio on an empty PMD: the model maps such a folio with 512 PTEs
+ * (same faults; page-cache PMD leaves are not modelled, see README limits).
+ */
+function wholeFolioPages(k: Kernel, vmf: VmFault, t: PteTable, pfn: number): number {
+  const f = k.frames;
+  const head = f.head[pfn]!;
+  const n = 1 << f.order[head]!;
+  if (n === 1) return 1;
+  const vma = vmf.vma!;
+  const idx = pfn - head;
+  const vmaOff = vmf.pgoff - vma.pgoff;
+  const pteOff = vmf.pteIndex;
+  if (vmaOff < idx || vmaOff + (n - idx) > vma.pages || pteOff < idx || pteOff + (n - idx) > 512) return 1;
+  const fileEnd = Math.ceil(vma.file!.inode.sizeBytes / 4096);
+  if ((f.flags[head]! & PG_swapbacked) === 0 && fileEnd < f.index[head]! + n) return 1;
+  for (let j = pteOff - idx; j < pteOff - idx + n; j++) if (t.flags[j] !== 0) return 1;
+  return n;
 }
 
 /** Allocate a zeroed anonymous page (alloc_zeroed_user_highpage_movable). */
