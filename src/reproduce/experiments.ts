@@ -9,7 +9,13 @@ import { runConcurrently, type Worker } from '../kernel/sched.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_FIXED,
   MS_SYNC } from '../mm/constants.ts';
 
-export type Role = 'fit' | 'held-out' | 'info';
+/**
+ * fit: used to calibrate the cost table. held-out: checked, never fitted; leaving its tolerance
+ * fails `daxsim reproduce`. disputed: a published figure that a real kernel contradicts (its
+ * `note` names the measurement); shown and compared, but not a target, because the model follows
+ * the kernel. info: shown without a check.
+ */
+export type Role = 'fit' | 'held-out' | 'disputed' | 'info';
 
 export interface Row {
   metric: string;
@@ -196,14 +202,24 @@ export function kara2017(): Experiment {
   const rows: Row[] = [];
   const histograms: Histogram[] = [];
   const fit = new Set([0, 2, 3]);
+  const avgs: number[] = [];
   karaCases.forEach((c, i) => {
     const lat = karaLatencies(c);
     const avg = lat.reduce((s, x) => s + x, 0) / lat.length;
-    rows.push({ metric: `${c.label}: avg`, unit: 'us', published: c.published.avg, simulated: avg, role: fit.has(i) ? 'fit' : 'held-out', tolerance: 0.25 });
+    const disputed = c.prealloc && c.sync;
+    rows.push({ metric: `${c.label}: avg`, unit: 'us', published: c.published.avg, simulated: avg,
+      role: fit.has(i) ? 'fit' : disputed ? 'disputed' : 'held-out', tolerance: 0.25,
+      ...(disputed ? { note: 'real kernels measure no MAP_SYNC cost on a committed file: 6.1 guest 9.6 vs 9.9 us, Kara v4-v6 10 vs 10 us; see the ratio row' } : {}) });
+    avgs.push(avg);
     rows.push({ metric: `${c.label}: min`, unit: 'us', published: c.published.min, simulated: Math.min(...lat), role: 'info', tolerance: null });
     rows.push({ metric: `${c.label}: max`, unit: 'us', published: c.published.max, simulated: Math.max(...lat), role: 'info', tolerance: null });
     histograms.push({ label: c.label, published: c.published.hist, simulated: histogram(lat) });
   });
+  // What MAP_SYNC costs on a preallocated (written and committed) file, as a ratio of averages:
+  // compared with the real Linux 6.1 guest (../shared/oracle/linux-6.1-guest.md §5, ext4-dax,
+  // 9.6 / 9.9 us), the measurement that settles the v2 post's 10 / 6 (the v4-v6 posts: 10 / 10).
+  rows.push({ metric: 'MAP_SYNC / no MAP_SYNC, preallocated file (avg ratio)', unit: 'x', published: 9.6 / 9.9, simulated: avgs[1]! / avgs[0]!,
+    role: 'held-out', tolerance: 0.25, note: 'published = Linux 6.1 guest oracle, ext4-dax' });
   return {
     name: 'kara-2017', seed: '003_bb8db76651de6932.txt', title: 'Kara: latency of 512 write faults, with and without MAP_SYNC',
     notes: ['Profile linux-4.15; ext4 -o dax on pmem; a 2 MiB file mapped 4 KiB past a 2 MiB boundary, so every fault is a PTE fault (at an aligned address 6.1 takes one PMD fault for the whole file, see the 6.1 guest figures).',
@@ -211,7 +227,7 @@ export function kara2017(): Experiment {
       '"Preallocated" is a file written and fsynced (blocks written and committed), not fallocate: unwritten extents would need a commit per MAP_SYNC fault.',
       'Background load: a second process copying a 64 MiB file with read/write in 1 MiB chunks on the same filesystem.',
       'The model has no noise source (interrupts, cache misses), so min/max and the histogram spread are informational; only averages are compared.',
-      'The later v4-v6 posts measured 10 us for both preallocated rows (reference §9.2); the model, like them, charges the same for both.'],
+      'Preallocated with MAP_SYNC is "disputed": the v2 post measured 10 us against 6 us without MAP_SYNC, but a committed file takes the same fault path either way (ext4_iomap_begin reports IOMAP_F_DIRTY only for uncommitted metadata), the real 6.1 guest measures 9.6 vs 9.9 us, and the v4-v6 posts 10 vs 10 us (reference §9.2). The model follows the kernels; the ratio row checks it against the 6.1 guest.'],
     rows, histograms,
   };
 }

@@ -14,6 +14,7 @@ function fmt(v: number | null): string {
 function verdict(r: Row): string {
   if (r.published === null || r.tolerance === null) return '';
   const ok = rowOk(r);
+  if (r.role === 'disputed') return ok ? 'agrees (not a target)' : 'differs (not a target)';
   const tol = r.tolerance === 0 ? 'exact' : `±${Math.round(r.tolerance * 100)}%`;
   return `${ok ? 'ok' : 'OUT'} (${tol})`;
 }
