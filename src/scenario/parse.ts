@@ -476,7 +476,7 @@ const OPS: { [O in Op]: OpSpec<O> } = {
     read: (f) => ({ ...readRange(f), flags: f.need('flags', (v, at) => asFlags(v, at, MSYNC_FLAG_NAMES)) }),
   },
   access: {
-    keys: ['map', 'op', 'offsetBytes', 'lengthBytes', 'strideBytes', 'pages', 'order', 'byte'],
+    keys: ['map', 'op', 'offsetBytes', 'lengthBytes', 'strideBytes', 'pages', 'order', 'byte', 'background'],
     read: (f) => {
       const map = f.need('map', asMapRef);
       const op = f.need('op', (v, at) => asOneOf(v, at, ['read', 'write'] as const));
@@ -494,7 +494,9 @@ const OPS: { [O in Op]: OpSpec<O> } = {
             strideBytes: f.or('strideBytes', asPositiveBytes, PAGE_BYTES),
           };
       const order = f.or('order', (v, at) => asOneOf(v, at, ['ascending', 'descending'] as const), 'ascending');
-      return { map, op, span, order, byte: f.may('byte', asByteValue) };
+      const background = f.or('background', asBool, false);
+      if (background && f.has('expect')) f.at.key('expect').fail('a background access has no result of its own yet: put expect on the wait step that joins it');
+      return { map, op, span, order, byte: f.may('byte', asByteValue), background };
     },
   },
   load: { keys: ['map', 'offsetBytes'], read: (f) => ({ map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes) }) },
@@ -541,6 +543,7 @@ const OPS: { [O in Op]: OpSpec<O> } = {
     }),
   },
   stop: { keys: ['thread'], read: (f) => ({ thread: f.may('thread', asName) }) },
+  wait: { keys: ['thread'], read: (f) => ({ thread: f.may('thread', asName) }) },
   report: {
     keys: ['name'],
     read: (f) => ({ name: f.need('name', asReportName) }),

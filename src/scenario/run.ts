@@ -254,8 +254,16 @@ class Runner {
     return this.result;
   }
 
-  /** Background work (copy ... background: true) that runs alongside the following steps. */
-  private readonly background: Array<Worker & { thread: string }> = [];
+  /**
+   * Background work (copy or access with background: true) that runs alongside the following
+   * steps. `finite` work (an access) ends by itself and is joined by `wait`; a copy loops until
+   * `stop`. `signal` is where a background access that took a signal records it for `wait`.
+   */
+  private readonly background: Array<Worker & { thread: string; finite: boolean; done: boolean; signal?: SignalRecord }> = [];
+
+  private live(): Worker[] {
+    return this.background.filter((w) => !w.done);
+  }
 
   /**
    * Run `unit` (one page of an access, or a whole step) on `p`'s task under the scheduler together
@@ -263,12 +271,13 @@ class Runner {
    * loops, with no scheduler overhead.
    */
   private runWithBackground(p: Process, unit: () => boolean): void {
-    if (this.background.length === 0) {
+    const bg = this.live();
+    if (bg.length === 0) {
       while (unit()) { /* one unit at a time */ }
       return;
     }
     const fg: Worker = { task: p.task, step: unit };
-    runConcurrently(this.machine.k, [fg, ...this.background], [fg], Math.max(this.s.machine.cpus, 1));
+    runConcurrently(this.machine.k, [fg, ...bg], [fg], Math.max(this.s.machine.cpus, 1));
   }
 
   /** cp from -> to in chunks; one chunk per call; returns false at the end of the source. */
@@ -301,7 +310,7 @@ class Runner {
     const clockBefore = proc.task.clockNs;
     const hostBefore = this.hostTime ? process.hrtime.bigint() : 0n;
     let out: { result: number | object; signal?: SignalRecord } = { result: 0 };
-    if (step.op === 'access' || this.background.length === 0) out = this.exec(step, proc, processName);
+    if (step.op === 'access' || step.op === 'wait' || this.live().length === 0) out = this.exec(step, proc, processName);
     else this.runWithBackground(proc, () => { out = this.exec(step, proc, processName); return false; });
     const hostNs = this.hostTime ? Number(process.hrtime.bigint() - hostBefore) : 0;
     const sr: StepResult = { index: step.index, op: step.op, result: out.result, simNs: proc.task.clockNs - clockBefore, hostWallNs: hostNs };
@@ -546,7 +555,7 @@ class Runner {
         }
         // Background work starts on its own thread (step.thread), at the same instant as the others.
         if (step.thread === undefined) this.fail(step, 'a background copy needs its own thread: give the step a thread name');
-        const w = { task: p.task, step: this.copier(p, a, true), thread: step.thread };
+        const w = { task: p.task, step: this.copier(p, a, true), thread: step.thread, finite: false, done: false };
         // It starts now: at the main thread's time, not whenever its own task last ran.
         p.task.clockNs = Math.max(p.task.clockNs, this.process('main').task.clockNs);
         this.background.push(w);
@@ -556,6 +565,23 @@ class Runner {
         const t = step.args.thread;
         for (let i = this.background.length - 1; i >= 0; i--) if (t === undefined || this.background[i]!.thread === t) this.background.splice(i, 1);
         return { result: 0 };
+      }
+      case 'wait': {
+        // Join: run everything until the thread's background accesses have ended; the joining
+        // (main) thread resumes when the last of them did.
+        const t = step.args.thread;
+        const joined = this.background.filter((w) => w.finite && (t === undefined || w.thread === t));
+        if (t !== undefined && joined.length === 0) this.fail(step, `thread "${t}" has no background access to wait for`);
+        const pending = joined.filter((w) => !w.done);
+        if (pending.length > 0) runConcurrently(this.machine.k, this.live(), pending, Math.max(this.s.machine.cpus, 1));
+        const main = this.process('main');
+        let signal: SignalRecord | undefined;
+        for (const w of joined) {
+          main.task.clockNs = Math.max(main.task.clockNs, w.task.clockNs);
+          signal ??= w.signal;
+          this.background.splice(this.background.indexOf(w), 1);
+        }
+        return signal ? { result: 0, signal } : { result: 0 };
       }
       case 'flush': {
         const m = this.map(step, step.args.map, pn);
@@ -597,6 +623,25 @@ class Runner {
     }
     let j = 0;
     let out: { result: number; signal?: SignalRecord } = { result: n };
+    if (a.background) {
+      if (step.thread === undefined) this.fail(step, 'a background access needs its own thread: give the step a thread name');
+      if (this.background.some((w) => w.thread === step.thread && !w.done)) this.fail(step, `thread "${step.thread}" is already running background work`);
+      const w: Worker & { thread: string; finite: boolean; done: boolean; signal?: SignalRecord } = {
+        task: p.task, thread: step.thread, finite: true, done: n === 0,
+        step: () => {
+          if (j >= n) { w.done = true; return false; }
+          const addr = addrOf(j++);
+          const r = touch(addr);
+          if (r < 0) { w.signal = signalAt(r, addr, m); w.done = true; return false; }
+          if (j >= n) w.done = true;
+          return j < n;
+        },
+      };
+      // It starts now: at the main thread's time, not whenever its own task last ran.
+      p.task.clockNs = Math.max(p.task.clockNs, this.process('main').task.clockNs);
+      this.background.push(w);
+      return { result: 0 };
+    }
     this.runWithBackground(p, () => {
       if (j >= n) return false;
       const addr = addrOf(j++);

@@ -242,6 +242,12 @@ export interface AccessArgs {
   order: 'ascending' | 'descending';
   /** Value stored by writes, 0-255 (only with op: write); undefined means the runner's default. */
   byte: number | undefined;
+  /**
+   * true: the access starts on its own thread (the step's `thread`) and runs alongside the
+   * following steps under the deterministic scheduler, one page at a time, until it ends; a later
+   * `wait` step joins it (its signal, if any, is reported there).
+   */
+  background: boolean;
 }
 
 export interface LoadArgs {
@@ -309,6 +315,11 @@ export interface CopyArgs {
   background: boolean;
 }
 
+/** Run the scheduler until the background accesses of a thread (default: all) have ended, like pthread_join. */
+export interface WaitArgs {
+  thread: string | undefined;
+}
+
 /** Stop the background work of a thread (default: all). */
 export interface StopArgs {
   thread: string | undefined;
@@ -360,6 +371,7 @@ export interface ArgsByOp {
   spawn: SpawnArgs;
   copy: CopyArgs;
   stop: StopArgs;
+  wait: WaitArgs;
 }
 
 export type Op = keyof ArgsByOp;
