@@ -123,7 +123,7 @@ test('example 2 (DAX on pmem, MAP_SYNC) parses to the documented structure', () 
   });
   assert.deepEqual(s.steps[7], {
     op: 'access', ...plain(7, 12),
-    args: { map: 'm', op: 'write', span: { kind: 'range', offsetBytes: 0, lengthBytes: 2 * MiB, strideBytes: 4096 }, order: 'ascending', byte: undefined },
+    args: { map: 'm', op: 'write', span: { kind: 'range', offsetBytes: 0, lengthBytes: 2 * MiB, strideBytes: 4096 }, order: 'ascending', byte: undefined, background: false },
   });
   assert.deepEqual(s.steps[8], { op: 'report', ...plain(8, 13), args: { name: 'writes' } });
 });
@@ -286,7 +286,7 @@ test('every op with all optional arguments, thread/process/expect, and shorthand
   });
   assert.deepEqual(byOp(13)?.args, { map: 'm', offsetBytes: 0, lengthBytes: 4096, prot: { names: ['PROT_NONE'], extraBits: 0 } });
   assert.deepEqual(byOp(14)?.args, { map: 'm', offsetBytes: 0, lengthBytes: undefined, advice: 'MADV_DONTNEED' });
-  assert.deepEqual(byOp(16)?.args, { map: 'anon', op: 'write', span: { kind: 'pages', pages: [3, 1, 2] }, order: 'descending', byte: 7 });
+  assert.deepEqual(byOp(16)?.args, { map: 'anon', op: 'write', span: { kind: 'pages', pages: [3, 1, 2] }, order: 'descending', byte: 7, background: false });
   assert.deepEqual(byOp(16)?.expect, { signal: 'SIGBUS', signalPage: 3 });
   assert.deepEqual(byOp(21)?.args, { device: 'vda', fs: 'ext4', placement: 'unaligned' });
   assert.deepEqual(byOp(24)?.args, { value: 1 });
