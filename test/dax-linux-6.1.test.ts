@@ -230,3 +230,24 @@ test('fsync cleans DIRTY entries: stat shows the dirty count before and after', 
   assert.ok(typeof s2 !== 'number' && s2.daxDirtyEntries === 0);
   assert.equal(m.k.pmems[0]!.dirtyLineCount(), 0);
 });
+
+test('§5: MAP_SYNC on a sparse 2 MiB file at VA 2M+4K: 512 NEEDDSYNC faults, 512 commits, 511 dax_writeback_range (the first fsync finds nothing tagged dirty)', () => {
+  // linux-6.1-guest.md §5: every fault traced MAJOR|NEEDDSYNC then dax_insert_pfn_mkwrite, with
+  // 511 dax_writeback_range events per 512 faults. The sync fault inserts its entry clean; only
+  // dax_insert_pfn_mkwrite dirties it, so the first fault's vfs_fsync_range has no DIRTY tag to
+  // write back and __filemap_fdatawrite_range (5.4+) skips ->writepages.
+  const count = (profile: string) => {
+    const m = daxMachine('aligned', profile);
+    const p = m.process();
+    const fd = sparse(p, '/mnt/e', 2 * MiB);
+    const a = p.mmap(A + 2 * MiB + PG, 2 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, fd, 0);
+    const e0 = m.modelEvents();
+    const f = faults(p, () => { for (let i = 0; i < 512; i++) assert.equal(p.store(a + i * PG, 1), 0); });
+    const e1 = m.modelEvents();
+    const d = (k: string) => e1[k]! - e0[k]!;
+    return { faults: f[0] + f[1], commits: d('journalCommits'), mkwrite: d('daxInsertPfnMkwrite'), writebackRanges: d('daxWritebackRange') };
+  };
+  assert.deepEqual(count('linux-6.1'), { faults: 512, commits: 512, mkwrite: 512, writebackRanges: 511 });
+  // 4.15 had no such check: dax_writeback_mapping_range ran (and traced) on every fsync.
+  assert.equal(count('linux-4.15').writebackRanges, 512);
+});

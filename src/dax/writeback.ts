@@ -16,6 +16,8 @@ export function daxWritebackMappingRange(k: Kernel, mapping: AddressSpace, start
   if (!k.profile.daxWritebackFlush) return 0;
   const xa = mapping.pages;
   if (xa.count === 0) return 0;
+  // The caller's check (__filemap_fdatawrite_range, 5.4+): nothing tagged dirty, no ->writepages.
+  if (k.profile.fdatawriteSkipsClean && !xa.marked(PAGECACHE_TAG_DIRTY)) return 0;
   k.events.daxWritebackRange++;
   xa.setMarkRange(start, end, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE);
   const todo: Array<[number, number, number]> = [];

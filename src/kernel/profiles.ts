@@ -71,6 +71,13 @@ export interface KernelProfile {
    * ext4 file written in 1 MiB pwrites takes 143 read faults and 128 write faults (test/oracle).
    */
   readonly mapWholeFolio: boolean;
+  /**
+   * 5.4+: __filemap_fdatawrite_range (later filemap_fdatawrite_wbc) starts no ->writepages when
+   * the mapping has no DIRTY-tagged entry ("mm/filemap.c: don't initiate writeback if mapping has
+   * no dirty pages"); before, a DAX fsync always reached dax_writeback_mapping_range. Seen on the
+   * 6.1 guest: 511 dax_writeback_range events for 512 MAP_SYNC faults (the first finds nothing dirty).
+   */
+  readonly fdatawriteSkipsClean: boolean;
   /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
@@ -125,6 +132,7 @@ const base61: KernelProfile = {
   readaheadPages: 32,
   ext4LargeFolios: false,
   mapWholeFolio: false,
+  fdatawriteSkipsClean: true,
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
   daxEntries: 'entries',
@@ -144,6 +152,7 @@ const base61: KernelProfile = {
 /** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
 const dax2014: KernelProfile = {
   ...base61,
+  fdatawriteSkipsClean: false,
   name: 'dax-2014',
   description: 'The 2014 DAX patchset the seed RFCs applied to: get_block faults, zeroed page-cache pages for holes, no entries, no PMD, no MAP_SYNC',
   faultAroundMinPages: 1,
@@ -170,6 +179,7 @@ const dax2014: KernelProfile = {
 export const profiles: Readonly<Record<string, KernelProfile>> = {
   'linux-3.15': {
     ...base61,
+    fdatawriteSkipsClean: false,
     name: 'linux-3.15',
     description: 'Linux 3.15: first kernel with ->map_pages fault-around (fault_around_order debugfs knob), retry at most once',
     faultAroundMinPages: 1,
@@ -194,6 +204,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
   },
   'rfc-shutemov-2014': {
     ...base61,
+    fdatawriteSkipsClean: false,
     name: 'rfc-shutemov-2014',
     description: 'Seed 001: Shutemov Feb 2014 RFC on 3.14, ->fault fills a naturally aligned 32-page array',
     faultAroundStyle: 'rfc-page-array',
@@ -238,6 +249,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
   },
   'linux-4.13': {
     ...base61,
+    fdatawriteSkipsClean: false,
     name: 'linux-4.13',
     description: 'Linux 4.10-4.13 DAX: radix-tree entries, PMD faults with the huge zero page, zeroed page-cache pages for 4 KiB holes, dax_pfn_mkwrite',
     mapPagesEofClamp: false,
@@ -254,6 +266,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
   },
   'linux-4.15': {
     ...base61,
+    fdatawriteSkipsClean: false,
     name: 'linux-4.15',
     description: 'Linux 4.15: map_pages fault-around, MAP_SYNC, retry once, rusage once per completed fault',
     mapPagesEofClamp: false,
