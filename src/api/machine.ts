@@ -40,6 +40,8 @@ export interface DeviceConfig {
   placement?: Placement;
   /** pmem only: false for a platform whose persistence domain includes the CPU caches (eADR). */
   writeCache?: boolean;
+  /** /sys/block/DEV/queue/read_ahead_kb: the readahead window of files on it (default: the profile's, 128). */
+  readAheadKb?: number;
 }
 
 export interface MachineConfig {
@@ -62,6 +64,9 @@ export class Machine {
     this.k = new Kernel(profile, cfg.memoryBytes, cfg.costs ?? {});
     for (const d of cfg.devices ?? []) {
       if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
+      if (d.readAheadKb !== undefined && (!Number.isInteger(d.readAheadKb) || d.readAheadKb < 0)) {
+        throw new Error(`machine.devices: device "${d.name}": readAheadKb must be a whole number of KiB >= 0, got ${d.readAheadKb}`);
+      }
       if (d.type === 'pmem') {
         // Physical layout: pmem sits above DRAM, at or above 4 GiB, each device 1 GiB-aligned
         // (like memmap=1G!4G in the oracle guest).
@@ -98,7 +103,9 @@ export class Machine {
     const dax = options.some((o) => o === 'dax' || o === 'dax=always');
     // ext4 refuses -o dax on a device without DAX support (a block disk).
     if (dax && !d.pmem) return -EINVAL;
-    this.k.vfs.mount(new SuperBlock(new Ext4(this.k, d.dev, d.placement, dax ? d.pmem : null), target, options));
+    const sb = new SuperBlock(new Ext4(this.k, d.dev, d.placement, dax ? d.pmem : null), target, options);
+    if (d.cfg.readAheadKb !== undefined) sb.raPages = Math.floor(d.cfg.readAheadKb / 4);
+    this.k.vfs.mount(sb);
     return 0;
   }
 

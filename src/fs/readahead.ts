@@ -13,6 +13,134 @@ import { addNewFolio, findFolio, maybeUnlockMmapForIo } from './filemap.ts';
 /** MMAP_LOTSAMISS: read-around stops after this many misses not followed by hits. */
 export const MMAP_LOTSAMISS = 100;
 
+/** MAX_PAGECACHE_ORDER on x86-64: PMD order. */
+const MAX_PAGECACHE_ORDER = 9;
+
+/** mapping_large_folio_support: does the filesystem give this file large folios (ext4 on 6.x profiles)? */
+function largeFolioSupport(mapping: AddressSpace): boolean {
+  const inode = mapping.host;
+  return inode.sb.fs.writeFolioOrder(inode, 0, 2 ** 21) > 0;
+}
+
+/** Is any page of [index, index + n) already a folio in the cache (filemap_add_folio's -EEXIST)? */
+function rangeCached(mapping: AddressSpace, index: number, n: number): boolean {
+  for (let i = index; i < index + n; i++) if (findFolio(mapping, i) >= 0) return true;
+  return false;
+}
+
+/**
+ * page_cache_ra_order (mm/readahead.c, v6.18, with the folio order kept in ra->order): read the
+ * window [ra.start, ra.start + ra.size) in folios of order min(ra.order, log2(ra.size), 9),
+ * smaller where the index is not aligned to it or the folio would pass the window's end (or EOF);
+ * the folio holding `start + size - async_size` gets PG_readahead, unless the window reaches EOF.
+ * A page already cached stops the large-folio pass and the rest is read in order-0 pages
+ * (do_page_cache_ra). Files without large folios read order-0 pages as before.
+ */
+export function pageCacheRaOrder(k: Kernel, mapping: AddressSpace, ra: FileRaState): void {
+  const inode = mapping.host;
+  const start = ra.start;
+  if (inode.sizeBytes === 0 || ra.size <= 0) return;
+  if (!largeFolioSupport(mapping)) {
+    ra.order = 0;
+    pageCacheRa(k, mapping, start, ra.size, ra.asyncSize);
+    return;
+  }
+  const fileLast = Math.floor((inode.sizeBytes - 1) / 4096);
+  let limit: number, mark: number;
+  if (fileLast > start + ra.size - 1) {
+    limit = start + ra.size - 1;
+    mark = start + ra.size - ra.asyncSize;
+  } else {
+    limit = fileLast;
+    mark = -1; // the window reaches EOF: no marker
+  }
+  const newOrder = Math.min(MAX_PAGECACHE_ORDER, ra.order, Math.floor(Math.log2(ra.size)));
+  ra.order = newOrder;
+  const f = k.frames;
+  const batch: number[] = [];
+  let index = start, added = 0, failed = false;
+  while (index <= limit) {
+    let order = newOrder;
+    if (index % (1 << order) !== 0) order = index === 0 ? 0 : Math.min(order, 31 - Math.clz32(index & -index));
+    while (order > 0 && index + (1 << order) - 1 > limit) order--;
+    if (rangeCached(mapping, index, 1 << order)) { failed = true; break; }
+    const pfn = addNewFolio(k, mapping, index, order, false);
+    if (pfn < 0) { failed = true; break; }
+    if (mark >= 0 && index === mark - (mark % (1 << order))) f.flags[pfn] = f.flags[pfn]! | PG_readahead;
+    batch.push(pfn);
+    added += 1 << order;
+    index += 1 << order;
+  }
+  if (batch.length) inode.sb.fs.readFolios(inode, batch);
+  k.events.readaheadPages += added;
+  if (failed && ra.size > index - start) pageCacheRa(k, mapping, index, ra.size - (index - start), ra.asyncSize);
+}
+
+/**
+ * page_cache_sync_ra (v6.18) for a sequential miss (read(2), VM_SEQ_READ): a fresh window at
+ * `index` from get_init_ra_size, read at order 0 by page_cache_ra_order (later windows grow).
+ * Random (non-sequential) misses read just the request, as before.
+ */
+export function syncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, index: number, reqCount: number): void {
+  const max = ra.raPages;
+  if (max === 0) { pageCacheRa(k, mapping, index, 1, 0); return; }
+  const prevIndex = ra.prevPos < 0 ? -2 : Math.floor(ra.prevPos / 4096);
+  if (index === 0 || reqCount > max || (index - prevIndex <= 1 && index - prevIndex >= 0)) {
+    ra.start = index;
+    ra.size = initRaSize(reqCount, max);
+    ra.asyncSize = ra.size > reqCount ? ra.size - reqCount : ra.size >> 1;
+  } else {
+    // Look back for a cached run a sequential stream would leave (page_cache_prev_miss).
+    let miss = index - 1;
+    while (miss >= 0 && index - 1 - miss < max && findFolio(mapping, miss) >= 0) miss--;
+    let contig = index - miss - 1;
+    if (contig <= reqCount) { pageCacheRa(k, mapping, index, reqCount, 0); return; }
+    if (miss < 0) contig *= 2;
+    ra.start = index;
+    ra.size = Math.min(contig + reqCount, max);
+    ra.asyncSize = 1;
+  }
+  ra.order = 0;
+  pageCacheRaOrder(k, mapping, ra);
+}
+
+/**
+ * page_cache_async_ra (v6.18) on a PG_readahead folio: if it is where the window expected it,
+ * push the window forward and grow it (get_next_ra_size, never shrinking); otherwise rebuild it
+ * from the cached run after the folio. Each async window asks for folios 2 orders larger, and
+ * its end is trimmed to that alignment; all of it is the next async part.
+ */
+export function asyncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, head: number, reqCount: number): void {
+  const f = k.frames;
+  const max = ra.raPages;
+  if (max === 0) return;
+  if ((f.flags[head]! & PG_writeback) !== 0) return;
+  f.flags[head] = f.flags[head]! & ~PG_readahead;
+  k.events.readaheadAsync++;
+  const index = f.index[head]!;
+  const n = 1 << f.order[head]!;
+  const exp = ra.start + ra.size - ra.asyncSize;
+  const expected = exp - (exp % n);
+  if (index === expected) {
+    ra.start += ra.size;
+    ra.size = Math.max(ra.size, nextRaSize(ra.size, max));
+  } else {
+    let start = index + 1;
+    while (start - index <= max && findFolio(mapping, start) >= 0) start++;
+    if (start - index > max) return;
+    ra.start = start;
+    ra.size = nextRaSize(start - index + reqCount, max);
+  }
+  ra.order += 2;
+  // ffs(max) - 1: the lowest set bit of the window limit bounds the alignment.
+  const align = 2 ** Math.min(ra.order, 31 - Math.clz32(max & -max));
+  const end = ra.start + ra.size;
+  const alignedEnd = end - (end % align);
+  if (alignedEnd > ra.start) ra.size -= end - alignedEnd;
+  ra.asyncSize = ra.size;
+  pageCacheRaOrder(k, mapping, ra);
+}
+
 /**
  * page_cache_ra_unbounded (v6.1): allocate and insert locked, not-uptodate folios for pages
  * [index, index + nrToRead) that are not cached, mark the one `lookahead` pages before the end
@@ -121,7 +249,8 @@ export function doSyncMmapReadahead(k: Kernel, vmf: VmFault, file: File): void {
   if ((vma.flags & VM_SEQ_READ) !== 0) {
     maybeUnlockMmapForIo(k, vmf);
     k.events.readaheadSync++;
-    ondemandReadahead(k, mapping, ra, vmf.pgoff, ra.raPages, false);
+    if (k.profile.raFolioOrders) syncRa618(k, mapping, ra, vmf.pgoff, ra.raPages);
+    else ondemandReadahead(k, mapping, ra, vmf.pgoff, ra.raPages, false);
     return;
   }
   if (ra.mmapMiss < MMAP_LOTSAMISS * 10) ra.mmapMiss++;
@@ -131,6 +260,8 @@ export function doSyncMmapReadahead(k: Kernel, vmf: VmFault, file: File): void {
   ra.start = Math.max(0, vmf.pgoff - Math.floor(ra.raPages / 2));
   ra.size = ra.raPages;
   ra.asyncSize = Math.floor(ra.raPages / 4);
+  // 6.18: through page_cache_ra_order at order 0 (no marker when the window reaches EOF).
+  if (k.profile.raFolioOrders) { ra.order = 0; pageCacheRaOrder(k, mapping, ra); return; }
   pageCacheRa(k, mapping, ra.start, ra.size, ra.asyncSize);
 }
 
@@ -154,6 +285,7 @@ export function doAsyncMmapReadahead(k: Kernel, vmf: VmFault, file: File, head: 
 
 /** page_cache_async_ra (v6.1): clear the marker and extend the window. */
 export function asyncReadahead(k: Kernel, mapping: AddressSpace, ra: FileRaState, head: number, reqSize: number): void {
+  if (k.profile.raFolioOrders) { asyncRa618(k, mapping, ra, head, reqSize); return; }
   const f = k.frames;
   // PG_readahead shares its bit with PG_reclaim: under writeback the bit means "reclaim".
   if ((f.flags[head]! & PG_writeback) !== 0) return;

@@ -9,7 +9,7 @@ import { File, Inode, type SuperBlock } from './vfs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from './filemap.ts';
-import { ondemandReadahead, asyncReadahead } from './readahead.ts';
+import { ondemandReadahead, asyncReadahead, syncRa618 } from './readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
@@ -31,7 +31,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     r.sb.fs.created?.(inode, r.name);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
-  const file = new File(inode, flags, k.profile.readaheadPages, path, proc);
+  const file = new File(inode, flags, inode.sb.raPages ?? k.profile.readaheadPages, path, proc);
   if ((flags & O_TRUNC) !== 0 && file.writable) {
     const err = truncateInode(k, inode, 0);
     if (err < 0) return err;
@@ -85,7 +85,8 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
     const index = Math.floor(p / PAGE_SIZE);
     let head = findFolio(mapping, index);
     if (head < 0) {
-      ondemandReadahead(k, mapping, file.ra, index, lastIndex - index + 1, false);
+      if (k.profile.raFolioOrders) syncRa618(k, mapping, file.ra, index, lastIndex - index + 1);
+      else ondemandReadahead(k, mapping, file.ra, index, lastIndex - index + 1, false);
       head = findFolio(mapping, index);
       if (head < 0) {
         head = addNewFolio(k, mapping, index, 0, inode.sb.fs.typeName === 'tmpfs');

@@ -13,6 +13,8 @@ export class FileRaState {
   start = 0;
   size = 0;
   asyncSize = 0;
+  /** Folio order readahead last used (ra->order, 6.16+): async windows ask for 2 more. */
+  order = 0;
   raPages: number;
   mmapMiss = 0;
   /** Byte position after the last read(2) (prev_pos). */
@@ -111,6 +113,8 @@ export class SuperBlock {
   readonly mountPoint: string;
   readonly options: readonly string[];
   readonly inodes = new Map<string, Inode>();
+  /** The backing device's readahead size in pages (bdi->ra_pages, read_ahead_kb / 4); null: the profile default. */
+  raPages: number | null = null;
   private nextIno = 12;
   constructor(fs: FileSystem, mountPoint: string, options: readonly string[]) {
     this.fs = fs;

@@ -161,6 +161,7 @@ class Runner {
     const devices: DeviceConfig[] = s.machine.devices.map((d) => {
       const cfg: DeviceConfig = { name: d.name, type: d.type, sizeBytes: d.sizeBytes };
       if (d.latencyNs !== undefined) cfg.latencyNs = d.latencyNs;
+      if (d.readAheadKb !== undefined) cfg.readAheadKb = d.readAheadKb;
       if (d.placement !== undefined) cfg.placement = d.placement;
       return cfg;
     });

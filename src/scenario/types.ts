@@ -106,6 +106,8 @@ export interface DeviceSpec {
   sizeBytes: number;
   /** undefined: the device type's default latency from the cost table. */
   latencyNs: number | undefined;
+  /** read_ahead_kb of the device (readahead window of its files). */
+  readAheadKb: number | undefined;
   /** undefined: the runner's default placement. */
   placement: Placement | undefined;
 }

@@ -1,0 +1,46 @@
+// daxsim oracle probe: cold sequential reads through a mapping on Linux 6.18 ext4, where readahead
+// builds large folios. Writes a file with 4 KiB pwrites, fsyncs it, drops its pages with
+// posix_fadvise(DONTNEED), maps it MAP_SHARED at a 2 MiB-aligned address (optionally madvise),
+// reads one byte per 4 KiB page and prints the getrusage minflt/majflt deltas as JSON lines.
+// The readahead window is the device's read_ahead_kb; the caller names it (RAKB) because it is set
+// outside: echo RAKB > /sys/block/DEV/queue/read_ahead_kb (as root).
+// Build and run: gcc -O2 -o raprobe raprobe.c && ./raprobe DIR RAKB
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+static void run(const char *dir, int rakb, size_t len, int adv, const char *advname) {
+  char fn[4096]; snprintf(fn, sizeof fn, "%s/raprobe.dat", dir);
+  int fd = open(fn, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  static char page[4096]; memset(page, 0x5a, sizeof page);
+  for (size_t o = 0; o < len; o += 4096) if (pwrite(fd, page, 4096, o) != 4096) { perror("pwrite"); exit(1); }
+  fsync(fd);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  char *r = mmap(NULL, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  char *a = (char *)(((unsigned long)r + (2 << 20) - 1) & ~((2UL << 20) - 1));
+  char *p = mmap(a, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+  if (adv) madvise(p, len, adv);
+  volatile unsigned long s = 0;
+  struct rusage u0, u1; getrusage(RUSAGE_SELF, &u0);
+  for (size_t o = 0; o < len; o += 4096) s += p[o];
+  getrusage(RUSAGE_SELF, &u1);
+  struct utsname u; uname(&u);
+  printf("{\"kernel\":\"%s\",\"read_ahead_kb\":%d,\"file_bytes\":%zu,\"madvise\":\"%s\",\"minflt\":%ld,\"majflt\":%ld}\n",
+         u.release, rakb, len, advname, u1.ru_minflt - u0.ru_minflt, u1.ru_majflt - u0.ru_majflt);
+  munmap(p, len); munmap(r, len + (8 << 20)); close(fd); unlink(fn);
+}
+int main(int argc, char **argv) {
+  if (argc < 3) { fprintf(stderr, "usage: %s DIR RAKB\n", argv[0]); return 2; }
+  int rakb = atoi(argv[2]);
+  run(argv[1], rakb, 128 << 20, 0, "none");
+  run(argv[1], rakb, 16 << 20, 0, "none");
+  run(argv[1], rakb, 128 << 20, MADV_SEQUENTIAL, "MADV_SEQUENTIAL");
+  run(argv[1], rakb, 128 << 20, MADV_RANDOM, "MADV_RANDOM");
+  return 0;
+}
