@@ -107,7 +107,7 @@ test('example 2 (DAX on pmem, MAP_SYNC) parses to the documented structure', () 
   const s = parseScenario(EXAMPLE_2, 'example2.yaml');
   assert.deepEqual(s.machine, {
     memoryBytes: 4 * GiB, cpus: 1,
-    devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 8 * GiB, latencyNs: undefined, placement: undefined, readAheadKb: undefined }],
+    devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 8 * GiB, latencyNs: undefined, placement: undefined, readAheadKb: undefined, maxSectorsKb: undefined }],
   });
   assert.deepEqual(s.kernel, { profile: 'linux-4.15', knobs: {} });
   assert.deepEqual(s.mounts, []);

@@ -42,6 +42,8 @@ export interface DeviceConfig {
   writeCache?: boolean;
   /** /sys/block/DEV/queue/read_ahead_kb: the readahead window of files on it (default: the profile's, 128). */
   readAheadKb?: number;
+  /** /sys/block/DEV/queue/max_sectors_kb: the largest request (default 1280, BLK_DEF_MAX_SECTORS). */
+  maxSectorsKb?: number;
 }
 
 export interface MachineConfig {
@@ -66,6 +68,9 @@ export class Machine {
       if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
       if (d.readAheadKb !== undefined && (!Number.isInteger(d.readAheadKb) || d.readAheadKb < 0)) {
         throw new Error(`machine.devices: device "${d.name}": readAheadKb must be a whole number of KiB >= 0, got ${d.readAheadKb}`);
+      }
+      if (d.maxSectorsKb !== undefined && (!Number.isInteger(d.maxSectorsKb) || d.maxSectorsKb < 4)) {
+        throw new Error(`machine.devices: device "${d.name}": maxSectorsKb must be a whole number of KiB >= 4, got ${d.maxSectorsKb}`);
       }
       if (d.type === 'pmem') {
         // Physical layout: pmem sits above DRAM, at or above 4 GiB, each device 1 GiB-aligned
@@ -105,6 +110,7 @@ export class Machine {
     if (dax && !d.pmem) return -EINVAL;
     const sb = new SuperBlock(new Ext4(this.k, d.dev, d.placement, dax ? d.pmem : null), target, options);
     if (d.cfg.readAheadKb !== undefined) sb.raPages = Math.floor(d.cfg.readAheadKb / 4);
+    if (d.cfg.maxSectorsKb !== undefined) sb.ioPages = Math.max(1, Math.floor(d.cfg.maxSectorsKb / 4));
     this.k.vfs.mount(sb);
     return 0;
   }

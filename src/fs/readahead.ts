@@ -77,13 +77,22 @@ export function pageCacheRaOrder(k: Kernel, mapping: AddressSpace, ra: FileRaSta
 }
 
 /**
+ * ractl_max_pages (v6.18): the window limit, ra_pages, except that a request larger than it may
+ * read up to the device's largest request (bdi->io_pages).
+ */
+function maxPages(mapping: AddressSpace, ra: FileRaState, reqCount: number): number {
+  const io = mapping.host.sb.ioPages;
+  return reqCount > ra.raPages && io > ra.raPages ? Math.min(reqCount, io) : ra.raPages;
+}
+
+/**
  * page_cache_sync_ra (v6.18) for a sequential miss (read(2), VM_SEQ_READ): a fresh window at
  * `index` from get_init_ra_size, read at order 0 by page_cache_ra_order (later windows grow).
  * Random (non-sequential) misses read just the request, as before.
  */
 export function syncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, index: number, reqCount: number): void {
-  const max = ra.raPages;
-  if (max === 0) { pageCacheRa(k, mapping, index, 1, 0); return; }
+  if (ra.raPages === 0) { pageCacheRa(k, mapping, index, 1, 0); return; }
+  const max = maxPages(mapping, ra, reqCount);
   const prevIndex = ra.prevPos < 0 ? -2 : Math.floor(ra.prevPos / 4096);
   if (index === 0 || reqCount > max || (index - prevIndex <= 1 && index - prevIndex >= 0)) {
     ra.start = index;
@@ -112,9 +121,9 @@ export function syncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, ind
  */
 export function asyncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, head: number, reqCount: number): void {
   const f = k.frames;
-  const max = ra.raPages;
-  if (max === 0) return;
+  if (ra.raPages === 0) return;
   if ((f.flags[head]! & PG_writeback) !== 0) return;
+  const max = maxPages(mapping, ra, reqCount);
   f.flags[head] = f.flags[head]! & ~PG_readahead;
   k.events.readaheadAsync++;
   const index = f.index[head]!;

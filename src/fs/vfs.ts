@@ -115,6 +115,8 @@ export class SuperBlock {
   readonly inodes = new Map<string, Inode>();
   /** The backing device's readahead size in pages (bdi->ra_pages, read_ahead_kb / 4); null: the profile default. */
   raPages: number | null = null;
+  /** The device's largest request in pages (bdi->io_pages, max_sectors_kb / 4): a read larger than the window may read up to it. */
+  ioPages = 320;
   private nextIno = 12;
   constructor(fs: FileSystem, mountPoint: string, options: readonly string[]) {
     this.fs = fs;

@@ -691,7 +691,7 @@ function readKernel(v: unknown, at: At): KernelSpec {
 }
 
 function readDevice(v: unknown, at: At): DeviceSpec {
-  const f = new Fields(v, at, ['name', 'type', 'sizeBytes', 'latencyNs', 'placement', 'readAheadKb']);
+  const f = new Fields(v, at, ['name', 'type', 'sizeBytes', 'latencyNs', 'placement', 'readAheadKb', 'maxSectorsKb']);
   const name = f.need('name', asName);
   if (at.ctx.devices.has(name)) at.key('name').fail(`device "${name}" is declared twice`);
   const device: DeviceSpec = {
@@ -700,6 +700,7 @@ function readDevice(v: unknown, at: At): DeviceSpec {
     sizeBytes: f.need('sizeBytes', asPositiveBytes),
     latencyNs: f.may('latencyNs', asNs),
     readAheadKb: f.may('readAheadKb', (x, a) => asInt(x, a, 0, 1 << 20)),
+    maxSectorsKb: f.may('maxSectorsKb', (x, a) => asInt(x, a, 4, 1 << 20)),
     placement: f.may('placement', asPlacement),
   };
   at.ctx.devices.add(name);

@@ -162,6 +162,7 @@ class Runner {
       const cfg: DeviceConfig = { name: d.name, type: d.type, sizeBytes: d.sizeBytes };
       if (d.latencyNs !== undefined) cfg.latencyNs = d.latencyNs;
       if (d.readAheadKb !== undefined) cfg.readAheadKb = d.readAheadKb;
+      if (d.maxSectorsKb !== undefined) cfg.maxSectorsKb = d.maxSectorsKb;
       if (d.placement !== undefined) cfg.placement = d.placement;
       return cfg;
     });

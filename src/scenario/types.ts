@@ -108,6 +108,8 @@ export interface DeviceSpec {
   latencyNs: number | undefined;
   /** read_ahead_kb of the device (readahead window of its files). */
   readAheadKb: number | undefined;
+  /** max_sectors_kb of the device (its largest request). */
+  maxSectorsKb: number | undefined;
   /** undefined: the runner's default placement. */
   placement: Placement | undefined;
 }
