@@ -338,8 +338,13 @@ export function filemapPageMkwrite(k: Kernel, vmf: VmFault): number {
   k.events.pageMkwrite++;
   waitFolioUnlocked(k, head);
   if (f.owner[head] !== inode.ino || f.index[pfn]! >= maxIndex(inode)) return VM_FAULT_NOPAGE;
-  const err = inode.sb.fs.reserveForWrite(inode, f.index[pfn]!);
-  if (err < 0) return VM_FAULT_SIGBUS;
+  // ext4_page_mkwrite -> block_page_mkwrite prepares every block of the folio (a large folio
+  // is mapped whole by 6.18's finish_fault, so all of it becomes writable).
+  const first = f.index[head]!, n = 1 << f.order[head]!;
+  for (let i = first; i < first + n; i++) {
+    const err = inode.sb.fs.reserveForWrite(inode, i);
+    if (err < 0) return VM_FAULT_SIGBUS;
+  }
   f.flags[head] = f.flags[head]! | PG_locked;
   folioMarkDirty(k, head);
   // Wait for writeback to finish so the page is stable (folio_wait_stable).

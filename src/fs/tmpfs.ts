@@ -51,7 +51,7 @@ export class Tmpfs implements FileSystem {
   writeback(): number { return 0; }
   setSize(): number { return 0; }
 
-  /** shmem_fallocate (v6.1): allocate zeroed pages for the range; PUNCH_HOLE frees them (done by the VFS). */
+  /** shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them (done by the VFS). */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & FALLOC_FL_PUNCH_HOLE) return 0;
     if (mode & ~FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
@@ -59,9 +59,13 @@ export class Tmpfs implements FileSystem {
     const last = Math.floor((offsetBytes + lengthBytes - 1) / 4096);
     for (let i = first; i <= last; i++) {
       if (findFolio(inode.mapping, i) >= 0) continue;
-      const pfn = shmemAllocPage(this.k, inode, i);
+      // SGP_FALLOC: the folio is allocated but neither cleared nor uptodate; the first fault or
+      // read clears it. Fault-around skips it meanwhile (the 6.18 host: a fallocated 64 MiB tmpfs
+      // file takes 16384 read faults, against 1024 for a written one).
+      const pfn = addNewFolio(this.k, inode.mapping, i, 0, true);
       if (pfn < 0) return -ENOSPC;
-      this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~PG_locked;
+      this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~(PG_locked | PG_uptodate);
+      this.k.charge(this.k.costs.pageAllocNs);
     }
     return 0;
   }
@@ -86,8 +90,8 @@ export function shmemAllocPage(k: Kernel, inode: Inode, index: number): number {
 
 /**
  * shmem_fault -> shmem_get_folio_gfp(SGP_CACHE) (mm/shmem.c v6.1): SIGBUS at or beyond EOF; a
- * cached page is locked and returned; a hole gets a new zeroed page. Never major (no I/O without
- * swap).
+ * cached page is locked and returned (cleared and marked uptodate first if fallocate left it
+ * not uptodate); a hole gets a new zeroed page. Never major (no I/O without swap).
  */
 export function shmemFault(k: Kernel, vmf: VmFault): number {
   const inode = vmf.vma!.file!.inode;
@@ -98,6 +102,13 @@ export function shmemFault(k: Kernel, vmf: VmFault): number {
   if (head >= 0) {
     waitFolioUnlocked(k, head);
     k.frames.flags[head] = k.frames.flags[head]! | PG_locked;
+    if ((k.frames.flags[head]! & PG_uptodate) === 0) {
+      // A fallocated folio: cleared and marked uptodate on first use.
+      const n = 1 << k.frames.order[head]!;
+      for (let j = 0; j < n; j++) k.frames.fillFrame(head + j, 0);
+      k.frames.flags[head] = k.frames.flags[head]! | PG_uptodate;
+      k.charge(n * k.costs.pageZeroNs);
+    }
     vmf.page = head + (index - k.frames.index[head]!);
     k.lru.markAccessed(head);
     return VM_FAULT_LOCKED;
