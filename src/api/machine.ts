@@ -185,7 +185,11 @@ export class Machine {
     };
   }
 
-  /** Model counters (tracepoint-style), e.g. faultaroundPagesMapped. */
+  /**
+   * Model counters (tracepoint-style), e.g. faultaroundPagesMapped; in concurrent runs also the
+   * waits for another task's fault: faultInstallWaits/faultInstallWaitNs (an entry being
+   * installed) and daxEntryWaits/daxEntryWaitNs (a DAX entry lock held).
+   */
   modelEvents(): Record<string, number> {
     const e = this.k.events.snapshot();
     // Cache-line write-backs issued to persistent memory (CLWB/CLFLUSHOPT/CLFLUSH), all devices.
@@ -309,7 +313,8 @@ export class Process {
       if (t !== null) {
         const i = (addr % PMD_SIZE) >>> 12;
         const fl = t.flags[i]!;
-        if ((fl & _PAGE_PRESENT) !== 0) {
+        // A PTE another task's fault installs later in simulated time is not there yet (concurrent runs only).
+        if ((fl & _PAGE_PRESENT) !== 0 && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
           if ((fl & _PAGE_ACCESSED) === 0) t.flags[i] = fl | _PAGE_ACCESSED;
           task.clockNs += k.costs.accessHitNs;
           return k.readPhys(t.pfn[i]!, addr & 4095);
@@ -333,7 +338,7 @@ export class Process {
       if (t !== null) {
         const i = (addr % PMD_SIZE) >>> 12;
         const fl = t.flags[i]!;
-        if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
+        if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW) && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
           if ((fl & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY)) t.flags[i] = fl | _PAGE_ACCESSED | _PAGE_DIRTY;
           task.clockNs += k.costs.accessHitNs;
           k.writePhys(t.pfn[i]!, addr & 4095, value);
@@ -355,8 +360,9 @@ export class Process {
   }
 
   /**
-   * Physical page under a huge PMD leaf covering addr (the subpage), or -1 when there is none or,
-   * for a write, when it is not writable. Sets Accessed (and Dirty for writes) as the CPU does.
+   * Physical page under a huge PMD leaf covering addr (the subpage), or -1 when there is none,
+   * for a write when it is not writable, or when it is not yet visible to this task (its stamp,
+   * set in concurrent runs, is after the task's clock). Sets Accessed (and Dirty for writes) as the CPU does.
    */
   private hugeLeaf(addr: number, write: boolean): number {
     const mm = this.kp.mm;
@@ -373,6 +379,8 @@ export class Process {
     mm.walkLeafBlk = blk;
     mm.walkLeafPmd = pmd;
     if (write && (fl & _PAGE_RW) === 0) return -1;
+    // Installed by another task's fault that ends later in simulated time: fault (and wait) first.
+    if (pmd.visibleFromNs !== null && pmd.visibleFromNs[pi]! > this.task.clockNs) return -1;
     pmd.leafFlags[pi] = fl | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
     return pmd.leafPfn[pi]! + pteIndex(addr);
   }

@@ -36,16 +36,102 @@ export function isDaxEntry(e: number): boolean {
 export const GRAB_FALLBACK = -1;
 
 /**
+ * When each DAX entry lock of one mapping was held, in simulated time: the interval
+ * [lockedAtNs, releasedAtNs) of its last holder, merged with the holds before it that touch it (a
+ * waiter woken by the unlock takes the lock at that instant, so the lock stays busy throughout and
+ * a later task whose clock falls anywhere in it queues behind all of them). Kept only while
+ * several tasks run at once (Kernel.concurrent), created on the first lock then. Keys: 2*index
+ * for a 4 KiB entry, 2*base+1 for a PMD entry covering indexes base..base+511.
+ */
+export class DaxLockHolds {
+  readonly holds = new Map<number, DaxHold>();
+}
+
+class DaxHold {
+  /** The recorded interval; empty (Infinity, -Infinity) until a first hold ends. */
+  lockedAtNs = Infinity;
+  releasedAtNs = -Infinity;
+  /** When the current holder took the lock; NaN while it is free. */
+  heldSinceNs = NaN;
+}
+
+function holdKey(index: number, pmd: boolean): number {
+  return pmd ? (index - (index % 512)) * 2 + 1 : index * 2;
+}
+
+/**
+ * get_unlocked_entry / wait_entry_unlocked (fs/dax.c v6.1, the hashed entry wait queues since
+ * 4.14; 4.15 has the same wait in its get_unlocked_mapping_entry): a fault that finds the entry it
+ * wants locked sleeps until the holder unlocks it. The model runs each fault to completion in one
+ * step, so the holder has always unlocked by the time another task gets here; what remains is
+ * its hold interval. A task whose clock falls inside [lockedAtNs, releasedAtNs) of the entry at
+ * `index` (a 4 KiB request also meets a PMD entry covering it) sleeps until releasedAtNs. A task
+ * whose clock is before lockedAtNs does not wait: in Linux it would have reached the lock first
+ * and won it, but the model's granularity is one step, and the other task's step has already run
+ * (its fault went first; this one sees the result). A PMD request meeting 4 KiB entries in its
+ * range does not wait in Linux (the conflict makes it fall back), so it only checks the PMD key.
+ */
+function waitEntryUnlocked(k: Kernel, holds: DaxLockHolds, index: number, order: number): void {
+  const task = k.current;
+  const keys = order === PMD_ORDER ? 1 : 2;
+  for (let waited = true; waited;) {
+    waited = false;
+    for (let j = 0; j < keys; j++) {
+      const h = holds.holds.get(holdKey(index, order === PMD_ORDER || j === 1));
+      if (h === undefined || !(h.lockedAtNs <= task.clockNs && task.clockNs < h.releasedAtNs)) continue;
+      assert(Number.isNaN(h.heldSinceNs), `DAX entry at ${index} still locked when another task wants it`);
+      k.mightSleep('DAX entry lock');
+      k.events.daxEntryWaits++;
+      k.events.daxEntryWaitNs += h.releasedAtNs - task.clockNs;
+      task.clockNs = h.releasedAtNs;
+      k.runDue();
+      waited = true;
+    }
+  }
+}
+
+/** Record that the current task took the entry lock at `index` now (concurrent runs only). */
+function noteEntryLocked(k: Kernel, mapping: AddressSpace, index: number): void {
+  const holds = mapping.daxLockHolds ?? (mapping.daxLockHolds = new DaxLockHolds());
+  const key = holdKey(index, mapping.pages.entryOrder(index) === PMD_ORDER);
+  let h = holds.holds.get(key);
+  if (h === undefined) holds.holds.set(key, (h = new DaxHold()));
+  h.heldSinceNs = k.now();
+}
+
+/** Record that the lock at `index` was released now and fold the hold into the interval (concurrent runs only). */
+function noteEntryUnlocked(k: Kernel, mapping: AddressSpace, index: number, order: number): void {
+  const holds = mapping.daxLockHolds;
+  if (holds === null) return;
+  let h = holds.holds.get(holdKey(index, order === PMD_ORDER));
+  if (h === undefined || Number.isNaN(h.heldSinceNs)) h = holds.holds.get(holdKey(index, order !== PMD_ORDER));
+  if (h === undefined || Number.isNaN(h.heldSinceNs)) return;
+  const from = h.heldSinceNs, to = k.now();
+  h.heldSinceNs = NaN;
+  if (from > h.releasedAtNs || to < h.lockedAtNs) {
+    // Does not touch the recorded interval: a later hold replaces it; an earlier one (a task whose
+    // clock was behind the last holder's) is dropped, the recorded one being the last in time.
+    if (from > h.releasedAtNs) { h.lockedAtNs = from; h.releasedAtNs = to; }
+    return;
+  }
+  h.lockedAtNs = Math.min(h.lockedAtNs, from);
+  h.releasedAtNs = Math.max(h.releasedAtNs, to);
+}
+
+/**
  * grab_mapping_entry (fs/dax.c v6.1): return a locked entry covering `index` of the requested
  * order, creating a locked EMPTY one if there is none. A PMD request that finds any 4 KiB entry in
  * its 2 MiB range gives GRAB_FALLBACK (4 KiB entries win). A 4 KiB request inside a PMD-size ZERO
  * or EMPTY entry downgrades it (the huge zero page is unmapped everywhere first). A PMD-size
  * normal entry is kept for a 4 KiB request. A page-cache page (pre-4.14 hole page) is returned as
- * is (its even tree entry), locked by the caller's rules.
+ * is (its even tree entry), locked by the caller's rules. While tasks run concurrently, first
+ * waits for a lock another task's fault held at this task's time (`waitEntryUnlocked`).
  */
 export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number, order: number): number {
   const xa = mapping.pages;
   k.charge(k.costs.daxEntryNs);
+  const concurrent = k.concurrent;
+  if (concurrent && mapping.daxLockHolds !== null) waitEntryUnlocked(k, mapping.daxLockHolds, index, order);
   let e = xa.load(index);
   if (e !== 0 && xaIsValue(e)) {
     assert((daxFlags(e) & DAX_LOCKED) === 0, `DAX entry at ${index} found locked with no other task running`);
@@ -65,20 +151,24 @@ export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number
   if (e === 0) {
     const ne = mkDaxEntry(0, DAX_EMPTY | DAX_LOCKED | (order === PMD_ORDER ? DAX_PMD : 0));
     xa.store(index, ne, order);
+    if (concurrent) noteEntryLocked(k, mapping, index);
     return ne;
   }
   const locked = xaMkValue(xaToValue(e) | DAX_LOCKED);
   xa.store(index, locked, xa.entryOrder(index));
+  if (concurrent) noteEntryLocked(k, mapping, index);
   return locked;
 }
 
 /** dax_unlock_entry: store the entry back without LOCKED (waking one waiter in Linux). */
-export function daxUnlockEntry(mapping: AddressSpace, index: number): void {
+export function daxUnlockEntry(k: Kernel, mapping: AddressSpace, index: number): void {
   const xa = mapping.pages;
   const e = xa.load(index);
   if (e === 0 || !xaIsValue(e)) return;
   if ((daxFlags(e) & DAX_LOCKED) === 0) return;
-  xa.store(index, xaMkValue(xaToValue(e) & ~DAX_LOCKED), xa.entryOrder(index));
+  const order = xa.entryOrder(index);
+  xa.store(index, xaMkValue(xaToValue(e) & ~DAX_LOCKED), order);
+  if (k.concurrent) noteEntryUnlocked(k, mapping, index, order);
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   _PAGE_DEVMAP, _PAGE_PSE, PMD_SIZE,
 } from '../mm/constants.ts';
 import { pteAlloc, pmdAlloc, finishFault } from '../mm/fault.ts';
-import { pmdIndex, pmdTableOf, pteIndex, setPte } from '../mm/pgtable.ts';
+import { pmdIndex, pmdTableOf, pteIndex, setPte, noteInstall } from '../mm/pgtable.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { addNewFolio, removeFolio } from '../fs/filemap.ts';
 import { PG_uptodate, PG_locked } from '../hw/frames.ts';
@@ -90,6 +90,7 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
   pmd.leafFlags[pi] = prot;
   pmd.leafPfn[pi] = pfn;
   pmd.used++;
+  noteInstall(pmd, pi);
   vma.mm.invalidateWalkCache();
   k.charge(k.costs.pteSetNs);
   return VM_FAULT_NOPAGE;
@@ -199,7 +200,7 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     }
     return ret;
   } finally {
-    if (entries) daxUnlockEntry(mapping, index);
+    if (entries) daxUnlockEntry(k, mapping, index);
   }
 }
 
@@ -262,7 +263,7 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     }
     return (ret = insertPmd(k, vmf, pfn, write, false));
   } finally {
-    daxUnlockEntry(mapping, index);
+    daxUnlockEntry(k, mapping, index);
     if (ret === VM_FAULT_FALLBACK) {
       k.vmstat.thp_fault_fallback++;
       k.events.daxPmdFallbacks++;

@@ -7,6 +7,7 @@
 import { XArray } from '../lib/xarray.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import type { VmOperations, Vma } from '../mm/mm.ts';
+import type { DaxLockHolds } from '../dax/entry.ts';
 
 /** struct file_ra_state (include/linux/fs.h, v6.1): per-open-file readahead state. */
 export class FileRaState {
@@ -37,6 +38,8 @@ export class AddressSpace {
   largeFolios = false;
   /** Sticky writeback error (mapping_set_error). */
   wbErr = 0;
+  /** Hold intervals of DAX entry locks, kept only in concurrent runs (dax/entry.ts); null until then. */
+  daxLockHolds: DaxLockHolds | null = null;
   constructor(host: Inode) {
     this.host = host;
   }

@@ -56,6 +56,16 @@ export class Events {
   daxWritebackRange = 0;
   daxWritebackEntries = 0;
   journalCommits = 0;
+  /**
+   * Concurrent runs only (Kernel.concurrent): faults taken because a present PTE or huge PMD was
+   * installed by another task's fault that, in simulated time, had not finished yet, and the
+   * simulated time those faults spent waiting for it (see mm/fault.ts waitForInstall).
+   */
+  faultInstallWaits = 0;
+  faultInstallWaitNs = 0;
+  /** Concurrent runs only: DAX entry locks found held by another task's fault, and the time waited (dax/entry.ts). */
+  daxEntryWaits = 0;
+  daxEntryWaitNs = 0;
 
   snapshot(): Record<string, number> {
     return { ...this } as unknown as Record<string, number>;

@@ -84,6 +84,12 @@ export class Kernel {
   readonly processes: Process[] = [];
   readonly tasks: Task[] = [];
   current!: Task;
+  /**
+   * True while the scheduler runs more than one task (sched.ts runConcurrently). Then faults stamp
+   * the page-table entries they install with the time they become visible to the mm's other
+   * tasks, and DAX entry locks keep their hold intervals; single-task runs skip both.
+   */
+  concurrent = false;
   /** Number of spinlocks the current task holds (PTE lock, xa_lock): sleeping under one is a bug. */
   spinDepth = 0;
   /** lockdep-style warnings recorded instead of stopping (reference: Kani RFC runs as posted). */

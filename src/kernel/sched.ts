@@ -5,11 +5,17 @@
  * earliest (ties: the earlier worker), on the CPU that is free soonest, so with at least as many
  * CPUs as workers every task runs in parallel, and beyond that they time-share. Shared kernel
  * resources (the journal's commit in flight, folio and entry locks held across I/O) are modelled
- * by their own "busy until" times, so contention shows up as latency. No randomness: the same
- * scenario gives the same interleaving every time.
+ * by their own "busy until" times, so contention shows up as latency. What a fault holds only for
+ * CPU time inside one step is handled after the fact, while more than one worker runs
+ * (Kernel.concurrent): the page-table entries a fault installs are stamped with the time its
+ * fault ends, and a task of the same mm reaching one earlier in its own time faults and waits for
+ * it (mm/fault.ts waitForInstall); DAX entry locks keep their hold intervals, and a task that
+ * wants one at a time inside an interval waits for its end (dax/entry.ts waitEntryUnlocked). No
+ * randomness: the same scenario gives the same interleaving every time.
  */
 import { assert } from '../lib/assert.ts';
 import type { Kernel, Task } from './kernel.ts';
+import { installLogClose } from '../mm/pgtable.ts';
 
 export interface Worker {
   readonly task: Task;
@@ -23,6 +29,19 @@ export interface Worker {
  */
 export function runConcurrently(k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps = 50_000_000): number {
   assert(cpus >= 1, 'scheduler: need at least one CPU');
+  // With more than one worker, what a step does inside the kernel is seen by the others only from
+  // the simulated time it happened (Kernel.concurrent; see mm/pgtable.ts InstallLog, dax/entry.ts).
+  const wasConcurrent = k.concurrent;
+  if (workers.length > 1) k.concurrent = true;
+  try {
+    return schedule(k, workers, until, cpus, maxSteps);
+  } finally {
+    k.concurrent = wasConcurrent;
+    if (!wasConcurrent) installLogClose(); // a step that threw may have left a fault's log open
+  }
+}
+
+function schedule(k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps: number): number {
   const active = workers.map(() => true);
   const cpuFreeNs = new Array<number>(cpus).fill(0);
   let steps = 0;

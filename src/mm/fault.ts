@@ -18,7 +18,8 @@ import {
   VM_FAULT_FALLBACK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE,
   _PAGE_PRESENT, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_USER, _PAGE_NX,
 } from './constants.ts';
-import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex } from './pgtable.ts';
+import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex, installLogOpen,
+  installLogStamp } from './pgtable.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
 
@@ -109,12 +110,15 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
   k.charge(k.costs.faultEntryNs);
   const vmf = task.vmf;
   vmf.reset(vma, addr, flags);
+  const concurrent = k.concurrent;
+  if (concurrent) installLogOpen();
   let ret = -1;
   const ops = vma.ops;
   const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
   const pi = pmdIndex(vmf.address);
   if (pmd && pmd.leafFlags[pi] !== 0) {
     // A huge PMD is mapped here: a write to a read-only one is wp_huge_pmd, anything else is spurious.
+    if (pmd.visibleFromNs !== null) waitForInstall(k, task, pmd.visibleFromNs[pi]!);
     const lf = pmd.leafFlags[pi]!;
     if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
       const r = ops && ops.hugeFault ? ops.hugeFault(vmf, 9) : VM_FAULT_FALLBACK;
@@ -136,7 +140,9 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
     const r = ops.hugeFault(vmf, 9);
     if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
   }
-  if (ret < 0) ret = handlePteFault(k, vmf);
+  if (ret < 0) ret = handlePteFault(k, task, vmf);
+  // What this attempt installed becomes visible to the mm's other tasks now (see InstallLog).
+  if (concurrent) installLogStamp(task.clockNs);
   // mm_account_fault
   if (p.pgfaultAccounting === 'completed' && (ret & VM_FAULT_RETRY) === 0) k.vmstat.pgfault++;
   if (p.rusageAccounting === 'mm-account-fault' && (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR)) === 0) {
@@ -145,6 +151,31 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
   }
   if ((ret & (VM_FAULT_RETRY | VM_FAULT_ERROR)) === 0) assertNoLockedPage(k, vmf);
   return ret;
+}
+
+/**
+ * A fault that found its PTE or huge PMD already present, installed by another task's fault that
+ * finishes later in simulated time (the stamp `visibleFromNs`, set only while tasks run
+ * concurrently). The model ran that fault to completion in one step, so its entry is already in
+ * the table; in Linux this task would not have seen it yet: it would have faulted, then slept on
+ * the lock the installer holds until the installer had set the entry and let go (the folio lock
+ * in filemap_fault / __do_fault, the DAX entry lock in grab_mapping_entry via
+ * get_unlocked_entry, or the PTE lock in finish_fault; v6.1), and returned without installing
+ * anything (VM_FAULT_NOPAGE, or 0 for a spurious fault). So the task sleeps until the stamp and
+ * the fault goes on as the spurious fault it is, counted by the usual accounting of the caller
+ * (pgfault, and minflt per the profile). A stamp not after the task's clock costs nothing. The
+ * fault entry cost was charged before the wait (the entry runs while the installer still works).
+ * The model's granularity is one step: the installer's step ran first because its clock was
+ * earliest, so this task waits even where, in Linux, it might have reached the lock before the
+ * installer took it.
+ */
+function waitForInstall(k: Kernel, task: Task, visibleFromNs: number): void {
+  if (visibleFromNs <= task.clockNs) return;
+  k.mightSleep('a page-table entry another task is installing');
+  k.events.faultInstallWaits++;
+  k.events.faultInstallWaitNs += visibleFromNs - task.clockNs;
+  task.clockNs = visibleFromNs;
+  if (k.current === task) k.runDue();
 }
 
 /** hugepage_vma_check (v6.1) for the fault path: DAX VMAs (hugeFault present) always, unless MADV_NOHUGEPAGE. */
@@ -212,8 +243,11 @@ export function pmdAlloc(k: Kernel, vma: Vma, addr: number): PmdTable | null {
   return pmd;
 }
 
-/** handle_pte_fault (mm/memory.c v6.1): the decision table of reference §1.3. */
-function handlePteFault(k: Kernel, vmf: VmFault): number {
+/**
+ * handle_pte_fault (mm/memory.c v6.1): the decision table of reference §1.3. A present entry that
+ * another task's fault has not finished installing (in simulated time) is waited for first.
+ */
+function handlePteFault(k: Kernel, task: Task, vmf: VmFault): number {
   const vma = vmf.vma!;
   const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
   const t = pmd ? pmd.tables[pmdIndex(vmf.address)] ?? null : null;
@@ -224,6 +258,7 @@ function handlePteFault(k: Kernel, vmf: VmFault): number {
   }
   vmf.pte = t;
   vmf.pteIndex = i;
+  if (t.visibleFromNs !== null) waitForInstall(k, task, t.visibleFromNs[i]!);
   const fl = t.flags[i]!;
   if ((vmf.flags & FAULT_FLAG_WRITE) !== 0) {
     if ((fl & _PAGE_RW) === 0) return doWpPage(k, vmf);

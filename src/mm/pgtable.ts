@@ -13,6 +13,12 @@ import { PTRS_PER_TABLE, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_PWT, _PAGE_P
 export class PteTable {
   readonly flags = new Int32Array(PTRS_PER_TABLE);
   readonly pfn = new Int32Array(PTRS_PER_TABLE);
+  /**
+   * Per entry, the simulated time from which another task of the mm may see it (see
+   * `InstallLog`); allocated the first time a fault installs an entry here while tasks run
+   * concurrently, so single-task runs never pay for it. 0 = visible to everyone.
+   */
+  visibleFromNs: Float64Array | null = null;
   /** Number of non-empty entries. */
   used = 0;
   readonly framePfn: number;
@@ -24,6 +30,8 @@ export class PmdTable {
   /** Huge (PSE) leaf entries: flag word and PFN; flags 0 when the slot is not a leaf. */
   readonly leafFlags = new Int32Array(PTRS_PER_TABLE);
   readonly leafPfn = new Int32Array(PTRS_PER_TABLE);
+  /** Per huge leaf, the time from which other tasks may see it (as PteTable.visibleFromNs). */
+  visibleFromNs: Float64Array | null = null;
   used = 0;
   readonly framePfn: number;
   constructor(framePfn: number) { this.framePfn = framePfn; }
@@ -66,10 +74,87 @@ export function pteTableOf(pgd: Pgd, addr: number): PteTable | null {
   return pmd.tables[pmdIndex(addr)] ?? null;
 }
 
-/** Write a PTE, keeping the table's used count. */
+/**
+ * Entries (PTEs and huge PMD leaves) that the running fault made present, while the kernel runs
+ * several tasks at once (Kernel.concurrent). The model runs a fault to completion in one step,
+ * so its entries land in the shared page table at once, although in Linux they only appear when
+ * the faulting CPU gets there (set_pte_at / set_pmd_at under the page-table lock, just before
+ * the fault drops the folio or DAX-entry lock and returns). handle_mm_fault's model opens the log
+ * (`installLogOpen`), the installers record into it, and at the end of the attempt every logged
+ * entry is stamped with the task's clock (`installLogStamp`). One log for the process: the model
+ * runs one fault at a time, synchronously. Arrays grow once and are reused.
+ *
+ * The stamp is the time the fault completes, not the time of the set: (1) another task that
+ * faulted on the entry meanwhile is waiting on the lock the installer drops after the set (folio
+ * or DAX entry lock), so it resumes at the unlock, which the model places at the end of the fault
+ * (a few tens of ns after the set at most: the long work, I/O, block allocation, zeroing, is
+ * charged before the set); (2) one place then covers every installer (finish_fault, fault-around
+ * and map_pages, the DAX PTE and PMD inserts, do_anonymous_page, COW). Only entries that were
+ * empty are logged: a write upgrade of a present PTE (do_wp_page) or a COW replacement keeps the
+ * old stamp, since a reader of the old entry takes no fault in Linux either.
+ */
+class InstallLog {
+  active = false;
+  n = 0;
+  readonly tables: Array<PteTable | PmdTable> = [];
+  readonly index: number[] = [];
+}
+const installLog = new InstallLog();
+
+/** Start logging the entries a fault makes present (concurrent mode only). */
+export function installLogOpen(): void {
+  installLog.active = true;
+  installLog.n = 0;
+}
+
+/**
+ * Stop logging and give every logged entry `visibleFromNs` (allocating the table's stamp array
+ * on first use). Returns the number of entries stamped.
+ */
+export function installLogStamp(visibleFromNs: number): number {
+  const log = installLog;
+  log.active = false;
+  const n = log.n;
+  for (let j = 0; j < n; j++) {
+    const t = log.tables[j]!;
+    const stamps = t.visibleFromNs ?? (t.visibleFromNs = new Float64Array(PTRS_PER_TABLE));
+    stamps[log.index[j]!] = visibleFromNs;
+  }
+  log.n = 0;
+  return n;
+}
+
+/** Drop whatever is logged without stamping (entries stay visible to all): after an aborted run. */
+export function installLogClose(): void {
+  const log = installLog;
+  for (let j = 0; j < log.n; j++) {
+    const stamps = log.tables[j]!.visibleFromNs;
+    if (stamps !== null) stamps[log.index[j]!] = 0;
+  }
+  log.active = false;
+  log.n = 0;
+}
+
+/**
+ * A new entry at `t[i]` (empty before): in concurrent mode log it for stamping, otherwise it is
+ * visible at once (clear a stamp left by an earlier concurrent run).
+ */
+export function noteInstall(t: PteTable | PmdTable, i: number): void {
+  const log = installLog;
+  if (log.active) {
+    if (log.n === log.tables.length) { log.tables.push(t); log.index.push(i); }
+    else { log.tables[log.n] = t; log.index[log.n] = i; }
+    log.n++;
+  } else if (t.visibleFromNs !== null) t.visibleFromNs[i] = 0;
+}
+
+/** Write a PTE, keeping the table's used count (a new entry is noted for visibility stamping). */
 export function setPte(t: PteTable, i: number, pfn: number, flags: number): void {
   assert((flags & _PAGE_PRESENT) !== 0, 'setPte with a non-present value');
-  if (t.flags[i] === 0) t.used++;
+  if (t.flags[i] === 0) {
+    t.used++;
+    noteInstall(t, i);
+  }
   t.flags[i] = flags;
   t.pfn[i] = pfn;
 }
@@ -80,6 +165,7 @@ export function clearPte(t: PteTable, i: number): void {
     t.used--;
     t.flags[i] = 0;
     t.pfn[i] = 0;
+    if (t.visibleFromNs !== null) t.visibleFromNs[i] = 0;
   }
 }
 
