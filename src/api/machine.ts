@@ -378,7 +378,7 @@ export class Process {
     // Cache only blocks that really are mapped by a leaf (walk() trusts this to skip the PTE level).
     mm.walkLeafBlk = blk;
     mm.walkLeafPmd = pmd;
-    if (write && (fl & _PAGE_RW) === 0) return -1;
+    if ((fl & _PAGE_PRESENT) === 0 || (write && (fl & _PAGE_RW) === 0)) return -1; // PROT_NONE leaf, or read-only
     // Installed by another task's fault that ends later in simulated time: fault (and wait) first.
     if (pmd.visibleFromNs !== null && pmd.visibleFromNs[pi]! > this.task.clockNs) return -1;
     pmd.leafFlags[pi] = fl | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);

@@ -14,11 +14,12 @@ import {
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
+  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_GLOBAL,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
 import { pageCacheRa } from '../fs/readahead.ts';
-import { pteIndex, pteTableOf } from './pgtable.ts';
+import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
 
 /** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
 export function vmaWantsWritenotify(vma: Vma): boolean {
@@ -245,22 +246,68 @@ export function doMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: n
     if ((newVm & VM_WRITE) && !(v.flags & VM_MAYWRITE)) return -EACCES;
   }
   for (const v of vmasIn(mm, addr, end)) {
-    const hadWrite = (v.flags & VM_WRITE) !== 0;
+    const oldFlags = v.flags;
     v.flags = (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newVm;
+    if (v.flags === oldFlags) continue; // mprotect_fixup: nothing to change
     v.pageProt = vmaPageProt(v);
-    if (hadWrite && (newVm & VM_WRITE) === 0) {
-      // change_protection: existing PTEs lose RW.
-      for (let va = v.start; va < v.end; va += PAGE_SIZE) {
-        const t = pteTableOf(mm.pgd, va);
-        if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - PAGE_SIZE; continue; }
-        const i = pteIndex(va);
-        if (t.flags[i] !== 0) t.flags[i] = t.flags[i]! & ~_PAGE_RW;
-      }
-      k.vmstat.nr_tlb_local_flush_all++;
-    }
+    if (changeProtection(mm, v) > 0) k.vmstat.nr_tlb_local_flush_all++;
   }
   mm.invalidateWalkCache();
   return 0;
+}
+
+/** The PTE bits pte_modify keeps (_PAGE_CHG_MASK: the PFN is kept apart here). */
+const PTE_CHG_MASK = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL | _PAGE_DEVMAP | _PAGE_SOFT_DIRTY | _PAGE_PSE;
+
+/**
+ * The new value of a present (or PROT_NONE) entry under `vma`'s protection (change_pte_range /
+ * change_huge_pmd, mm/mprotect.c): pte_modify keeps Accessed, Dirty and the software bits and
+ * takes the rest from vm_page_prot; PROT_NONE leaves a not-present entry that still maps the page
+ * (x86 _PAGE_PROTNONE, modelled with _PAGE_GLOBAL), so any access faults and is refused by the
+ * VMA check. A dirty PTE of a shared writable mapping that wants write-notify becomes writable
+ * at once (the fs was notified when it got dirty: the dirty_accountable upgrade, 2.6.x to
+ * can_change_pte_writable in 6.x), so writes after mprotect(RO) + mprotect(RW) take no fault.
+ */
+function modifiedEntry(vma: Vma, old: number, newProt: number): number {
+  if (newProt === 0) return (old & PTE_CHG_MASK) | _PAGE_GLOBAL;
+  let fl = (old & PTE_CHG_MASK) | newProt;
+  if ((fl & _PAGE_RW) === 0 && (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
+  return fl;
+}
+
+/**
+ * change_protection (mm/mprotect.c) over `vma`: every populated PTE and huge PMD leaf gets the
+ * VMA's new protection. Returns how many entries changed.
+ */
+function changeProtection(mm: Mm, vma: Vma): number {
+  const newProt = vma.pageProt;
+  let changed = 0;
+  for (let va = vma.start; va < vma.end;) {
+    const blockEnd = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE;
+    const pmd = pmdTableOf(mm.pgd, va);
+    if (pmd) {
+      const pi = pmdIndex(va);
+      const lf = pmd.leafFlags[pi]!;
+      if (lf !== 0) {
+        const nf = modifiedEntry(vma, lf, newProt === 0 ? 0 : newProt | _PAGE_PSE);
+        if (nf !== lf) { pmd.leafFlags[pi] = nf; changed++; }
+      } else {
+        const t = pmd.tables[pi] ?? null;
+        if (t) {
+          const last = Math.min(vma.end, blockEnd);
+          for (let a = va; a < last; a += PAGE_SIZE) {
+            const i = pteIndex(a);
+            const old = t.flags[i]!;
+            if (old === 0) continue;
+            const nf = modifiedEntry(vma, old, newProt);
+            if (nf !== old) { t.flags[i] = nf; changed++; }
+          }
+        }
+      }
+    }
+    va = blockEnd;
+  }
+  return changed;
 }
 
 /** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
