@@ -204,3 +204,35 @@ test('background access: a signal is reported by the wait that joins it; bad use
 `, 'ghost.yaml');
   assert.throws(() => runScenario(nothingToWait, { collectHostTime: false }), /no background access to wait for/);
 });
+
+test('Machine.traceFaults reports every counted fault with the entries it installed (fault-around: 16 PTEs per read fault)', () => {
+  const events: Array<{ counted: string; entries: number; where: string; write: boolean }> = [];
+  const r = runScenario(loadScenarioFile('examples/tmpfs-seq-read.yaml'), {
+    collectHostTime: false,
+    onMachine: (m) => m.traceFaults((e) => events.push({ counted: e.counted, entries: e.entries, where: e.where, write: e.write })),
+  });
+  assert.deepEqual(r.failures, []);
+  const minflt = r.reports['pass1']!.rusage.minflt;
+  const reads = events.filter((e) => !e.write && e.where.startsWith('/mnt/shm/data'));
+  assert.equal(reads.length, minflt);
+  assert.ok(reads.every((e) => e.counted === 'minor' && e.entries === 16), 'each fault-around read fault maps its 16-page window');
+  assert.equal(reads[1]!.where, '/mnt/shm/data page 16');
+});
+
+test('CLI: run --trace prints one line per fault, stops at --trace-limit, and refuses --json with it', () => {
+  const p = cli('run', 'examples/truncate-sigbus.yaml', '--trace');
+  assert.equal(p.status, 0, p.stderr);
+  const lines = p.stdout.split('\n').filter((l) => l.startsWith('fault '));
+  assert.ok(lines.length >= 2);
+  assert.match(lines.at(-1)!, /SIGBUS\s+no new entry .* page 3$/);
+  const q = cli('run', 'examples/tmpfs-seq-read.yaml', '--trace-limit', '3');
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal(q.stdout.split('\n').filter((l) => l.startsWith('fault ')).length, 3);
+  assert.match(q.stdout, /\.\.\. 2045 more faults not shown \(--trace-limit 3\)/);
+  const bad = cli('run', 'examples/tmpfs-seq-read.yaml', '--trace', '--json');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--trace prints text/);
+  const badLimit = cli('run', 'examples/tmpfs-seq-read.yaml', '--trace-limit', 'lots');
+  assert.equal(badLimit.status, 2);
+  assert.match(badLimit.stderr, /--trace-limit needs a whole number/);
+});

@@ -9,7 +9,7 @@
  *   -11 SIGSEGV, -9 SIGKILL for the OOM killer) and records `lastSignal` ({signo, code, addr});
  *   the process continues afterwards, as after a sigsetjmp/siglongjmp.
  */
-import { Kernel, type Process as KProcess, type Task } from '../kernel/kernel.ts';
+import { Kernel, type Process as KProcess, type Task, type FaultTraceEvent } from '../kernel/kernel.ts';
 import { resolveProfile } from '../kernel/profiles.ts';
 import type { CostTable } from '../kernel/costs.ts';
 import { assertions } from '../lib/assert.ts';
@@ -195,6 +195,23 @@ export class Machine {
     // Cache-line write-backs issued to persistent memory (CLWB/CLFLUSHOPT/CLFLUSH), all devices.
     e['cacheLinesFlushed'] = this.k.pmems.reduce((n, d) => n + d.linesFlushed, 0);
     return e;
+  }
+
+  /**
+   * Call `cb` after every user page fault (null: stop), with what the fault did and, in `where`,
+   * the file and page offset it faulted on ("anon" for anonymous memory).
+   */
+  traceFaults(cb: ((e: FaultTraceEvent & { where: string }) => void) | null): void {
+    if (cb === null) { this.k.faultTrace = null; return; }
+    this.k.faultTrace = (e) => {
+      const task = this.k.tasks.find((t) => t.tid === e.tid);
+      const vma = task ? task.process.mm.findVma(e.addr) : null;
+      let where = '?';
+      if (vma && vma.start <= e.addr) {
+        where = vma.file ? `${vma.file.path} page ${vma.pgoff + Math.floor((e.addr - vma.start) / 4096)}` : 'anon';
+      }
+      cb({ ...e, where });
+    };
   }
 
   /** Switch assertions off (benchmarks) or on. */

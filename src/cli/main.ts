@@ -13,11 +13,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { explore, replay, CrashInputError, type CrashProgram } from '../crash/explore.ts';
+import type { Machine } from '../api/machine.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
 commands:
   run FILE [--json]   run a scenario file (YAML or JSON); --json prints one JSON object
+  run FILE --trace [--trace-limit N]
+                      also print every page fault as it happens (time, task, address, major or
+                      minor, page-table entries installed, latency, file page); first N (1000)
   profiles            list the kernel profiles a scenario can name in kernel.profile
   reproduce [NAME...] [--json] [--plot DIR]
                       re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
@@ -74,12 +78,32 @@ function printTable(r: RunResult): void {
 }
 
 function cmdRun(args: string[]): number {
-  const json = args.includes('--json');
-  const rest = args.filter((a) => a !== '--json');
-  const unknown = rest.filter((a) => a.startsWith('-'));
-  if (unknown.length > 0) throw new UsageError(`run: unknown option ${unknown.join(', ')} (only --json)`);
+  let json = false, trace = false, traceLimit = 1000;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--trace') trace = true;
+    else if (a === '--trace-limit') {
+      const v = args[++i];
+      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`run: --trace-limit needs a whole number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      traceLimit = Number(v);
+      trace = true;
+    } else if (a.startsWith('-')) throw new UsageError(`run: unknown option ${a} (options: --json, --trace, --trace-limit N)`);
+    else rest.push(a);
+  }
   if (rest.length !== 1) throw new UsageError(`run: expected exactly one scenario FILE, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
-  const result = runScenario(loadScenarioFile(rest[0] ?? ''));
+  if (trace && json) throw new UsageError('run: --trace prints text; it cannot be combined with --json');
+  let traced = 0;
+  const onMachine = trace ? (m: Machine) => m.traceFaults((e) => {
+    if (traced++ >= traceLimit) return;
+    const sig = e.signal === 7 ? 'SIGBUS' : e.signal === 11 ? 'SIGSEGV' : e.signal === 9 ? 'SIGKILL' : '';
+    const mapped = e.entries === 0 ? 'no new entry' : `+${e.entries} ${e.pmdLeaves > 0 ? `(${e.pmdLeaves} PMD) ` : ''}entr${e.entries === 1 ? 'y' : 'ies'}`;
+    console.log(`fault ${(e.startNs / 1000).toFixed(3).padStart(12)} us  ${e.task.padEnd(8)} ${e.write ? 'write' : 'read '} 0x${e.addr.toString(16)}  ` +
+      `${(sig || e.counted).padEnd(7)} ${mapped.padEnd(20)} ${((e.endNs - e.startNs) / 1000).toFixed(2).padStart(8)} us  ${e.where}`);
+  }) : undefined;
+  const result = runScenario(loadScenarioFile(rest[0] ?? ''), onMachine ? { onMachine } : {});
+  if (trace && traced > traceLimit) console.log(`... ${traced - traceLimit} more faults not shown (--trace-limit ${traceLimit})`);
   if (json) {
     const { name, profile, reports, steps, failures } = result;
     console.log(JSON.stringify({ name, profile, reports, steps, failures }));

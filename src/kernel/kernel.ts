@@ -44,6 +44,25 @@ export class Process {
   }
 }
 
+/** One user page fault as the trace reports it. */
+export interface FaultTraceEvent {
+  task: string;
+  tid: number;
+  /** Faulting virtual address. */
+  addr: number;
+  write: boolean;
+  /** Simulated time the access faulted and the time the fault returned (ns). */
+  startNs: number;
+  endNs: number;
+  /** Counted as: 'major', 'minor', or 'none' (a fault that ended in a signal is not counted). */
+  counted: 'major' | 'minor' | 'none';
+  /** Page-table entries the fault installed: PTEs plus huge PMD leaves (pmdLeaves of them). */
+  entries: number;
+  pmdLeaves: number;
+  /** The signal the access got (SIGSEGV 11, SIGBUS 7, SIGKILL 9), or 0. */
+  signal: number;
+}
+
 export class Task {
   readonly tid: number;
   readonly name: string;
@@ -96,6 +115,11 @@ export class Kernel {
   readonly lockdepReports: string[] = [];
   /** Called at every crash point (store to pmem, flush, fence, syscall and fault boundary) while the crash explorer runs. */
   crashHook: ((where: string) => void) | null = null;
+  /**
+   * Called after every user page fault when set (like the exceptions:page_fault_user tracepoint
+   * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
+   */
+  faultTrace: ((e: FaultTraceEvent) => void) | null = null;
   /** Called when fsync/msync of a DAX file completes, while the crash explorer runs. */
   syncHook: ((inode: Inode) => void) | null = null;
   /** Huge zero page, allocated on first use (get_huge_zero_page). */

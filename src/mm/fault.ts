@@ -19,7 +19,7 @@ import {
   _PAGE_PRESENT, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_USER, _PAGE_NX,
 } from './constants.ts';
 import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex, installLogOpen,
-  installLogStamp } from './pgtable.ts';
+  installLogStamp, installStats } from './pgtable.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
 
@@ -32,6 +32,19 @@ export const SIGKILL = 9;
  * (SIGSEGV, SIGBUS, SIGKILL for OOM) also recorded in task.lastSignal.
  */
 export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
+  const trace = k.faultTrace;
+  if (trace === null) return userAddrFault(k, task, addr, write);
+  const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves, maj0 = task.majflt, min0 = task.minflt;
+  const sig = userAddrFault(k, task, addr, write);
+  trace({
+    task: task.name, tid: task.tid, addr, write, startNs, endNs: task.clockNs,
+    counted: task.majflt > maj0 ? 'major' : task.minflt > min0 ? 'minor' : 'none',
+    entries: installStats.entries - e0, pmdLeaves: installStats.pmdLeaves - p0, signal: sig,
+  });
+  return sig;
+}
+
+function userAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
   const mm = task.process.mm;
   let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | FAULT_FLAG_INTERRUPTIBLE;
   if (write) flags |= FAULT_FLAG_WRITE;

@@ -101,6 +101,9 @@ class InstallLog {
 }
 const installLog = new InstallLog();
 
+/** Running totals of entries made present (PTEs and huge PMD leaves), read by the fault trace. */
+export const installStats = { entries: 0, pmdLeaves: 0 };
+
 /** Start logging the entries a fault makes present (concurrent mode only). */
 export function installLogOpen(): void {
   installLog.active = true;
@@ -140,6 +143,8 @@ export function installLogClose(): void {
  * visible at once (clear a stamp left by an earlier concurrent run).
  */
 export function noteInstall(t: PteTable | PmdTable, i: number): void {
+  installStats.entries++;
+  if (t instanceof PmdTable) installStats.pmdLeaves++;
   const log = installLog;
   if (log.active) {
     if (log.n === log.tables.length) { log.tables.push(t); log.index.push(i); }
