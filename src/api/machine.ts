@@ -176,6 +176,7 @@ export class Machine {
       Dirty: dirty * 4,
       Writeback: writeback * 4,
       AnonPages: anon * 4,
+      AnonHugePages: this.k.anonThpPmdMapped * 2048,
       Mapped: mapped * 4,
       PageTables: pageTables * 4,
       'Active(file)': k.lru.count[LRU_ACTIVE_FILE]! * 4,

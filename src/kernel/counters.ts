@@ -14,6 +14,7 @@ export class Vmstat {
   pgpgout = 0;
   workingset_refault_file = 0;
   workingset_activate_file = 0;
+  thp_fault_alloc = 0;
   thp_fault_fallback = 0;
   thp_split_pmd = 0;
   thp_file_mapped = 0;

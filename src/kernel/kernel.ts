@@ -124,6 +124,8 @@ export class Kernel {
   syncHook: ((inode: Inode) => void) | null = null;
   /** Huge zero page, allocated on first use (get_huge_zero_page). */
   hugeZeroPfn = -1;
+  /** Anonymous THPs mapped by a PMD (meminfo AnonHugePages / 2 MiB). */
+  anonThpPmdMapped = 0;
   readonly vfs: Vfs;
   /** Persistent-memory devices; their PFNs lie above DRAM (pfnBase >= totalPages). */
   readonly pmems: PmemDevice[] = [];

@@ -85,6 +85,10 @@ export interface KernelProfile {
    * Measured on a 6.18 host, 128 MiB cold ext4 file: 1028 + 1 faults at read_ahead_kb 128.
    */
   readonly raFolioOrders: boolean;
+  /** /sys/kernel/mm/transparent_hugepage/enabled for anonymous memory (mm/huge_memory.c); the 6.18 host: madvise. */
+  readonly thpAnon: 'always' | 'madvise' | 'never';
+  /** 6.13+: a write to the huge zero PMD allocates a THP (do_huge_zero_wp_pmd); before, the PMD is split into 4 KiB zero-page PTEs. */
+  readonly thpZeroWpAlloc: boolean;
   /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
@@ -141,6 +145,8 @@ const base61: KernelProfile = {
   mapWholeFolio: false,
   fdatawriteSkipsClean: true,
   raFolioOrders: false,
+  thpAnon: 'madvise',
+  thpZeroWpAlloc: false,
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
   daxEntries: 'entries',
@@ -296,6 +302,7 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     ext4LargeFolios: true,
     mapWholeFolio: true,
     raFolioOrders: true,
+    thpZeroWpAlloc: true,
     lruBatchPages: 31,
     daxDirtyOnRead: false,
   },

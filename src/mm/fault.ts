@@ -22,6 +22,7 @@ import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, 
   installLogStamp, installStats } from './pgtable.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
+import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon } from './huge-memory.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
@@ -133,7 +134,11 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
     // A huge PMD is mapped here: a write to a read-only one is wp_huge_pmd, anything else is spurious.
     if (pmd.visibleFromNs !== null) waitForInstall(k, task, pmd.visibleFromNs[pi]!);
     const lf = pmd.leafFlags[pi]!;
-    if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
+    if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0 && !vma.file) {
+      // do_huge_pmd_wp_page on anonymous memory: THP for the huge zero page, reuse, or split.
+      const r = doHugePmdWpAnon(k, vmf, pmd, pi);
+      if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
+    } else if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
       const r = ops && ops.hugeFault ? ops.hugeFault(vmf, 9) : VM_FAULT_FALLBACK;
       if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
       else {
@@ -151,6 +156,10 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
     }
   } else if (ops && ops.hugeFault && hugepageVmaCheck(vma) && (!pmd || pmd.tables[pi] === null)) {
     const r = ops.hugeFault(vmf, 9);
+    if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
+  } else if (!vma.file && (!pmd || pmd.tables[pi] === null) && thpAnonEligible(k, vma, vmf.address)) {
+    // create_huge_pmd for anonymous memory.
+    const r = doHugePmdAnonymousPage(k, vmf);
     if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
   }
   if (ret < 0) ret = handlePteFault(k, task, vmf);

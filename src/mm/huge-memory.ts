@@ -1,0 +1,158 @@
+/**
+ * Transparent huge pages for private anonymous memory (mm/huge_memory.c): the PMD-level fault of
+ * an anonymous VMA, its write-protect fault, and splitting a huge PMD back into PTEs.
+ * - Eligibility (thp_vma_allowable_order for faults): THP mode `always`, or `madvise` with
+ *   MADV_HUGEPAGE on the VMA, never with MADV_NOHUGEPAGE, and the 2 MiB-aligned range around the
+ *   fault inside the VMA (transhuge_vma_suitable). The profile's `thpAnon` is the sysfs
+ *   `transparent_hugepage/enabled` setting (the 6.18 host: madvise).
+ * - do_huge_pmd_anonymous_page (v6.1, v6.18): a read maps the huge zero page read-only (use_zero_page
+ *   on); a write allocates a zeroed 2 MiB folio and maps it writable and dirty (thp_fault_alloc);
+ *   no 2 MiB block free: fallback to PTEs (thp_fault_fallback).
+ * - do_huge_pmd_wp_page: a write to the huge zero PMD allocates a THP in its place on 6.13+
+ *   (do_huge_zero_wp_pmd, profile `thpZeroWpAlloc`); before, the PMD is split into 512 PTEs of
+ *   the 4 KiB zero page and the write is handled at PTE level (so 511 more write faults follow).
+ *   A read-only PMD of an exclusive THP is made writable again (reuse).
+ * Measured on the 6.18 host (128 MiB, MADV_HUGEPAGE): 64 faults to read, 64 to write, 64 to write
+ * after reading (against 32768 without MADV_HUGEPAGE).
+ */
+import type { Kernel } from '../kernel/kernel.ts';
+import type { Vma, VmFault } from './mm.ts';
+import type { PmdTable } from './pgtable.ts';
+import { pmdIndex, setPte, noteInstall } from './pgtable.ts';
+import { pmdAlloc, pteAlloc } from './fault.ts';
+import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
+import {
+  PMD_SIZE, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE, FAULT_FLAG_WRITE, VM_FAULT_FALLBACK, VM_FAULT_OOM,
+  _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_NX, _PAGE_RW, _PAGE_DIRTY, _PAGE_PSE,
+} from './constants.ts';
+
+/** Can a fault at `addr` of `vma` be handled with an anonymous huge PMD? */
+export function thpAnonEligible(k: Kernel, vma: Vma, addr: number): boolean {
+  if (vma.file !== null || (vma.flags & VM_SHARED) !== 0) return false;
+  const mode = k.profile.thpAnon;
+  if (mode === 'never' || (vma.flags & VM_NOHUGEPAGE) !== 0) return false;
+  if (mode === 'madvise' && (vma.flags & VM_HUGEPAGE) === 0) return false;
+  const haddr = addr - (addr % PMD_SIZE);
+  return haddr >= vma.start && haddr + PMD_SIZE <= vma.end;
+}
+
+/** Allocate a zeroed anonymous 2 MiB folio (vma_alloc_anon_folio_pmd + clear_huge_page); -1 when none. */
+function allocThp(k: Kernel): number {
+  const head = k.allocPages(9);
+  if (head < 0) return -1;
+  const f = k.frames;
+  for (let i = 0; i < 512; i++) f.owner[head + i] = OWNER_ANON;
+  f.flags[head] = f.flags[head]! | PG_swapbacked;
+  k.charge(k.costs.pageAllocNs + 512 * k.costs.pageZeroNs);
+  return head;
+}
+
+/** Map anonymous folio `head` with the PMD leaf `pi`, writable and dirty. */
+function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, replacing: boolean): void {
+  const f = k.frames;
+  for (let i = 0; i < 512; i++) f.mapcount[head + i] = 1;
+  pmd.leafFlags[pi] = vma.pageProt | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_PSE;
+  pmd.leafPfn[pi] = head;
+  if (!replacing) { pmd.used++; noteInstall(pmd, pi); }
+  vma.mm.rssAnon += 512;
+  k.anonThpPmdMapped++;
+  k.lru.addFolio(head, false);
+  k.vmstat.thp_fault_alloc++;
+  vma.mm.invalidateWalkCache();
+  k.charge(k.costs.pteSetNs);
+}
+
+/**
+ * do_huge_pmd_anonymous_page: the fault of an empty PMD in an eligible anonymous VMA. Returns 0
+ * (mapped), VM_FAULT_OOM, or VM_FAULT_FALLBACK (handle it with PTEs).
+ */
+export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
+  const vma = vmf.vma!;
+  const pmd = pmdAlloc(k, vma, vmf.address);
+  if (!pmd) return VM_FAULT_OOM;
+  const pi = pmdIndex(vmf.address);
+  if (pmd.tables[pi] !== null || pmd.leafFlags[pi] !== 0) return VM_FAULT_FALLBACK;
+  if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
+    const hz = k.hugeZeroPage();
+    if (hz < 0) { k.vmstat.thp_fault_fallback++; return VM_FAULT_FALLBACK; }
+    pmd.leafFlags[pi] = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE | (vma.pageProt & _PAGE_NX);
+    pmd.leafPfn[pi] = hz;
+    pmd.used++;
+    noteInstall(pmd, pi);
+    vma.mm.invalidateWalkCache();
+    k.charge(k.costs.pteSetNs);
+    return 0;
+  }
+  const head = allocThp(k);
+  if (head < 0) { k.vmstat.thp_fault_fallback++; return VM_FAULT_FALLBACK; }
+  mapThp(k, vma, pmd, pi, head, false);
+  return 0;
+}
+
+/**
+ * do_huge_pmd_wp_page for an anonymous VMA: a write to the read-only PMD leaf `pi`. Returns 0 when
+ * handled at PMD level, else splits the PMD and returns VM_FAULT_FALLBACK (the PTE path goes on).
+ */
+export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: number): number {
+  const vma = vmf.vma!;
+  const f = k.frames;
+  const pfn = pmd.leafPfn[pi]!;
+  if (pfn === k.hugeZeroPfn) {
+    if (k.profile.thpZeroWpAlloc) {
+      const head = allocThp(k);
+      if (head >= 0) { mapThp(k, vma, pmd, pi, head, true); return 0; }
+      k.vmstat.thp_fault_fallback++;
+    }
+  } else if (f.refcount[pfn] === 1) {
+    // An exclusive THP mapped read-only (mprotect): reuse it.
+    pmd.leafFlags[pi] = pmd.leafFlags[pi]! | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+    vma.mm.invalidateWalkCache();
+    return 0;
+  }
+  splitHugePmd(k, vma, pmd, pi, vmf.address - (vmf.address % PMD_SIZE));
+  return VM_FAULT_FALLBACK;
+}
+
+/**
+ * __split_huge_pmd for an anonymous VMA: replace the PMD leaf by a page table of 512 PTEs with the
+ * same protection, mapping the 4 KiB zero page (a huge zero PMD) or each subpage of the THP (one
+ * reference per PTE; the folio is freed when the last one goes).
+ */
+export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number): void {
+  const f = k.frames;
+  const lf = pmd.leafFlags[pi]!, pfn = pmd.leafPfn[pi]!;
+  pmd.leafFlags[pi] = 0;
+  pmd.leafPfn[pi] = 0;
+  pmd.used--;
+  vma.mm.invalidateWalkCache();
+  const t = pteAlloc(k, vma, blockStart);
+  if (!t) throw new Error('split_huge_pmd: no memory for a page table');
+  const zero = pfn === k.hugeZeroPfn;
+  const prot = lf & ~_PAGE_PSE;
+  for (let j = 0; j < 512; j++) setPte(t, j, zero ? f.zeroPfn : pfn + j, zero ? prot & ~(_PAGE_RW | _PAGE_DIRTY) : prot);
+  if (!zero) {
+    f.refcount[pfn] = f.refcount[pfn]! + 511;
+    k.anonThpPmdMapped--;
+  }
+  k.vmstat.thp_split_pmd++;
+  k.vmstat.nr_tlb_local_flush_all++;
+}
+
+/**
+ * zap_huge_pmd for an anonymous VMA, the whole 2 MiB unmapped: drop the PMD's reference on the
+ * THP (freeing it when it was the last) or just clear the huge zero PMD.
+ */
+export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): void {
+  const f = k.frames;
+  const pfn = pmd.leafPfn[pi]!;
+  pmd.leafFlags[pi] = 0;
+  pmd.leafPfn[pi] = 0;
+  pmd.used--;
+  vma.mm.invalidateWalkCache();
+  if (pfn === k.hugeZeroPfn) return;
+  for (let i = 0; i < 512; i++) f.mapcount[pfn + i] = 0;
+  vma.mm.rssAnon -= 512;
+  k.anonThpPmdMapped--;
+  f.refcount[pfn] = f.refcount[pfn]! - 1;
+  if (f.refcount[pfn] === 0) { k.lru.removeFolio(pfn); f.free(pfn, 9); }
+}
