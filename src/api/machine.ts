@@ -177,6 +177,7 @@ export class Machine {
       Writeback: writeback * 4,
       AnonPages: anon * 4,
       AnonHugePages: this.k.anonThpPmdMapped * 2048,
+      FilePmdMapped: this.k.filePmdMapped * 2048,
       Mapped: mapped * 4,
       PageTables: pageTables * 4,
       'Active(file)': k.lru.count[LRU_ACTIVE_FILE]! * 4,
@@ -487,14 +488,18 @@ export class Process {
   smaps(addr: number): Record<string, number | string> | number {
     const v = this.vmaAt(addr);
     if (!v) return -ENOENT;
-    let rss = 0, anon = 0;
+    let rss = 0, anon = 0, anonHuge = 0, filePmd = 0;
     const f = this.k.frames;
     for (let va = v.start; va < v.end; va += 4096) {
       const pmd = pmdTableOf(this.kp.mm.pgd, va);
       const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
       if (lf !== 0) {
-        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps; the huge zero page adds nothing.
+        const pfn = pmd!.leafPfn[pmdIndex(va)]!;
+        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps; the huge zero page adds nothing;
+        // a THP or a page-cache folio mapped by a PMD adds its 512 pages.
         if (lf & _PAGE_DEVMAP) rss++;
+        else if (pfn < this.k.pmemBase && f.owner[pfn] === OWNER_ANON) { rss += 512; anon += 512; anonHuge += 512; }
+        else if (pfn < this.k.pmemBase && f.owner[pfn]! > 0) { rss += 512; filePmd += 512; }
         va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
         continue;
       }
@@ -505,7 +510,8 @@ export class Process {
       rss++;
       if (f.owner[t.pfn[pteIndex(va)]!] === OWNER_ANON) anon++;
     }
-    return { Size: (v.end - v.start) / 1024, Rss: rss * 4, Anonymous: anon * 4, VmFlags: vmFlagsString(v.flags) };
+    return { Size: (v.end - v.start) / 1024, Rss: rss * 4, Anonymous: anon * 4, AnonHugePages: anonHuge * 4, FilePmdMapped: filePmd * 4,
+      VmFlags: vmFlagsString(v.flags) };
   }
 }
 

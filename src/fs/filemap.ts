@@ -13,11 +13,12 @@ import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_workingset, PG_write
 import type { Kernel } from '../kernel/kernel.ts';
 import type { AddressSpace, Inode } from './vfs.ts';
 import type { VmFault } from '../mm/mm.ts';
-import { VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
+import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
   FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY, _PAGE_PRESENT } from '../mm/constants.ts';
 import { doSyncMmapReadahead, doAsyncMmapReadahead } from './readahead.ts';
 import { pteIndex, setPte } from '../mm/pgtable.ts';
 import { pteAlloc } from '../mm/fault.ts';
+import { filePmdSuitable, doSetPmd } from '../mm/huge-memory.ts';
 
 /** Page-cache entry for a folio whose head frame is `pfn`. */
 export function folioEntry(pfn: number): number {
@@ -268,6 +269,12 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
     canMapLarge = (f.flags[first]! & PG_swapbacked) !== 0 || maxIdx - 1 >= f.index[first]! + (1 << f.order[first]!);
     if (!vmf.pte) {
       if (!canMapLarge) return 0;
+      // filemap_map_pmd: a PMD-sized first folio on an empty PMD is mapped with one PMD.
+      if (f.order[first] === 9 && filePmdSuitable(k, vma, vmf.address, first)) {
+        const r = doSetPmd(k, vmf, first, false);
+        if (r === 0) return VM_FAULT_NOPAGE;
+        if (r !== VM_FAULT_FALLBACK) return r;
+      }
       const t = pteAlloc(k, vma, vmf.address);
       if (!t) return VM_FAULT_OOM;
       vmf.pte = t;

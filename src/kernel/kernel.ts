@@ -126,6 +126,8 @@ export class Kernel {
   hugeZeroPfn = -1;
   /** Anonymous THPs mapped by a PMD (meminfo AnonHugePages / 2 MiB). */
   anonThpPmdMapped = 0;
+  /** Page-cache folios mapped by a PMD (meminfo FilePmdMapped / 2 MiB). */
+  filePmdMapped = 0;
   readonly vfs: Vfs;
   /** Persistent-memory devices; their PFNs lie above DRAM (pfnBase >= totalPages). */
   readonly pmems: PmemDevice[] = [];

@@ -60,7 +60,9 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   const r = vma.ops!.mapPages!(vmf, start, end);
   k.spinDepth--;
   if (r === VM_FAULT_OOM) return r;
-  return vmf.pte && vmf.pte.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
+  // A PMD mapping (filemap_map_pmd -> do_set_pmd) leaves no PTE to look at: trust NOPAGE.
+  if (!vmf.pte) return (r & VM_FAULT_NOPAGE) !== 0 ? VM_FAULT_NOPAGE : 0;
+  return vmf.pte.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
 }
 
 /** The RFC's fixed array size (FAULT_AROUND_PAGES in seed 001). */

@@ -18,11 +18,12 @@ import {
   VM_FAULT_FALLBACK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE,
   _PAGE_PRESENT, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_USER, _PAGE_NX,
 } from './constants.ts';
-import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex, installLogOpen,
+import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex, installLogOpen,
   installLogStamp, installStats } from './pgtable.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
-import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon } from './huge-memory.ts';
+import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd, isPageCachePmd,
+  zapFilePmd } from './huge-memory.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
@@ -141,7 +142,12 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
     } else if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
       const r = ops && ops.hugeFault ? ops.hugeFault(vmf, 9) : VM_FAULT_FALLBACK;
       if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
-      else {
+      else if (isPageCachePmd(k, pmd.leafPfn[pi]!)) {
+        // __split_huge_pmd of a page-cache PMD zaps it; the PTE path faults the folio in again.
+        zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
+        k.vmstat.thp_split_pmd++;
+        k.vmstat.nr_tlb_local_flush_all++;
+      } else {
         // __split_huge_pmd: for file/DAX PMDs the split just removes the PMD; the PTE path refaults.
         pmd.leafFlags[pi] = 0;
         pmd.leafPfn[pi] = 0;
@@ -305,10 +311,12 @@ function doFaultCall(k: Kernel, vmf: VmFault): number {
   const vma = vmf.vma!;
   if (!vmf.pte) {
     // Preallocate the PTE table before ->fault, as __do_fault does when the PMD is empty.
+    const had = pteTableOf(vma.mm.pgd, vmf.address) !== null;
     const t = pteAlloc(k, vma, vmf.address);
     if (!t) return VM_FAULT_OOM;
     vmf.pte = t;
     vmf.pteIndex = pteIndex(vmf.address);
+    vmf.preallocPte = !had;
   }
   const ret = vma.ops!.fault(vmf);
   if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY | VM_FAULT_DONE_COW)) !== 0) return ret;
@@ -409,6 +417,29 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
   const cow = write && (vma.flags & VM_SHARED) === 0;
   const pfn = cow ? vmf.cowPage : vmf.page;
   let t = vmf.pte;
+  if (!cow && vma.file) {
+    // do_set_pmd first for a PMD-sized page-cache folio on an empty PMD (v6.18 also keeps the
+    // i_size guard: not for a folio reaching past EOF on a non-shmem file).
+    const head = f.head[pfn]!;
+    const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+    const pi = pmdIndex(vmf.address);
+    if (f.order[head] === 9 && pmd && t && vmf.preallocPte && t.used === 0 && pmd.tables[pi] === t) {
+      // The table __do_fault preallocated was never installed in Linux: give it back first.
+      pmd.tables[pi] = null;
+      pmd.used--;
+      f.free(t.framePfn, 0);
+      vma.mm.pgtablePages--;
+      vma.mm.invalidateWalkCache();
+      t = null;
+      vmf.pte = null;
+      vmf.preallocPte = false;
+    }
+    if (f.order[head] === 9 && (!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) && filePmdSuitable(k, vma, vmf.address, head) &&
+      !(k.profile.mapWholeFolio && (f.flags[head]! & PG_swapbacked) === 0 && Math.ceil(vma.file.inode.sizeBytes / 4096) < f.index[head]! + 512)) {
+      const r = doSetPmd(k, vmf, head, write);
+      if (r !== VM_FAULT_FALLBACK) return r;
+    }
+  }
   if (!t) {
     t = pteAlloc(k, vma, vmf.address);
     if (!t) return VM_FAULT_OOM;

@@ -1,6 +1,8 @@
 /**
- * Transparent huge pages for private anonymous memory (mm/huge_memory.c): the PMD-level fault of
- * an anonymous VMA, its write-protect fault, and splitting a huge PMD back into PTEs.
+ * Huge PMD mappings of DRAM pages (mm/huge_memory.c, mm/memory.c): transparent huge pages for
+ * private anonymous memory (the PMD-level fault of an anonymous VMA, its write-protect fault,
+ * splitting a huge PMD back into PTEs), and PMD-sized page-cache folios mapped with one PMD
+ * (do_set_pmd, zap). DAX PMDs live in src/dax/fault.ts.
  * - Eligibility (thp_vma_allowable_order for faults): THP mode `always`, or `madvise` with
  *   MADV_HUGEPAGE on the VMA, never with MADV_NOHUGEPAGE, and the 2 MiB-aligned range around the
  *   fault inside the VMA (transhuge_vma_suitable). The profile's `thpAnon` is the sysfs
@@ -155,4 +157,67 @@ export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): 
   k.anonThpPmdMapped--;
   f.refcount[pfn] = f.refcount[pfn]! - 1;
   if (f.refcount[pfn] === 0) { k.lru.removeFolio(pfn); f.free(pfn, 9); }
+}
+
+/** Is the PMD leaf at `pfn` a page-cache folio (not DAX pmem, not a zero page, not anonymous)? */
+export function isPageCachePmd(k: Kernel, pfn: number): boolean {
+  return pfn < k.pmemBase && k.frames.owner[pfn]! > 0;
+}
+
+/**
+ * do_set_pmd's checks (mm/memory.c v6.18, thp_vma_suitable_order): page-cache folio `head` is
+ * PMD-sized, the 2 MiB around `addr` lies inside the VMA, the file offset is congruent with the
+ * address modulo 2 MiB, and the folio is the one that range maps.
+ */
+export function filePmdSuitable(k: Kernel, vma: Vma, addr: number, head: number): boolean {
+  const f = k.frames;
+  if (f.order[head] !== 9) return false;
+  const haddr = addr - (addr % PMD_SIZE);
+  if (haddr < vma.start || haddr + PMD_SIZE > vma.end) return false;
+  if ((vma.start / 4096 - vma.pgoff) % 512 !== 0) return false;
+  return f.index[head] === vma.pgoff + (haddr - vma.start) / 4096;
+}
+
+/**
+ * do_set_pmd (mm/memory.c v6.18): map page-cache folio `head` with one PMD (writable and dirty for
+ * a write fault), rmap and RSS for all 512 pages, thp_file_mapped. Returns 0, VM_FAULT_OOM, or
+ * VM_FAULT_FALLBACK when the PMD is not empty.
+ */
+export function doSetPmd(k: Kernel, vmf: VmFault, head: number, write: boolean): number {
+  const vma = vmf.vma!;
+  const f = k.frames;
+  const pmd = pmdAlloc(k, vma, vmf.address);
+  if (!pmd) return VM_FAULT_OOM;
+  const pi = pmdIndex(vmf.address);
+  if (pmd.tables[pi] !== null || pmd.leafFlags[pi] !== 0) return VM_FAULT_FALLBACK;
+  pmd.leafFlags[pi] = vma.pageProt | _PAGE_PSE | (write ? _PAGE_RW | _PAGE_DIRTY : 0);
+  pmd.leafPfn[pi] = head;
+  pmd.used++;
+  noteInstall(pmd, pi);
+  for (let i = 0; i < 512; i++) f.mapcount[head + i] = f.mapcount[head + i]! + 1;
+  f.refcount[head] = f.refcount[head]! + 1;
+  vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, 512);
+  k.vmstat.thp_file_mapped++;
+  k.filePmdMapped++;
+  vma.mm.invalidateWalkCache();
+  k.charge(k.costs.pteSetNs);
+  return 0;
+}
+
+/**
+ * Remove a page-cache PMD mapping (zap_huge_pmd; __split_huge_pmd of a file PMD just zaps it, the
+ * next fault maps it again): drop rmap, references and RSS; a dirty PMD dirties the folio.
+ */
+export function zapFilePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, markDirty: (head: number) => void): void {
+  const f = k.frames;
+  const lf = pmd.leafFlags[pi]!, head = pmd.leafPfn[pi]!;
+  pmd.leafFlags[pi] = 0;
+  pmd.leafPfn[pi] = 0;
+  pmd.used--;
+  vma.mm.invalidateWalkCache();
+  if ((lf & _PAGE_DIRTY) !== 0) markDirty(head);
+  for (let i = 0; i < 512; i++) f.mapcount[head + i] = f.mapcount[head + i]! - 1;
+  f.refcount[head] = f.refcount[head]! - 1;
+  vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, -512);
+  k.filePmdMapped--;
 }

@@ -132,6 +132,11 @@ export class VmFault {
   syncPfn = -1;
   /** Set by ->fault implementations that had to drop the mmap lock (fpin in filemap_fault). */
   mmapLockDropped = false;
+  /**
+   * The PTE table was allocated by __do_fault for this fault (vmf->prealloc_pte): in Linux it is
+   * not installed before finish_fault, which may map a PMD-sized folio with do_set_pmd instead.
+   */
+  preallocPte = false;
   reset(vma: Vma, address: number, flags: number): void {
     this.vma = vma;
     this.realAddress = address;
@@ -143,6 +148,7 @@ export class VmFault {
     this.pte = null;
     this.pteIndex = 0;
     this.mmapLockDropped = false;
+    this.preallocPte = false;
     this.syncPfn = -1;
   }
 }

@@ -11,7 +11,7 @@ import type { AddressSpace } from '../fs/vfs.ts';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SPECIAL, VM_SHARED } from './constants.ts';
 import { clearPte, pmdIndex, pmdTableOf, pteIndex, pteTableOf, PMD_BYTES } from './pgtable.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
-import { splitHugePmd, zapHugePmdAnon } from './huge-memory.ts';
+import { splitHugePmd, zapHugePmdAnon, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
 
 /**
  * Zap the PTEs of [startVa, endVa) in `vma` (zap_pte_range, v6.1). `evenCows` false keeps
@@ -33,6 +33,11 @@ export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, ev
         const blockStart = Math.floor(va / PMD_BYTES) * PMD_BYTES;
         if (va === blockStart && blockEnd === blockStart + PMD_BYTES) { zapHugePmdAnon(k, vma, pmd, pi); cleared++; }
         else splitHugePmd(k, vma, pmd, pi, blockStart);
+      } else if (pmd.leafFlags[pi] !== 0 && isPageCachePmd(k, pmd.leafPfn[pi]!)) {
+        // A page-cache folio mapped by a PMD: zapped whole (a partial zap splits it, which for a
+        // file PMD means zapping it; the rest refaults).
+        zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
+        cleared++;
       } else if (pmd.leafFlags[pi] !== 0) {
         // A huge PMD covering this range: zap it whole (file/DAX PMDs are not split into PTEs here).
         pmd.leafFlags[pi] = 0;
@@ -116,6 +121,21 @@ export function wrprotectFilePages(k: Kernel, mapping: AddressSpace, start: numb
   return changed;
 }
 
+/** Visit every huge PMD leaf that maps page-cache folio `head` (PMD-sized) in shared or all VMAs. */
+function forEachPmdOfFolio(k: Kernel, mapping: AddressSpace, head: number, sharedOnly: boolean,
+  fn: (pmd: import('./pgtable.ts').PmdTable, pi: number) => void): void {
+  const index = k.frames.index[head]!;
+  for (const vma of mapping.iMmap) {
+    if (sharedOnly && (vma.flags & VM_SHARED) === 0) continue;
+    if (index < vma.pgoff || index >= vma.pgoff + vma.pages) continue;
+    const va = vma.start + (index - vma.pgoff) * 4096;
+    const pmd = pmdTableOf(vma.mm.pgd, va);
+    if (!pmd) continue;
+    const pi = pmdIndex(va);
+    if (pmd.leafFlags[pi] !== 0 && pmd.leafPfn[pi] === head) fn(pmd, pi);
+  }
+}
+
 /** Visit every PTE mapping file page `index` of `mapping` in shared or all VMAs. */
 function forEachPteOfIndex(k: Kernel, mapping: AddressSpace, index: number, sharedOnly: boolean,
   fn: (t: import('./pgtable.ts').PteTable, i: number, vma: Vma) => void): void {
@@ -140,6 +160,12 @@ export function folioMkclean(k: Kernel, head: number): number {
   const mapping = k.mappingOf(f.owner[head]!);
   if (!mapping) return 0;
   let n = 0;
+  if (f.order[head] === 9) {
+    forEachPmdOfFolio(k, mapping, head, true, (pmd, pi) => {
+      const lf = pmd.leafFlags[pi]!;
+      if ((lf & (_PAGE_RW | _PAGE_DIRTY)) !== 0) { pmd.leafFlags[pi] = lf & ~(_PAGE_RW | _PAGE_DIRTY); n++; }
+    });
+  }
   const first = f.index[head]!;
   const nr = 1 << f.order[head]!;
   for (let j = 0; j < nr; j++) {
@@ -166,6 +192,13 @@ export function folioReferenced(k: Kernel, head: number): number {
   const mapping = k.mappingOf(f.owner[head]!);
   if (!mapping) return 0;
   let n = 0;
+  if (f.order[head] === 9) {
+    forEachPmdOfFolio(k, mapping, head, false, (pmd, pi) => {
+      const lf = pmd.leafFlags[pi]!;
+      if ((lf & _PAGE_ACCESSED) !== 0) { pmd.leafFlags[pi] = lf & ~_PAGE_ACCESSED; n++; }
+      if ((lf & _PAGE_DIRTY) !== 0) folioMarkDirty(k, head);
+    });
+  }
   const first = f.index[head]!;
   const nr = 1 << f.order[head]!;
   for (let j = 0; j < nr; j++) {
