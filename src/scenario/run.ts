@@ -137,7 +137,7 @@ interface Counters {
 // ---- The runner ----
 
 interface FdRecord { processName: string; fd: number; path: string }
-interface MapRecord { processName: string; addr: number; lengthBytes: number }
+interface MapRecord { processName: string; addr: number; lengthBytes: number; unmapped?: boolean }
 
 class Runner {
   readonly s: Scenario;
@@ -344,6 +344,7 @@ class Runner {
   smaps(): Record<string, Record<string, number | string>> {
     const out: Record<string, Record<string, number | string>> = {};
     for (const [name, m] of this.maps) {
+      if (m.unmapped) continue;
       const r = this.process(m.processName).smaps(m.addr);
       if (typeof r !== 'number') out[name] = r;
     }
@@ -486,7 +487,11 @@ class Runner {
       }
       case 'munmap': {
         const [addr, len] = this.range(step, step.args, pn);
-        return { result: p.munmap(addr, len) };
+        const r = p.munmap(addr, len);
+        // A whole map unmapped leaves the reports (its address may be reused by a later map).
+        const m = this.map(step, step.args.map, pn);
+        if (r === 0 && addr <= m.addr && addr + len >= m.addr + m.lengthBytes) m.unmapped = true;
+        return { result: r };
       }
       case 'mprotect': {
         const [addr, len] = this.range(step, step.args, pn);
