@@ -262,12 +262,23 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);
     const mapping = inode.mapping;
+    const f = k.frames;
     if (e > s) {
+      // A large folio that reaches past either end of the hole is unmapped and split first
+      // (truncate_inode_partial_folio splits it), so only the pages inside the hole go.
+      for (const idx of [s, e - 1]) {
+        const h = findFolio(mapping, idx);
+        if (h < 0 || f.order[h]! === 0) continue;
+        const first = f.index[h]!, n = 1 << f.order[h]!;
+        if (first >= s && first + n <= e) continue;
+        waitFolioUnlocked(k, h);
+        unmapMappingPages(k, mapping, first, n, false);
+        splitFolioInCache(k, mapping, h);
+      }
       unmapMappingPages(k, mapping, s, e - s, false);
       dropRange(k, mapping, s, e - 1);
     }
     // Zero the partial pages at the edges in the page cache.
-    const f = k.frames;
     for (const edge of [[offset, Math.min(offset + len, s * PAGE_SIZE)], [Math.max(offset, e * PAGE_SIZE), offset + len]] as const) {
       for (let b = edge[0]; b < edge[1]; b++) {
         const h = findFolio(mapping, Math.floor(b / PAGE_SIZE));

@@ -205,6 +205,8 @@ export class Frames {
         this.refcount[p] = 1 + this.mapcount[p]!;
       }
     }
+    // The head keeps the cache's reference and its own mappings, like every other subpage.
+    this.refcount[headPfn] = 1 + this.mapcount[headPfn]!;
     this.flags[headPfn] = this.flags[headPfn]! & ~PG_head;
   }
 

@@ -25,6 +25,8 @@ export const _PAGE_ACCESSED = 1 << 5;
 export const _PAGE_DIRTY = 1 << 6;
 export const _PAGE_PSE = 1 << 7;
 export const _PAGE_GLOBAL = 1 << 8;
+/** x86 marks a PROT_NONE entry by the Global bit without Present (_PAGE_PROTNONE): it still maps its page. */
+export const _PAGE_PROTNONE = _PAGE_GLOBAL;
 export const _PAGE_SPECIAL = 1 << 9;
 export const _PAGE_SOFTW2 = 1 << 10;
 export const _PAGE_SOFT_DIRTY = 1 << 11;

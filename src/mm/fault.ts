@@ -319,7 +319,11 @@ function doFaultCall(k: Kernel, vmf: VmFault): number {
     vmf.preallocPte = !had;
   }
   const ret = vma.ops!.fault(vmf);
-  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY | VM_FAULT_DONE_COW)) !== 0) return ret;
+  if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY | VM_FAULT_DONE_COW)) !== 0) {
+    // do_fault frees an unused prealloc_pte: the table was never installed in Linux.
+    releasePreallocPte(k, vmf);
+    return ret;
+  }
   if ((ret & VM_FAULT_LOCKED) === 0) {
     const head = k.frames.head[vmf.page]!;
     k.frames.flags[head] = k.frames.flags[head]! | PG_locked;
@@ -423,17 +427,7 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
     const head = f.head[pfn]!;
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     const pi = pmdIndex(vmf.address);
-    if (f.order[head] === 9 && pmd && t && vmf.preallocPte && t.used === 0 && pmd.tables[pi] === t) {
-      // The table __do_fault preallocated was never installed in Linux: give it back first.
-      pmd.tables[pi] = null;
-      pmd.used--;
-      f.free(t.framePfn, 0);
-      vma.mm.pgtablePages--;
-      vma.mm.invalidateWalkCache();
-      t = null;
-      vmf.pte = null;
-      vmf.preallocPte = false;
-    }
+    if (f.order[head] === 9 && releasePreallocPte(k, vmf)) t = null;
     if (f.order[head] === 9 && (!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) && filePmdSuitable(k, vma, vmf.address, head) &&
       !(k.profile.mapWholeFolio && (f.flags[head]! & PG_swapbacked) === 0 && Math.ceil(vma.file.inode.sizeBytes / 4096) < f.index[head]! + 512)) {
       const r = doSetPmd(k, vmf, head, write);
@@ -506,6 +500,28 @@ function wholeFolioPages(k: Kernel, vmf: VmFault, t: PteTable, pfn: number): num
   return n;
 }
 
+/**
+ * Give back the PTE table __do_fault allocated for this fault if nothing was mapped in it: in
+ * Linux it is vmf->prealloc_pte, installed only by finish_fault (which may map a PMD instead) and
+ * freed by do_fault otherwise. Returns true when it was released.
+ */
+function releasePreallocPte(k: Kernel, vmf: VmFault): boolean {
+  const t = vmf.pte;
+  if (!vmf.preallocPte || !t || t.used !== 0) return false;
+  const vma = vmf.vma!;
+  const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+  const pi = pmdIndex(vmf.address);
+  if (!pmd || pmd.tables[pi] !== t) return false;
+  pmd.tables[pi] = null;
+  pmd.used--;
+  k.frames.free(t.framePfn, 0);
+  vma.mm.pgtablePages--;
+  vma.mm.invalidateWalkCache();
+  vmf.pte = null;
+  vmf.preallocPte = false;
+  return true;
+}
+
 /** Allocate a zeroed anonymous page (alloc_zeroed_user_highpage_movable). */
 export function allocAnonPage(k: Kernel): number {
   const pfn = k.allocPages(0);
@@ -573,7 +589,12 @@ function doWpPage(k: Kernel, vmf: VmFault): number {
     return wpPageCopy(k, vmf, pfn);
   }
   if (f.owner[pfn] === OWNER_ANON) {
-    if (f.refcount[pfn] === 1) {
+    // wp_can_reuse_anon_folio: exclusive when every reference is one of its own mappings (a
+    // PTE-mapped THP holds one reference per mapped subpage).
+    const head = f.head[pfn]!;
+    let maps = 1;
+    if (f.order[head]! > 0) { maps = 0; for (let j = 0; j < 1 << f.order[head]!; j++) maps += f.mapcount[head + j]!; }
+    if (f.refcount[head] === maps) {
       t.flags[i] = fl | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
       return 0;
     }
@@ -613,7 +634,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
     f.refcount[head] = f.refcount[head]! - 1;
     if (f.owner[oldPfn] === OWNER_ANON) {
       vma.mm.rssAnon--;
-      if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, 0); }
+      if (f.refcount[head] === 0) { k.lru.removeFolio(head); f.free(head, f.order[head]!); }
     } else vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, -1);
   }
   setPte(t, i, pfn, (vma.pageProt & ~_PAGE_RW) | _PAGE_RW | _PAGE_DIRTY);

@@ -14,12 +14,14 @@ import {
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
-  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_GLOBAL,
+  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
 import { pageCacheRa } from '../fs/readahead.ts';
 import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
+import { splitHugePmd, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
+import { folioMarkDirty } from '../fs/filemap.ts';
 
 /** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
 export function vmaWantsWritenotify(vma: Vma): boolean {
@@ -250,7 +252,7 @@ export function doMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: n
     v.flags = (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newVm;
     if (v.flags === oldFlags) continue; // mprotect_fixup: nothing to change
     v.pageProt = vmaPageProt(v);
-    if (changeProtection(mm, v) > 0) k.vmstat.nr_tlb_local_flush_all++;
+    if (changeProtection(k, mm, v) > 0) k.vmstat.nr_tlb_local_flush_all++;
   }
   mm.invalidateWalkCache();
   return 0;
@@ -263,13 +265,13 @@ const PTE_CHG_MASK = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL | _PAGE_DEVMAP
  * The new value of a present (or PROT_NONE) entry under `vma`'s protection (change_pte_range /
  * change_huge_pmd, mm/mprotect.c): pte_modify keeps Accessed, Dirty and the software bits and
  * takes the rest from vm_page_prot; PROT_NONE leaves a not-present entry that still maps the page
- * (x86 _PAGE_PROTNONE, modelled with _PAGE_GLOBAL), so any access faults and is refused by the
+ * (x86 _PAGE_PROTNONE), so any access faults and is refused by the
  * VMA check. A dirty PTE of a shared writable mapping that wants write-notify becomes writable
  * at once (the fs was notified when it got dirty: the dirty_accountable upgrade, 2.6.x to
  * can_change_pte_writable in 6.x), so writes after mprotect(RO) + mprotect(RW) take no fault.
  */
 function modifiedEntry(vma: Vma, old: number, newProt: number): number {
-  if (newProt === 0) return (old & PTE_CHG_MASK) | _PAGE_GLOBAL;
+  if (newProt === 0) return (old & PTE_CHG_MASK) | _PAGE_PROTNONE;
   let fl = (old & PTE_CHG_MASK) | newProt;
   if ((fl & _PAGE_RW) === 0 && (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
   return fl;
@@ -277,16 +279,26 @@ function modifiedEntry(vma: Vma, old: number, newProt: number): number {
 
 /**
  * change_protection (mm/mprotect.c) over `vma`: every populated PTE and huge PMD leaf gets the
- * VMA's new protection. Returns how many entries changed.
+ * VMA's new protection. A huge PMD that the VMA covers only in part is split first
+ * (vma_adjust_trans_huge / __split_huge_pmd): an anonymous THP into 512 PTEs, a page-cache or DAX
+ * PMD by zapping it (the next access refaults). Returns how many entries changed.
  */
-function changeProtection(mm: Mm, vma: Vma): number {
+function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
   const newProt = vma.pageProt;
   let changed = 0;
   for (let va = vma.start; va < vma.end;) {
-    const blockEnd = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE;
+    const blockStart = Math.floor(va / PMD_SIZE) * PMD_SIZE;
+    const blockEnd = blockStart + PMD_SIZE;
     const pmd = pmdTableOf(mm.pgd, va);
     if (pmd) {
       const pi = pmdIndex(va);
+      if (pmd.leafFlags[pi] !== 0 && (blockStart < vma.start || blockEnd > vma.end)) {
+        const pfn = pmd.leafPfn[pi]!;
+        if (!vma.file) splitHugePmd(k, vma, pmd, pi, blockStart);
+        else if (isPageCachePmd(k, pfn)) zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
+        else { pmd.leafFlags[pi] = 0; pmd.leafPfn[pi] = 0; pmd.used--; mm.invalidateWalkCache(); }
+        changed++;
+      }
       const lf = pmd.leafFlags[pi]!;
       if (lf !== 0) {
         const nf = modifiedEntry(vma, lf, newProt === 0 ? 0 : newProt | _PAGE_PSE);

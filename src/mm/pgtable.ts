@@ -6,7 +6,7 @@
  * entries per level); bit meanings are in constants.ts.
  */
 import { assert } from '../lib/assert.ts';
-import { PTRS_PER_TABLE, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_PWT, _PAGE_PCD, _PAGE_ACCESSED,
+import { PTRS_PER_TABLE, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_USER, _PAGE_PWT, _PAGE_PCD, _PAGE_ACCESSED,
   _PAGE_DIRTY, _PAGE_PSE, _PAGE_GLOBAL, _PAGE_SPECIAL, _PAGE_SOFTW2, _PAGE_SOFT_DIRTY, _PAGE_DEVMAP,
   _PAGE_NX } from './constants.ts';
 
@@ -155,7 +155,7 @@ export function noteInstall(t: PteTable | PmdTable, i: number): void {
 
 /** Write a PTE, keeping the table's used count (a new entry is noted for visibility stamping). */
 export function setPte(t: PteTable, i: number, pfn: number, flags: number): void {
-  assert((flags & _PAGE_PRESENT) !== 0, 'setPte with a non-present value');
+  assert((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0, 'setPte with an empty value');
   if (t.flags[i] === 0) {
     t.used++;
     noteInstall(t, i);
