@@ -80,6 +80,9 @@ test('mprotect(PROT_NONE) refuses loads and stores of mapped pages; PROT_READ re
   const a = p.mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   assert.equal(p.store(a, 5), 0);
   assert.equal(p.mprotect(a, 1 << 20, PROT_NONE), 0);
+  const sm = p.smaps(a);
+  assert.ok(typeof sm !== 'number');
+  assert.equal(sm['Rss'], 4, 'a PROT_NONE PTE still maps its page (pte_present): it stays in Rss');
   assert.equal(p.load(a), -11);
   assert.equal(p.store(a, 6), -11);
   assert.equal(p.mprotect(a, 1 << 20, PROT_READ), 0);

@@ -22,7 +22,7 @@ import type { Placement } from '../fs/ext4/balloc.ts';
 import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
 import { doUserAddrFault } from '../mm/fault.ts';
 import { pteTableOf, pmdTableOf, pmdIndex, pteIndex, type PteTable } from '../mm/pgtable.ts';
-import { _PAGE_PRESENT, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, PMD_SIZE } from '../mm/constants.ts';
+import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, PMD_SIZE } from '../mm/constants.ts';
 import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sysFsync, sysUnlink, sysStat,
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
@@ -506,7 +506,8 @@ export class Process {
       const t = pteTableOf(this.kp.mm.pgd, va);
       if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; continue; }
       const fl = t.flags[pteIndex(va)]!;
-      if ((fl & _PAGE_PRESENT) === 0 || (fl & _PAGE_SPECIAL) !== 0) continue;
+      // pte_present is true for PROT_NONE entries too (they still map their page).
+      if ((fl & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0 || (fl & _PAGE_SPECIAL) !== 0) continue;
       rss++;
       if (f.owner[t.pfn[pteIndex(va)]!] === OWNER_ANON) anon++;
     }
