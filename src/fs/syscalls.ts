@@ -192,7 +192,8 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
     const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
     if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
       unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
-      splitFolioInCache(k, mapping, straddle);
+      // truncate_inode_partial_folio splits at the page holding the new EOF.
+      splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
     }
     if (newSize % PAGE_SIZE !== 0) {
       // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
@@ -208,19 +209,37 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
   return inode.sb.fs.setSize(inode, newSize);
 }
 
-/** Split a large folio in the page cache into order-0 entries (split_folio). */
-function splitFolioInCache(k: Kernel, mapping: import('./vfs.ts').AddressSpace, head: number): void {
+/**
+ * Split a large, unmapped folio in the page cache (truncate_inode_partial_folio). With `at`
+ * (a file page index inside the folio) on profiles with folioSplitNonUniform (6.15+, folio_split):
+ * a buddy split that isolates page `at` as an order-0 folio and keeps the rest in the largest
+ * aligned pieces (for a 2 MiB folio split at page 128: orders 7, 0, 0, 1, ..., 6, 8). Otherwise
+ * split_folio: every page becomes an order-0 folio.
+ */
+function splitFolioInCache(k: Kernel, mapping: import('./vfs.ts').AddressSpace, head: number, at = -1): void {
   const f = k.frames;
-  const n = 1 << f.order[head]!;
+  const order = f.order[head]!;
   const first = f.index[head]!;
   const dirty = (f.flags[head]! & PG_dirty) !== 0;
+  const pieces: Array<[number, number]> = [];
+  if (at >= 0 && k.profile.folioSplitNonUniform) {
+    let base = 0;
+    const rel = at - first;
+    for (let o = order - 1; o >= 0; o--) {
+      // The half without `at` stays one folio of order o; go on splitting the half with it.
+      if (rel < base + (1 << o)) pieces.push([base + (1 << o), o]);
+      else { pieces.push([base, o]); base += 1 << o; }
+    }
+    pieces.push([base, 0]);
+    pieces.sort((x, y) => x[0] - y[0]);
+  } else for (let i = 0; i < 1 << order; i++) pieces.push([i, 0]);
   k.lru.removeFolio(head);
   mapping.pages.erase(first);
-  f.splitFolio(head);
-  for (let i = 0; i < n; i++) {
-    mapping.pages.store(first + i, (head + i + 1) * 2, 0);
-    if (dirty) mapping.pages.setMark(first + i, 0);
-    k.lru.addFolio(head + i, false);
+  f.splitFolioInto(head, pieces);
+  for (const [off, o] of pieces) {
+    mapping.pages.store(first + off, (head + off + 1) * 2, o);
+    if (dirty) mapping.pages.setMark(first + off, 0);
+    k.lru.addFolio(head + off, false);
   }
 }
 
@@ -266,6 +285,8 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
     if (e > s) {
       // A large folio that reaches past either end of the hole is unmapped and split first
       // (truncate_inode_partial_folio splits it), so only the pages inside the hole go.
+      // truncate_inode_partial_folio (6.18): split at the first hole page inside the folio, then
+      // split the piece holding the first page after the hole (if large) at that page.
       for (const idx of [s, e - 1]) {
         const h = findFolio(mapping, idx);
         if (h < 0 || f.order[h]! === 0) continue;
@@ -273,7 +294,10 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
         if (first >= s && first + n <= e) continue;
         waitFolioUnlocked(k, h);
         unmapMappingPages(k, mapping, first, n, false);
-        splitFolioInCache(k, mapping, h);
+        splitFolioInCache(k, mapping, h, Math.max(s, first));
+        const end = Math.min(e, first + n);
+        const h2 = end < first + n ? findFolio(mapping, end) : -1;
+        if (h2 >= 0 && f.order[h2]! > 0) splitFolioInCache(k, mapping, h2, end);
       }
       unmapMappingPages(k, mapping, s, e - s, false);
       dropRange(k, mapping, s, e - 1);

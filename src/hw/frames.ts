@@ -210,6 +210,26 @@ export class Frames {
     this.flags[headPfn] = this.flags[headPfn]! & ~PG_head;
   }
 
+  /**
+   * Split a page-cache folio into the given pieces, each [offset in pages, order], covering it in
+   * order (models __split_unmapped_folio's effect on the descriptors): each piece becomes a folio
+   * with one cache reference per page plus one per mapping of its pages.
+   */
+  splitFolioInto(headPfn: number, pieces: ReadonlyArray<readonly [number, number]>): void {
+    const flags = this.flags[headPfn]!, owner = this.owner[headPfn]!, index = this.index[headPfn]!;
+    for (const [off, order] of pieces) {
+      const h = headPfn + off;
+      const n = 1 << order;
+      let maps = 0;
+      for (let i = 0; i < n; i++) { this.head[h + i] = h; this.order[h + i] = 0; maps += this.mapcount[h + i]!; }
+      this.order[h] = order;
+      this.flags[h] = (off === 0 ? flags : flags & ~(PG_lru | PG_active | PG_locked)) & ~PG_head | (order > 0 ? PG_head : 0);
+      this.owner[h] = owner;
+      this.index[h] = index + off;
+      this.refcount[h] = n + maps;
+    }
+  }
+
   /** Read byte `off` (0..4095) of frame `pfn`. */
   readByte(pfn: number, off: number): number {
     const d = this.data[pfn];
