@@ -340,22 +340,31 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
     cur = v.end;
   }
   if (cur < end) unmapped = true;
-  for (const v of vmasIn(mm, addr, end)) {
-    switch (advice) {
-      case MADV_NORMAL: v.flags &= ~(VM_SEQ_READ | VM_RAND_READ); break;
-      case MADV_RANDOM: v.flags = (v.flags & ~VM_SEQ_READ) | VM_RAND_READ; break;
-      case MADV_SEQUENTIAL: v.flags = (v.flags & ~VM_RAND_READ) | VM_SEQ_READ; break;
-      case MADV_HUGEPAGE: v.flags = (v.flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
-      case MADV_NOHUGEPAGE: v.flags = (v.flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
-      case MADV_DONTNEED:
-        if (v.flags & VM_LOCKED) return -EINVAL;
-        zapRange(k, v, v.start, v.end, true);
-        break;
-      case MADV_WILLNEED:
-        if (v.file && !v.file.inode.dax) pageCacheRa(k, v.file.inode.mapping, v.pgoff, v.pages, 0);
-        else if (!v.file) return -EBADF;
-        break;
+  // DONTNEED and WILLNEED leave the VMAs as they are (madvise_dontneed_free, madvise_willneed);
+  // the flag advices split a VMA only where its flags really change (madvise_update_vma).
+  const overlapping = mm.vmas.filter((v) => v.start < end && v.end > addr);
+  for (const v0 of overlapping) {
+    const s0 = Math.max(addr, v0.start), e0 = Math.min(end, v0.end);
+    if (advice === MADV_DONTNEED) {
+      if (v0.flags & VM_LOCKED) return -EINVAL;
+      zapRange(k, v0, s0, e0, true);
+      continue;
     }
+    if (advice === MADV_WILLNEED) {
+      if (v0.file && !v0.file.inode.dax) pageCacheRa(k, v0.file.inode.mapping, v0.pgoff + (s0 - v0.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
+      else if (!v0.file) return -EBADF;
+      continue;
+    }
+    let nf = v0.flags;
+    switch (advice) {
+      case MADV_NORMAL: nf &= ~(VM_SEQ_READ | VM_RAND_READ); break;
+      case MADV_RANDOM: nf = (nf & ~VM_SEQ_READ) | VM_RAND_READ; break;
+      case MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
+      case MADV_HUGEPAGE: nf = (nf & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
+      case MADV_NOHUGEPAGE: nf = (nf & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+    }
+    if (nf === v0.flags) continue;
+    for (const v of vmasIn(mm, s0, e0)) v.flags = nf;
   }
   mm.invalidateWalkCache();
   return unmapped ? -ENOMEM : 0;
