@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { O_RDWR, O_RDONLY, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED, MADV_SEQUENTIAL, MADV_RANDOM } from '../src/mm/constants.ts';
+  MAP_FIXED, MADV_SEQUENTIAL, MADV_RANDOM, MADV_HUGEPAGE } from '../src/mm/constants.ts';
 
 interface RaRow { read_ahead_kb: number; file_bytes: number; read_chunk_bytes: number; madvise: string; op: string; minflt: number; majflt: number }
 const oracle = readFileSync(new URL('./oracle/linux-6.18-host-readahead.jsonl', import.meta.url), 'utf8')
@@ -65,4 +65,39 @@ test('linux-6.18 ext4 cold mmap reads: every readahead row matches the host orac
 
 test('the folio-order ramp is the mechanism: order-0 readahead would take one fault per 16-page window', () => {
   assert.deepEqual(coldRead('linux-6.18', 128, 128 << 20, 'none', 0, { raFolioOrders: false }), { minflt: 2048, majflt: 1 });
+});
+
+/**
+ * MADV_HUGEPAGE on a page-cache mapping, against test/oracle/linux-6.18-host-hugepage.jsonl
+ * (test/oracle/hpprobe.c, identical in four runs): do_sync_mmap_readahead's VM_HUGEPAGE branch
+ * reads 2 MiB-aligned blocks in PMD-order folios (two at a time unless MADV_RANDOM), each mapped
+ * by one PMD: 63 + 1 faults for 128 MiB, 64 majors under MADV_RANDOM.
+ */
+test('linux-6.18: MADV_HUGEPAGE on a cold ext4 mapping reads PMD-order folios and maps them with PMDs (host oracle)', () => {
+  const rows = readFileSync(new URL('./oracle/linux-6.18-host-hugepage.jsonl', import.meta.url), 'utf8')
+    .trim().split('\n').map((l) => JSON.parse(l) as { file_bytes: number; madvise: string; minflt: number; majflt: number; file_pmd_mapped_kb: number });
+  assert.equal(rows.length, 3);
+  for (const e of rows) {
+    const m = new Machine({ profile: 'linux-6.18', memoryBytes: 2048 * 2 ** 20,
+      devices: [{ name: 'vda', type: 'block', sizeBytes: 1024 * 2 ** 20, readAheadKb: 8192, maxSectorsKb: 4096 }] });
+    m.mkfs('vda', 'ext4');
+    m.mount('/mnt', 'ext4', 'vda');
+    const p = m.process();
+    const fd = p.open('/mnt/hpprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
+    for (let o = 0; o < e.file_bytes; o += 4096) p.pwrite(fd, 4096, o, 0x5a);
+    p.fsync(fd);
+    m.dropCaches();
+    const r = p.mmap(0, e.file_bytes + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+    assert.equal(p.mmap(a, e.file_bytes, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0), a);
+    assert.equal(p.madvise(a, e.file_bytes, MADV_HUGEPAGE), 0);
+    if (e.madvise.includes('RANDOM')) assert.equal(p.madvise(a, e.file_bytes, MADV_RANDOM), 0);
+    const u0 = p.rusage();
+    for (let o = 0; o < e.file_bytes; o += 4096) assert.equal(p.load(a + o), 0x5a);
+    const u1 = p.rusage();
+    const sm = p.smaps(a);
+    assert.ok(typeof sm !== 'number');
+    assert.deepEqual({ minflt: u1.minflt - u0.minflt, majflt: u1.majflt - u0.majflt, pmd: sm['FilePmdMapped'] },
+      { minflt: e.minflt, majflt: e.majflt, pmd: e.file_pmd_mapped_kb }, `${e.file_bytes >> 20} MiB ${e.madvise}`);
+  }
 });
