@@ -14,7 +14,7 @@ import {
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
-  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
+  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE, O_RDWR,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
@@ -22,6 +22,8 @@ import { pageCacheRa } from '../fs/readahead.ts';
 import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
 import { splitHugePmd, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
+import { File, Inode, SuperBlock } from '../fs/vfs.ts';
+import { Tmpfs } from '../fs/tmpfs.ts';
 
 /** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
 export function vmaWantsWritenotify(vma: Vma): boolean {
@@ -202,6 +204,10 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
       case MAP_SHARED:
         if (vmFlags & VM_GROWSDOWN) return -EINVAL;
         vmFlags |= VM_SHARED | VM_MAYSHARE;
+        // shmem_zero_setup: a shared anonymous mapping is backed by an unlinked shmem file of its
+        // length, mapped from offset 0 (so reads allocate pages and map them writable).
+        file = shmemZeroSetup(k, proc, len);
+        offsetBytes = 0;
         break;
       case MAP_PRIVATE:
         break;
@@ -214,8 +220,9 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
   const vma = new Vma(mm, a, a + len, offsetBytes / PAGE_SIZE, vmFlags, file);
   vma.name = name;
   if (file) {
-    vma.ops = fs!.vmOps(file.inode);
-    const err = fs!.mmap(file, vma);
+    const fs = file.inode.sb.fs;
+    vma.ops = fs.vmOps(file.inode);
+    const err = fs.mmap(file, vma);
     if (err < 0) return err;
     k.vfsGetMapping(file);
     file.inode.mapping.iMmap.add(vma);
@@ -224,6 +231,23 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
   insertVma(mm, vma);
   if ((flags & MAP_POPULATE) !== 0) k.populate(proc, vma);
   return a;
+}
+
+/** The internal shmem mount behind shared anonymous mappings (shm_mnt), one per kernel. */
+const shmMounts = new WeakMap<Kernel, SuperBlock>();
+
+/**
+ * shmem_zero_setup (mm/shmem.c): an unlinked shmem file of `len` bytes for a MAP_SHARED |
+ * MAP_ANONYMOUS mapping ("/dev/zero (deleted)" in /proc/PID/maps); freed with its last mapping.
+ */
+function shmemZeroSetup(k: Kernel, proc: Process, len: number): File {
+  let sb = shmMounts.get(k);
+  if (!sb) { sb = new SuperBlock(new Tmpfs(k), '/dev/zero', []); shmMounts.set(k, sb); }
+  const inode = new Inode(k.allocIno(), sb);
+  inode.sizeBytes = len;
+  inode.nlink = 0;
+  k.registerInode(inode);
+  return new File(inode, O_RDWR, k.profile.readaheadPages, '/dev/zero (deleted)', proc);
 }
 
 /** mprotect (mm/mprotect.c v6.1): change protections of [addr, addr+len). */
