@@ -13,6 +13,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runLfprobe, type LfRow } from './lfprobe.ts';
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
+  MAP_FIXED } from '../src/mm/constants.ts';
 
 const oracle = readFileSync(new URL('./oracle/linux-6.18-host-large-folios.jsonl', import.meta.url), 'utf8')
   .trim().split('\n').map((l) => JSON.parse(l) as LfRow);
@@ -48,4 +50,35 @@ test('whole-folio mapping is the 6.18 mechanism: with mapWholeFolio off, large f
   assert.equal(row('seq-read', 1 << 20), 2048);
   assert.equal(row('seq-write', 1 << 20), 32768);
   assert.equal(row('seq-read', 4096), 2048);
+});
+
+/**
+ * Large folios through mappings whose file offset or address is not congruent with them, against
+ * test/oracle/linux-6.18-host-offsets.jsonl (test/oracle/offprobe.c on a 6.18 host, identical in
+ * three runs): a folio that would cross the VMA start or a page-table boundary cannot be mapped
+ * whole (nor by a PMD), so fault-around windows and single-page write faults take over.
+ */
+test('linux-6.18 ext4: large folios behind unaligned offsets and addresses match the host oracle', () => {
+  const rows = readFileSync(new URL('./oracle/linux-6.18-host-offsets.jsonl', import.meta.url), 'utf8')
+    .trim().split('\n').map((l) => JSON.parse(l) as { write_bytes: number; offset: number; va_skew: number; read: number; write_after_read: number; fresh_write: number });
+  assert.equal(rows.length, 5);
+  for (const e of rows) {
+    const m = machine('linux-6.18');
+    const p = m.process();
+    const len = 32 << 20, mlen = 16 << 20;
+    const fd = p.open('/mnt/offprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
+    for (let o = 0; o < len; o += e.write_bytes) assert.equal(p.pwrite(fd, e.write_bytes, o, 3), e.write_bytes);
+    p.fsync(fd);
+    const r = p.mmap(0, mlen + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const a = Math.ceil(r / (2 << 20)) * (2 << 20) + e.va_skew;
+    const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+    const pass = (wr: boolean) => { const f0 = F(); for (let o = 0; o < mlen; o += 4096) assert.ok((wr ? p.store(a + o, 1) : p.load(a + o)) >= 0); return F() - f0; };
+    assert.equal(p.mmap(a, mlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, e.offset), a);
+    const read = pass(false), write_after_read = pass(true);
+    p.munmap(a, mlen);
+    assert.equal(p.mmap(a, mlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, e.offset), a);
+    const fresh_write = pass(true);
+    assert.deepEqual({ read, write_after_read, fresh_write }, { read: e.read, write_after_read: e.write_after_read, fresh_write: e.fresh_write },
+      `W=${e.write_bytes} offset=${e.offset} skew=${e.va_skew}`);
+  }
 });
