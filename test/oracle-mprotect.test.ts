@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine, type Process } from '../src/api/machine.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED, MAP_POPULATE, MADV_DONTNEED } from '../src/mm/constants.ts';
+  MAP_FIXED, MAP_POPULATE, MAP_LOCKED, MADV_DONTNEED } from '../src/mm/constants.ts';
 
 interface Row { fs: string; step: string; minflt: number; majflt: number }
 const oracle = readFileSync(new URL('./oracle/linux-6.18-host-mprotect.jsonl', import.meta.url), 'utf8')
@@ -88,4 +88,38 @@ test('mprotect(PROT_NONE) refuses loads and stores of mapped pages; PROT_READ re
   assert.equal(p.mprotect(a, 1 << 20, PROT_READ), 0);
   assert.equal(p.load(a), 5);
   assert.equal(p.store(a, 6), -11);
+});
+
+/**
+ * MAP_LOCKED populates the mapping at mmap time like MAP_POPULATE (do_mmap -> mm_populate), against
+ * test/oracle/linux-6.18-host-locked.jsonl (test/oracle/lockprobe.c on a 6.18 host): read faults
+ * with fault-around for a shared mapping (1024 for 64 MiB; a later write still takes one write-
+ * protect fault per page on ext4), write faults for private writable memory (none left after).
+ */
+test('linux-6.18: MAP_LOCKED populates at mmap time (host oracle)', () => {
+  const e = JSON.parse(readFileSync(new URL('./oracle/linux-6.18-host-locked.jsonl', import.meta.url), 'utf8').trim()) as
+    { locked_mmap: number; read_after: number; locked_shared_rw_write: number; locked_anon_write: number };
+  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1024 * 2 ** 20, devices: [{ name: 'vda', type: 'block', sizeBytes: 1024 * 2 ** 20 }] });
+  m.mkfs('vda', 'ext4');
+  m.mount('/mnt', 'ext4', 'vda');
+  const p = m.process();
+  const len = 64 << 20;
+  const fd = p.open('/mnt/lk.dat', O_RDWR | O_CREAT | O_TRUNC);
+  for (let o = 0; o < len; o += 4096) p.pwrite(fd, 4096, o, 3);
+  p.fsync(fd);
+  const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+  let f0 = F();
+  let a = p.mmap(0, len, PROT_READ, MAP_SHARED | MAP_LOCKED, fd, 0);
+  const locked_mmap = F() - f0;
+  f0 = F(); for (let o = 0; o < len; o += 4096) p.load(a + o);
+  const read_after = F() - f0;
+  p.munmap(a, len);
+  a = p.mmap(0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
+  f0 = F(); for (let o = 0; o < len; o += 4096) p.store(a + o, 1);
+  const locked_shared_rw_write = F() - f0;
+  p.munmap(a, len);
+  a = p.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+  f0 = F(); for (let o = 0; o < len; o += 4096) p.store(a + o, 1);
+  const locked_anon_write = F() - f0;
+  assert.deepEqual({ locked_mmap, read_after, locked_shared_rw_write, locked_anon_write }, e);
 });
