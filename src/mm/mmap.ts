@@ -13,7 +13,8 @@ import {
   MAP_POPULATE, MAP_NONBLOCK, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE,
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
-  MADV_HUGEPAGE, MADV_NOHUGEPAGE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, VM_DONTCOPY,
+  FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE, O_RDWR,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
@@ -23,6 +24,7 @@ import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
 import { splitHugePmd, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
 import { File, Inode, SuperBlock } from '../fs/vfs.ts';
+import { fileFallocate } from '../fs/syscalls.ts';
 import { Tmpfs } from '../fs/tmpfs.ts';
 
 /** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
@@ -349,7 +351,9 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
 
 /** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
 export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
-  const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE];
+  // MADV_PAGEOUT (reclaim now) is not modelled: refused with EINVAL rather than ignored.
+  const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
+    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD];
   if (!known.includes(advice)) return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
@@ -375,6 +379,23 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       zapRange(k, v0, s0, e0, true);
       continue;
     }
+    if (advice === MADV_FREE) {
+      // madvise_free_single_vma: private anonymous memory only. The pages become lazily freeable;
+      // the model never reclaims anonymous memory, so they keep their contents, as Linux does
+      // until memory runs short.
+      if (v0.file !== null || (v0.flags & VM_SHARED) !== 0) return -EINVAL;
+      continue;
+    }
+    if (advice === MADV_REMOVE) {
+      // madvise_remove: punch a hole in the file behind a shared mapping that may be written.
+      if (v0.file === null) return -EINVAL;
+      if ((v0.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES;
+      const off = (v0.pgoff + (s0 - v0.start) / PAGE_SIZE) * PAGE_SIZE;
+      const r = fileFallocate(k, v0.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
+      if (r < 0) return r;
+      continue;
+    }
+    if (advice === MADV_COLD) continue; // a reclaim-order hint: the model's LRU keeps its order
     if (advice === MADV_WILLNEED) {
       if (v0.file && !v0.file.inode.dax) pageCacheRa(k, v0.file.inode.mapping, v0.pgoff + (s0 - v0.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
       else if (!v0.file) return -EBADF;
@@ -387,6 +408,8 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       case MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
       case MADV_HUGEPAGE: nf = (nf & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
       case MADV_NOHUGEPAGE: nf = (nf & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+      case MADV_DONTFORK: nf |= VM_DONTCOPY; break;
+      case MADV_DOFORK: nf &= ~VM_DONTCOPY; break;
     }
     if (nf === v0.flags) continue;
     for (const v of vmasIn(mm, s0, e0)) v.flags = nf;
