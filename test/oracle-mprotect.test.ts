@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine, type Process } from '../src/api/machine.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED, MAP_POPULATE, MAP_LOCKED, MADV_DONTNEED } from '../src/mm/constants.ts';
+  MAP_FIXED, MAP_POPULATE, MAP_LOCKED, MADV_DONTNEED, MADV_PAGEOUT } from '../src/mm/constants.ts';
 
 interface Row { fs: string; step: string; minflt: number; majflt: number }
 const oracle = readFileSync(new URL('./oracle/linux-6.18-host-mprotect.jsonl', import.meta.url), 'utf8')
@@ -122,4 +122,42 @@ test('linux-6.18: MAP_LOCKED populates at mmap time (host oracle)', () => {
   f0 = F(); for (let o = 0; o < len; o += 4096) p.store(a + o, 1);
   const locked_anon_write = F() - f0;
   assert.deepEqual({ locked_mmap, read_after, locked_shared_rw_write, locked_anon_write }, e);
+});
+
+/**
+ * MADV_PAGEOUT on a shared file mapping, against test/oracle/linux-6.18-host-pageout.jsonl
+ * (test/oracle/pageoutprobe.c on a 6.18 host): reclaim_pages unmaps the folios; clean ext4 folios
+ * are evicted and come back through readahead (1 major + about 256 minor faults; over 7 runs the
+ * minor count ranged 255-262 as the reader met in-flight readahead I/O, and the model, whose
+ * readahead completes as one request, gives the lowest); dirty ext4 folios stay cached with
+ * PG_reclaim (the PG_readahead bit), so fault-around skips them and every page refaults (4096);
+ * tmpfs folios stay cached (no swap) and refault through fault-around (256).
+ */
+test('linux-6.18: MADV_PAGEOUT evicts clean file pages, keeps dirty and shmem ones unmapped (host oracle)', () => {
+  const rows = readFileSync(new URL('./oracle/linux-6.18-host-pageout.jsonl', import.meta.url), 'utf8')
+    .trim().split('\n').map((l) => JSON.parse(l) as { fs: string; dirty: number; madvise: number; minflt: number; majflt: number; byte: number });
+  assert.equal(rows.length, 4);
+  for (const e of rows) {
+    const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1024 * 2 ** 20,
+      devices: [{ name: 'vda', type: 'block', sizeBytes: 1024 * 2 ** 20, readAheadKb: 8192, maxSectorsKb: 4096 }] });
+    m.mkfs('vda', 'ext4');
+    m.mount('/mnt/ext4', 'ext4', 'vda');
+    m.mount('/dev/shm', 'tmpfs');
+    const p = m.process();
+    const len = 16 << 20;
+    const path = `${e.fs === 'ext4' ? '/mnt/ext4' : '/dev/shm'}/po.dat`;
+    const fd = p.open(path, O_RDWR | O_CREAT | O_TRUNC);
+    for (let o = 0; o < len; o += 4096) p.pwrite(fd, 4096, o, 5);
+    p.fsync(fd);
+    const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+    assert.equal(p.mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0), a);
+    for (let o = 0; o < len; o += 4096) assert.ok((e.dirty ? p.store(a + o, 6) : p.load(a + o)) >= 0);
+    const rc = p.madvise(a, len, MADV_PAGEOUT);
+    const u0 = p.rusage();
+    for (let o = 0; o < len; o += 4096) assert.ok(p.load(a + o) >= 0);
+    const u1 = p.rusage();
+    assert.deepEqual({ madvise: rc, minflt: u1.minflt - u0.minflt, majflt: u1.majflt - u0.majflt, byte: p.load(a) },
+      { madvise: e.madvise, minflt: e.minflt, majflt: e.majflt, byte: e.byte }, `${e.fs} dirty=${e.dirty}`);
+  }
 });

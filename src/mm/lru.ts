@@ -16,10 +16,10 @@
  */
 import { assert } from '../lib/assert.ts';
 import { PG_lru, PG_active, PG_referenced, PG_workingset, PG_dirty, PG_locked, PG_writeback,
-  PG_swapbacked, PG_unevictable } from '../hw/frames.ts';
+  PG_swapbacked, PG_unevictable, PG_readahead } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { removeFolio } from '../fs/filemap.ts';
-import { folioReferenced } from './rmap.ts';
+import { folioReferenced, unmapMappingPages } from './rmap.ts';
 
 export const LRU_INACTIVE_ANON = 0, LRU_ACTIVE_ANON = 1, LRU_INACTIVE_FILE = 2, LRU_ACTIVE_FILE = 3, LRU_UNEVICTABLE = 4;
 export const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable'];
@@ -145,6 +145,30 @@ export class Lru {
       return true;
     }
     return false;
+  }
+
+  /**
+   * MADV_PAGEOUT's reclaim of one file folio (madvise_cold_or_pageout_pte_range -> reclaim_pages
+   * -> shrink_folio_list, v6.x), mapped by this process only: unmapped everywhere (try_to_unmap),
+   * then a clean page-cache folio is evicted (a shadow entry stays); a dirty one is kept with
+   * PG_reclaim set (the PG_readahead bit, so fault-around skips it and each page refaults); a shmem
+   * folio stays cached (no swap). Returns the pages freed.
+   */
+  pageoutFolio(head: number): number {
+    const k = this.k;
+    const f = k.frames;
+    const mapping = k.mappingOf(f.owner[head]!);
+    if (!mapping || (f.flags[head]! & (PG_locked | PG_writeback)) !== 0) return 0;
+    const n = 1 << f.order[head]!;
+    unmapMappingPages(k, mapping, f.index[head]!, n, false);
+    const fl = f.flags[head]!;
+    if ((fl & PG_swapbacked) !== 0) return 0;
+    if ((fl & PG_dirty) !== 0) { f.flags[head] = fl | PG_readahead; return 0; }
+    this.removeFolio(head);
+    this.nonresidentAge++;
+    removeFolio(k, mapping, head, this.nonresidentAge);
+    k.events.reclaimEvicted += n;
+    return n;
   }
 
   /**

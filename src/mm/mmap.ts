@@ -13,7 +13,7 @@ import {
   MAP_POPULATE, MAP_NONBLOCK, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE,
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
-  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, VM_DONTCOPY,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, VM_DONTCOPY,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE, O_RDWR,
 } from './constants.ts';
@@ -351,9 +351,8 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
 
 /** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
 export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
-  // MADV_PAGEOUT (reclaim now) is not modelled: refused with EINVAL rather than ignored.
   const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
-    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD];
+    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT];
   if (!known.includes(advice)) return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
@@ -396,6 +395,27 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       continue;
     }
     if (advice === MADV_COLD) continue; // a reclaim-order hint: the model's LRU keeps its order
+    if (advice === MADV_PAGEOUT) {
+      // madvise_pageout: reclaim now the page-cache folios this VMA maps that no other process
+      // maps. Anonymous pages stay (no swap); DAX has no page-cache folios.
+      if (v0.file && !v0.file.inode.dax) {
+        const f = k.frames;
+        const heads = new Set<number>();
+        for (let va = s0; va < e0; va += PAGE_SIZE) {
+          const pmd = pmdTableOf(mm.pgd, va);
+          if (!pmd) continue;
+          const pi = pmdIndex(va);
+          const pfn = pmd.leafFlags[pi] !== 0 ? pmd.leafPfn[pi]! : pmd.tables[pi]?.pfn[pteIndex(va)] ?? -1;
+          const fl = pmd.leafFlags[pi] !== 0 ? pmd.leafFlags[pi]! : pmd.tables[pi]?.flags[pteIndex(va)] ?? 0;
+          if (fl === 0 || (fl & _PAGE_SPECIAL) !== 0 || pfn < 0 || pfn >= k.pmemBase || f.owner[pfn]! <= 0) continue;
+          const head = f.head[pfn]!;
+          if (f.mapcount[pfn]! > 1) continue; // folio_likely_mapped_shared
+          heads.add(head);
+        }
+        for (const h of heads) k.lru.pageoutFolio(h);
+      }
+      continue;
+    }
     if (advice === MADV_WILLNEED) {
       if (v0.file && !v0.file.inode.dax) pageCacheRa(k, v0.file.inode.mapping, v0.pgoff + (s0 - v0.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
       else if (!v0.file) return -EBADF;
