@@ -170,21 +170,30 @@ const base61: KernelProfile = {
   daxEntryPfnBits: 60,
 };
 
-/** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
-const dax2014: KernelProfile = {
-  ...base61,
+/**
+ * What kernels before 5.x share against the 6.1 base: no EOF clamp in map_pages, mmap_miss per
+ * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files, and
+ * ->writepages even when nothing is tagged dirty (before 5.4).
+ */
+const pre5 = {
   fdatawriteSkipsClean: false,
-  name: 'dax-2014',
-  description: 'The 2014 DAX patchset the seed RFCs applied to: get_block faults, zeroed page-cache pages for holes, no entries, no PMD, no MAP_SYNC',
-  faultAroundMinPages: 1,
-  faultAroundSkipPopulatedStart: true,
-  faultAroundKnob: 'order',
   mapPagesEofClamp: false,
   mmapMissStyle: 'per-mapped-page',
   faultRetry: 'once',
   dropMmapLockForIo: false,
-  rusageAccounting: 'first-attempt',
   thpAlignPageCacheFiles: false,
+} as const;
+
+/** Linux 3.15 (and 3.14, the RFCs' base): first ->map_pages fault-around, rusage at the first attempt, no DAX. */
+const base315: KernelProfile = {
+  ...base61,
+  ...pre5,
+  name: 'linux-3.15',
+  description: 'Linux 3.15: first kernel with ->map_pages fault-around (fault_around_order debugfs knob), retry at most once',
+  faultAroundMinPages: 1,
+  faultAroundSkipPopulatedStart: true,
+  faultAroundKnob: 'order',
+  rusageAccounting: 'first-attempt',
   lruBatchPages: 14,
   daxEntries: 'none',
   daxHoleReads: 'page-cache-page',
@@ -197,58 +206,22 @@ const dax2014: KernelProfile = {
   thpAlignDax: false,
 };
 
+/** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
+const dax2014: KernelProfile = {
+  ...base315,
+  name: 'dax-2014',
+  description: 'The 2014 DAX patchset the seed RFCs applied to: get_block faults, zeroed page-cache pages for holes, no entries, no PMD, no MAP_SYNC',
+};
+
 export const profiles: Readonly<Record<string, KernelProfile>> = {
-  'linux-3.15': {
-    ...base61,
-    fdatawriteSkipsClean: false,
-    name: 'linux-3.15',
-    description: 'Linux 3.15: first kernel with ->map_pages fault-around (fault_around_order debugfs knob), retry at most once',
-    faultAroundMinPages: 1,
-    faultAroundSkipPopulatedStart: true,
-    faultAroundKnob: 'order',
-    mapPagesEofClamp: false,
-    mmapMissStyle: 'per-mapped-page',
-    faultRetry: 'once',
-    dropMmapLockForIo: false,
-    rusageAccounting: 'first-attempt',
-    thpAlignPageCacheFiles: false,
-    lruBatchPages: 14,
-    daxEntries: 'none',
-    daxHoleReads: 'page-cache-page',
-    daxWriteInsert: 'read-only',
-    daxPfnMkwrite: 'none',
-    daxPmd: false,
-    daxDirtyOnRead: false,
-    daxWritebackFlush: false,
-    mapSync: false,
-    thpAlignDax: false,
-  },
+  'linux-3.15': base315,
   'rfc-shutemov-2014': {
-    ...base61,
-    fdatawriteSkipsClean: false,
+    ...base315,
     name: 'rfc-shutemov-2014',
     description: 'Seed 001: Shutemov Feb 2014 RFC on 3.14, ->fault fills a naturally aligned 32-page array',
     faultAroundStyle: 'rfc-page-array',
     faultAroundBytes: 32 * 4096,
-    faultAroundMinPages: 1,
     faultAroundSkipPopulatedStart: false,
-    faultAroundKnob: 'order',
-    mapPagesEofClamp: false,
-    mmapMissStyle: 'per-mapped-page',
-    faultRetry: 'once',
-    dropMmapLockForIo: false,
-    rusageAccounting: 'first-attempt',
-    thpAlignPageCacheFiles: false,
-    lruBatchPages: 14,
-    daxEntries: 'none',
-    daxHoleReads: 'page-cache-page',
-    daxWriteInsert: 'read-only',
-    daxPfnMkwrite: 'none',
-    daxPmd: false,
-    daxDirtyOnRead: false,
-    daxWritebackFlush: false,
-    mapSync: false,
-    thpAlignDax: false,
   },
   'dax-2014': dax2014,
   'rfc-kani-2014': {
@@ -270,15 +243,10 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
   },
   'linux-4.13': {
     ...base61,
-    fdatawriteSkipsClean: false,
+    ...pre5,
     name: 'linux-4.13',
     description: 'Linux 4.10-4.13 DAX: radix-tree entries, PMD faults with the huge zero page, zeroed page-cache pages for 4 KiB holes, dax_pfn_mkwrite',
-    mapPagesEofClamp: false,
-    mmapMissStyle: 'per-mapped-page',
-    faultRetry: 'once',
-    dropMmapLockForIo: false,
     rusageAccounting: 'completed-or-major',
-    thpAlignPageCacheFiles: false,
     daxHoleReads: 'page-cache-page',
     daxWriteInsert: 'read-only',
     daxPfnMkwrite: 'dax_pfn_mkwrite',
@@ -287,15 +255,10 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
   },
   'linux-4.15': {
     ...base61,
-    fdatawriteSkipsClean: false,
+    ...pre5,
     name: 'linux-4.15',
     description: 'Linux 4.15: map_pages fault-around, MAP_SYNC, retry once, rusage once per completed fault',
-    mapPagesEofClamp: false,
-    mmapMissStyle: 'per-mapped-page',
-    faultRetry: 'once',
-    dropMmapLockForIo: false,
     rusageAccounting: 'completed-or-major',
-    thpAlignPageCacheFiles: false,
     daxDirtyOnRead: false,
   },
   'linux-6.1': base61,
