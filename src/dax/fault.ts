@@ -16,7 +16,7 @@ import {
   _PAGE_DEVMAP, _PAGE_PSE, PMD_SIZE,
 } from '../mm/constants.ts';
 import { pteAlloc, pmdAlloc, finishFault } from '../mm/fault.ts';
-import { pmdIndex, pmdTableOf, pteIndex, setPte, noteInstall } from '../mm/pgtable.ts';
+import { pmdIndex, pmdTableOf, pteIndex, setPte, setPmdLeaf } from '../mm/pgtable.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { addNewFolio, removeFolio } from '../fs/filemap.ts';
 import { PG_uptodate, PG_locked } from '../hw/frames.ts';
@@ -87,11 +87,7 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
     if (write && pmd.leafPfn[pi] === pfn) pmd.leafFlags[pi] = pmd.leafFlags[pi]! | (prot & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
     return VM_FAULT_NOPAGE;
   }
-  pmd.leafFlags[pi] = prot;
-  pmd.leafPfn[pi] = pfn;
-  pmd.used++;
-  noteInstall(pmd, pi);
-  vma.mm.invalidateWalkCache();
+  setPmdLeaf(vma.mm, pmd, pi, pfn, prot);
   k.charge(k.costs.pteSetNs);
   return VM_FAULT_NOPAGE;
 }

@@ -22,8 +22,8 @@ import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteTableOf, pteIndex, setPte
   installLogStamp, installStats } from './pgtable.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
-import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd, isPageCachePmd,
-  zapFilePmd } from './huge-memory.ts';
+import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
+  splitHugePmdAny } from './huge-memory.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
@@ -142,20 +142,8 @@ export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, fla
     } else if ((flags & FAULT_FLAG_WRITE) !== 0 && (lf & _PAGE_RW) === 0) {
       const r = ops && ops.hugeFault ? ops.hugeFault(vmf, 9) : VM_FAULT_FALLBACK;
       if ((r & VM_FAULT_FALLBACK) === 0) ret = r;
-      else if (isPageCachePmd(k, pmd.leafPfn[pi]!)) {
-        // __split_huge_pmd of a page-cache PMD zaps it; the PTE path faults the folio in again.
-        zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
-        k.vmstat.thp_split_pmd++;
-        k.vmstat.nr_tlb_local_flush_all++;
-      } else {
-        // __split_huge_pmd: for file/DAX PMDs the split just removes the PMD; the PTE path refaults.
-        pmd.leafFlags[pi] = 0;
-        pmd.leafPfn[pi] = 0;
-        pmd.used--;
-        vma.mm.invalidateWalkCache();
-        k.vmstat.thp_split_pmd++;
-        k.vmstat.nr_tlb_local_flush_all++;
-      }
+      // wp_huge_pmd's fallback: split (for a file or DAX PMD, zap it); the PTE path refaults.
+      else splitHugePmdAny(k, vma, pmd, pi, vmf.address - (vmf.address % PMD_BYTES), (h) => folioMarkDirty(k, h));
     } else {
       pmd.leafFlags[pi] = lf | _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0);
       ret = 0;

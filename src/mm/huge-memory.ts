@@ -20,7 +20,7 @@
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Vma, VmFault } from './mm.ts';
 import type { PmdTable } from './pgtable.ts';
-import { pmdIndex, setPte, noteInstall } from './pgtable.ts';
+import { pmdIndex, setPte, setPmdLeaf, clearPmdLeaf } from './pgtable.ts';
 import { pmdAlloc, pteAlloc } from './fault.ts';
 import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
 import {
@@ -53,14 +53,17 @@ function allocThp(k: Kernel): number {
 function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, replacing: boolean): void {
   const f = k.frames;
   for (let i = 0; i < 512; i++) f.mapcount[head + i] = 1;
-  pmd.leafFlags[pi] = vma.pageProt | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_PSE;
-  pmd.leafPfn[pi] = head;
-  if (!replacing) { pmd.used++; noteInstall(pmd, pi); }
+  const prot = vma.pageProt | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_PSE;
+  if (replacing) {
+    // The huge zero PMD is replaced in place: a reader of the old entry takes no fault either.
+    pmd.leafFlags[pi] = prot;
+    pmd.leafPfn[pi] = head;
+    vma.mm.invalidateWalkCache();
+  } else setPmdLeaf(vma.mm, pmd, pi, head, prot);
   vma.mm.rssAnon += 512;
   k.anonThpPmdMapped++;
   k.lru.addFolio(head, false);
   k.vmstat.thp_fault_alloc++;
-  vma.mm.invalidateWalkCache();
   k.charge(k.costs.pteSetNs);
 }
 
@@ -77,11 +80,7 @@ export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
   if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
     const hz = k.hugeZeroPage();
     if (hz < 0) { k.vmstat.thp_fault_fallback++; return VM_FAULT_FALLBACK; }
-    pmd.leafFlags[pi] = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE | (vma.pageProt & _PAGE_NX);
-    pmd.leafPfn[pi] = hz;
-    pmd.used++;
-    noteInstall(pmd, pi);
-    vma.mm.invalidateWalkCache();
+    setPmdLeaf(vma.mm, pmd, pi, hz, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE | (vma.pageProt & _PAGE_NX));
     k.charge(k.costs.pteSetNs);
     return 0;
   }
@@ -122,11 +121,8 @@ export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: numb
  */
 export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number): void {
   const f = k.frames;
-  const lf = pmd.leafFlags[pi]!, pfn = pmd.leafPfn[pi]!;
-  pmd.leafFlags[pi] = 0;
-  pmd.leafPfn[pi] = 0;
-  pmd.used--;
-  vma.mm.invalidateWalkCache();
+  const pfn = pmd.leafPfn[pi]!;
+  const lf = clearPmdLeaf(vma.mm, pmd, pi);
   const t = pteAlloc(k, vma, blockStart);
   if (!t) throw new Error('split_huge_pmd: no memory for a page table');
   const zero = pfn === k.hugeZeroPfn;
@@ -147,10 +143,7 @@ export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blo
 export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): void {
   const f = k.frames;
   const pfn = pmd.leafPfn[pi]!;
-  pmd.leafFlags[pi] = 0;
-  pmd.leafPfn[pi] = 0;
-  pmd.used--;
-  vma.mm.invalidateWalkCache();
+  clearPmdLeaf(vma.mm, pmd, pi);
   if (pfn === k.hugeZeroPfn) return;
   for (let i = 0; i < 512; i++) f.mapcount[pfn + i] = 0;
   vma.mm.rssAnon -= 512;
@@ -190,16 +183,12 @@ export function doSetPmd(k: Kernel, vmf: VmFault, head: number, write: boolean):
   if (!pmd) return VM_FAULT_OOM;
   const pi = pmdIndex(vmf.address);
   if (pmd.tables[pi] !== null || pmd.leafFlags[pi] !== 0) return VM_FAULT_FALLBACK;
-  pmd.leafFlags[pi] = vma.pageProt | _PAGE_PSE | (write ? _PAGE_RW | _PAGE_DIRTY : 0);
-  pmd.leafPfn[pi] = head;
-  pmd.used++;
-  noteInstall(pmd, pi);
+  setPmdLeaf(vma.mm, pmd, pi, head, vma.pageProt | _PAGE_PSE | (write ? _PAGE_RW | _PAGE_DIRTY : 0));
   for (let i = 0; i < 512; i++) f.mapcount[head + i] = f.mapcount[head + i]! + 1;
   f.refcount[head] = f.refcount[head]! + 1;
   vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, 512);
   k.vmstat.thp_file_mapped++;
   k.filePmdMapped++;
-  vma.mm.invalidateWalkCache();
   k.charge(k.costs.pteSetNs);
   return 0;
 }
@@ -210,14 +199,33 @@ export function doSetPmd(k: Kernel, vmf: VmFault, head: number, write: boolean):
  */
 export function zapFilePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, markDirty: (head: number) => void): void {
   const f = k.frames;
-  const lf = pmd.leafFlags[pi]!, head = pmd.leafPfn[pi]!;
-  pmd.leafFlags[pi] = 0;
-  pmd.leafPfn[pi] = 0;
-  pmd.used--;
-  vma.mm.invalidateWalkCache();
+  const head = pmd.leafPfn[pi]!;
+  const lf = clearPmdLeaf(vma.mm, pmd, pi);
   if ((lf & _PAGE_DIRTY) !== 0) markDirty(head);
   for (let i = 0; i < 512; i++) f.mapcount[head + i] = f.mapcount[head + i]! - 1;
   f.refcount[head] = f.refcount[head]! - 1;
   vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, -512);
   k.filePmdMapped--;
+}
+
+/**
+ * zap_huge_pmd (mm/huge_memory.c v6.18): remove the whole PMD leaf `pi` of `vma` with what it maps:
+ * an anonymous THP or the huge zero page, a page-cache folio (dirty PMD -> dirty folio), or DAX
+ * pmem (no struct page: just the entry).
+ */
+export function zapHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, markDirty: (head: number) => void): void {
+  if (!vma.file) zapHugePmdAnon(k, vma, pmd, pi);
+  else if (isPageCachePmd(k, pmd.leafPfn[pi]!)) zapFilePmd(k, vma, pmd, pi, markDirty);
+  else clearPmdLeaf(vma.mm, pmd, pi);
+}
+
+/**
+ * __split_huge_pmd (mm/huge_memory.c v6.18): an anonymous PMD becomes 512 PTEs; a file or DAX PMD
+ * is just zapped, and the next access refaults.
+ */
+export function splitHugePmdAny(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number, markDirty: (head: number) => void): void {
+  if (!vma.file) { splitHugePmd(k, vma, pmd, pi, blockStart); return; }
+  zapHugePmd(k, vma, pmd, pi, markDirty);
+  k.vmstat.thp_split_pmd++;
+  k.vmstat.nr_tlb_local_flush_all++;
 }

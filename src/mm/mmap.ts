@@ -21,7 +21,7 @@ import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
 import { pageCacheRa } from '../fs/readahead.ts';
 import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
-import { splitHugePmd, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
+import { splitHugePmdAny } from './huge-memory.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
 import { File, Inode, SuperBlock } from '../fs/vfs.ts';
 import { fileFallocate } from '../fs/syscalls.ts';
@@ -320,10 +320,7 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
     if (pmd) {
       const pi = pmdIndex(va);
       if (pmd.leafFlags[pi] !== 0 && (blockStart < vma.start || blockEnd > vma.end)) {
-        const pfn = pmd.leafPfn[pi]!;
-        if (!vma.file) splitHugePmd(k, vma, pmd, pi, blockStart);
-        else if (isPageCachePmd(k, pfn)) zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
-        else { pmd.leafFlags[pi] = 0; pmd.leafPfn[pi] = 0; pmd.used--; mm.invalidateWalkCache(); }
+        splitHugePmdAny(k, vma, pmd, pi, blockStart, (h) => folioMarkDirty(k, h));
         changed++;
       }
       const lf = pmd.leafFlags[pi]!;

@@ -144,7 +144,6 @@ export function installLogClose(): void {
  */
 export function noteInstall(t: PteTable | PmdTable, i: number): void {
   installStats.entries++;
-  if (t instanceof PmdTable) installStats.pmdLeaves++;
   const log = installLog;
   if (log.active) {
     if (log.n === log.tables.length) { log.tables.push(t); log.index.push(i); }
@@ -162,6 +161,33 @@ export function setPte(t: PteTable, i: number, pfn: number, flags: number): void
   }
   t.flags[i] = flags;
   t.pfn[i] = pfn;
+}
+
+/**
+ * Install a huge PMD leaf in an empty slot (set_pmd_at), keeping the table's used count and
+ * noting the new entry for visibility stamping; `mm`'s walk cache is invalidated.
+ */
+export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number, flags: number): void {
+  assert(pmd.leafFlags[i] === 0 && pmd.tables[i] === null, 'set_pmd_at over a populated PMD');
+  assert((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0, 'setPmdLeaf with an empty value');
+  pmd.leafFlags[i] = flags;
+  pmd.leafPfn[i] = pfn;
+  pmd.used++;
+  installStats.pmdLeaves++;
+  noteInstall(pmd, i);
+  mm.invalidateWalkCache();
+}
+
+/** Clear a huge PMD leaf (pmdp_huge_get_and_clear), keeping the used count; returns its old flags. */
+export function clearPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number): number {
+  const old = pmd.leafFlags[i]!;
+  if (old === 0) return 0;
+  pmd.leafFlags[i] = 0;
+  pmd.leafPfn[i] = 0;
+  pmd.used--;
+  if (pmd.visibleFromNs !== null) pmd.visibleFromNs[i] = 0;
+  mm.invalidateWalkCache();
+  return old;
 }
 
 /** Clear a PTE (pte_clear). */

@@ -11,7 +11,7 @@ import type { AddressSpace } from '../fs/vfs.ts';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SPECIAL, VM_SHARED } from './constants.ts';
 import { clearPte, pmdIndex, pmdTableOf, pteIndex, pteTableOf, PMD_BYTES } from './pgtable.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
-import { splitHugePmd, zapHugePmdAnon, zapFilePmd, isPageCachePmd } from './huge-memory.ts';
+import { splitHugePmd, zapHugePmd } from './huge-memory.ts';
 
 /**
  * Zap the PTEs of [startVa, endVa) in `vma` (zap_pte_range, v6.1). `evenCows` false keeps
@@ -28,22 +28,15 @@ export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, ev
     const pmd = pmdTableOf(mm.pgd, va);
     if (pmd) {
       const pi = pmdIndex(va);
-      if (pmd.leafFlags[pi] !== 0 && !vma.file) {
-        // Anonymous huge PMD: zap_huge_pmd when all 2 MiB go, else split it and zap PTEs below.
+      if (pmd.leafFlags[pi] !== 0) {
+        // zap_pmd_range: a huge PMD the range covers whole is zapped (zap_huge_pmd); one it covers
+        // in part is split, which turns an anonymous one into PTEs zapped below and zaps a file
+        // or DAX one whole (the rest refaults).
         const blockStart = Math.floor(va / PMD_BYTES) * PMD_BYTES;
-        if (va === blockStart && blockEnd === blockStart + PMD_BYTES) { zapHugePmdAnon(k, vma, pmd, pi); cleared++; }
-        else splitHugePmd(k, vma, pmd, pi, blockStart);
-      } else if (pmd.leafFlags[pi] !== 0 && isPageCachePmd(k, pmd.leafPfn[pi]!)) {
-        // A page-cache folio mapped by a PMD: zapped whole (a partial zap splits it, which for a
-        // file PMD means zapping it; the rest refaults).
-        zapFilePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
-        cleared++;
-      } else if (pmd.leafFlags[pi] !== 0) {
-        // A huge PMD covering this range: zap it whole (file/DAX PMDs are not split into PTEs here).
-        pmd.leafFlags[pi] = 0;
-        pmd.leafPfn[pi] = 0;
-        pmd.used--;
-        cleared++;
+        if (vma.file || (va === blockStart && blockEnd === blockStart + PMD_BYTES)) {
+          zapHugePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
+          cleared++;
+        } else splitHugePmd(k, vma, pmd, pi, blockStart);
       }
       const t = pmd.tables[pi];
       if (t && t.used > 0) {
