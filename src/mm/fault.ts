@@ -412,14 +412,17 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
   if (!cow && vma.file) {
     // do_set_pmd first for a PMD-sized page-cache folio on an empty PMD (v6.18 also keeps the
     // i_size guard: not for a folio reaching past EOF on a non-shmem file).
+    // Only PMD-sized folios go this way: order-0 faults skip the extra walk.
     const head = f.head[pfn]!;
-    const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
-    const pi = pmdIndex(vmf.address);
-    if (f.order[head] === 9 && releasePreallocPte(k, vmf)) t = null;
-    if (f.order[head] === 9 && (!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) && filePmdSuitable(k, vma, vmf.address, head) &&
-      !(k.profile.mapWholeFolio && (f.flags[head]! & PG_swapbacked) === 0 && Math.ceil(vma.file.inode.sizeBytes / 4096) < f.index[head]! + 512)) {
-      const r = doSetPmd(k, vmf, head, write);
-      if (r !== VM_FAULT_FALLBACK) return r;
+    if (f.order[head] === 9) {
+      if (releasePreallocPte(k, vmf)) t = null;
+      const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+      const pi = pmdIndex(vmf.address);
+      if ((!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) && filePmdSuitable(k, vma, vmf.address, head) &&
+        !(k.profile.mapWholeFolio && (f.flags[head]! & PG_swapbacked) === 0 && Math.ceil(vma.file.inode.sizeBytes / 4096) < f.index[head]! + 512)) {
+        const r = doSetPmd(k, vmf, head, write);
+        if (r !== VM_FAULT_FALLBACK) return r;
+      }
     }
   }
   if (!t) {
