@@ -16,13 +16,13 @@ export const MMAP_LOTSAMISS = 100;
 /** MAX_PAGECACHE_ORDER on x86-64: PMD order. */
 const MAX_PAGECACHE_ORDER = 9;
 
-/** mapping_large_folio_support: does the filesystem give this file large folios (ext4 on 6.x profiles)? */
+/** mapping_large_folio_support (include/linux/pagemap.h v6.18): does the filesystem give this file large folios (ext4 on 6.x profiles)? */
 function largeFolioSupport(mapping: AddressSpace): boolean {
   const inode = mapping.host;
   return inode.sb.fs.writeFolioOrder(inode, 0, 2 ** 21) > 0;
 }
 
-/** Is any page of [index, index + n) already a folio in the cache (filemap_add_folio's -EEXIST)? */
+/** Is any page of [index, index + n) already a folio in the cache (filemap_add_folio's -EEXIST, v6.18)? */
 function rangeCached(mapping: AddressSpace, index: number, n: number): boolean {
   for (let i = index; i < index + n; i++) if (findFolio(mapping, i) >= 0) return true;
   return false;

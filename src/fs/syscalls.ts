@@ -275,7 +275,7 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
   return fileFallocate(k, file, mode, offset, len);
 }
 
-/** vfs_fallocate on an open file (also madvise(MADV_REMOVE)'s punch hole). */
+/** vfs_fallocate (fs/open.c v6.1) on an open file (also madvise(MADV_REMOVE)'s punch hole). */
 export function fileFallocate(k: Kernel, file: import('./vfs.ts').File, mode: number, offset: number, len: number): number {
   if (offset < 0 || len <= 0) return -EINVAL;
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;

@@ -492,7 +492,7 @@ function wholeFolioPages(k: Kernel, vmf: VmFault, t: PteTable, pfn: number): num
 }
 
 /**
- * Give back the PTE table __do_fault allocated for this fault if nothing was mapped in it: in
+ * Give back the PTE table __do_fault allocated for this fault if nothing was mapped in it (v6.18): in
  * Linux it is vmf->prealloc_pte, installed only by finish_fault (which may map a PMD instead) and
  * freed by do_fault otherwise. Returns true when it was released.
  */

@@ -28,7 +28,7 @@ import {
   _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_NX, _PAGE_RW, _PAGE_DIRTY, _PAGE_PSE,
 } from './constants.ts';
 
-/** Can a fault at `addr` of `vma` be handled with an anonymous huge PMD? */
+/** thp_vma_allowable_order for a fault (mm/huge_memory.c v6.18): can `addr` of `vma` take an anonymous huge PMD? */
 export function thpAnonEligible(k: Kernel, vma: Vma, addr: number): boolean {
   if (vma.file !== null || (vma.flags & VM_SHARED) !== 0) return false;
   const mode = k.profile.thpAnon;
@@ -38,7 +38,7 @@ export function thpAnonEligible(k: Kernel, vma: Vma, addr: number): boolean {
   return haddr >= vma.start && haddr + PMD_SIZE <= vma.end;
 }
 
-/** Allocate a zeroed anonymous 2 MiB folio (vma_alloc_anon_folio_pmd + clear_huge_page); -1 when none. */
+/** vma_alloc_anon_folio_pmd + folio_zero_user (mm/huge_memory.c v6.18): a zeroed anonymous 2 MiB folio; -1 when none. */
 function allocThp(k: Kernel): number {
   const head = k.allocPages(9);
   if (head < 0) return -1;
@@ -49,7 +49,7 @@ function allocThp(k: Kernel): number {
   return head;
 }
 
-/** Map anonymous folio `head` with the PMD leaf `pi`, writable and dirty. */
+/** map_anon_folio_pmd (mm/huge_memory.c v6.18): map anonymous folio `head` with the PMD leaf `pi`, writable and dirty. */
 function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, replacing: boolean): void {
   const f = k.frames;
   for (let i = 0; i < 512; i++) f.mapcount[head + i] = 1;
@@ -68,7 +68,7 @@ function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, re
 }
 
 /**
- * do_huge_pmd_anonymous_page: the fault of an empty PMD in an eligible anonymous VMA. Returns 0
+ * do_huge_pmd_anonymous_page (mm/huge_memory.c v6.1, v6.18): the fault of an empty PMD in an eligible anonymous VMA. Returns 0
  * (mapped), VM_FAULT_OOM, or VM_FAULT_FALLBACK (handle it with PTEs).
  */
 export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
@@ -91,7 +91,7 @@ export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
 }
 
 /**
- * do_huge_pmd_wp_page for an anonymous VMA: a write to the read-only PMD leaf `pi`. Returns 0 when
+ * do_huge_pmd_wp_page (mm/huge_memory.c v6.18; before 6.13 the huge zero PMD is always split) for an anonymous VMA: a write to the read-only PMD leaf `pi`. Returns 0 when
  * handled at PMD level, else splits the PMD and returns VM_FAULT_FALLBACK (the PTE path goes on).
  */
 export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: number): number {
@@ -115,7 +115,7 @@ export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: numb
 }
 
 /**
- * __split_huge_pmd for an anonymous VMA: replace the PMD leaf by a page table of 512 PTEs with the
+ * __split_huge_pmd_locked (mm/huge_memory.c v6.18) for an anonymous VMA: replace the PMD leaf by a page table of 512 PTEs with the
  * same protection, mapping the 4 KiB zero page (a huge zero PMD) or each subpage of the THP (one
  * reference per PTE; the folio is freed when the last one goes).
  */
@@ -137,7 +137,7 @@ export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blo
 }
 
 /**
- * zap_huge_pmd for an anonymous VMA, the whole 2 MiB unmapped: drop the PMD's reference on the
+ * zap_huge_pmd (mm/huge_memory.c v6.18) for an anonymous VMA, the whole 2 MiB unmapped: drop the PMD's reference on the
  * THP (freeing it when it was the last) or just clear the huge zero PMD.
  */
 export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): void {
@@ -152,7 +152,7 @@ export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): 
   if (f.refcount[pfn] === 0) { k.lru.removeFolio(pfn); f.free(pfn, 9); }
 }
 
-/** Is the PMD leaf at `pfn` a page-cache folio (not DAX pmem, not a zero page, not anonymous)? */
+/** Is the PMD leaf at `pfn` a page-cache folio (not DAX pmem, not a zero page, not anonymous)? (vm_normal_folio_pmd's question, v6.18) */
 export function isPageCachePmd(k: Kernel, pfn: number): boolean {
   return pfn < k.pmemBase && k.frames.owner[pfn]! > 0;
 }
@@ -194,7 +194,7 @@ export function doSetPmd(k: Kernel, vmf: VmFault, head: number, write: boolean):
 }
 
 /**
- * Remove a page-cache PMD mapping (zap_huge_pmd; __split_huge_pmd of a file PMD just zaps it, the
+ * Remove a page-cache PMD mapping (zap_huge_pmd, v6.18; __split_huge_pmd of a file PMD just zaps it, the
  * next fault maps it again): drop rmap, references and RSS; a dirty PMD dirties the folio.
  */
 export function zapFilePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, markDirty: (head: number) => void): void {

@@ -240,7 +240,7 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
 const shmMounts = new WeakMap<Kernel, SuperBlock>();
 
 /**
- * shmem_zero_setup (mm/shmem.c): an unlinked shmem file of `len` bytes for a MAP_SHARED |
+ * shmem_zero_setup (mm/shmem.c v6.1, v6.18): an unlinked shmem file of `len` bytes for a MAP_SHARED |
  * MAP_ANONYMOUS mapping ("/dev/zero (deleted)" in /proc/PID/maps); freed with its last mapping.
  */
 function shmemZeroSetup(k: Kernel, proc: Process, len: number): File {
@@ -290,7 +290,7 @@ const PTE_CHG_MASK = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL | _PAGE_DEVMAP
 
 /**
  * The new value of a present (or PROT_NONE) entry under `vma`'s protection (change_pte_range /
- * change_huge_pmd, mm/mprotect.c): pte_modify keeps Accessed, Dirty and the software bits and
+ * change_huge_pmd, mm/mprotect.c v6.18): pte_modify keeps Accessed, Dirty and the software bits and
  * takes the rest from vm_page_prot; PROT_NONE leaves a not-present entry that still maps the page
  * (x86 _PAGE_PROTNONE), so any access faults and is refused by the
  * VMA check. A dirty PTE of a shared writable mapping that wants write-notify becomes writable
@@ -305,7 +305,7 @@ function modifiedEntry(vma: Vma, old: number, newProt: number): number {
 }
 
 /**
- * change_protection (mm/mprotect.c) over `vma`: every populated PTE and huge PMD leaf gets the
+ * change_protection (mm/mprotect.c v6.18; the same rules since 2.6 for these bits) over `vma`: every populated PTE and huge PMD leaf gets the
  * VMA's new protection. A huge PMD that the VMA covers only in part is split first
  * (vma_adjust_trans_huge / __split_huge_pmd): an anonymous THP into 512 PTEs, a page-cache or DAX
  * PMD by zapping it (the next access refaults). Returns how many entries changed.

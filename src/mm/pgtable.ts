@@ -164,7 +164,7 @@ export function setPte(t: PteTable, i: number, pfn: number, flags: number): void
 }
 
 /**
- * Install a huge PMD leaf in an empty slot (set_pmd_at), keeping the table's used count and
+ * Install a huge PMD leaf in an empty slot (set_pmd_at, v6.1), keeping the table's used count and
  * noting the new entry for visibility stamping; `mm`'s walk cache is invalidated.
  */
 export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number, flags: number): void {
@@ -178,7 +178,7 @@ export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i
   mm.invalidateWalkCache();
 }
 
-/** Clear a huge PMD leaf (pmdp_huge_get_and_clear), keeping the used count; returns its old flags. */
+/** Clear a huge PMD leaf (pmdp_huge_get_and_clear, v6.1), keeping the used count; returns its old flags. */
 export function clearPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number): number {
   const old = pmd.leafFlags[i]!;
   if (old === 0) return 0;
