@@ -114,33 +114,36 @@ export function wrprotectFilePages(k: Kernel, mapping: AddressSpace, start: numb
   return changed;
 }
 
-/** Visit every huge PMD leaf that maps page-cache folio `head` (PMD-sized) in shared or all VMAs. */
-function forEachPmdOfFolio(k: Kernel, mapping: AddressSpace, head: number, sharedOnly: boolean,
-  fn: (pmd: import('./pgtable.ts').PmdTable, pi: number) => void): void {
-  const index = k.frames.index[head]!;
+/**
+ * The rmap walk over a file (rmap_walk_file, mm/rmap.c v6.1): for each VMA in `mapping`'s i_mmap
+ * (shared ones only if `sharedOnly`) that maps file page `index`, the VMA and the address.
+ */
+function forEachVmaOfIndex(mapping: AddressSpace, index: number, sharedOnly: boolean, fn: (vma: Vma, va: number) => void): void {
   for (const vma of mapping.iMmap) {
     if (sharedOnly && (vma.flags & VM_SHARED) === 0) continue;
     if (index < vma.pgoff || index >= vma.pgoff + vma.pages) continue;
-    const va = vma.start + (index - vma.pgoff) * 4096;
-    const pmd = pmdTableOf(vma.mm.pgd, va);
-    if (!pmd) continue;
-    const pi = pmdIndex(va);
-    if (pmd.leafFlags[pi] !== 0 && pmd.leafPfn[pi] === head) fn(pmd, pi);
+    fn(vma, vma.start + (index - vma.pgoff) * 4096);
   }
 }
 
+/** Visit every huge PMD leaf that maps page-cache folio `head` (PMD-sized) in shared or all VMAs. */
+function forEachPmdOfFolio(k: Kernel, mapping: AddressSpace, head: number, sharedOnly: boolean,
+  fn: (pmd: import('./pgtable.ts').PmdTable, pi: number) => void): void {
+  forEachVmaOfIndex(mapping, k.frames.index[head]!, sharedOnly, (vma, va) => {
+    const pmd = pmdTableOf(vma.mm.pgd, va);
+    const pi = pmdIndex(va);
+    if (pmd && pmd.leafFlags[pi] !== 0 && pmd.leafPfn[pi] === head) fn(pmd, pi);
+  });
+}
+
 /** Visit every PTE mapping file page `index` of `mapping` in shared or all VMAs. */
-function forEachPteOfIndex(k: Kernel, mapping: AddressSpace, index: number, sharedOnly: boolean,
+function forEachPteOfIndex(mapping: AddressSpace, index: number, sharedOnly: boolean,
   fn: (t: import('./pgtable.ts').PteTable, i: number, vma: Vma) => void): void {
-  for (const vma of mapping.iMmap) {
-    if (sharedOnly && (vma.flags & VM_SHARED) === 0) continue;
-    if (index < vma.pgoff || index >= vma.pgoff + vma.pages) continue;
-    const va = vma.start + (index - vma.pgoff) * 4096;
+  forEachVmaOfIndex(mapping, index, sharedOnly, (vma, va) => {
     const t = pteTableOf(vma.mm.pgd, va);
-    if (!t) continue;
     const i = pteIndex(va);
-    if (t.flags[i] !== 0) fn(t, i, vma);
-  }
+    if (t && t.flags[i] !== 0) fn(t, i, vma);
+  });
 }
 
 /**
@@ -163,7 +166,7 @@ export function folioMkclean(k: Kernel, head: number): number {
   const nr = 1 << f.order[head]!;
   for (let j = 0; j < nr; j++) {
     if (f.mapcount[head + j] === 0) continue;
-    forEachPteOfIndex(k, mapping, first + j, true, (t, i) => {
+    forEachPteOfIndex(mapping, first + j, true, (t, i) => {
       const fl = t.flags[i]!;
       if (t.pfn[i] !== head + j) return;
       if ((fl & (_PAGE_RW | _PAGE_DIRTY)) !== 0) {
@@ -196,7 +199,7 @@ export function folioReferenced(k: Kernel, head: number): number {
   const nr = 1 << f.order[head]!;
   for (let j = 0; j < nr; j++) {
     if (f.mapcount[head + j] === 0) continue;
-    forEachPteOfIndex(k, mapping, first + j, false, (t, i) => {
+    forEachPteOfIndex(mapping, first + j, false, (t, i) => {
       if (t.pfn[i] !== head + j) return;
       const fl = t.flags[i]!;
       if ((fl & _PAGE_ACCESSED) !== 0) {
