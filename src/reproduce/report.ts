@@ -4,10 +4,10 @@
  */
 import { rowOk, type Experiment, type Row } from './experiments.ts';
 
-function fmt(v: number | null): string {
+function fmt(v: number | null, unit = ''): string {
   if (v === null) return '-';
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (Number.isInteger(v)) return String(v);
+  if (Number.isInteger(v) && unit !== 'x') return String(v);
   return v.toFixed(2);
 }
 
@@ -15,6 +15,7 @@ function verdict(r: Row): string {
   if (r.published === null || r.tolerance === null) return '';
   const ok = rowOk(r);
   if (r.role === 'disputed') return ok ? 'agrees (not a target)' : 'differs (not a target)';
+  if (r.role === 'unmodelled') return ok ? 'agrees (not modelled)' : 'differs (not modelled)';
   const tol = r.tolerance === 0 ? 'exact' : `±${Math.round(r.tolerance * 100)}%`;
   return `${ok ? 'ok' : 'OUT'} (${tol})`;
 }
@@ -25,10 +26,10 @@ export function formatExperiment(e: Experiment): string {
   lines.push(`== ${e.name}: ${e.title} (seed ${e.seed})`);
   for (const n of e.notes) lines.push(`   ${n}`);
   const w = Math.max(...e.rows.map((r) => r.metric.length), 10);
-  lines.push(`   ${'metric'.padEnd(w)}  ${'published'.padStart(12)}  ${'simulated'.padStart(12)}  ${'ratio'.padStart(6)}  role      check`);
+  lines.push(`   ${'metric'.padEnd(w)}  ${'published'.padStart(12)}  ${'simulated'.padStart(12)}  ${'ratio'.padStart(6)}  role        check`);
   for (const r of e.rows) {
     const ratio = r.published ? (r.simulated / r.published).toFixed(2) : '-';
-    lines.push(`   ${r.metric.padEnd(w)}  ${fmt(r.published).padStart(12)}  ${fmt(r.simulated).padStart(12)}  ${ratio.padStart(6)}  ${r.role.padEnd(8)}  ${verdict(r)}${r.note ? `  [${r.note}]` : ''}`);
+    lines.push(`   ${r.metric.padEnd(w)}  ${fmt(r.published, r.unit).padStart(12)}  ${fmt(r.simulated, r.unit).padStart(12)}  ${ratio.padStart(6)}  ${r.role.padEnd(10)}  ${verdict(r)}${r.note ? `  [${r.note}]` : ''}`);
   }
   for (const h of e.histograms) {
     lines.push(`   histogram: ${h.label}`);
@@ -67,8 +68,8 @@ export function experimentSvg(e: Experiment): string {
     out.push(`<text x="10" y="${y + 12}">${esc(r.metric.slice(0, 68))}</text>`,
       `<rect x="${left}" y="${y}" width="${pw.toFixed(1)}" height="12" fill="#999"/>`,
       `<rect x="${left}" y="${y + 14}" width="${sw.toFixed(1)}" height="12" fill="${rowOk(r) ? '#2a6fdb' : '#d33'}"/>`,
-      `<text x="${left + barW + 6}" y="${y + 11}">${esc(fmt(r.published))} ${esc(r.unit)}</text>`,
-      `<text x="${left + barW + 6}" y="${y + 25}">${esc(fmt(r.simulated))}</text>`);
+      `<text x="${left + barW + 6}" y="${y + 11}">${esc(fmt(r.published, r.unit))} ${esc(r.unit)}</text>`,
+      `<text x="${left + barW + 6}" y="${y + 25}">${esc(fmt(r.simulated, r.unit))}</text>`);
     y += rowH;
   }
   for (const h of e.histograms) {
