@@ -14,7 +14,10 @@
 // read test starts with cold CPU caches (data, page tables, kernel code and data), as it would after
 // other work; the rows then carry "evict":1.
 // Build and run:  gcc -O2 -o rereadprobe rereadprobe.c && [EVICT=1] ./rereadprobe DIR SIZE_KB REPS [SKEW [FSNAME]]
-// (fault_around_bytes was the default 65536 on the host that measured linux-6.18-host-reread.jsonl)
+// linux-6.18-host-reread.jsonl was measured with fault_around_bytes at its default (65536), tmpfs
+// on /dev/shm (no huge pages) and ext4 on the host's /dev/vda, whose read_ahead_kb is 8192 and
+// max_sectors_kb 4096: the readahead window decides the ext4 folio sizes, hence the fault counts
+// (rrfolioprobe.c shows the folios; at read_ahead_kb 128 the same file takes 1094 / 1028 faults).
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
