@@ -289,9 +289,8 @@ export class XArray {
     const lastIndex = first + sizeIndexes - 1;
     if (lastIndex > XA_INDEX_MAX) throw new Error(`XArray.store: order-${order} range at ${first} ends beyond 2^46`);
 
-    const prev = this.load(index);
-    let keepMarks = 0;
-    if (this.locate(first) !== 0) {
+    const cur = this.locate(first);
+    if (cur !== 0) {
       const node = this.locNode;
       const curOrder = node === null ? 0 : orderAt(node, this.locOff);
       if (curOrder > order) {
@@ -299,8 +298,15 @@ export class XArray {
           `XArray.store: order-${order} range at ${first} lies inside an order-${curOrder} entry; erase it first`,
         );
       }
-      if (curOrder === order) keepMarks = node === null ? this.rootMarks : this.slotMarks(node, this.locOff);
+      if (curOrder === order) {
+        // The same range holds an entry of the same order: xas_store replaces the canonical slot
+        // in place and the marks stay. No node changes shape, so walks in progress stay valid.
+        if (node === null) this.head = entry;
+        else node.slots[this.locOff] = entry;
+        return cur;
+      }
     }
+    const prev = this.load(index);
 
     if (order === 0 && first === 0 && this.root === null) {
       if (this.head === 0) {
@@ -308,7 +314,7 @@ export class XArray {
         this.indexes++;
       }
       this.head = entry;
-      this.rootMarks = keepMarks;
+      this.rootMarks = 0;
       return prev;
     }
 
@@ -333,7 +339,7 @@ export class XArray {
       node = child;
     }
     const off0 = (first - base) / POW2[levelShift]!;
-    this.replaceSlots(node, off0, POW2[order - levelShift]!, entry, order, keepMarks);
+    this.replaceSlots(node, off0, POW2[order - levelShift]!, entry, order);
     this.shapeSeq++;
     return prev;
   }
@@ -596,13 +602,6 @@ export class XArray {
     if (used === 0) fail(`${where}: empty node`);
   }
 
-  /** Marks of canonical slot `off` of `node` as bits 0..2. */
-  private slotMarks(node: XaNode, off: number): number {
-    let bits = 0;
-    for (let m = 0; m < XA_MARK_COUNT; m++) if (getBit(node, off, m)) bits |= 1 << m;
-    return bits;
-  }
-
   /**
    * Find the entry covering `index`; returns it (0 if none) and leaves its node and canonical
    * slot in locNode/locOff (node null: the head entry). Models xas_load + xas_descend.
@@ -666,9 +665,10 @@ export class XArray {
 
   /**
    * Put an order-`order` entry in slots off0 .. off0+n-1 of `node`, freeing whatever they held;
-   * the canonical slot gets `keepMarks`, the rest none. Models the slot loop of xas_store().
+   * no slot keeps a mark (a new entry, or one of another order, starts unmarked). Models the slot
+   * loop of xas_store().
    */
-  private replaceSlots(node: XaNode, off0: number, n: number, entry: number, order: number, keepMarks: number): void {
+  private replaceSlots(node: XaNode, off0: number, n: number, entry: number, order: number): void {
     let used = 0;
     for (let o = off0; o < off0 + n; o++) {
       const v = node.slots[o]!;
@@ -690,7 +690,6 @@ export class XArray {
     for (let m = 0; m < XA_MARK_COUNT; m++) {
       const before = anyBit(node, m);
       for (let o = off0; o < off0 + n; o++) clearBit(node, o, m);
-      if (((keepMarks >>> m) & 1) === 1) setBit(node, off0, m);
       // Ancestors only record whether this node has any marked slot.
       if (anyBit(node, m) !== before) this.propagate(node, m);
     }
