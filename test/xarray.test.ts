@@ -252,6 +252,24 @@ test('find and forEach cross node boundaries, honour start, last and stop reques
   xa.checkInvariants();
 });
 
+test('gather returns what forEach visits, in batches, stopping exactly at last (find_get_entries, xas_next_entry)', () => {
+  const xa = new XArray();
+  for (let i = 0; i < 200; i++) if (i < 8 || i >= 12) xa.store(i, 2 * (i + 1));
+  xa.store(8, 999, 2); // an order-2 entry over 8..11, in sibling slots of the first leaf
+  const idx = new Float64Array(300), ent = new Float64Array(300), ord = new Uint8Array(300);
+  const take = (start: number, last: number, max = 300) => {
+    const n = xa.gather(start, last, idx, ent, ord, max);
+    return Array.from({ length: n }, (_, i) => [idx[i]!, ent[i]!, ord[i]!]);
+  };
+  assert.deepEqual(take(5, 20), listEntries(xa, 5, 20));
+  assert.equal(take(5, 20).at(-1)![0], 20);
+  assert.deepEqual(take(9, 13), [[9, 999, 2], [12, 26, 0], [13, 28, 0]]); // start inside the order-2 entry
+  assert.deepEqual(take(0, 199), listEntries(xa, 0, 199)); // crosses from one leaf to the next ones
+  assert.deepEqual(take(60, 70, 3), [[60, 122, 0], [61, 124, 0], [62, 126, 0]]);
+  assert.deepEqual(take(63, 63), [[63, 128, 0]]);
+  assert.deepEqual(take(250, 400), []);
+});
+
 test('forEach survives the callback erasing entries, as truncate does while walking the mapping (xas_for_each with xas_store)', () => {
   const xa = new XArray();
   for (let i = 0; i < 200; i++) xa.store(i * 3, 2);
@@ -354,6 +372,7 @@ class RefArray {
 }
 
 test('differential: thousands of seeded random operations match a reference model (xa_* semantics, test_xarray.c style)', () => {
+  const gIdx = new Float64Array(128), gEnt = new Float64Array(128), gOrd = new Uint8Array(128);
   let seed = 12345;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -404,6 +423,11 @@ test('differential: thousands of seeded random operations match a reference mode
         const want = ref.sorted(index, last, m);
         assert.equal(xa.find(index, last, m < 0 ? undefined : m), want.length > 0 ? want[0]![0] : -1, `find(${index}, ${last}, ${m})`);
         assert.deepEqual(listEntries(xa, index, last, m < 0 ? undefined : m), want, `forEach(${index}, ${last}, ${m})`);
+        // gather: the same entries, in batches of at most `max` (find_get_entries-style).
+        const max = 1 + rand(70);
+        const got = xa.gather(index, last, gIdx, gEnt, gOrd, max);
+        const want2 = ref.sorted(index, last, -1).slice(0, max);
+        assert.deepEqual(Array.from({ length: got }, (_, i) => [gIdx[i]!, gEnt[i]!, gOrd[i]!]), want2, `gather(${index}, ${last}, max ${max})`);
       } else if (op < 93) {
         const last = index + rand(20000);
         const to = rand(3);

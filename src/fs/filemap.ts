@@ -229,6 +229,10 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   throw new Error('filemap_fault: folio kept vanishing (100 attempts)');
 }
 
+/** One page table's worth of page-cache entries, gathered per filemap_map_pages call (no allocation). */
+const MAP_BATCH = 512;
+const batchIndex = new Float64Array(MAP_BATCH), batchEntry = new Float64Array(MAP_BATCH), batchOrder = new Uint8Array(MAP_BATCH);
+
 /**
  * filemap_map_pages: map every ready page of file pages [start, end] that has an empty PTE.
  * Models mm/filemap.c filemap_map_pages (v3.16 through v6.12) and its skip rules (reference §2.4):
@@ -254,17 +258,21 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   if (end < start) return 0;
   const whole = k.profile.mapWholeFolio;
   let canMapLarge = false;
+  // The window lies inside one page table, so one batch holds all its entries.
+  assert(end - start < MAP_BATCH, 'filemap_map_pages window larger than a page table');
+  const nEntries = mapping.pages.gather(start, end, batchIndex, batchEntry, batchOrder, MAP_BATCH);
   if (whole) {
     // next_uptodate_folio for the first folio of the window, then the i_size guard.
     let first = -1;
-    mapping.pages.forEach(start, end, (idx, entry) => {
-      if (xaIsValue(entry) || idx >= maxIdx) return;
+    for (let j = 0; j < nEntries; j++) {
+      const entry = batchEntry[j]!;
+      if (xaIsValue(entry) || batchIndex[j]! >= maxIdx) continue;
       const head = entry / 2 - 1;
       const fl = f.flags[head]!;
-      if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) return;
+      if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) continue;
       first = head;
-      return false;
-    });
+      break;
+    }
     if (first < 0) return 0;
     canMapLarge = (f.flags[first]! & PG_swapbacked) !== 0 || maxIdx - 1 >= f.index[first]! + (1 << f.order[first]!);
     if (!vmf.pte) {
@@ -293,15 +301,16 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   // File page index of the first page of the VMA, and of the first page of this PTE table.
   const vmaFirst = vma.pgoff, vmaLast = vma.pgoff + vma.pages - 1;
   const tableFirst = start - base, tableLast = tableFirst + 511;
-  mapping.pages.forEach(start, end, (idx, entry) => {
-    if (xaIsValue(entry)) return;
+  for (let j = 0; j < nEntries; j++) {
+    const entry = batchEntry[j]!, idx = batchIndex[j]!;
+    if (xaIsValue(entry)) continue;
     const head = entry / 2 - 1;
     const fl = f.flags[head]!;
-    if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) return;
+    if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) continue;
     const fidx = f.index[head]!;
     const n = 1 << f.order[head]!;
     // Without the EOF clamp only the first page considered in each folio is checked (plain 6.1).
-    if (idx >= maxIdx) return;
+    if (idx >= maxIdx) continue;
     let from = idx;
     let last = Math.min(end, fidx + n - 1);
     // Map the large folio fully where it fits in the VMA and in this page table.
@@ -323,8 +332,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
       if (missStyle === 'per-mapped-page') missDec++;
       if (i === vmf.pgoff) ret = VM_FAULT_NOPAGE;
     }
-    return;
-  });
+  }
   // Pages of one file share the swap-backed property, so the last folio mapped decides the counter.
   if (mapped > 0) vma.mm.addFileRss(lastSwapBacked, mapped);
   ra.mmapMiss = Math.max(0, ra.mmapMiss - missDec);

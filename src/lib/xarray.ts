@@ -477,6 +477,50 @@ export class XArray {
   }
 
   /**
+   * Collect the entries of [start, last] in ascending order, as forEach() would visit them (a
+   * multi-order entry once, at its first index or at `start`), into idx/ent/ord: at most `max`
+   * of them; returns how many. Allocates and calls nothing per entry: the batch lookup of hot
+   * paths, like find_get_entries() and the xas_next_entry() fast step within one node that
+   * filemap_map_pages relies on (mm/filemap.c, include/linux/xarray.h v6.1).
+   */
+  gather(start: number, last: number, idx: Float64Array, ent: Float64Array, ord: Uint8Array, max: number): number {
+    assertIndex('gather', start);
+    last = clampLast('gather', last);
+    let n = 0;
+    let index = this.findFrom(start, last, -1);
+    while (index >= 0 && n < max) {
+      const node = this.wNode;
+      let order = this.wOrder;
+      idx[n] = index;
+      ent[n] = this.wEntry;
+      ord[n] = order;
+      n++;
+      let next = this.wFirst + POW2[order]!;
+      if (next > last || node === null) break;
+      if (node.shift === 0) {
+        // Step along the leaf's slots while the next entry is in the same node.
+        const base = this.wBase;
+        let off = next - base;
+        while (off < XA_CHUNK_SIZE && n < max) {
+          const v = node.slots[off]!;
+          if (v <= 0) { off++; continue; }
+          if (base + off > last) return n;
+          order = orderAt(node, off);
+          idx[n] = base + off;
+          ent[n] = v;
+          ord[n] = order;
+          n++;
+          off += 1 << order;
+        }
+        next = base + off;
+        if (next > last || n >= max) break;
+      }
+      index = this.walk(node, this.wBase, next, last, -1);
+    }
+    return n;
+  }
+
+  /**
    * For each entry in [start, last] carrying `fromMark`, set `toMark`; stops after `limit`
    * entries. Returns how many entries were visited. Models tag_pages_for_writeback(),
    * mm/page-writeback.c v6.1 (DIRTY -> TOWRITE before a data-integrity writeback).
