@@ -122,6 +122,31 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.equal(m.blocksMapped, 5);
   });
 
+  it('convertToUnwritten turns written blocks unwritten in place, split at the edges (ext4_zero_range, CONVERT_UNWRITTEN)', () => {
+    const m = new ExtentMap();
+    m.insert(0, 100, 20, 'written');
+    m.convertToUnwritten(5, 3);
+    assert.deepEqual(shape(m), ['w0+5@100', 'u5+3@105', 'w8+12@108']);
+    m.convertToWritten(5, 3);
+    assert.deepEqual(shape(m), ['w0+20@100']);
+  });
+
+  it('the extent tree costs a block once a fifth extent leaves the inode, until an insert merges them back (ext4_ext_grow_indepth, ext4_ext_try_to_merge_up)', () => {
+    const m = new ExtentMap();
+    for (let i = 0; i < 4; i++) m.insert(i * 10, 1000 + i * 100, 5, 'written');
+    assert.equal(m.treeBlocks, 0);
+    m.insert(40, 2000, 5, 'written');
+    assert.equal(m.treeBlocks, 1);
+    m.remove(40, 5);
+    assert.equal(m.treeBlocks, 1, 'removal alone does not move extents back into the inode');
+    m.insert(5, 1005, 5, 'written'); // merges with the first: still 4 extents, now merged up
+    assert.equal(m.extentCount, 4);
+    assert.equal(m.treeBlocks, 0);
+    m.insert(40, 2000, 5, 'written');
+    m.remove(0, Infinity);
+    assert.equal(m.treeBlocks, 0, 'an emptied tree is depth 0 again');
+  });
+
   it('clone is a deep copy; goalFor continues the nearest extent (ext4_ext_find_goal)', () => {
     const m = new ExtentMap();
     assert.equal(m.goalFor(0), -1); // no extents: no goal
@@ -225,6 +250,20 @@ describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => 
     b.free(x, 1);
     assert.equal(b.isFree(x), true);
     assert.throws(() => b.free(5, 1), InvariantError); // below firstDataBlock
+  });
+
+  it('freed blocks wait for the journal commit before they can be allocated again (ext4_mb_free_metadata)', () => {
+    const b = new BlockAllocator({ totalBlocks: 3000, firstDataBlock: 1000, placement: 'unaligned' });
+    const [r] = b.alloc(-1, 100);
+    assert.deepEqual(r, { pblk: 1000, lenBlocks: 100 });
+    b.freeAfterCommit(1000, 100);
+    assert.equal(b.pendingBlocks, 100);
+    assert.equal(b.freeBlocks, 1900);
+    assert.deepEqual(b.alloc(1000, 10), [{ pblk: 1100, lenBlocks: 10 }], 'the goal is busy until the commit');
+    assert.equal(b.releasePending(), 100);
+    assert.equal(b.pendingBlocks, 0);
+    assert.deepEqual(b.alloc(1000, 10), [{ pblk: 1000, lenBlocks: 10 }]);
+    b.checkInvariants();
   });
 
   it('memory grows with free ranges, not device size: a fresh 64 GiB device is one range', () => {

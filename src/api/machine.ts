@@ -493,6 +493,10 @@ export class Process {
     for (let va = v.start; va < v.end; va += 4096) {
       const pmd = pmdTableOf(this.kp.mm.pgd, va);
       const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
+      if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsCountsProtnonePmd) {
+        va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; // PROT_NONE PMD: follow_trans_huge_pmd refuses it (6.1)
+        continue;
+      }
       if (lf !== 0) {
         const pfn = pmd!.leafPfn[pmdIndex(va)]!;
         // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps; the huge zero page adds nothing;

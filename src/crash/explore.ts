@@ -138,7 +138,7 @@ function setup(prog: CrashProgram): Session {
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
   const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map() } as unknown as Session;
-  m.k.syncHook = (inode: Inode) => { if (bind(s)) recordSync(s, inode, s.names!); };
+  m.k.syncHook = (inode: Inode, first: number, last: number) => { if (bind(s)) recordSync(s, inode, s.names!, first, last); };
   return s;
 }
 
@@ -155,14 +155,15 @@ function bind(s: Session): boolean {
   return true;
 }
 
-/** After fsync/msync of a DAX file: its written pages must survive as they are now. */
-function recordSync(s: Session, inode: Inode, names: Map<string, Inode>): void {
+/** After fsync/msync of a DAX file: its written pages in file pages first..last must survive as they are now. */
+function recordSync(s: Session, inode: Inode, names: Map<string, Inode>, first: number, last: number): void {
   let path = '';
   for (const [n, i] of names) if (i === inode) path = `${s.dir}/${n}`;
   if (!path) return;
   for (const e of s.fs.extentsOf(inode)) {
     if (e.kind !== 'written') continue;
     for (let j = 0; j < e.lenBlocks; j++) {
+      if (e.lblk + j < first || e.lblk + j > last) continue;
       const b = e.pblk + j;
       s.synced.set(b, { path, index: e.lblk + j, version: s.pmem.blockVersion(b), durableAtSync: s.pmem.blockDurable(b) });
     }

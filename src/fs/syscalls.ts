@@ -180,6 +180,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
  */
 export function truncateInode(k: Kernel, inode: Inode, newSize: number): number {
   if (newSize < 0) return -EINVAL;
+  inode.sb.fs.breakLayouts?.(inode);
   const old = inode.sizeBytes;
   inode.sizeBytes = newSize;
   if (newSize < old) {
@@ -284,6 +285,7 @@ export function fileFallocate(k: Kernel, file: import('./vfs.ts').File, mode: nu
   if (!file.writable) return -EBADF;
   const inode = file.inode;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+    inode.sb.fs.breakLayouts?.(inode);
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);
     const mapping = inode.mapping;
     const f = k.frames;
@@ -367,8 +369,10 @@ export function sysStat(k: Kernel, path: string): StatResult | number {
 
 /**
  * msync (mm/msync.c v6.1): EINVAL for an unaligned address, unknown flags, or MS_ASYNC with
- * MS_SYNC; ENOMEM when part of the range is unmapped; MS_SYNC fsyncs (datasync) the file of
- * every shared VMA in the range; MS_ASYNC does nothing.
+ * MS_SYNC; ENOMEM when part of the range is unmapped; MS_SYNC fsyncs (datasync, vfs_fsync_range)
+ * the file bytes each shared VMA maps inside the range, nothing more (6.1 guest: msync of one page
+ * of a written DAX mapping write-protects that page, or the PMD holding it, alone); MS_ASYNC does
+ * nothing.
  */
 export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, flags: number): number {
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
@@ -383,7 +387,10 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
     if (v.end <= cur || cur >= end) continue;
     if (v.start > cur) unmapped = true;
     if ((flags & MS_SYNC) && (v.flags & VM_SHARED) && v.file) {
-      const err = v.file.inode.sb.fs.fsync(v.file, true);
+      // vfs_fsync_range over the file bytes this VMA maps in [cur, end) only.
+      const from = Math.max(cur, v.start);
+      const fstart = (from - v.start) + v.pgoff * PAGE_SIZE;
+      const err = v.file.inode.sb.fs.fsync(v.file, true, fstart, fstart + (Math.min(end, v.end) - from) - 1);
       if (err < 0) return err;
     }
     cur = v.end;

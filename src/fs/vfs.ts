@@ -89,12 +89,17 @@ export interface FileSystem {
   readFolios(inode: Inode, heads: readonly number[]): void;
   /** Write back dirty folios (a_ops->writepages); `sync` waits for completion (WB_SYNC_ALL). */
   writeback(inode: Inode, startIndex: number, endIndex: number, sync: boolean): number;
+  /**
+   * Called before the page cache of a size change, hole punch or zero range is truncated (the
+   * filesystem's first step in setattr / fallocate: ext4_break_layouts unmaps a DAX file whole).
+   */
+  breakLayouts?(inode: Inode): void;
   /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
   setSize(inode: Inode, newSizeBytes: number): number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
-  /** f_op->fsync; returns 0 or -errno. */
-  fsync(file: File, datasync: boolean): number;
+  /** f_op->fsync over bytes [startBytes, endBytes] (vfs_fsync_range; fsync(2) passes 0..end of file); returns 0 or -errno. */
+  fsync(file: File, datasync: boolean, startBytes?: number, endBytes?: number): number;
   /** st_blocks in 512-byte units. */
   stBlocks(inode: Inode): number;
   /** Called when a block of `inode` at `index` is dirtied through write(2) (block reservation); -errno on ENOSPC. */

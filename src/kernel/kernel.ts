@@ -120,8 +120,8 @@ export class Kernel {
    * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
    */
   faultTrace: ((e: FaultTraceEvent) => void) | null = null;
-  /** Called when fsync/msync of a DAX file completes, while the crash explorer runs. */
-  syncHook: ((inode: Inode) => void) | null = null;
+  /** Called when fsync/msync of a DAX file completes (its file pages firstIndex..lastIndex), while the crash explorer runs. */
+  syncHook: ((inode: Inode, firstIndex: number, lastIndex: number) => void) | null = null;
   /** Huge zero page, allocated on first use (get_huge_zero_page). */
   hugeZeroPfn = -1;
   /** Anonymous THPs mapped by a PMD (meminfo AnonHugePages / 2 MiB). */

@@ -99,6 +99,27 @@ export interface KernelProfile {
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
   readonly lruBatchPages: number;
+  /**
+   * mprotect turning a shared writable mapping writable again also makes its dirty huge PMDs
+   * writable (change_huge_pmd with MM_CP_TRY_CHANGE_WRITABLE and can_change_pmd_writable, 6.2+),
+   * as it does dirty PTEs. On 6.1 only PTEs are upgraded: a PMD-mapped DAX file written, then
+   * mprotect(PROT_READ) and mprotect(PROT_READ|PROT_WRITE), takes one write fault per PMD (6.1 guest).
+   */
+  readonly mprotectPmdWriteUpgrade: boolean;
+  /**
+   * smaps counts a huge PMD that mprotect(PROT_NONE) made not-present in Rss (6.18:
+   * vm_normal_page_pmd). 6.1's smaps_pmd_entry asks follow_trans_huge_pmd(FOLL_DUMP), which refuses
+   * a PROT_NONE PMD, so it adds nothing (6.1 guest: a PMD-mapped DAX file's Rss drops to 0).
+   */
+  readonly smapsCountsProtnonePmd: boolean;
+  /**
+   * 5.4-6.4: MADV_COLD and MADV_PAGEOUT clear a DAX (devmap) PMD they walk over: the walker's
+   * pmd_trans_unstable sees a leaf that is neither a page table nor a transparent huge page and
+   * pmd_clear_bad() drops it ("bad pmd" in the kernel log); the next access refaults it. Seen on
+   * the 6.1 guest (Rss 0 after MADV_COLD, 4 faults to re-read 8 MiB). Fixed by the 6.5 rework of the
+   * page-table walkers (pte_offset_map_lock).
+   */
+  readonly madvColdClearsDevmapPmd: boolean;
 
   // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
   /**
@@ -156,6 +177,9 @@ const base61: KernelProfile = {
   folioSplitNonUniform: false,
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
+  mprotectPmdWriteUpgrade: false,
+  smapsCountsProtnonePmd: false,
+  madvColdClearsDevmapPmd: true,
   daxEntries: 'entries',
   daxHoleReads: 'zero-page',
   daxWriteInsert: 'mkwrite',
@@ -177,6 +201,7 @@ const base61: KernelProfile = {
  */
 const pre5 = {
   fdatawriteSkipsClean: false,
+  madvColdClearsDevmapPmd: false,
   mapPagesEofClamp: false,
   mmapMissStyle: 'per-mapped-page',
   faultRetry: 'once',
@@ -275,6 +300,9 @@ export const profiles: Readonly<Record<string, KernelProfile>> = {
     thpZeroWpAlloc: true,
     folioSplitNonUniform: true,
     lruBatchPages: 31,
+    mprotectPmdWriteUpgrade: true,
+    smapsCountsProtnonePmd: true,
+    madvColdClearsDevmapPmd: false,
     daxDirtyOnRead: false,
   },
 };

@@ -14,14 +14,16 @@ import {
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, VM_DONTCOPY,
+  MADV_POPULATE_READ, MADV_POPULATE_WRITE,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE, O_RDWR,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
 import { pageCacheRa } from '../fs/readahead.ts';
-import { pteIndex, pmdTableOf, pmdIndex } from './pgtable.ts';
+import { pteIndex, pmdTableOf, pmdIndex, clearPmdLeaf } from './pgtable.ts';
 import { splitHugePmdAny } from './huge-memory.ts';
+import { populateRange } from './populate.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
 import { File, Inode, SuperBlock } from '../fs/vfs.ts';
 import { fileFallocate } from '../fs/syscalls.ts';
@@ -109,8 +111,8 @@ function insertVma(mm: Mm, vma: Vma): void {
   mm.vmaCache = null;
 }
 
-/** Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma). */
-function splitAt(mm: Mm, addr: number): void {
+/** Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma: the new VMA holds its own file reference). */
+function splitAt(k: Kernel, mm: Mm, addr: number): void {
   const v = mm.findVma(addr);
   if (!v || v.start >= addr) return;
   const tail = new Vma(mm, addr, v.end, v.pgoff + (addr - v.start) / PAGE_SIZE, v.flags, v.file);
@@ -119,14 +121,51 @@ function splitAt(mm: Mm, addr: number): void {
   tail.name = v.name;
   v.end = addr;
   insertVma(mm, tail);
-  if (v.file) v.file.inode.mapping.iMmap.add(tail);
+  if (v.file) {
+    v.file.inode.mapping.iMmap.add(tail);
+    k.vfsGetMapping(v.file);
+  }
 }
 
 /** VMAs overlapping [start, end), after splitting at both ends. */
-function vmasIn(mm: Mm, start: number, end: number): Vma[] {
-  splitAt(mm, start);
-  splitAt(mm, end);
+function vmasIn(k: Kernel, mm: Mm, start: number, end: number): Vma[] {
+  splitAt(k, mm, start);
+  splitAt(k, mm, end);
   return mm.vmas.filter((v) => v.start < end && v.end > start);
+}
+
+/**
+ * Can `b`, which starts where `a` ends, be folded into `a`? (is_mergeable_vma and the pgoff rule
+ * of can_vma_merge_after, mm/mmap.c v6.1): the same flags, file, operations, name and protection,
+ * and file offsets that continue. Anonymous memory of one mapping continues its pgoff as well.
+ */
+function vmasMergeable(a: Vma, b: Vma): boolean {
+  return a.end === b.start && a.flags === b.flags && a.file === b.file && a.ops === b.ops && a.name === b.name &&
+    a.pageProt === b.pageProt && a.pgoff + a.pages === b.pgoff;
+}
+
+/**
+ * vma_merge as mprotect_fixup and madvise_update_vma call it (mm/mmap.c v6.1): after the flags of
+ * [start, end) changed, the VMAs meeting at a boundary inside or at the edges of the range merge
+ * when they have become alike (6.1 guest: MADV_DONTFORK on one page splits a mapping in three,
+ * MADV_DOFORK makes it one again; so does mprotect back to the old protection). Adjacent VMAs of
+ * separate mmap calls elsewhere are left as they are (the model does not merge at mmap time).
+ */
+function mergeVmas(k: Kernel, mm: Mm, start: number, end: number): void {
+  for (let i = 0; i + 1 < mm.vmas.length;) {
+    const a = mm.vmas[i]!, b = mm.vmas[i + 1]!;
+    if (a.end >= start && a.end <= end && vmasMergeable(a, b)) {
+      a.end = b.end;
+      mm.vmas.splice(i + 1, 1);
+      mm.vmaCache = null;
+      if (b.file) {
+        b.file.inode.mapping.iMmap.delete(b);
+        k.vfsPutMapping(b.file);
+      }
+      continue;
+    }
+    i++;
+  }
 }
 
 /** do_munmap (v6.1): unmap [addr, addr+len); returns 0 or -errno. */
@@ -135,7 +174,7 @@ export function doMunmap(k: Kernel, mm: Mm, addr: number, len: number): number {
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (len === 0) return -EINVAL;
   const end = addr + len;
-  for (const v of vmasIn(mm, addr, end)) {
+  for (const v of vmasIn(k, mm, addr, end)) {
     zapRange(k, v, v.start, v.end, true);
     if (v.file) {
       v.file.inode.mapping.iMmap.delete(v);
@@ -271,16 +310,17 @@ export function doMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: n
   }
   if (cur < end) return -ENOMEM;
   const newVm = protToVmFlags(prot);
-  for (const v of vmasIn(mm, addr, end)) {
-    if ((newVm & VM_WRITE) && !(v.flags & VM_MAYWRITE)) return -EACCES;
+  for (const v of mm.vmas) {
+    if (v.start < end && v.end > addr && (newVm & VM_WRITE) && !(v.flags & VM_MAYWRITE)) return -EACCES;
   }
-  for (const v of vmasIn(mm, addr, end)) {
+  for (const v of vmasIn(k, mm, addr, end)) {
     const oldFlags = v.flags;
     v.flags = (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | newVm;
     if (v.flags === oldFlags) continue; // mprotect_fixup: nothing to change
     v.pageProt = vmaPageProt(v);
     if (changeProtection(k, mm, v) > 0) k.vmstat.nr_tlb_local_flush_all++;
   }
+  mergeVmas(k, mm, addr, end);
   mm.invalidateWalkCache();
   return 0;
 }
@@ -296,11 +336,12 @@ const PTE_CHG_MASK = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL | _PAGE_DEVMAP
  * VMA check. A dirty PTE of a shared writable mapping that wants write-notify becomes writable
  * at once (the fs was notified when it got dirty: the dirty_accountable upgrade, 2.6.x to
  * can_change_pte_writable in 6.x), so writes after mprotect(RO) + mprotect(RW) take no fault.
+ * `upgrade` false (a huge PMD on a profile without mprotectPmdWriteUpgrade, 6.1) skips that.
  */
-function modifiedEntry(vma: Vma, old: number, newProt: number): number {
+function modifiedEntry(vma: Vma, old: number, newProt: number, upgrade: boolean): number {
   if (newProt === 0) return (old & PTE_CHG_MASK) | _PAGE_PROTNONE;
   let fl = (old & PTE_CHG_MASK) | newProt;
-  if ((fl & _PAGE_RW) === 0 && (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
+  if (upgrade && (fl & _PAGE_RW) === 0 && (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
   return fl;
 }
 
@@ -325,7 +366,7 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
       }
       const lf = pmd.leafFlags[pi]!;
       if (lf !== 0) {
-        const nf = modifiedEntry(vma, lf, newProt === 0 ? 0 : newProt | _PAGE_PSE);
+        const nf = modifiedEntry(vma, lf, newProt === 0 ? 0 : newProt | _PAGE_PSE, k.profile.mprotectPmdWriteUpgrade);
         if (nf !== lf) { pmd.leafFlags[pi] = nf; changed++; }
       } else {
         const t = pmd.tables[pi] ?? null;
@@ -335,7 +376,7 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
             const i = pteIndex(a);
             const old = t.flags[i]!;
             if (old === 0) continue;
-            const nf = modifiedEntry(vma, old, newProt);
+            const nf = modifiedEntry(vma, old, newProt, true);
             if (nf !== old) { t.flags[i] = nf; changed++; }
           }
         }
@@ -346,10 +387,23 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
   return changed;
 }
 
+/**
+ * madvise_cold_or_pageout_pte_range (mm/madvise.c, 5.4-6.4) on a DAX PMD: the leaf is neither a
+ * page table nor pmd_trans_huge, so pmd_trans_unstable finds it pmd_bad and pmd_clear_bad() drops
+ * it (no rmap or RSS to undo for devmap); every PMD the range touches, even in part (profile
+ * madvColdClearsDevmapPmd).
+ */
+function clearDevmapPmds(mm: Mm, start: number, end: number): void {
+  for (let va = Math.floor(start / PMD_SIZE) * PMD_SIZE; va < end; va += PMD_SIZE) {
+    const pmd = pmdTableOf(mm.pgd, va);
+    if (pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_DEVMAP) !== 0) clearPmdLeaf(mm, pmd, pmdIndex(va));
+  }
+}
+
 /** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
 export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
   const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
-    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT];
+    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE];
   if (!known.includes(advice)) return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
@@ -375,6 +429,16 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       zapRange(k, v0, s0, e0, true);
       continue;
     }
+    if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
+      // madvise_populate -> faultin_vma_page_range (mm/madvise.c, mm/gup.c v6.1): GUP faults,
+      // counted in the task's min/maj_flt; EINVAL for a mapping the access is not allowed on,
+      // EFAULT when a fault ends in SIGBUS (past EOF) or SIGSEGV, ENOMEM for a hole in the range.
+      const write = advice === MADV_POPULATE_WRITE;
+      if ((v0.flags & (write ? VM_WRITE : VM_READ)) === 0) return -EINVAL;
+      const r = populateRange(k, k.current, v0, s0, e0, write);
+      if (r < 0) return r;
+      continue;
+    }
     if (advice === MADV_FREE) {
       // madvise_free_single_vma: private anonymous memory only. The pages become lazily freeable;
       // the model never reclaims anonymous memory, so they keep their contents, as Linux does
@@ -391,6 +455,7 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       if (r < 0) return r;
       continue;
     }
+    if ((advice === MADV_COLD || advice === MADV_PAGEOUT) && k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
     if (advice === MADV_COLD) continue; // a reclaim-order hint: the model's LRU keeps its order
     if (advice === MADV_PAGEOUT) {
       // madvise_pageout: reclaim now the page-cache folios this VMA maps that no other process
@@ -429,7 +494,8 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       case MADV_DOFORK: nf &= ~VM_DONTCOPY; break;
     }
     if (nf === v0.flags) continue;
-    for (const v of vmasIn(mm, s0, e0)) v.flags = nf;
+    for (const v of vmasIn(k, mm, s0, e0)) v.flags = nf;
+    mergeVmas(k, mm, s0, e0);
   }
   mm.invalidateWalkCache();
   return unmapped ? -ENOMEM : 0;

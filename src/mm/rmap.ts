@@ -11,7 +11,7 @@ import type { AddressSpace } from '../fs/vfs.ts';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SPECIAL, VM_SHARED } from './constants.ts';
 import { clearPte, pmdIndex, pmdTableOf, pteIndex, pteTableOf, PMD_BYTES } from './pgtable.ts';
 import { folioMarkDirty } from '../fs/filemap.ts';
-import { splitHugePmd, zapHugePmd } from './huge-memory.ts';
+import { splitHugePmd, splitHugePmdAny, zapHugePmd } from './huge-memory.ts';
 
 /**
  * Zap the PTEs of [startVa, endVa) in `vma` (zap_pte_range, v6.1). `evenCows` false keeps
@@ -32,9 +32,14 @@ export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, ev
         // zap_pmd_range: a huge PMD the range covers whole is zapped (zap_huge_pmd); one it covers
         // in part is split, which turns an anonymous one into PTEs zapped below and zaps a file
         // or DAX one whole (the rest refaults).
+        // A partial zap counts as a split (thp_split_pmd) whatever the PMD maps (6.1 guest: MADV_DONTNEED
+        // of one page of a DAX PMD).
         const blockStart = Math.floor(va / PMD_BYTES) * PMD_BYTES;
-        if (vma.file || (va === blockStart && blockEnd === blockStart + PMD_BYTES)) {
+        if (va === blockStart && blockEnd === blockStart + PMD_BYTES) {
           zapHugePmd(k, vma, pmd, pi, (h) => folioMarkDirty(k, h));
+          cleared++;
+        } else if (vma.file) {
+          splitHugePmdAny(k, vma, pmd, pi, blockStart, (h) => folioMarkDirty(k, h));
           cleared++;
         } else splitHugePmd(k, vma, pmd, pi, blockStart);
       }

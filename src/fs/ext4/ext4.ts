@@ -20,12 +20,12 @@ import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, daxPfnMkwrite, 
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { ExtentMap } from './extents.ts';
-import { BlockAllocator, type Placement } from './balloc.ts';
+import { BlockAllocator, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite, folioReadDone } from '../filemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
-import { folioMkclean } from '../../mm/rmap.ts';
+import { folioMkclean, unmapMappingPages } from '../../mm/rmap.ts';
 
 export interface Ext4Inode {
   extents: ExtentMap;
@@ -75,6 +75,8 @@ export class Ext4 implements FileSystem, DaxFs {
       rfcFaultAround: true,
       canWriteback: true,
     };
+    // Blocks freed in a transaction become allocatable when it commits (ext4_free_data_in_buddy).
+    this.journal.onCommit(() => { this.alloc.releasePending(); });
     this.journal.onCommit((_tid, changes) => {
       for (const c of changes) {
         const inode = k.mappingOf(c.ino)?.host;
@@ -201,7 +203,7 @@ export class Ext4 implements FileSystem, DaxFs {
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
       } else {
         const want = Math.min(lenPages, m.lenBlocks);
-        const runs = this.alloc.alloc(ei.extents.goalFor(index), want, index);
+        const runs = this.allocRuns(ei.extents.goalFor(index), want, index);
         if (runs.length === 0) return -ENOSPC;
         let l = index;
         for (const r of runs) {
@@ -224,6 +226,26 @@ export class Ext4 implements FileSystem, DaxFs {
     }
     out.dirty = this.journal.needsCommitForDatasync(inode.ino) || (index + out.lenBlocks) * 4096 > inode.sizeBytes;
     return 0;
+  }
+
+  /**
+   * Allocate `lenBlocks` near `goal` (BlockAllocator.alloc). When free space runs short while
+   * freed blocks wait for a commit, commit now and take them (ext4_should_retry_alloc ->
+   * jbd2_journal_force_commit_nested, v6.1; ext4 stops its handle, forces the commit and retries
+   * the operation: here the open handles are set aside around the commit).
+   */
+  private allocRuns(goal: number, lenBlocks: number, lblk: number): BlockRun[] {
+    const runs = this.alloc.alloc(goal, lenBlocks, lblk);
+    let got = 0;
+    for (const r of runs) got += r.lenBlocks;
+    if (got === lenBlocks || this.alloc.pendingBlocks === 0) return runs;
+    const open = this.journal.handlesOpen;
+    for (let i = 0; i < open; i++) this.journal.stopHandle();
+    const c = this.journal.commit(this.k.now());
+    if (c) { this.k.charge(c.durationNs); this.k.events.journalCommits++; }
+    for (let i = 0; i < open; i++) this.journal.startHandle();
+    const last = runs.length > 0 ? runs[runs.length - 1]! : null;
+    return runs.concat(this.alloc.alloc(last ? last.pblk + last.lenBlocks : goal, lenBlocks - got, lblk + got));
   }
 
   /** vfs_fsync_range(datasync) for dax_finish_sync_fault: flush dirty entries of the range, commit if needed. */
@@ -364,7 +386,8 @@ export class Ext4 implements FileSystem, DaxFs {
         let m = ei.extents.lookup(idx);
         if (m.kind === 'hole') {
           if (!handle) { this.journal.startHandle(); handle = true; }
-          const pb = this.alloc.allocOne(ei.extents.goalFor(idx), idx);
+          const runs = this.allocRuns(ei.extents.goalFor(idx), 1, idx);
+          const pb = runs.length > 0 ? runs[0]!.pblk : -1;
           if (pb < 0) { mapping.wbErr = -ENOSPC; continue; }
           ei.extents.insert(idx, pb, 1, 'written');
           if (ei.delalloc.delete(idx)) this.reservedBlocks--;
@@ -393,12 +416,25 @@ export class Ext4 implements FileSystem, DaxFs {
     return pages;
   }
 
-  /** ext4_setattr size change after truncate_pagecache (v6.1): free blocks past the new end. */
+  /**
+   * ext4_break_layouts -> dax_layout_busy_page (fs/ext4/inode.c, fs/dax.c v6.1), which
+   * ext4_setattr, ext4_punch_hole and ext4_zero_range call before they truncate the page cache:
+   * a DAX inode is unmapped from every mapping over the whole
+   * file (unmap_mapping_pages from 0 to the end, even_cows 0), not just over the range it
+   * changes: every PTE and PMD of the file refaults afterwards. Measured on the 6.1 guest (punching
+   * one page of a PMD-mapped 8 MiB file refaults all four PMDs; an extending ftruncate drops Rss
+   * to 0). Page-cache inodes have no layouts to break.
+   */
+  breakLayouts(inode: Inode): void {
+    if (inode.dax && inode.mapping.iMmap.size > 0) unmapMappingPages(this.k, inode.mapping, 0, Infinity, false);
+  }
+
+  /** ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks past the new end. */
   setSize(inode: Inode, newSizeBytes: number): number {
     const ei = this.ei(inode);
     const first = Math.ceil(newSizeBytes / 4096);
     this.journal.startHandle();
-    for (const r of ei.extents.remove(first, Infinity)) this.alloc.free(r.pblk, r.lenBlocks);
+    for (const r of ei.extents.remove(first, Infinity)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
     for (const i of [...ei.delalloc]) if (i >= first && ei.delalloc.delete(i)) this.reservedBlocks--;
     // ext4_block_truncate_page -> dax_zero_range: a DAX file has no page cache to zero the tail
     // of the last block in, so it is zeroed on the device.
@@ -424,7 +460,7 @@ export class Ext4 implements FileSystem, DaxFs {
       if (mode & FALLOC_FL_PUNCH_HOLE) {
         const s = Math.ceil(offsetBytes / 4096);
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
-        if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.free(r.pblk, r.lenBlocks);
+        if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
         for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
         if (inode.dax) {
           // Partial blocks at the edges of the hole are zeroed on the device.
@@ -439,14 +475,17 @@ export class Ext4 implements FileSystem, DaxFs {
       if (mode & FALLOC_FL_ZERO_RANGE) {
         const s = Math.ceil(offsetBytes / 4096);
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
-        if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.free(r.pblk, r.lenBlocks);
+        if (e > s) {
+          ei.extents.convertToUnwritten(s, e - s);
+          this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+        }
         for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
       }
       for (let i = first; i <= last;) {
         const m = ei.extents.lookup(i);
         if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
         const len = Math.min(m.lenBlocks, last - i + 1);
-        const runs = this.alloc.alloc(ei.extents.goalFor(i), len, i);
+        const runs = this.allocRuns(ei.extents.goalFor(i), len, i);
         if (runs.length === 0) return -ENOSPC;
         let l = i;
         for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
@@ -461,24 +500,27 @@ export class Ext4 implements FileSystem, DaxFs {
   }
 
   /**
-   * ext4_sync_file (fs/ext4/fsync.c v6.1): write back and wait, then commit the journal if the
+   * ext4_sync_file (fs/ext4/fsync.c v6.1): write back and wait over the byte range
+   * (file_write_and_wait_range: for DAX, dax_writeback_mapping_range of the entries in it, so an
+   * msync of part of a mapping write-protects only that part), then commit the journal if the
    * inode's (data)sync tid is not yet committed; the commit time is charged to the caller.
    */
-  fsync(file: File, datasync: boolean): number {
+  fsync(file: File, datasync: boolean, startBytes = 0, endBytes = Infinity): number {
     const inode = file.inode;
-    if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, 0, Infinity);
-    else this.writeback(inode, 0, Infinity, true);
+    const first = Math.floor(startBytes / 4096), last = Math.floor(endBytes / 4096);
+    if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, first, last);
+    else this.writeback(inode, first, last, true);
     this.commitIfNeeded(inode, datasync);
-    if (inode.dax && this.k.syncHook !== null) this.k.syncHook(inode);
+    if (inode.dax && this.k.syncHook !== null) this.k.syncHook(inode, first, last);
     const err = inode.mapping.wbErr;
     inode.mapping.wbErr = 0;
     return err < 0 ? (err === -ENOSPC ? -ENOSPC : -EIO) : 0;
   }
 
-  /** stat st_blocks: mapped blocks plus delayed-allocation reservations, in 512-byte units. */
+  /** stat st_blocks: mapped blocks, extent-tree blocks and delayed-allocation reservations, in 512-byte units. */
   stBlocks(inode: Inode): number {
     const ei = this.ei(inode);
-    return (ei.extents.blocksMapped + ei.delalloc.size) * 8;
+    return (ei.extents.blocksMapped + ei.extents.treeBlocks + ei.delalloc.size) * 8;
   }
 
   /** ext4_da_get_block_prep (v6.1): reserve a block for a dirtied hole page; ENOSPC when none is left. */
@@ -486,7 +528,7 @@ export class Ext4 implements FileSystem, DaxFs {
     const ei = this.ei(inode);
     if (ei.delalloc.has(index)) return 0;
     if (ei.extents.lookup(index).kind !== 'hole') return 0;
-    if (this.reservedBlocks >= this.alloc.freeBlocks) return -ENOSPC;
+    if (this.reservedBlocks >= this.alloc.freeBlocks + this.alloc.pendingBlocks) return -ENOSPC;
     ei.delalloc.add(index);
     this.reservedBlocks++;
     return 0;
@@ -494,7 +536,7 @@ export class Ext4 implements FileSystem, DaxFs {
 
   evict(inode: Inode): void {
     const ei = this.ei(inode);
-    for (const r of ei.extents.remove(0, Infinity)) this.alloc.free(r.pblk, r.lenBlocks);
+    for (const r of ei.extents.remove(0, Infinity)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
     this.reservedBlocks -= ei.delalloc.size;
     ei.delalloc.clear();
   }

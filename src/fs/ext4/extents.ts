@@ -54,13 +54,41 @@ function canMerge(a: Extent, b: Extent): boolean {
     a.lenBlocks + b.lenBlocks <= extentMaxLen(a.kind);
 }
 
+/** Extents the inode's i_block holds itself (EXT4_EXT_ROOT: 60 bytes = a 12-byte header + 4 entries). */
+export const EXT4_ROOT_EXTENTS = 4;
+/** Entries of a 4 KiB tree block ((4096 - 12) / 12). */
+export const EXT4_BLOCK_EXTENTS = 340;
+
 export class ExtentMap {
   private ext: Extent[] = [];
   private mappedBlocks = 0;
+  /** Depth of the on-disk extent tree: 0 while the extents fit in the inode. */
+  private depth = 0;
 
   /** Blocks held by extents, written or unwritten (st_blocks = blocksMapped * 8 sectors). */
   get blocksMapped(): number { return this.mappedBlocks; }
   get extentCount(): number { return this.ext.length; }
+
+  /**
+   * Blocks the extent tree itself occupies (counted in st_blocks). Up to EXT4_ROOT_EXTENTS
+   * extents live in the inode; the first insert past that moves them into a new leaf block
+   * (ext4_ext_grow_indepth), and the tree stays a block deep until an insert or conversion leaves
+   * few enough extents to move back into the inode (ext4_ext_try_to_merge_up); removing extents
+   * alone never shrinks it, unless none is left. Measured on the 6.1 guest: a fifth extent adds 8
+   * sectors to st_blocks, merging back to one extent removes them. Deeper trees are counted as
+   * one block per 340 extents plus their index blocks (the model keeps no real tree shape).
+   */
+  get treeBlocks(): number {
+    if (this.depth === 0) return 0;
+    const leaves = Math.max(1, Math.ceil(this.ext.length / EXT4_BLOCK_EXTENTS));
+    return leaves <= EXT4_ROOT_EXTENTS ? leaves : leaves + Math.ceil(leaves / EXT4_BLOCK_EXTENTS);
+  }
+
+  /** After an insert or conversion: grow the tree past the inode's root, or merge a one-leaf tree back up. */
+  private settleDepth(): void {
+    if (this.ext.length > EXT4_ROOT_EXTENTS) this.depth = Math.max(this.depth, 1);
+    else if (this.depth === 1) this.depth = 0;
+  }
 
   /** Index of the last extent starting at or before `lblk`, or -1. */
   private findIndex(lblk: number): number {
@@ -150,6 +178,7 @@ export class ExtentMap {
       done += n;
     }
     this.mappedBlocks += lenBlocks;
+    this.settleDepth();
   }
 
   /**
@@ -182,31 +211,49 @@ export class ExtentMap {
    * (EXT4_EXT_ZERO_LEN) instead of splitting, which changes the extent count but not the mapping.
    */
   convertToWritten(lblk: number, lenBlocks: number): void {
+    this.convertKind(lblk, lenBlocks, 'written');
+  }
+
+  /**
+   * Mark the written parts of [lblk, lblk+lenBlocks) unwritten in place, keeping their blocks:
+   * the inverse of convertToWritten, split at the range edges, each piece merged with unwritten
+   * neighbours (models ext4_zero_range's ext4_alloc_file_blocks with
+   * EXT4_GET_BLOCKS_CONVERT_UNWRITTEN -> ext4_split_convert_extents, extents.c v6.1). Holes in
+   * the range are left for the caller to fill.
+   */
+  convertToUnwritten(lblk: number, lenBlocks: number): void {
+    this.convertKind(lblk, lenBlocks, 'unwritten');
+  }
+
+  /** Turn the parts of [lblk, lblk+lenBlocks) that are not of kind `to` into `to`, splitting at the edges and merging. */
+  private convertKind(lblk: number, lenBlocks: number, to: MappedKind): void {
     assertRange(lblk, lenBlocks, 'extent convert');
+    const from: MappedKind = to === 'written' ? 'unwritten' : 'written';
     const end = lblk + lenBlocks;
     let i = this.firstEndingAfter(lblk);
     while (i < this.ext.length && this.ext[i]!.lblk < end) {
       const e = this.ext[i]!;
-      if (e.kind === 'written') { i += 1; continue; }
+      if (e.kind === to) { i += 1; continue; }
       const eEnd = e.lblk + e.lenBlocks;
       const s = Math.max(lblk, e.lblk);
       const t = Math.min(end, eEnd);
       let mid = i;
       if (s > e.lblk) {
-        // Left unwritten part stays in `e`; the converted part becomes a new extent after it.
-        this.ext.splice(i + 1, 0, { lblk: s, pblk: e.pblk + (s - e.lblk), lenBlocks: t - s, kind: 'written' });
+        // The left part keeps its kind in `e`; the converted part becomes a new extent after it.
+        this.ext.splice(i + 1, 0, { lblk: s, pblk: e.pblk + (s - e.lblk), lenBlocks: t - s, kind: to });
         e.lenBlocks = s - e.lblk;
         mid = i + 1;
       } else {
-        e.kind = 'written';
+        e.kind = to;
         e.lenBlocks = t - s;
       }
       const m = this.ext[mid]!;
       if (t < eEnd) {
-        this.ext.splice(mid + 1, 0, { lblk: t, pblk: m.pblk + m.lenBlocks, lenBlocks: eEnd - t, kind: 'unwritten' });
+        this.ext.splice(mid + 1, 0, { lblk: t, pblk: m.pblk + m.lenBlocks, lenBlocks: eEnd - t, kind: from });
       }
       i = this.mergeAround(mid) + 1;
     }
+    this.settleDepth();
   }
 
   /**
@@ -247,6 +294,7 @@ export class ExtentMap {
       i += 1;
     }
     if (delCount > 0) this.ext.splice(delFrom, delCount);
+    if (this.ext.length === 0) this.depth = 0; // ext4_ext_remove_space resets eh_depth of an emptied tree
     assert(this.mappedBlocks >= 0, 'extent remove: blocksMapped below zero');
     return freed;
   }
@@ -261,6 +309,7 @@ export class ExtentMap {
     const c = new ExtentMap();
     c.ext = this.ext.map((e) => ({ lblk: e.lblk, pblk: e.pblk, lenBlocks: e.lenBlocks, kind: e.kind }));
     c.mappedBlocks = this.mappedBlocks;
+    c.depth = this.depth;
     return c;
   }
 
