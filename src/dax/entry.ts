@@ -200,3 +200,20 @@ export function daxInsertEntry(k: Kernel, mapping: AddressSpace, index: number, 
 export function pfnFits(pfn: number, bits: number): boolean {
   return pfn < 2 ** bits;
 }
+
+/**
+ * invalidate_inode_pages2_range on a DAX mapping (mm/truncate.c v6.1), as dax_iomap_iter runs it
+ * after write(2) allocated blocks (IOMAP_F_NEW) for pages [first, last]: entries there that are
+ * neither DIRTY nor TOWRITE are dropped (dax_invalidate_mapping_entry_sync), then the pages are
+ * unmapped from every mapping (a huge zero page or DAX PMD over them goes whole), so a hole a
+ * mapping read as the zero page shows the written data at its next fault.
+ */
+export function daxInvalidateRange(k: Kernel, mapping: AddressSpace, first: number, last: number): void {
+  const xa = mapping.pages;
+  const drop: number[] = [];
+  xa.forEach(first, last, (i, e) => {
+    if (xaIsValue(e) && !xa.getMark(i, PAGECACHE_TAG_DIRTY) && !xa.getMark(i, PAGECACHE_TAG_TOWRITE)) drop.push(i);
+  });
+  for (const i of drop) xa.erase(i);
+  unmapMappingPages(k, mapping, first, last - first + 1, false);
+}

@@ -2,12 +2,14 @@
  * read(2)/write(2) on DAX files (dax_iomap_rw, fs/dax.c v6.1): no page cache; each extent is
  * looked up (and for writes allocated, zeroed) through iomap_begin, then data is copied straight
  * from or to persistent memory. Writes use memcpy_flushcache (non-temporal stores), so they are
- * durable when the call returns; holes and unwritten extents read as zeros.
+ * durable when the call returns; holes and unwritten extents read as zeros. A write that allocated
+ * blocks tears down the mappings of their pages (the zero page a mapping read there).
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Inode } from '../fs/vfs.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
 import type { DaxFs, DaxIomap } from './fault.ts';
+import { daxInvalidateRange } from './entry.ts';
 
 const m: DaxIomap = { type: 'hole', pblk: -1, lenBlocks: 0, isNew: false, dirty: false };
 
@@ -46,6 +48,7 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
     k.charge(k.costs.iomapBeginNs);
     const err = fs.iomapBegin(inode, index, Math.ceil((end - index * 4096) / 4096), true, m);
     if (err < 0) return done > 0 ? done : err;
+    if (m.isNew) daxInvalidateRange(k, inode.mapping, index, Math.min(index + m.lenBlocks, Math.ceil(end / 4096)) - 1);
     for (let b = 0; b < m.lenBlocks && p < end; b++) {
       const blk = m.pblk + b;
       const pageStart = (index + b) * 4096;
