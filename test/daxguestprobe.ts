@@ -279,6 +279,19 @@ const scenarios: Scenario[] = [
     r.sys('populate-write-ro', () => r.p.madvise(r.map, PMD, MADV_POPULATE_WRITE));
     r.sys('populate-read-ro', () => r.p.madvise(r.map, PMD, MADV_POPULATE_READ));
   } },
+  { name: 'pwrite-into-mapped-hole', group: 'f', bothVas: true, run: (r) => {
+    r.mkfile(1); r.mmap(RW, MAP_SHARED); r.pass('read', 0, NPG, false);
+    r.sys('pwrite-page10', () => r.p.pwrite(r.fd, PG, 10 * PG, 0x77));
+    r.sys('pwrite-chunk2', () => r.p.pwrite(r.fd, PMD, 2 * PMD, 0x77));
+    r.pass('read-after-pwrite', 0, NPG, false);
+    r.sys('pwrite-page10-again', () => r.p.pwrite(r.fd, PG, 10 * PG, 0x77));
+    r.pass('reread', 0, NPG, false); r.pass('write', 0, NPG, true);
+  } },
+  { name: 'priv-truncate', group: 'p', bothVas: true, run: (r) => {
+    r.mkfile(0); r.mmap(RW, MAP_PRIVATE); r.pass('write', 0, NPG / 2, true); r.pass('read', 0, NPG, false);
+    r.sys('ftruncate-5M', () => r.p.ftruncate(r.fd, 5 * MiB)); r.pass('read-after-truncate', 0, NPG, false);
+    r.sys('ftruncate-8M', () => r.p.ftruncate(r.fd, LEN)); r.pass('read-after-extend', 0, NPG, false);
+  } },
   { name: 'truncate-mapped', group: 'f', bothVas: true, run: (r) => {
     r.mkfile(0); r.mmap(RW, MAP_SHARED); r.pass('write', 0, NPG, true);
     r.sys('ftruncate-5M', () => r.p.ftruncate(r.fd, 5 * MiB)); r.pass('read', 0, NPG, false);

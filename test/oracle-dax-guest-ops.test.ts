@@ -20,6 +20,8 @@
  * - mprotect: 6.1 makes dirty PTEs writable again but not PMDs; PROT_NONE PMDs leave Rss;
  *   halves of a PMD split it and merge back.
  * - msync(MS_SYNC) write-protects only the range it was given.
+ * - write(2) that allocates tears down the mappings of its pages (a huge zero PMD goes whole), so
+ *   a mapping that read the hole sees the data; MAP_PRIVATE copies survive ftruncate below EOF.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -8,7 +8,7 @@
 // mapping, their count, VmFlags of the first), st_blocks, and pmd_chunks: how many 2 MiB file
 // chunks lie in one extent whose physical start is 2 MiB-aligned (FIEMAP; "unwritten" counts them
 // among unwritten extents). Groups (WHICH letters): p MAP_PRIVATE (COW, holes), f fallocate /
-// punch hole / zero range / ftruncate while mapped, m madvise (DONTNEED, REMOVE, WILLNEED, NOHUGEPAGE,
+// punch hole / zero range / ftruncate / pwrite while mapped, m madvise (DONTNEED, REMOVE, WILLNEED, NOHUGEPAGE,
 // COLD, PAGEOUT, FREE, POPULATE_READ/WRITE, errno table), r mprotect of PMD-mapped regions, s msync.
 // A syscall's row counts what happened inside the call (MADV_POPULATE_* faults, mprotect's PMD splits).
 // Files: fallocate then pwrite in 1 MiB chunks of 0x5a then fsync ("written": the preallocation puts
@@ -299,6 +299,19 @@ static void populate(void) {
   R("mprotect-ro", mprotect(g_map, LEN, PROT_READ)); R("populate-write-ro", madvise(g_map, PMD, MADV_POPULATE_WRITE));
   R("populate-read-ro", madvise(g_map, PMD, MADV_POPULATE_READ));
 }
+static void write_syscall(void) {
+  g_scn = "pwrite-into-mapped-hole"; mkfile(1); map(PROT_READ | PROT_WRITE, MAP_SHARED);
+  static char b[PMD]; memset(b, 0x77, sizeof b);
+  pass("read", 0, NPG, 0);
+  R("pwrite-page10", pwrite(g_fd, b, PG, 10 * PG)); R("pwrite-chunk2", pwrite(g_fd, b, PMD, 2 * PMD));
+  pass("read-after-pwrite", 0, NPG, 0);
+  R("pwrite-page10-again", pwrite(g_fd, b, PG, 10 * PG)); pass("reread", 0, NPG, 0); pass("write", 0, NPG, 1);
+}
+static void priv_truncate(void) {
+  g_scn = "priv-truncate"; mkfile(0); map(PROT_READ | PROT_WRITE, MAP_PRIVATE);
+  pass("write", 0, NPG / 2, 1); pass("read", 0, NPG, 0); R("ftruncate-5M", ftruncate(g_fd, 5 * MiB));
+  pass("read-after-truncate", 0, NPG, 0); R("ftruncate-8M", ftruncate(g_fd, LEN)); pass("read-after-extend", 0, NPG, 0);
+}
 static void truncate_mapped(void) {
   g_scn = "truncate-mapped"; mkfile(0); map(PROT_READ | PROT_WRITE, MAP_SHARED);
   pass("write", 0, NPG, 1); R("ftruncate-5M", ftruncate(g_fd, 5 * MiB)); pass("read", 0, NPG, 0);
@@ -375,7 +388,7 @@ int main(int argc, char **argv) {
     { 'p', pwrite_layout, 1 }, { 'p', priv, 1 }, { 'p', priv_write, 1 }, { 'p', priv_hole, 1 }, { 'p', priv_hole_write, 1 },
     { 'f', falloc_rw, 1 }, { 'f', falloc_write, 1 }, { 'f', punch, 1 }, { 'f', zero_range, 1 }, { 'f', keepsize, 1 },
     { 'm', mad_dontneed, 1 }, { 'm', mad_remove, 1 }, { 'm', mad_errno, 0 }, { 'm', mad_willneed, 1 }, { 'm', mad_nohuge, 0 },
-    { 'm', mad_hole_huge, 1 }, { 'm', populate, 1 }, { 'f', truncate_mapped, 1 },
+    { 'm', mad_hole_huge, 1 }, { 'm', populate, 1 }, { 'f', truncate_mapped, 1 }, { 'f', write_syscall, 1 }, { 'p', priv_truncate, 1 },
     { 'r', mprot, 1 }, { 'r', mprot_half, 0 }, { 'r', mprot_none, 1 },
     { 's', msyncs, 1 },
   };
