@@ -102,6 +102,9 @@ function dax(): void {
   const p = m.process();
   const mk = (path: string, bytes: number) => {
     const fd = p.open(path, O_RDWR | O_CREAT | O_TRUNC);
+    // Preallocated first, so its blocks are 2 MiB-aligned (mballoc places a file written by 1 MiB
+    // pwrites alone 1 MiB- but not 2 MiB-aligned) and the 1 GiB read maps PMDs.
+    p.fallocate(fd, 0, 0, bytes);
     for (let o = 0; o < bytes; o += MiB) p.pwrite(fd, MiB, o, 0x5a);
     return fd;
   };

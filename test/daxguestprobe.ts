@@ -47,7 +47,7 @@ export interface DaxProbeRow {
 const PG = 4096, MiB = 2 ** 20, PMD = 2 * MiB, LEN = 8 * MiB, NPG = LEN / PG;
 
 /** The probe's machine: Linux 6.1, a 1 GiB pmem device with a fresh ext4 mounted -o dax on /mnt. */
-export function daxGuestMachine(placement: Placement = 'aligned'): Machine {
+export function daxGuestMachine(placement: Placement = 'mballoc'): Machine {
   const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 2 ** 30, placement }] });
   if (m.mkfs('pmem0', 'ext4') !== 0 || m.mount('/mnt', 'ext4', 'pmem0', ['dax']) !== 0) throw new Error('daxguestprobe: mount failed');
   return m;
@@ -335,7 +335,7 @@ export function hgNh(flags: string): string {
 export const daxProbeScenarios: readonly string[] = scenarios.map((s) => s.name);
 
 /** Run one scenario at va 0 (2 MiB-aligned) or 4096, on a fresh machine with the given block placement, as the probe's child does. */
-export function runDaxGuestScenario(name: string, va: number, placement: Placement = 'aligned'): DaxProbeRow[] {
+export function runDaxGuestScenario(name: string, va: number, placement: Placement = 'mballoc'): DaxProbeRow[] {
   const s = scenarios.find((x) => x.name === name);
   if (!s) throw new Error(`daxguestprobe: no scenario ${name}`);
   const r = new Run(name, va, placement);

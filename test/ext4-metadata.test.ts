@@ -266,6 +266,17 @@ describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => 
     b.checkInvariants();
   });
 
+  it('mballoc placement: the goal when it holds the request, else the first buddy chunk of the exact order, else of a larger one; other sizes first fit (ext4_mb_regular_allocator)', () => {
+    const b = new BlockAllocator({ totalBlocks: 65536, firstDataBlock: 1234, placement: 'mballoc' });
+    // Free from 1234: buddy chunks 1234+2, 1236+4, ... 1280+256 (order 8), 1536+512 (order 9), 2048+2048 (order 11), ...
+    assert.deepEqual(b.allocMballoc(-1, 0, 256), [{ pblk: 1280, lenBlocks: 256 }], 'order 8: 1 MiB-aligned, not 2 MiB');
+    assert.deepEqual(b.allocMballoc(1536, 0, 256), [{ pblk: 1536, lenBlocks: 256 }], 'the goal, free for all of it');
+    assert.deepEqual(b.allocMballoc(-1, 0, 1024), [{ pblk: 2048, lenBlocks: 1024 }], 'no free order-10 chunk: the first order-11 one, split');
+    assert.deepEqual(b.allocMballoc(-1, 0, 1), [{ pblk: 1234, lenBlocks: 1 }], 'one block: first fit');
+    assert.deepEqual(b.allocMballoc(-1, 0, 768), [{ pblk: 3072, lenBlocks: 768 }], 'not a power of two: the first free extent that holds it');
+    b.checkInvariants();
+  });
+
   it('memory grows with free ranges, not device size: a fresh 64 GiB device is one range', () => {
     const b = new BlockAllocator({ totalBlocks: 64 * GiB, firstDataBlock: 1234, placement: 'aligned' });
     assert.equal(b.freeRangeCount, 1);

@@ -14,6 +14,11 @@
  * - ext4_break_layouts: punch hole, zero range, MADV_REMOVE and any ftruncate unmap the whole
  *   DAX file first; freed blocks stay busy until the journal commits (refills go elsewhere); a
  *   fifth extent costs an extent-tree block in st_blocks until they merge back.
+ * - Where mballoc puts blocks decides which chunks can be PMDs (placement 'mballoc', the default):
+ *   a file written by 1 MiB pwrites on a fresh ext4 starts 1 MiB- but not 2 MiB-aligned (no PMD);
+ *   a preallocated or PMD-faulted one is aligned to its normalised window; a page refilled after
+ *   a punch takes the first free block; a punched 2 MiB refilled by PTE faults is preallocated
+ *   whole, aligned; a 768-block window after a truncate goes first-fit, unaligned.
  * - madvise: COLD and PAGEOUT clear DAX PMDs on 6.1 ("bad pmd"), NOHUGEPAGE stops PMD faults,
  *   WILLNEED does nothing, POPULATE_READ/WRITE fault through GUP (counted), errno per mapping;
  *   flag advices split VMAs and merge them back; DONTNEED of one page splits its PMD.
@@ -26,9 +31,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { daxProbeScenarios, runDaxGuestScenario, hgNh, type DaxProbeRow } from './daxguestprobe.ts';
+import { daxProbeScenarios, runDaxGuestScenario, hgNh, daxGuestMachine, type DaxProbeRow } from './daxguestprobe.ts';
 import { Machine } from '../src/api/machine.ts';
-import { O_RDWR, O_CREAT } from '../src/mm/constants.ts';
+import type { Ext4 } from '../src/fs/ext4/ext4.ts';
+import { O_RDWR, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
 
 interface GuestRow extends DaxProbeRow { kernel: string; fs: string; boot: number; rep: number; extents: string }
 const guest = readFileSync(new URL('./oracle/linux-6.1-guest-dax-ops.jsonl', import.meta.url), 'utf8')
@@ -36,20 +42,6 @@ const guest = readFileSync(new URL('./oracle/linux-6.1-guest-dax-ops.jsonl', imp
 
 const FIELDS = ['minflt', 'majflt', 'fallback', 'split', 'sig', 'sig_page', 'ret', 'err', 'sum', 'rss_kb', 'anon_kb', 'anonhuge_kb',
   'filepmd_kb', 'vmas', 'vmflags', 'st_blocks', 'pmd_chunks', 'pmd_chunks_unwritten'] as const;
-
-/**
- * Rows where the kernel's figures follow from where ext4's mballoc put a block and the model's
- * allocator (placement 'aligned') puts it elsewhere; the fields listed are not compared there
- * (every other field is). mballoc normalises a request to a window of the file (4 MiB for an
- * 8 MiB file) and preallocates it, aligned to the window's buddy order: a PTE write into a
- * punched 2 MiB chunk takes a fresh 2 MiB-aligned run (PMD-eligible again), and a 768-block window
- * after a truncate goes first-fit to an unaligned run (the PMD write that follows falls back).
- */
-const PLACEMENT: Record<string, readonly string[]> = {
-  'punch-mapped 4096 write': ['pmd_chunks'],
-  'punch-mapped 4096 read-after-write': ['pmd_chunks'],
-  'truncate-mapped 0 write-after-extend': ['minflt', 'fallback', 'split', 'rss_kb', 'pmd_chunks'],
-};
 
 test('the guest data: Linux 6.1 ext4-dax, two boots with the same figures in every row', () => {
   assert.ok(guest.every((r) => r.kernel.startsWith('6.1.') && r.fs === 'ext4-dax'));
@@ -64,17 +56,12 @@ for (const name of daxProbeScenarios) {
     const want = guest.filter((r) => r.boot === 1 && r.scenario === name && r.va === va);
     if (want.length === 0) continue;
     test(`linux-6.1 ext4-dax ${name} at VA ${va === 0 ? '2M-aligned' : '2M+4K'}: every step as on the guest`, () => {
-      // The first file written by pwrite on a fresh ext4 starts 1 MiB- but not 2 MiB-aligned
-      // (mballoc aligns a 1 MiB request to 1 MiB): no chunk is PMD-eligible. The placement knob
-      // reproduces it; every other scenario uses the default 'aligned'.
-      const got = runDaxGuestScenario(name, va, name === 'pwrite-layout' ? 'unaligned' : 'aligned');
+      const got = runDaxGuestScenario(name, va);
       assert.equal(got.length, want.length, 'steps');
       want.forEach((w, i) => {
         const g = got[i]!;
         assert.equal(g.step, w.step);
-        const skip = PLACEMENT[`${name} ${va} ${w.step}`] ?? [];
         for (const f of FIELDS) {
-          if (skip.includes(f)) continue;
           const k = f === 'vmflags' ? hgNh(w.vmflags) : w[f];
           assert.equal(g[f], k, `${w.step}: ${f}`);
         }
@@ -82,14 +69,6 @@ for (const name of daxProbeScenarios) {
     });
   }
 }
-
-test('the placement rows differ from the model only in what the block placement decides', () => {
-  // Documents the exceptions above: the model's figures there are those of an aligned refill.
-  const t = runDaxGuestScenario('truncate-mapped', 0, 'aligned').find((r) => r.step === 'write-after-extend')!;
-  const w = guest.find((r) => r.boot === 1 && r.scenario === 'truncate-mapped' && r.va === 0 && r.step === 'write-after-extend')!;
-  assert.deepEqual([w.minflt, w.majflt, w.fallback, w.split, w.pmd_chunks], [770, 256, 1, 1, 2], 'kernel: chunk 3 refilled unaligned');
-  assert.deepEqual([t.minflt, t.majflt, t.fallback, t.split, t.pmd_chunks], [259, 256, 0, 0, 3], 'model: chunk 3 refilled by one PMD');
-});
 
 test('ENOSPC with freed blocks still waiting for a commit forces the commit and allocates them (ext4_should_retry_alloc)', () => {
   const m = new Machine({ profile: 'linux-6.1', memoryBytes: 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 16 * 2 ** 20 }] });
@@ -103,4 +82,22 @@ test('ENOSPC with freed blocks still waiting for a commit forces the commit and 
   const commits = m.modelEvents()['journalCommits']!;
   assert.equal(p.pwrite(fd, big, 0, 2), big, 'the blocks the truncate freed come back after a forced commit');
   assert.equal(m.modelEvents()['journalCommits']! - commits, 1);
+});
+
+test('mballoc preallocates the normalised window: one PTE write fault holds 4 MiB of an 8 MiB file, st_blocks counts 1 block, closing gives the rest back', () => {
+  const m = daxGuestMachine();
+  const fs = m.k.vfs.mounts.find((s) => s.mountPoint === '/mnt')!.fs as Ext4;
+  const free0 = fs.alloc.freeBlocks;
+  const p = m.process();
+  const fd = p.open('/mnt/s', O_RDWR | O_CREAT);
+  assert.equal(p.ftruncate(fd, 8 * 2 ** 20), 0);
+  const a = p.mmap(0x7f0000000000 + 4096, 8 * 2 ** 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  assert.equal(p.store(a, 1), 0);
+  assert.equal((p.stat('/mnt/s') as { blocks: number }).blocks, 8);
+  assert.equal(free0 - fs.alloc.freeBlocks, 1024, 'the window [0, 4 MiB) is taken');
+  assert.equal(p.store(a + 4096, 1), 0);
+  assert.equal(fs.extentsOf(p.kp.fds[fd]!.inode).length, 1, 'the next page comes from the preallocation, contiguous');
+  p.munmap(a, 8 * 2 ** 20);
+  p.close(fd);
+  assert.equal(free0 - fs.alloc.freeBlocks, 2, 'the unused 1022 blocks went back on the last close');
 });

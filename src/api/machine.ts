@@ -37,6 +37,7 @@ export interface DeviceConfig {
   type: 'block' | 'pmem';
   sizeBytes: number;
   latencyNs?: number;
+  /** Where ext4 puts new blocks (BlockAllocator): 'mballoc' (the default: ext4's normalised, buddy-aligned allocations), 'aligned' or 'unaligned'. */
   placement?: Placement;
   /** pmem only: false for a platform whose persistence domain includes the CPU caches (eADR). */
   writeCache?: boolean;
@@ -79,9 +80,9 @@ export class Machine {
         const pm = new PmemDevice({ name: d.name, sizeBytes: d.sizeBytes, pfnBase: base, writeCache: d.writeCache ?? true, requestLatencyNs: d.latencyNs });
         this.k.addPmem(pm);
         this.nextPmemPfn = pm.pfnEnd;
-        this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'aligned', cfg: d });
+        this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
       } else {
-        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte }), pmem: null, fs: null, placement: d.placement ?? 'aligned', cfg: d });
+        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte }), pmem: null, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
       }
     }
   }

@@ -112,6 +112,8 @@ export interface FileSystem {
   created?(inode: Inode, name: string): void;
   /** `name` was unlinked. */
   unlinked?(inode: Inode, name: string): void;
+  /** The last open file and mapping of `inode` went (f_op->release of its last writer: ext4 drops its preallocations). */
+  released?(inode: Inode): void;
   /** Free everything an inode owns when its last reference goes (evict_inode). */
   evict(inode: Inode): void;
 }

@@ -221,6 +221,7 @@ export class Kernel {
   vfsPutMapping(file: File): void {
     const inode = file.inode;
     inode.openCount--;
+    if (inode.openCount === 0) inode.sb.fs.released?.(inode);
     if (inode.openCount === 0 && inode.nlink === 0) this.evictInode(inode);
   }
 

@@ -578,8 +578,8 @@ function asReportName(v: unknown, at: At): string {
   return name;
 }
 
-function asPlacement(v: unknown, at: At): 'aligned' | 'unaligned' {
-  return asOneOf(v, at, ['aligned', 'unaligned'] as const);
+function asPlacement(v: unknown, at: At): 'aligned' | 'unaligned' | 'mballoc' {
+  return asOneOf(v, at, ['aligned', 'unaligned', 'mballoc'] as const);
 }
 
 // ---- Expectations ----

@@ -87,7 +87,7 @@ export interface FlagSet<Name extends string> {
 
 // ---- Machine, kernel, mounts ----
 
-export type Placement = 'aligned' | 'unaligned';
+export type Placement = 'aligned' | 'unaligned' | 'mballoc';
 export type FsType = 'ext4' | 'tmpfs';
 
 /** A knob override value after unit conversion (keys ending Bytes are bytes, Ns are ns). */

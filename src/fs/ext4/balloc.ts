@@ -1,7 +1,11 @@
 /**
- * Block allocator: where new data blocks land on the device. Models the *outcome* of ext4's
- * multiblock allocator (fs/ext4/mballoc.c, v6.1: ext4_mb_new_blocks -> ext4_mb_find_by_goal,
- * ext4_mb_regular_allocator), not its buddy bitmaps, groups or preallocation lists.
+ * Block allocator: where new data blocks land on the device. Models ext4's multiblock allocator
+ * (fs/ext4/mballoc.c, v6.1: ext4_mb_new_blocks -> ext4_mb_find_by_goal,
+ * ext4_mb_regular_allocator) over free ranges: placement 'mballoc' (the default) follows its
+ * buddy orders and group scan; 'aligned' and 'unaligned' are simpler outcome models kept as
+ * knobs. Not modelled: the bitmaps themselves, per-group metadata (backup superblocks, bitmaps
+ * and inode tables: free space is one run from firstDataBlock), locality-group preallocation of
+ * small files.
  *
  * Free space is a sorted list of disjoint, coalesced free ranges, so memory grows with
  * fragmentation, not with the device: a fresh 64 GiB device is one range.
@@ -15,7 +19,12 @@
  *   lblk a multiple of pmdBlocks that is a pmdBlocks-aligned block. A large request that fits
  *   nowhere whole takes whole pmdBlocks multiples from such a start, then continues.
  * - 'unaligned': runs start wherever free space starts (firstDataBlock is typically not aligned).
- * In both modes a request with a goal continues at the goal when the whole request fits there
+ * - 'mballoc': ext4's multiblock allocator itself as far as placement goes (allocMballoc): the
+ *   filesystem normalises the request and keeps the preallocation (fs/ext4/ext4.ts); here a
+ *   request continues at the goal when it may and fits there, else takes the first free buddy
+ *   chunk of its power-of-two order (or the next larger order present), group by group, else the
+ *   first free extent that holds it. Freed blocks wait for the journal commit in every mode.
+ * In 'aligned' and 'unaligned' a request with a goal continues at the goal when the whole request fits there
  * (ext4_mb_find_by_goal accepts the goal only for the full length); otherwise the first free
  * range at or after the goal (wrapping to the start, as mballoc scans groups from the goal's
  * group) that holds the whole request; otherwise the largest free range, and the rest in further
@@ -23,7 +32,11 @@
  */
 import { assert } from '../../lib/assert.ts';
 
-export type Placement = 'aligned' | 'unaligned';
+export type Placement = 'aligned' | 'unaligned' | 'mballoc';
+/** Blocks per ext4 block group (4 KiB blocks: 8 * 4096 bits of block bitmap). */
+export const MB_GROUP_BLOCKS = 32768;
+/** Largest buddy order mballoc keeps (MB_NUM_ORDERS - 1 for 4 KiB blocks: 8192 blocks). */
+const MB_MAX_ORDER = 13;
 export const DEFAULT_PMD_BLOCKS = 512; // 2 MiB of 4 KiB blocks
 /** Most frees one transaction may set aside before its commit (a bound, far above any workload's). */
 const MAX_PENDING_FREES = 1 << 20;
@@ -63,7 +76,8 @@ export class BlockAllocator {
       `allocator: bad totalBlocks ${opts.totalBlocks}`);
     assert(Number.isSafeInteger(opts.firstDataBlock) && opts.firstDataBlock >= 0 &&
       opts.firstDataBlock < opts.totalBlocks, `allocator: bad firstDataBlock ${opts.firstDataBlock}`);
-    assert(opts.placement === 'aligned' || opts.placement === 'unaligned', `allocator: bad placement ${String(opts.placement)}`);
+    assert(opts.placement === 'aligned' || opts.placement === 'unaligned' || opts.placement === 'mballoc',
+      `allocator: bad placement ${String(opts.placement)}`);
     assert(Number.isSafeInteger(pmdBlocks) && pmdBlocks > 0, `allocator: bad pmdBlocks ${pmdBlocks}`);
     this.totalBlocks = opts.totalBlocks;
     this.firstDataBlock = opts.firstDataBlock;
@@ -125,6 +139,73 @@ export class BlockAllocator {
       l += this.runLen;
     }
     return runs;
+  }
+
+  /**
+   * Placement 'mballoc': allocate one normalised request of `need` blocks (ext4_mb_regular_allocator,
+   * fs/ext4/mballoc.c v6.1). `tryGoal` >= 0 (EXT4_MB_HINT_TRY_GOAL, set when the request
+   * continues an extent) is taken when the free space there holds all of it
+   * (ext4_mb_find_by_goal). Else a power of two of 2 blocks or more takes the first free buddy
+   * chunk of exactly its order in a group, or of the next larger order present there, groups
+   * scanned from `group` (ext4_mb_simple_scan_group: a buddy chunk is a maximal naturally aligned
+   * power-of-two piece of a free range); anything else the first free extent of a group that
+   * holds it (ext4_mb_complex_scan_group, first fit). When no single run holds it, the largest
+   * free ranges, as alloc() does. Returns the runs.
+   */
+  allocMballoc(tryGoal: number, group: number, need: number): BlockRun[] {
+    assert(Number.isSafeInteger(need) && need > 0, `allocator: bad length ${need}`);
+    if (this.freeCount === 0) return [];
+    if (tryGoal >= this.firstDataBlock && tryGoal < this.totalBlocks) {
+      const i = this.rangeIndexOf(tryGoal);
+      if (i >= 0 && tryGoal + need <= this.starts[i]! + this.lens[i]!) {
+        this.takeRun(tryGoal, need);
+        return [{ pblk: tryGoal, lenBlocks: need }];
+      }
+    }
+    const groups = Math.ceil(this.totalBlocks / MB_GROUP_BLOCKS);
+    const g0 = Math.min(Math.max(group, 0), groups - 1);
+    const order = Math.log2(need);
+    for (let k = 0; k < groups; k++) {
+      const lo = ((g0 + k) % groups) * MB_GROUP_BLOCKS, hi = Math.min(lo + MB_GROUP_BLOCKS, this.totalBlocks);
+      const at = Number.isInteger(order) && order >= 1 && order <= MB_MAX_ORDER ? this.buddyIn(lo, hi, order) : this.firstFitIn(lo, hi, need);
+      if (at >= 0) {
+        this.takeRun(at, need);
+        return [{ pblk: at, lenBlocks: need }];
+      }
+    }
+    return this.alloc(tryGoal, need);
+  }
+
+  /** First free buddy chunk in [lo, hi) of exactly `order`, else of the smallest larger order present; -1 if none. */
+  private buddyIn(lo: number, hi: number, order: number): number {
+    let best = -1, bestOrder = MB_MAX_ORDER + 1;
+    for (let i = this.firstRangeFrom(lo); i < this.starts.length && this.starts[i]! < hi; i++) {
+      let b = Math.max(this.starts[i]!, lo);
+      const end = Math.min(this.starts[i]! + this.lens[i]!, hi);
+      while (b < end) {
+        let o = 0;
+        while (o < MB_MAX_ORDER && b % 2 ** (o + 1) === 0 && b + 2 ** (o + 1) <= end) o++;
+        if (o === order) return b;
+        if (o > order && o < bestOrder) { best = b; bestOrder = o; }
+        b += 2 ** o;
+      }
+    }
+    return best;
+  }
+
+  /** Index of the first free range that ends after `pblk` (may start after it), or the range count. */
+  private firstRangeFrom(pblk: number): number {
+    const i = this.rangeIndexOf(pblk);
+    return i >= 0 && pblk < this.starts[i]! + this.lens[i]! ? i : i + 1;
+  }
+
+  /** First free range in [lo, hi) with `need` blocks; its start, or -1. */
+  private firstFitIn(lo: number, hi: number, need: number): number {
+    for (let i = this.firstRangeFrom(lo); i < this.starts.length && this.starts[i]! < hi; i++) {
+      const b = Math.max(this.starts[i]!, lo);
+      if (Math.min(this.starts[i]! + this.lens[i]!, hi) - b >= need) return b;
+    }
+    return -1;
   }
 
   /** Allocate one block near `goal`; -1 when the device is full. Allocates no objects. */

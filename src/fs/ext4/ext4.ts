@@ -20,7 +20,7 @@ import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, daxPfnMkwrite, 
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { ExtentMap } from './extents.ts';
-import { BlockAllocator, type Placement, type BlockRun } from './balloc.ts';
+import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite, folioReadDone } from '../filemap.ts';
@@ -31,7 +31,19 @@ export interface Ext4Inode {
   extents: ExtentMap;
   /** Page indexes holding a delayed-allocation reservation (ext4_da_reserve_space). */
   delalloc: Set<number>;
+  /** Inode preallocations (struct ext4_prealloc_space), placement 'mballoc' only. */
+  pas: Prealloc[];
 }
+
+/**
+ * An inode preallocation: blocks mballoc allocated for the logical window [lblk, lblk+len) at
+ * [pblk, pblk+len) beyond what the request needed; a later request for a logical block inside it
+ * takes the block at the same offset (ext4_mb_use_inode_pa). `used` marks the ones taken.
+ */
+interface Prealloc { lblk: number; pblk: number; len: number; used: Uint8Array; free: number }
+
+/** Requests whose file end is at most this many blocks are "small" (s_mb_stream_request): no inode preallocation. */
+const MB_STREAM_REQUEST_BLOCKS = 16;
 
 /** First data block of a fresh ext4 (superblock, group descriptors, bitmaps, inode tables, journal). */
 export const EXT4_FIRST_DATA_BLOCK = 1234;
@@ -203,7 +215,7 @@ export class Ext4 implements FileSystem, DaxFs {
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
       } else {
         const want = Math.min(lenPages, m.lenBlocks);
-        const runs = this.allocRuns(ei.extents.goalFor(index), want, index);
+        const runs = this.allocFor(inode, index, want);
         if (runs.length === 0) return -ENOSPC;
         let l = index;
         for (const r of runs) {
@@ -229,23 +241,130 @@ export class Ext4 implements FileSystem, DaxFs {
   }
 
   /**
+   * Blocks for logical [lblk, lblk+lenBlocks) of `inode` (ext4_mb_new_blocks as ext4_ext_map_blocks
+   * calls it, v6.1), as runs in logical order (fewer blocks than asked only on ENOSPC, or when a
+   * preallocation ends first). Placements 'aligned' and 'unaligned' ask the allocator near the
+   * goal (ext4_ext_find_goal). Placement 'mballoc' first uses an inode preallocation covering
+   * lblk; else normalises the request (mballocWindow), allocates the whole window, gives the
+   * request its part and keeps the rest as preallocations.
+   */
+  private allocFor(inode: Inode, lblk: number, lenBlocks: number): BlockRun[] {
+    const ei = this.ei(inode);
+    if (this.alloc.placement !== 'mballoc') return this.allocRuns(ei.extents.goalFor(lblk), lenBlocks, lblk);
+    for (let i = 0; i < ei.pas.length; i++) {
+      const pa = ei.pas[i]!;
+      if (lblk < pa.lblk || lblk >= pa.lblk + pa.len) continue;
+      const off = lblk - pa.lblk;
+      let n = 0;
+      while (n < lenBlocks && off + n < pa.len && pa.used[off + n] === 0) pa.used[off + n++] = 1;
+      if (n === 0) break;
+      pa.free -= n;
+      if (pa.free === 0) ei.pas.splice(i, 1);
+      return [{ pblk: pa.pblk + off, lenBlocks: n }];
+    }
+    const w = this.mballocWindow(inode, lblk, lenBlocks);
+    const group = Math.floor(Math.max(0, w.goal >= 0 ? w.goal : this.alloc.firstDataBlock) / MB_GROUP_BLOCKS);
+    const runs = this.withRetry(() => this.alloc.allocMballoc(w.tryGoal, group, w.len), w.len);
+    const mine: BlockRun[] = [];
+    let l = w.lblk;
+    for (const r of runs) {
+      // The part of this run inside [lblk, lblk+lenBlocks) is the request's; the rest is preallocated.
+      const s = Math.max(l, lblk), e = Math.min(l + r.lenBlocks, lblk + lenBlocks);
+      if (e > s) mine.push({ pblk: r.pblk + (s - l), lenBlocks: e - s });
+      if (r.lenBlocks > Math.max(0, e - s)) {
+        const used = new Uint8Array(r.lenBlocks);
+        for (let j = Math.max(s, l); j < e; j++) used[j - l] = 1;
+        ei.pas.push({ lblk: l, pblk: r.pblk, len: r.lenBlocks, used, free: r.lenBlocks - Math.max(0, e - s) });
+      }
+      l += r.lenBlocks;
+    }
+    return mine;
+  }
+
+  /**
+   * ext4_mb_normalize_request (mballoc.c v6.1) for placement 'mballoc': the logical window to
+   * allocate for [lblk, lblk+lenBlocks). The file's predicted size (the request's end or i_size,
+   * whichever is larger) picks the window: up to 1 MiB the next power of two from offset 0; up
+   * to 4 MiB a 2 MiB-aligned 2 MiB; up to 8 MiB a 4 MiB-aligned 4 MiB; then 8 MiB-aligned 8 MiB
+   * (requests up to 8 MiB) or the request itself. The window is trimmed so it covers neither the
+   * mapped blocks around the request nor other preallocations, and grown to hold the request. A
+   * window that continues the extent on its left (or ends where the one on its right begins)
+   * names that physical spot as the goal to try first (EXT4_MB_HINT_TRY_GOAL). Small files
+   * (s_mb_stream_request) are not normalised (their locality-group preallocation is not
+   * modelled).
+   */
+  private mballocWindow(inode: Inode, lblk: number, lenBlocks: number): { lblk: number; len: number; tryGoal: number; goal: number } {
+    const ei = this.ei(inode);
+    const nb = ei.extents.neighbours(lblk, lenBlocks);
+    const goal = ei.extents.goalFor(lblk);
+    const endBytes = Math.max((lblk + lenBlocks) * 4096, inode.sizeBytes);
+    let start = lblk, size = lenBlocks;
+    if (endBytes > MB_STREAM_REQUEST_BLOCKS * 4096) {
+      const KiB = 1024, MiB = 1024 * KiB;
+      let startBytes = 0, sizeBytes: number;
+      if (endBytes <= MiB) { sizeBytes = 16 * KiB; while (sizeBytes < endBytes) sizeBytes *= 2; }
+      else if (endBytes <= 4 * MiB) { startBytes = Math.floor(lblk * 4096 / (2 * MiB)) * 2 * MiB; sizeBytes = 2 * MiB; }
+      else if (endBytes <= 8 * MiB) { startBytes = Math.floor(lblk * 4096 / (4 * MiB)) * 4 * MiB; sizeBytes = 4 * MiB; }
+      else if (lenBlocks * 4096 <= 8 * MiB) { startBytes = Math.floor(lblk * 4096 / (8 * MiB)) * 8 * MiB; sizeBytes = 8 * MiB; }
+      else { startBytes = lblk * 4096; sizeBytes = lenBlocks * 4096; }
+      start = startBytes / 4096;
+      let end = start + sizeBytes / 4096;
+      if (nb.lleft >= 0 && start <= nb.lleft) start = nb.lleft + 1;
+      if (nb.lright >= 0 && end > nb.lright) end = nb.lright;
+      for (const pa of ei.pas) {
+        if (pa.lblk + pa.len <= lblk) start = Math.max(start, pa.lblk + pa.len);
+        else if (pa.lblk >= lblk + lenBlocks) end = Math.min(end, pa.lblk);
+      }
+      start = Math.min(start, lblk);
+      size = Math.max(end, lblk + lenBlocks) - start;
+    }
+    let tryGoal = -1;
+    if (nb.lright >= 0 && nb.lright === start + size && nb.pright >= size) tryGoal = nb.pright - size;
+    if (nb.lleft >= 0 && nb.lleft + 1 === start) tryGoal = nb.pleft + 1;
+    return { lblk: start, len: size, tryGoal, goal };
+  }
+
+  /** Give back the unused blocks of every preallocation of `inode` at once (ext4_discard_preallocations: never in the file, so not journalled). */
+  private discardPreallocations(inode: Inode): void {
+    const ei = this.ei(inode);
+    for (const pa of ei.pas) {
+      for (let j = 0; j < pa.len;) {
+        if (pa.used[j] === 1) { j++; continue; }
+        let n = 1;
+        while (j + n < pa.len && pa.used[j + n] === 0) n++;
+        this.alloc.free(pa.pblk + j, n);
+        j += n;
+      }
+    }
+    ei.pas.length = 0;
+  }
+
+  /**
    * Allocate `lenBlocks` near `goal` (BlockAllocator.alloc). When free space runs short while
    * freed blocks wait for a commit, commit now and take them (ext4_should_retry_alloc ->
    * jbd2_journal_force_commit_nested, v6.1; ext4 stops its handle, forces the commit and retries
    * the operation: here the open handles are set aside around the commit).
    */
   private allocRuns(goal: number, lenBlocks: number, lblk: number): BlockRun[] {
-    const runs = this.alloc.alloc(goal, lenBlocks, lblk);
+    return this.withRetry(() => this.alloc.alloc(goal, lenBlocks, lblk), lenBlocks);
+  }
+
+  /**
+   * Run an allocation; when it comes back short of `lenBlocks` while freed blocks wait for a
+   * commit, give those back (commit now) and run it again for the rest.
+   */
+  private withRetry(allocate: () => BlockRun[], lenBlocks: number): BlockRun[] {
+    const runs = allocate();
     let got = 0;
     for (const r of runs) got += r.lenBlocks;
     if (got === lenBlocks || this.alloc.pendingBlocks === 0) return runs;
+    for (const r of runs) this.alloc.free(r.pblk, r.lenBlocks);
     const open = this.journal.handlesOpen;
     for (let i = 0; i < open; i++) this.journal.stopHandle();
     const c = this.journal.commit(this.k.now());
     if (c) { this.k.charge(c.durationNs); this.k.events.journalCommits++; }
     for (let i = 0; i < open; i++) this.journal.startHandle();
-    const last = runs.length > 0 ? runs[runs.length - 1]! : null;
-    return runs.concat(this.alloc.alloc(last ? last.pblk + last.lenBlocks : goal, lenBlocks - got, lblk + got));
+    return allocate();
   }
 
   /** vfs_fsync_range(datasync) for dax_finish_sync_fault: flush dirty entries of the range, commit if needed. */
@@ -278,7 +397,7 @@ export class Ext4 implements FileSystem, DaxFs {
   journalBusyUntilNs = 0;
 
   private ei(inode: Inode): Ext4Inode {
-    if (!inode.fsPrivate) inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>() } satisfies Ext4Inode;
+    if (!inode.fsPrivate) inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>(), pas: [] } satisfies Ext4Inode;
     return inode.fsPrivate as Ext4Inode;
   }
 
@@ -386,7 +505,7 @@ export class Ext4 implements FileSystem, DaxFs {
         let m = ei.extents.lookup(idx);
         if (m.kind === 'hole') {
           if (!handle) { this.journal.startHandle(); handle = true; }
-          const runs = this.allocRuns(ei.extents.goalFor(idx), 1, idx);
+          const runs = this.allocFor(inode, idx, 1);
           const pb = runs.length > 0 ? runs[0]!.pblk : -1;
           if (pb < 0) { mapping.wbErr = -ENOSPC; continue; }
           ei.extents.insert(idx, pb, 1, 'written');
@@ -431,6 +550,7 @@ export class Ext4 implements FileSystem, DaxFs {
 
   /** ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks past the new end. */
   setSize(inode: Inode, newSizeBytes: number): number {
+    this.discardPreallocations(inode);
     const ei = this.ei(inode);
     const first = Math.ceil(newSizeBytes / 4096);
     this.journal.startHandle();
@@ -458,6 +578,7 @@ export class Ext4 implements FileSystem, DaxFs {
     this.journal.startHandle();
     try {
       if (mode & FALLOC_FL_PUNCH_HOLE) {
+        this.discardPreallocations(inode);
         const s = Math.ceil(offsetBytes / 4096);
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
         if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
@@ -485,7 +606,7 @@ export class Ext4 implements FileSystem, DaxFs {
         const m = ei.extents.lookup(i);
         if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
         const len = Math.min(m.lenBlocks, last - i + 1);
-        const runs = this.allocRuns(ei.extents.goalFor(i), len, i);
+        const runs = this.allocFor(inode, i, len);
         if (runs.length === 0) return -ENOSPC;
         let l = i;
         for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
@@ -534,7 +655,13 @@ export class Ext4 implements FileSystem, DaxFs {
     return 0;
   }
 
+  /** ext4_release_file (v6.1): the last writer gone, unused preallocated blocks go back. */
+  released(inode: Inode): void {
+    if (inode.fsPrivate) this.discardPreallocations(inode);
+  }
+
   evict(inode: Inode): void {
+    this.discardPreallocations(inode);
     const ei = this.ei(inode);
     for (const r of ei.extents.remove(0, Infinity)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
     this.reservedBlocks -= ei.delalloc.size;

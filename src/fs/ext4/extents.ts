@@ -152,6 +152,28 @@ export class ExtentMap {
   }
 
   /**
+   * The nearest mapped block before `lblk` and the first one at or after `lblk + lenBlocks`, as
+   * logical/physical pairs (-1 when there is none): ext4_ext_search_left / ext4_ext_search_right
+   * (extents.c, v6.1), which fill the allocation request's lleft/pleft and lright/pright.
+   */
+  neighbours(lblk: number, lenBlocks: number): { lleft: number; pleft: number; lright: number; pright: number } {
+    const out = { lleft: -1, pleft: -1, lright: -1, pright: -1 };
+    const i = this.findIndex(lblk - 1);
+    if (lblk > 0 && i >= 0) {
+      const e = this.ext[i]!;
+      const last = Math.min(lblk - 1, e.lblk + e.lenBlocks - 1);
+      out.lleft = last; out.pleft = e.pblk + (last - e.lblk);
+    }
+    const j = this.firstEndingAfter(lblk + lenBlocks);
+    const r = this.ext[j];
+    if (r !== undefined) {
+      const first = Math.max(r.lblk, lblk + lenBlocks);
+      out.lright = first; out.pright = r.pblk + (first - r.lblk);
+    }
+    return out;
+  }
+
+  /**
    * Map [lblk, lblk+lenBlocks) to [pblk, pblk+lenBlocks). The logical range must be a hole.
    * Longer ranges are stored as several extents of at most the kind's maximum length; each piece
    * merges with a logically and physically contiguous neighbour of the same kind when the result
