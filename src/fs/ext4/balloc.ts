@@ -144,8 +144,8 @@ export class BlockAllocator {
   /**
    * Placement 'mballoc': allocate one normalised request of `need` blocks (ext4_mb_regular_allocator,
    * fs/ext4/mballoc.c v6.1). `tryGoal` >= 0 (EXT4_MB_HINT_TRY_GOAL, set when the request
-   * continues an extent) is taken when the free space there holds all of it
-   * (ext4_mb_find_by_goal). Else a power of two of 2 blocks or more takes the first free buddy
+   * continues an extent) is taken when the free space there, up to the end of its group, holds
+   * all of it (ext4_mb_find_by_goal). Else a power of two of 2 blocks or more takes the first free buddy
    * chunk of exactly its order in a group, or of the next larger order present there, groups
    * scanned from `group` (ext4_mb_simple_scan_group: a buddy chunk is a maximal naturally aligned
    * power-of-two piece of a free range); anything else the first free extent of a group that
@@ -156,8 +156,10 @@ export class BlockAllocator {
     assert(Number.isSafeInteger(need) && need > 0, `allocator: bad length ${need}`);
     if (this.freeCount === 0) return [];
     if (tryGoal >= this.firstDataBlock && tryGoal < this.totalBlocks) {
+      // A free extent as mballoc sees it ends at its group's end (the buddy is per group).
       const i = this.rangeIndexOf(tryGoal);
-      if (i >= 0 && tryGoal + need <= this.starts[i]! + this.lens[i]!) {
+      const groupEnd = (Math.floor(tryGoal / MB_GROUP_BLOCKS) + 1) * MB_GROUP_BLOCKS;
+      if (i >= 0 && tryGoal + need <= Math.min(this.starts[i]! + this.lens[i]!, groupEnd)) {
         this.takeRun(tryGoal, need);
         return [{ pblk: tryGoal, lenBlocks: need }];
       }

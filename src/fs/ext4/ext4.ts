@@ -19,7 +19,7 @@ import { FAULT_FLAG_WRITE, VM_SHARED, VM_HUGEPAGE, VM_FAULT_NEEDDSYNC } from '..
 import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, daxPfnMkwrite, kaniDaxMapPages, type DaxFs, type DaxIomap } from '../../dax/fault.ts';
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
-import { ExtentMap } from './extents.ts';
+import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
@@ -248,7 +248,7 @@ export class Ext4 implements FileSystem, DaxFs {
    * lblk; else normalises the request (mballocWindow), allocates the whole window, gives the
    * request its part and keeps the rest as preallocations.
    */
-  private allocFor(inode: Inode, lblk: number, lenBlocks: number): BlockRun[] {
+  private allocFor(inode: Inode, lblk: number, lenBlocks: number, exact = false): BlockRun[] {
     const ei = this.ei(inode);
     if (this.alloc.placement !== 'mballoc') return this.allocRuns(ei.extents.goalFor(lblk), lenBlocks, lblk);
     for (let i = 0; i < ei.pas.length; i++) {
@@ -262,7 +262,7 @@ export class Ext4 implements FileSystem, DaxFs {
       if (pa.free === 0) ei.pas.splice(i, 1);
       return [{ pblk: pa.pblk + off, lenBlocks: n }];
     }
-    const w = this.mballocWindow(inode, lblk, lenBlocks);
+    const w = this.mballocWindow(inode, lblk, lenBlocks, exact);
     const group = Math.floor(Math.max(0, w.goal >= 0 ? w.goal : this.alloc.firstDataBlock) / MB_GROUP_BLOCKS);
     const runs = this.withRetry(() => this.alloc.allocMballoc(w.tryGoal, group, w.len), w.len);
     const mine: BlockRun[] = [];
@@ -285,38 +285,41 @@ export class Ext4 implements FileSystem, DaxFs {
    * ext4_mb_normalize_request (mballoc.c v6.1) for placement 'mballoc': the logical window to
    * allocate for [lblk, lblk+lenBlocks). The file's predicted size (the request's end or i_size,
    * whichever is larger) picks the window: up to 1 MiB the next power of two from offset 0; up
-   * to 4 MiB a 2 MiB-aligned 2 MiB; up to 8 MiB a 4 MiB-aligned 4 MiB; then 8 MiB-aligned 8 MiB
-   * (requests up to 8 MiB) or the request itself. The window is trimmed so it covers neither the
-   * mapped blocks around the request nor other preallocations, and grown to hold the request. A
+   * to 4 MiB a 2 MiB-aligned 2 MiB; up to 8 MiB a 4 MiB-aligned 4 MiB; beyond, an 8 MiB-aligned
+   * 8 MiB whatever the request's length (with 4 KiB blocks NRL_CHECK_SIZE's "max <= chunk" test
+   * always holds there). The window is trimmed so it covers neither the mapped blocks around the
+   * request nor other preallocations; a request reaching past it gets the window's part only
+   * ("fe_len can be relaxed"), and the caller asks again for the rest. A
    * window that continues the extent on its left (or ends where the one on its right begins)
    * names that physical spot as the goal to try first (EXT4_MB_HINT_TRY_GOAL). Small files
    * (s_mb_stream_request) are not normalised (their locality-group preallocation is not
-   * modelled).
+   * modelled), nor is a request made with `exact` (EXT4_GET_BLOCKS_NO_NORMALIZE: a fallocate of
+   * at most EXT_UNWRITTEN_MAX_LEN blocks, ext4_alloc_file_blocks).
    */
-  private mballocWindow(inode: Inode, lblk: number, lenBlocks: number): { lblk: number; len: number; tryGoal: number; goal: number } {
+  private mballocWindow(inode: Inode, lblk: number, lenBlocks: number, exact: boolean): { lblk: number; len: number; tryGoal: number; goal: number } {
     const ei = this.ei(inode);
     const nb = ei.extents.neighbours(lblk, lenBlocks);
     const goal = ei.extents.goalFor(lblk);
     const endBytes = Math.max((lblk + lenBlocks) * 4096, inode.sizeBytes);
     let start = lblk, size = lenBlocks;
+    if (exact) return { lblk, len: lenBlocks, tryGoal: -1, goal };
     if (endBytes > MB_STREAM_REQUEST_BLOCKS * 4096) {
       const KiB = 1024, MiB = 1024 * KiB;
       let startBytes = 0, sizeBytes: number;
       if (endBytes <= MiB) { sizeBytes = 16 * KiB; while (sizeBytes < endBytes) sizeBytes *= 2; }
       else if (endBytes <= 4 * MiB) { startBytes = Math.floor(lblk * 4096 / (2 * MiB)) * 2 * MiB; sizeBytes = 2 * MiB; }
       else if (endBytes <= 8 * MiB) { startBytes = Math.floor(lblk * 4096 / (4 * MiB)) * 4 * MiB; sizeBytes = 4 * MiB; }
-      else if (lenBlocks * 4096 <= 8 * MiB) { startBytes = Math.floor(lblk * 4096 / (8 * MiB)) * 8 * MiB; sizeBytes = 8 * MiB; }
-      else { startBytes = lblk * 4096; sizeBytes = lenBlocks * 4096; }
+      else { startBytes = Math.floor(lblk * 4096 / (8 * MiB)) * 8 * MiB; sizeBytes = 8 * MiB; }
       start = startBytes / 4096;
       let end = start + sizeBytes / 4096;
       if (nb.lleft >= 0 && start <= nb.lleft) start = nb.lleft + 1;
       if (nb.lright >= 0 && end > nb.lright) end = nb.lright;
       for (const pa of ei.pas) {
         if (pa.lblk + pa.len <= lblk) start = Math.max(start, pa.lblk + pa.len);
-        else if (pa.lblk >= lblk + lenBlocks) end = Math.min(end, pa.lblk);
+        else if (pa.lblk >= lblk + 1) end = Math.min(end, pa.lblk);
       }
       start = Math.min(start, lblk);
-      size = Math.max(end, lblk + lenBlocks) - start;
+      size = Math.max(end, lblk + 1) - start;
     }
     let tryGoal = -1;
     if (nb.lright >= 0 && nb.lright === start + size && nb.pright >= size) tryGoal = nb.pright - size;
@@ -606,7 +609,7 @@ export class Ext4 implements FileSystem, DaxFs {
         const m = ei.extents.lookup(i);
         if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
         const len = Math.min(m.lenBlocks, last - i + 1);
-        const runs = this.allocFor(inode, i, len);
+        const runs = this.allocFor(inode, i, len, last - first + 1 <= EXT_UNWRITTEN_MAX_LEN);
         if (runs.length === 0) return -ENOSPC;
         let l = i;
         for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
