@@ -327,7 +327,7 @@ export class Ext4 implements FileSystem, DaxFs {
     return { lblk: start, len: size, tryGoal, goal };
   }
 
-  /** Give back the unused blocks of every preallocation of `inode` at once (ext4_discard_preallocations: never in the file, so not journalled). */
+  /** Give back the unused blocks of every preallocation of `inode` at once (ext4_discard_preallocations, mballoc.c v6.1: never in the file, so not journalled). */
   private discardPreallocations(inode: Inode): void {
     const ei = this.ei(inode);
     for (const pa of ei.pas) {

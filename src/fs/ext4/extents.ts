@@ -72,8 +72,8 @@ export class ExtentMap {
   /**
    * Blocks the extent tree itself occupies (counted in st_blocks). Up to EXT4_ROOT_EXTENTS
    * extents live in the inode; the first insert past that moves them into a new leaf block
-   * (ext4_ext_grow_indepth), and the tree stays a block deep until an insert or conversion leaves
-   * few enough extents to move back into the inode (ext4_ext_try_to_merge_up); removing extents
+   * (ext4_ext_grow_indepth, extents.c v6.1), and the tree stays a block deep until an insert or
+   * conversion leaves few enough extents to move back into the inode (ext4_ext_try_to_merge_up); removing extents
    * alone never shrinks it, unless none is left. Measured on the 6.1 guest: a fifth extent adds 8
    * sectors to st_blocks, merging back to one extent removes them. Deeper trees are counted as
    * one block per 340 extents plus their index blocks (the model keeps no real tree shape).
