@@ -161,10 +161,10 @@ function randomSparse(): void {
   if (faults !== pagesTouched.size) throw new Error(`random read: ${faults} faults for ${pagesTouched.size} distinct pages`);
   const ptBytes = p.kp.mm.pgtablePages * 4096; // each table page: 512 x (4 B flags + 4 B PFN) on the host too
   const descBytes = m.k.frames.descriptorBytes();
-  const contentBytes = m.k.frames.contentBytes() + m.k.pmems[0]!.contentBytes();
+  const contentBytes = m.k.frames.contentBytes() + m.k.pmems[0]!.contentBytes() + m.k.pmems[0]!.indexBytes();
   console.log(`dax random read, 16 GiB sparse: ${faults} faults over ${n} accesses, ${(ns / faults / 1000).toFixed(2)} us/fault; ` +
     `page tables ${(ptBytes / faults).toFixed(0)} B per mapped page (sparse: one table per touched 2 MiB), ` +
-    `descriptors ${(descBytes / 2 ** 20).toFixed(1)} MiB total, contents ${contentBytes} B`);
+    `descriptors ${(descBytes / 2 ** 20).toFixed(1)} MiB total, contents ${contentBytes} B (data and its block index)`);
 }
 
 run(false, 'tmpfs');

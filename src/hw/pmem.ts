@@ -87,6 +87,70 @@ function lineOfAddr(physAddr: number): number {
   return (physAddr % PAGE_SIZE) >>> 6;
 }
 
+/** Blocks per lookup chunk of BlockTable (2 MiB of 4 KiB blocks). */
+const CHUNK_SHIFT = 9;
+const CHUNK_BLOCKS = 1 << CHUNK_SHIFT;
+
+/**
+ * The device's per-block states: a Map (insertion order for every walk over the blocks, so runs
+ * stay as they were) with a chunked index beside it for lookups. Loads and stores that move
+ * through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is usually one
+ * comparison and one array read instead of a hash probe in a map of every written block.
+ * Memory: one 512-slot array per 2 MiB chunk that holds data, beside the states themselves.
+ */
+interface BlockChunk { readonly slots: Array<BlockState | undefined>; used: number }
+
+class BlockTable {
+  private readonly map = new Map<number, BlockState>();
+  private readonly chunks = new Map<number, BlockChunk>();
+  private lastChunk = -1;
+  private lastSlots: Array<BlockState | undefined> | null = null;
+
+  get size(): number { return this.map.size; }
+  /** Host bytes of the chunk index (8 per slot). */
+  get indexBytes(): number { return this.chunks.size * CHUNK_BLOCKS * 8; }
+
+  get(block: number): BlockState | undefined {
+    const c = Math.floor(block / CHUNK_BLOCKS);
+    if (c !== this.lastChunk) {
+      const chunk = this.chunks.get(c);
+      if (chunk === undefined) return undefined;
+      this.lastChunk = c;
+      this.lastSlots = chunk.slots;
+    }
+    return this.lastSlots![block - c * CHUNK_BLOCKS];
+  }
+
+  set(block: number, s: BlockState): void {
+    this.map.set(block, s);
+    const c = Math.floor(block / CHUNK_BLOCKS);
+    let chunk = this.chunks.get(c);
+    if (chunk === undefined) {
+      chunk = { slots: new Array<BlockState | undefined>(CHUNK_BLOCKS).fill(undefined), used: 0 };
+      this.chunks.set(c, chunk);
+    }
+    const i = block - c * CHUNK_BLOCKS;
+    if (chunk.slots[i] === undefined) chunk.used++;
+    chunk.slots[i] = s;
+  }
+
+  delete(block: number): void {
+    if (!this.map.delete(block)) return;
+    const c = Math.floor(block / CHUNK_BLOCKS);
+    const chunk = this.chunks.get(c)!;
+    chunk.slots[block - c * CHUNK_BLOCKS] = undefined;
+    // A chunk goes with its last state, so memory follows the blocks that hold data.
+    if (--chunk.used === 0) {
+      this.chunks.delete(c);
+      if (this.lastChunk === c) { this.lastChunk = -1; this.lastSlots = null; }
+    }
+  }
+
+  keys(): IterableIterator<number> { return this.map.keys(); }
+  values(): IterableIterator<BlockState> { return this.map.values(); }
+  [Symbol.iterator](): IterableIterator<[number, BlockState]> { return this.map[Symbol.iterator](); }
+}
+
 export class PmemDevice {
   readonly name: string;
   readonly sizeBytes: number;
@@ -102,7 +166,7 @@ export class PmemDevice {
   bytesWritten = 0;
   private linesFlushedCount = 0;
   private dirtyLinesTotal = 0;
-  private readonly blocks = new Map<number, BlockState>();
+  private readonly blocks = new BlockTable();
   /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
   private readonly pendingList: BlockState[] = [];
   private readonly bufferPool: Uint8Array[] = [];
@@ -340,6 +404,11 @@ export class PmemDevice {
     this.pendingList.length = 0;
     this.lineStores.clear();
     if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
+  }
+
+  /** Host bytes of the block lookup index (one 512-slot array per 2 MiB that holds data). */
+  indexBytes(): number {
+    return this.blocks.indexBytes;
   }
 
   /** Host bytes held: block buffers (a shared one once), line-state arrays, and the spare pool. */
