@@ -30,7 +30,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runRereadprobe, type RereadPass } from './rereadprobe.ts';
-import { findFolio } from '../src/fs/filemap.ts';
+import { findFolio } from '../src/mm/pagemap.ts';
 import { O_RDONLY, PROT_NONE, PROT_READ, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED } from '../src/mm/constants.ts';
 
 interface HostRow { fs: string; rep: number; file_kb: number; va_skew: number; pass: RereadPass; faults: number; evict?: number }

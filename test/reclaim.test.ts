@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Machine } from '../src/api/machine.ts';
 import { O_RDWR, O_CREAT, O_RDONLY, PROT_READ, MAP_SHARED } from '../src/mm/constants.ts';
 import { PG_lru } from '../src/hw/frames.ts';
-import { findFolio } from '../src/fs/filemap.ts';
+import { findFolio } from '../src/mm/pagemap.ts';
 
 const MiB = 2 ** 20;
 

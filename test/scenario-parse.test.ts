@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatBytes, parseBytes, parseNs } from '../src/lib/units.ts';
+import { formatBytes, parseBytes, parseNs } from '../src/scenario/units.ts';
 import { loadScenarioFile, parseScenario } from '../src/scenario/parse.ts';
 import { ScenarioError } from '../src/scenario/types.ts';
 import type { Scenario, StepBase } from '../src/scenario/types.ts';

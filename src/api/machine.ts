@@ -15,8 +15,8 @@ import type { CostTable } from '../kernel/costs.ts';
 import { assertions } from '../lib/assert.ts';
 import { BlockDevice } from '../hw/blockdev.ts';
 import { PmemDevice } from '../hw/pmem.ts';
-import { SuperBlock } from '../fs/vfs.ts';
-import { Tmpfs } from '../fs/tmpfs.ts';
+import { SuperBlock } from '../fs/fs.ts';
+import { Tmpfs } from '../mm/shmem.ts';
 import { Ext4 } from '../fs/ext4/ext4.ts';
 import type { Placement } from '../fs/ext4/balloc.ts';
 import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
@@ -27,7 +27,8 @@ import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sys
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
 import { faultAroundBytesSet } from '../kernel/profiles.ts';
-import { LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
+import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
+import { Vfs } from '../fs/vfs.ts';
 import { PG_dirty, PG_writeback, PG_swapbacked, OWNER_ANON } from '../hw/frames.ts';
 import type { Vma } from '../mm/mm.ts';
 
@@ -65,6 +66,9 @@ export class Machine {
   constructor(cfg: MachineConfig) {
     const profile = resolveProfile(cfg.profile, cfg.knobs ?? {});
     this.k = new Kernel(profile, cfg.memoryBytes, cfg.costs ?? {});
+    // The machine builder wires the mechanisms into the context (the kernel imports none of them).
+    this.k.lru = new Lru(this.k);
+    this.k.vfs = new Vfs(this.k);
     for (const d of cfg.devices ?? []) {
       if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
       if (d.readAheadKb !== undefined && (!Number.isInteger(d.readAheadKb) || d.readAheadKb < 0)) {

@@ -19,7 +19,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { CrashView } from './view.ts';
 import type { Ext4 } from '../fs/ext4/ext4.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
-import type { Inode } from '../fs/vfs.ts';
+import type { Inode } from '../fs/fs.ts';
 import { VM_SHARED, VM_SYNC, _PAGE_RW } from '../mm/constants.ts';
 import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
 

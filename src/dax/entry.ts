@@ -8,7 +8,7 @@
 import { assert } from '../lib/assert.ts';
 import { xaIsValue, xaMkValue, xaToValue, XA_MARK_0 } from '../lib/xarray.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import type { AddressSpace } from '../fs/vfs.ts';
+import type { AddressSpace } from '../fs/fs.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 
 export const DAX_LOCKED = 1, DAX_PMD = 2, DAX_ZERO_PAGE = 4, DAX_EMPTY = 8;

@@ -9,16 +9,17 @@
 import { assert } from '../lib/assert.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from '../mm/mm.ts';
-import type { Inode, File } from '../fs/vfs.ts';
+import type { Inode, File } from '../fs/fs.ts';
 import {
   FAULT_FLAG_WRITE, VM_SHARED, VM_SYNC, VM_WRITE, VM_FAULT_SIGBUS, VM_FAULT_NOPAGE, VM_FAULT_MAJOR, VM_FAULT_FALLBACK,
   VM_FAULT_OOM, VM_FAULT_DONE_COW, VM_FAULT_NEEDDSYNC, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL,
   _PAGE_DEVMAP, _PAGE_PSE, PMD_SIZE,
 } from '../mm/constants.ts';
-import { pteAlloc, pmdAlloc, finishFault } from '../mm/fault.ts';
+import { pteAlloc, pmdAlloc } from '../mm/pgalloc.ts';
+import { finishFault } from '../mm/fault.ts';
 import { pmdIndex, pmdTableOf, pteIndex, setPte, setPmdLeaf } from '../mm/pgtable.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
-import { addNewFolio, removeFolio } from '../fs/filemap.ts';
+import { addNewFolio, removeFolio } from '../mm/pagemap.ts';
 import { PG_uptodate, PG_locked } from '../hw/frames.ts';
 import {
   grabMappingEntry, daxUnlockEntry, daxInsertEntry, daxFlags, daxPfn, GRAB_FALLBACK, DAX_ZERO_PAGE, DAX_EMPTY, DAX_PMD,

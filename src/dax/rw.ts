@@ -6,7 +6,7 @@
  * blocks tears down the mappings of their pages (the zero page a mapping read there).
  */
 import type { Kernel } from '../kernel/kernel.ts';
-import type { Inode } from '../fs/vfs.ts';
+import type { Inode } from '../fs/fs.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
 import type { DaxFs, DaxIomap } from './fault.ts';
 import { daxInvalidateRange } from './entry.ts';

@@ -6,7 +6,7 @@
  * Background writeback never flushes DAX. Profiles without DAX writeback (2014) flush nothing.
  */
 import type { Kernel } from '../kernel/kernel.ts';
-import type { AddressSpace } from '../fs/vfs.ts';
+import type { AddressSpace } from '../fs/fs.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { daxPfn, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_ORDER } from './entry.ts';
 import { wrprotectFilePages } from '../mm/rmap.ts';

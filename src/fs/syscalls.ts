@@ -5,11 +5,11 @@
  */
 import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
-import { File, Inode, type SuperBlock } from './vfs.ts';
+import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
-import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from './filemap.ts';
-import { ondemandReadahead, asyncReadahead, syncRa618 } from './readahead.ts';
+import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
+import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
@@ -50,7 +50,7 @@ export function sysClose(k: Kernel, proc: Process, fd: number): number {
   const f = fileOf(proc, fd);
   if (!f) return -EBADF;
   proc.fds[fd] = null;
-  k.vfsPutMapping(f);
+  k.vfs.putMapping(f);
   return 0;
 }
 
@@ -217,7 +217,7 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
  * aligned pieces (for a 2 MiB folio split at page 128: orders 7, 0, 0, 1, ..., 6, 8). Otherwise
  * split_folio: every page becomes an order-0 folio.
  */
-function splitFolioInCache(k: Kernel, mapping: import('./vfs.ts').AddressSpace, head: number, at = -1): void {
+function splitFolioInCache(k: Kernel, mapping: import('./fs.ts').AddressSpace, head: number, at = -1): void {
   const f = k.frames;
   const order = f.order[head]!;
   const first = f.index[head]!;
@@ -245,7 +245,7 @@ function splitFolioInCache(k: Kernel, mapping: import('./vfs.ts').AddressSpace, 
 }
 
 /** truncate_inode_pages_range for whole folios from `start` to `end` (inclusive): drop them from the cache. */
-export function dropRange(k: Kernel, mapping: import('./vfs.ts').AddressSpace, start: number, end: number): void {
+export function dropRange(k: Kernel, mapping: import('./fs.ts').AddressSpace, start: number, end: number): void {
   const heads: number[] = [];
   const values: number[] = [];
   mapping.pages.forEach(start, end, (i, e) => { if (xaIsValue(e)) values.push(i); else heads.push(e / 2 - 1); });
@@ -277,7 +277,7 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
 }
 
 /** vfs_fallocate (fs/open.c v6.1) on an open file (also madvise(MADV_REMOVE)'s punch hole). */
-export function fileFallocate(k: Kernel, file: import('./vfs.ts').File, mode: number, offset: number, len: number): number {
+export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: number, offset: number, len: number): number {
   if (offset < 0 || len <= 0) return -EINVAL;
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
   if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
@@ -338,7 +338,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   r.sb.inodes.delete(r.name);
   r.sb.fs.unlinked?.(inode, r.name);
   inode.nlink = 0;
-  if (inode.openCount === 0) k.evictInode(inode);
+  if (inode.openCount === 0) k.vfs.evictInode(inode);
   return 0;
 }
 

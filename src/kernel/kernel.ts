@@ -18,10 +18,9 @@ import { mergeCosts, type CostTable } from './costs.ts';
 import type { KernelProfile } from './profiles.ts';
 import { Mm, VmFault } from '../mm/mm.ts';
 import { Pgd } from '../mm/pgtable.ts';
-import { Vfs, type File, type Inode, type AddressSpace, type SuperBlock } from '../fs/vfs.ts';
-import { dropRange } from '../fs/syscalls.ts';
-import { populateVma } from '../mm/populate.ts';
-import { Lru } from '../mm/lru.ts';
+import type { Vfs } from '../fs/vfs.ts';
+import type { File, Inode, AddressSpace, SuperBlock } from '../fs/fs.ts';
+import type { Lru } from '../mm/lru.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
 import { OWNER_KERNEL } from '../hw/frames.ts';
 
@@ -97,7 +96,8 @@ export class Kernel {
   readonly vmstat = new Vmstat();
   readonly events = new Events();
   costs: CostTable;
-  readonly lru: Lru;
+  /** The LRU lists and reclaim (mm/vmscan.c), set by the machine builder (api/machine.ts). */
+  lru!: Lru;
   /** Runtime value of debugfs fault_around_bytes. */
   faultAroundBytes: number;
   readonly processes: Process[] = [];
@@ -128,7 +128,8 @@ export class Kernel {
   anonThpPmdMapped = 0;
   /** Page-cache folios mapped by a PMD (meminfo FilePmdMapped / 2 MiB). */
   filePmdMapped = 0;
-  readonly vfs: Vfs;
+  /** The VFS (mount table, inode references), set by the machine builder: mm/ reaches fs/ only through it. */
+  vfs!: Vfs;
   /** Persistent-memory devices; their PFNs lie above DRAM (pfnBase >= totalPages). */
   readonly pmems: PmemDevice[] = [];
   /** Lowest PFN of any pmem device (Infinity without pmem): the hot path's one comparison. */
@@ -144,8 +145,6 @@ export class Kernel {
     this.frames = new Frames(memoryBytes);
     this.costs = mergeCosts(costs);
     this.faultAroundBytes = profile.faultAroundBytes;
-    this.lru = new Lru(this);
-    this.vfs = new Vfs(this);
   }
 
   allocIno(): number { return this.nextIno++; }
@@ -214,28 +213,8 @@ export class Kernel {
   }
   superblocks(): readonly SuperBlock[] { return this.vfs.mounts; }
 
-  /** A mapping or an open file takes a reference on the inode. */
-  vfsGetMapping(file: File): void { file.inode.openCount++; }
-
-  /** Drop an inode reference; an unlinked inode with no references left is evicted. */
-  vfsPutMapping(file: File): void {
-    const inode = file.inode;
-    inode.openCount--;
-    if (inode.openCount === 0) inode.sb.fs.released?.(inode);
-    if (inode.openCount === 0 && inode.nlink === 0) this.evictInode(inode);
-  }
-
-  /** evict(): drop all page-cache pages and let the filesystem free the blocks. */
-  evictInode(inode: Inode): void {
-    dropRange(this, inode.mapping, 0, Infinity);
-    inode.sb.fs.evict(inode);
-    this.inodeTable.delete(inode.ino);
-  }
-
-  /** MAP_POPULATE: fault the whole VMA in through the GUP path. */
-  populate(p: Process, vma: import('../mm/mm.ts').Vma): void {
-    populateVma(this, p.tasks[0]!, vma);
-  }
+  /** Forget an evicted inode (its PFNs no longer name a mapping). */
+  unregisterInode(inode: Inode): void { this.inodeTable.delete(inode.ino); }
 
   /** Create a process with one task (fork+exec of a fresh program). */
   createProcess(name: string): Process {

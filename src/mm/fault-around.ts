@@ -9,9 +9,9 @@
 import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from './mm.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_OOM } from './constants.ts';
-import { pteAlloc } from './fault.ts';
+import { pteAlloc } from './pgalloc.ts';
 import { pteIndex, pteTableOf, setPte } from './pgtable.ts';
-import { findFolio, maxIndex } from '../fs/filemap.ts';
+import { findFolio, maxIndex } from './pagemap.ts';
 import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
 
 /**

@@ -18,10 +18,11 @@ import {
   VM_FAULT_FALLBACK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE,
   _PAGE_PRESENT, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_USER, _PAGE_NX,
 } from './constants.ts';
-import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteTableOf, pteIndex, setPte, PmdTable, PudTable, pgdIndex, pudIndex, installLogOpen,
+import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteTableOf, pteIndex, setPte, installLogOpen,
   installLogStamp, installStats } from './pgtable.ts';
+import { pteAlloc } from './pgalloc.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
-import { folioMarkDirty } from '../fs/filemap.ts';
+import { folioMarkDirty } from './pagemap.ts';
 import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
   splitHugePmdAny } from './huge-memory.ts';
 
@@ -204,59 +205,6 @@ function assertNoLockedPage(k: Kernel, vmf: VmFault): void {
     const head = k.frames.head[vmf.page]!;
     assert((k.frames.flags[head]! & PG_locked) === 0, `fault finished with page ${vmf.page} still locked`);
   }
-}
-
-/**
- * Find or allocate the PTE table covering `addr` (__pte_alloc and the levels above). Returns null
- * when no frame is left for a page-table page. Page-table pages are accounted in mm.pgtablePages.
- */
-export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
-  const mm = vma.mm;
-  const blk = Math.floor(addr / PMD_BYTES);
-  if (mm.walkBlk === blk && mm.walkPte) return mm.walkPte;
-  const pmd = pmdAlloc(k, vma, addr);
-  if (!pmd) return null;
-  const mi = pmdIndex(addr);
-  let t = pmd.tables[mi];
-  if (!t) {
-    assert(pmd.leafFlags[mi] === 0, 'pte_alloc under a huge PMD');
-    const pfn = k.allocKernelPage();
-    if (pfn < 0) return null;
-    t = new PteTable(pfn);
-    pmd.tables[mi] = t;
-    pmd.used++;
-    mm.pgtablePages++;
-  }
-  mm.walkBlk = blk;
-  mm.walkPte = t;
-  return t;
-}
-
-/** Find or allocate the PMD table covering `addr` (for huge PMD leaves); null on OOM. */
-export function pmdAlloc(k: Kernel, vma: Vma, addr: number): PmdTable | null {
-  const mm = vma.mm;
-  const pgd = mm.pgd;
-  const gi = pgdIndex(addr);
-  let pud = pgd.puds[gi];
-  if (!pud) {
-    const pfn = k.allocKernelPage();
-    if (pfn < 0) return null;
-    pud = new PudTable(pfn);
-    pgd.puds[gi] = pud;
-    pgd.used++;
-    mm.pgtablePages++;
-  }
-  const ui = pudIndex(addr);
-  let pmd = pud.pmds[ui];
-  if (!pmd) {
-    const pfn = k.allocKernelPage();
-    if (pfn < 0) return null;
-    pmd = new PmdTable(pfn);
-    pud.pmds[ui] = pmd;
-    pud.used++;
-    mm.pgtablePages++;
-  }
-  return pmd;
 }
 
 /**

@@ -21,7 +21,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { Vma, VmFault } from './mm.ts';
 import type { PmdTable } from './pgtable.ts';
 import { pmdIndex, setPte, setPmdLeaf, clearPmdLeaf } from './pgtable.ts';
-import { pmdAlloc, pteAlloc } from './fault.ts';
+import { pmdAlloc, pteAlloc } from './pgalloc.ts';
 import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
 import {
   PMD_SIZE, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE, FAULT_FLAG_WRITE, VM_FAULT_FALLBACK, VM_FAULT_OOM,

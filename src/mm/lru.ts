@@ -18,7 +18,7 @@ import { assert } from '../lib/assert.ts';
 import { PG_lru, PG_active, PG_referenced, PG_workingset, PG_dirty, PG_locked, PG_writeback,
   PG_swapbacked, PG_unevictable, PG_readahead } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { removeFolio } from '../fs/filemap.ts';
+import { removeFolio } from './pagemap.ts';
 import { folioReferenced, unmapMappingPages } from './rmap.ts';
 
 export const LRU_INACTIVE_ANON = 0, LRU_ACTIVE_ANON = 1, LRU_INACTIVE_FILE = 2, LRU_ACTIVE_FILE = 3, LRU_UNEVICTABLE = 4;

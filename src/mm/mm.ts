@@ -4,7 +4,7 @@
  * a VMA carries its VmOperations exactly as Linux's vm_operations_struct (include/linux/mm.h).
  */
 import type { Pgd, PteTable, PmdTable } from './pgtable.ts';
-import type { File } from '../fs/vfs.ts';
+import type { File } from '../fs/fs.ts';
 
 /**
  * Models struct vm_operations_struct (include/linux/mm.h, v4.15-v6.1): the callbacks a mapping's

@@ -16,18 +16,15 @@ import {
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, VM_DONTCOPY,
   MADV_POPULATE_READ, MADV_POPULATE_WRITE,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
-  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE, O_RDWR,
+  _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
-import { pageCacheRa } from '../fs/readahead.ts';
+import { pageCacheRa } from './readahead.ts';
 import { pteIndex, pmdTableOf, pmdIndex, clearPmdLeaf } from './pgtable.ts';
 import { splitHugePmdAny } from './huge-memory.ts';
-import { populateRange } from './populate.ts';
-import { folioMarkDirty } from '../fs/filemap.ts';
-import { File, Inode, SuperBlock } from '../fs/vfs.ts';
-import { fileFallocate } from '../fs/syscalls.ts';
-import { Tmpfs } from '../fs/tmpfs.ts';
+import { populateRange, populateVma } from './populate.ts';
+import { folioMarkDirty } from './pagemap.ts';
 
 /** vma_wants_writenotify (mm/mmap.c v6.1): shared writable VMAs whose owner tracks writes. */
 export function vmaWantsWritenotify(vma: Vma): boolean {
@@ -123,7 +120,7 @@ function splitAt(k: Kernel, mm: Mm, addr: number): void {
   insertVma(mm, tail);
   if (v.file) {
     v.file.inode.mapping.iMmap.add(tail);
-    k.vfsGetMapping(v.file);
+    k.vfs.getMapping(v.file);
   }
 }
 
@@ -160,7 +157,7 @@ function mergeVmas(k: Kernel, mm: Mm, start: number, end: number): void {
       mm.vmaCache = null;
       if (b.file) {
         b.file.inode.mapping.iMmap.delete(b);
-        k.vfsPutMapping(b.file);
+        k.vfs.putMapping(b.file);
       }
       continue;
     }
@@ -178,7 +175,7 @@ export function doMunmap(k: Kernel, mm: Mm, addr: number, len: number): number {
     zapRange(k, v, v.start, v.end, true);
     if (v.file) {
       v.file.inode.mapping.iMmap.delete(v);
-      k.vfsPutMapping(v.file);
+      k.vfs.putMapping(v.file);
     }
     mm.vmas.splice(mm.vmas.indexOf(v), 1);
   }
@@ -247,7 +244,7 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
         vmFlags |= VM_SHARED | VM_MAYSHARE;
         // shmem_zero_setup: a shared anonymous mapping is backed by an unlinked shmem file of its
         // length, mapped from offset 0 (so reads allocate pages and map them writable).
-        file = shmemZeroSetup(k, proc, len);
+        file = k.vfs.shmemZeroSetup(proc, len);
         offsetBytes = 0;
         break;
       case MAP_PRIVATE:
@@ -265,31 +262,14 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
     vma.ops = fs.vmOps(file.inode);
     const err = fs.mmap(file, vma);
     if (err < 0) return err;
-    k.vfsGetMapping(file);
+    k.vfs.getMapping(file);
     file.inode.mapping.iMmap.add(vma);
   }
   vma.pageProt = vmaPageProt(vma);
   insertVma(mm, vma);
   // do_mmap's populate: MAP_LOCKED (VM_LOCKED) or MAP_POPULATE without MAP_NONBLOCK (mm_populate).
-  if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) k.populate(proc, vma);
+  if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) populateVma(k, proc.tasks[0]!, vma);
   return a;
-}
-
-/** The internal shmem mount behind shared anonymous mappings (shm_mnt), one per kernel. */
-const shmMounts = new WeakMap<Kernel, SuperBlock>();
-
-/**
- * shmem_zero_setup (mm/shmem.c v6.1, v6.18): an unlinked shmem file of `len` bytes for a MAP_SHARED |
- * MAP_ANONYMOUS mapping ("/dev/zero (deleted)" in /proc/PID/maps); freed with its last mapping.
- */
-function shmemZeroSetup(k: Kernel, proc: Process, len: number): File {
-  let sb = shmMounts.get(k);
-  if (!sb) { sb = new SuperBlock(new Tmpfs(k), '/dev/zero', []); shmMounts.set(k, sb); }
-  const inode = new Inode(k.allocIno(), sb);
-  inode.sizeBytes = len;
-  inode.nlink = 0;
-  k.registerInode(inode);
-  return new File(inode, O_RDWR, k.profile.readaheadPages, '/dev/zero (deleted)', proc);
 }
 
 /** mprotect (mm/mprotect.c v6.1): change protections of [addr, addr+len). */
@@ -451,7 +431,7 @@ export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: 
       if (v0.file === null) return -EINVAL;
       if ((v0.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES;
       const off = (v0.pgoff + (s0 - v0.start) / PAGE_SIZE) * PAGE_SIZE;
-      const r = fileFallocate(k, v0.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
+      const r = k.vfs.fallocate(v0.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
       if (r < 0) return r;
       continue;
     }

@@ -7,10 +7,10 @@
 import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Vma } from './mm.ts';
-import type { AddressSpace } from '../fs/vfs.ts';
+import type { AddressSpace } from '../fs/fs.ts';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SPECIAL, VM_SHARED } from './constants.ts';
 import { clearPte, pmdIndex, pmdTableOf, pteIndex, pteTableOf, PMD_BYTES } from './pgtable.ts';
-import { folioMarkDirty } from '../fs/filemap.ts';
+import { folioMarkDirty } from './pagemap.ts';
 import { splitHugePmd, splitHugePmdAny, zapHugePmd } from './huge-memory.ts';
 
 /**

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { describeValue, parseBytes, parseNs } from '../lib/units.ts';
+import { describeValue, parseBytes, parseNs } from './units.ts';
 import {
   ACCESS_PAGES_MAX,
   CPUS_MAX,

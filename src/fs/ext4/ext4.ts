@@ -10,7 +10,7 @@
  */
 import { EOPNOTSUPP, ENOSPC, EIO } from '../../lib/errno.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
-import type { FileSystem, Inode, File } from '../vfs.ts';
+import type { FileSystem, Inode, File } from '../fs.ts';
 import type { VmOperations, Vma } from '../../mm/mm.ts';
 import type { DataDevice } from '../../hw/blockdev.ts';
 import type { PmemDevice } from '../../hw/pmem.ts';
@@ -23,7 +23,8 @@ import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
-import { filemapFault, filemapMapPages, filemapPageMkwrite, folioReadDone } from '../filemap.ts';
+import { filemapFault, filemapMapPages, filemapPageMkwrite } from '../../mm/filemap.ts';
+import { folioReadDone } from '../../mm/pagemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
 import { folioMkclean, unmapMappingPages } from '../../mm/rmap.ts';
 

@@ -5,10 +5,10 @@
  */
 import { PG_readahead, PG_writeback } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import type { File, AddressSpace, FileRaState } from './vfs.ts';
-import type { VmFault } from '../mm/mm.ts';
-import { VM_RAND_READ, VM_SEQ_READ, VM_HUGEPAGE } from '../mm/constants.ts';
-import { addNewFolio, findFolio, maybeUnlockMmapForIo } from './filemap.ts';
+import type { File, AddressSpace, FileRaState } from '../fs/fs.ts';
+import type { VmFault } from './mm.ts';
+import { VM_RAND_READ, VM_SEQ_READ, VM_HUGEPAGE } from './constants.ts';
+import { addNewFolio, findFolio, maybeUnlockMmapForIo } from './pagemap.ts';
 
 /** MMAP_LOTSAMISS: read-around stops after this many misses not followed by hits. */
 export const MMAP_LOTSAMISS = 100;

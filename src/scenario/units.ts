@@ -2,7 +2,7 @@
 // (bytes, nanoseconds). Strict on purpose: "4k" or "4 kb" could mean 4000 or 4096, so they are
 // rejected with a hint instead of guessed.
 
-import { ScenarioError } from '../scenario/types.ts';
+import { ScenarioError } from './types.ts';
 
 /** Multipliers for size suffixes: IEC (1024-based) and SI (1000-based). Case-sensitive. */
 const SIZE_UNITS: ReadonlyMap<string, bigint> = new Map([

@@ -7,12 +7,13 @@
  * write-notify and read faults install writable PTEs (reference §1.5).
  */
 import type { Kernel } from '../kernel/kernel.ts';
-import type { FileSystem, Inode, File } from './vfs.ts';
-import type { VmFault, VmOperations, Vma } from '../mm/mm.ts';
-import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from '../mm/constants.ts';
-import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../mm/constants.ts';
+import type { FileSystem, Inode, File } from '../fs/fs.ts';
+import type { VmFault, VmOperations, Vma } from './mm.ts';
+import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from './constants.ts';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './constants.ts';
 import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
-import { addNewFolio, filemapMapPages, findFolio, maxIndex, waitFolioUnlocked } from './filemap.ts';
+import { addNewFolio, findFolio, maxIndex, waitFolioUnlocked } from './pagemap.ts';
+import { filemapMapPages } from './filemap.ts';
 import { PG_locked, PG_uptodate } from '../hw/frames.ts';
 
 export class Tmpfs implements FileSystem {
