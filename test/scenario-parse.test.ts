@@ -1,5 +1,5 @@
 // Scenario parsing: the file format is defined by src/scenario/types.ts (the vocabulary) and
-// src/scenario/parse.ts (the rules); sizes and durations by src/lib/units.ts. Where a rule
+// src/scenario/parse.ts (the rules); sizes and durations by src/scenario/units.ts. Where a rule
 // mirrors Linux (flag names, MAP_ANONYMOUS needing no fd), the man page is named.
 
 import { test } from 'node:test';
