@@ -37,9 +37,15 @@ export interface CostTable {
   daxEntryNs: number;
   /** One ext4_iomap_begin / get_block lookup (extent-status cache hit). */
   iomapBeginNs: number;
-  /** sb_start_pagefault + file_update_time + journal handle start/stop of a DAX write fault (FIT: Kara preallocated, 6 us). */
+  /**
+   * sb_start_pagefault + file_update_time + journal handle start/stop of a DAX write fault
+   * (FIT: Kara preallocated, 6 us).
+   */
   daxWriteFaultOverheadNs: number;
-  /** ext4 block allocation with its metadata updates (FIT: Kara empty minus preallocated, 23 - 6 us, less the zeroing). */
+  /**
+   * ext4 block allocation with its metadata updates (FIT: Kara empty minus preallocated, 23 - 6 us,
+   * less the zeroing).
+   */
   blockAllocNs: number;
   /** Writing to persistent memory through the driver (zeroing new blocks, write(2)): 4 GB/s. */
   pmemWriteNsPerByte: number;
@@ -47,7 +53,10 @@ export interface CostTable {
   pmemReadNsPerByte: number;
   /** memcpy from DRAM (page-cache pages). */
   dramReadNsPerByte: number;
-  /** One jbd2 commit, fixed part: commit block, cache flush, kjournald wake-up (FIT: Kara MAP_SYNC empty, 108 - 23 us). */
+  /**
+   * One jbd2 commit, fixed part: commit block, cache flush, kjournald wake-up
+   * (FIT: Kara MAP_SYNC empty, 108 - 23 us).
+   */
   journalCommitBaseNs: number;
   /** Per metadata block written by a commit. */
   journalCommitPerBlockNs: number;
@@ -86,8 +95,13 @@ export const defaultCosts: CostTable = {
 export function mergeCosts(over: Readonly<Record<string, unknown>>): CostTable {
   const out: Record<string, number> = { ...defaultCosts };
   for (const [k, v] of Object.entries(over)) {
-    if (!(k in defaultCosts)) throw new Error(`costs.${k}: not a cost (known: ${Object.keys(defaultCosts).join(', ')})`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`costs.${k}: expected a non-negative number of ns, got ${JSON.stringify(v)}`);
+    // Own keys only: `constructor` or `toString` is no cost.
+    if (!Object.hasOwn(defaultCosts, k)) {
+      throw new Error(`costs.${k}: not a cost (known: ${Object.keys(defaultCosts).join(', ')})`);
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new Error(`costs.${k}: expected a non-negative number of ns, got ${JSON.stringify(v)}`);
+    }
     out[k] = v;
   }
   return out as unknown as CostTable;

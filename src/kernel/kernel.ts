@@ -113,14 +113,20 @@ export class Kernel {
   spinDepth = 0;
   /** lockdep-style warnings recorded instead of stopping (reference: Kani RFC runs as posted). */
   readonly lockdepReports: string[] = [];
-  /** Called at every crash point (store to pmem, flush, fence, syscall and fault boundary) while the crash explorer runs. */
+  /**
+   * Called at every crash point (store to pmem, flush, fence, syscall and fault boundary) while the
+   * crash explorer runs.
+   */
   crashHook: ((where: string) => void) | null = null;
   /**
    * Called after every user page fault when set (like the exceptions:page_fault_user tracepoint
    * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
    */
   faultTrace: ((e: FaultTraceEvent) => void) | null = null;
-  /** Called when fsync/msync of a DAX file completes (its file pages firstIndex..lastIndex), while the crash explorer runs. */
+  /**
+   * Called when fsync/msync of a DAX file completes (its file pages firstIndex..lastIndex), while
+   * the crash explorer runs.
+   */
   syncHook: ((inode: Inode, firstIndex: number, lastIndex: number) => void) | null = null;
   /** Huge zero page, allocated on first use (get_huge_zero_page). */
   hugeZeroPfn = -1;
@@ -152,7 +158,9 @@ export class Kernel {
   /** Attach a pmem device (its PFN range must lie above DRAM and not overlap another). */
   addPmem(d: PmemDevice): void {
     assert(d.pfnBase >= this.frames.totalPages, `pmem ${d.name}: PFN base below the end of DRAM`);
-    for (const o of this.pmems) assert(d.pfnBase >= o.pfnEnd || d.pfnEnd <= o.pfnBase, `pmem ${d.name} overlaps ${o.name}`);
+    for (const o of this.pmems) {
+      assert(d.pfnBase >= o.pfnEnd || d.pfnEnd <= o.pfnBase, `pmem ${d.name} overlaps ${o.name}`);
+    }
     this.pmems.push(d);
     this.pmemBase = Math.min(this.pmemBase, d.pfnBase);
   }
@@ -186,7 +194,9 @@ export class Kernel {
   /** One cache-line write-back instruction on a pmem physical byte address. */
   pmemFence(physAddr: number, insn: 'clwb' | 'clflushopt' | 'clflush'): void {
     const d = this.pmemOf(Math.floor(physAddr / 4096));
-    if (insn === 'clwb') d.clwb(physAddr); else if (insn === 'clflushopt') d.clflushopt(physAddr); else d.clflush(physAddr);
+    if (insn === 'clwb') d.clwb(physAddr);
+    else if (insn === 'clflushopt') d.clflushopt(physAddr);
+    else d.clflush(physAddr);
   }
 
   /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
@@ -312,7 +322,9 @@ export class Kernel {
    */
   allocPages(order: number): number {
     const f = this.frames;
-    if (f.freePages - (1 << order) < this.lru.lowWatermarkPages) this.lru.reclaim((1 << order) + this.lru.highWatermarkPages - f.freePages);
+    if (f.freePages - (1 << order) < this.lru.lowWatermarkPages) {
+      this.lru.reclaim((1 << order) + this.lru.highWatermarkPages - f.freePages);
+    }
     let pfn = f.alloc(order);
     if (pfn < 0) {
       this.lru.reclaim(1 << order);

@@ -27,7 +27,9 @@ export interface Worker {
  * Run workers until every worker listed in `until` has finished (the others are background work,
  * stopped then). Returns the number of steps taken. `maxSteps` bounds the run.
  */
-export function runConcurrently(k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps = 50_000_000): number {
+export function runConcurrently(
+  k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps = 50_000_000,
+): number {
   assert(cpus >= 1, 'scheduler: need at least one CPU');
   // With more than one worker, what a step does inside the kernel is seen by the others only from
   // the simulated time it happened (Kernel.concurrent; see mm/pgtable.ts InstallLog, dax/entry.ts).
@@ -41,7 +43,9 @@ export function runConcurrently(k: Kernel, workers: readonly Worker[], until: re
   }
 }
 
-function schedule(k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps: number): number {
+function schedule(
+  k: Kernel, workers: readonly Worker[], until: readonly Worker[], cpus: number, maxSteps: number,
+): number {
   const active = workers.map(() => true);
   const cpuFreeNs = new Array<number>(cpus).fill(0);
   let steps = 0;

@@ -169,7 +169,8 @@ export class BlockAllocator {
     const order = Math.log2(need);
     for (let k = 0; k < groups; k++) {
       const lo = ((g0 + k) % groups) * MB_GROUP_BLOCKS, hi = Math.min(lo + MB_GROUP_BLOCKS, this.totalBlocks);
-      const at = Number.isInteger(order) && order >= 1 && order <= MB_MAX_ORDER ? this.buddyIn(lo, hi, order) : this.firstFitIn(lo, hi, need);
+      const buddy = Number.isInteger(order) && order >= 1 && order <= MB_MAX_ORDER;
+      const at = buddy ? this.buddyIn(lo, hi, order) : this.firstFitIn(lo, hi, need);
       if (at >= 0) {
         this.takeRun(at, need);
         return [{ pblk: at, lenBlocks: need }];

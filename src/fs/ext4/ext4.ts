@@ -16,13 +16,16 @@ import type { DataDevice } from '../../hw/blockdev.ts';
 import type { PmemDevice } from '../../hw/pmem.ts';
 import type { VmFault } from '../../mm/mm.ts';
 import { FAULT_FLAG_WRITE, VM_SHARED, VM_HUGEPAGE, VM_FAULT_NEEDDSYNC } from '../../mm/constants.ts';
-import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, daxPfnMkwrite, kaniDaxMapPages, type DaxFs, type DaxIomap } from '../../dax/fault.ts';
+import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, type DaxFs, type DaxIomap } from '../../dax/fault.ts';
+import { ext4DaxVmOps } from './dax-vm-ops.ts';
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
-import { MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../../mm/constants.ts';
+import {
+  MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
+} from '../../mm/constants.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite } from '../../mm/filemap.ts';
 import { folioReadDone } from '../../mm/pagemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
@@ -78,8 +81,15 @@ export class Ext4 implements FileSystem, DaxFs {
     this.dev = dev;
     this.pmem = pmemForDax;
     this.daxMount = pmemForDax !== null;
-    this.alloc = new BlockAllocator({ totalBlocks: dev.totalBlocks, firstDataBlock: Math.min(EXT4_FIRST_DATA_BLOCK, dev.totalBlocks - 1), placement });
-    this.journal = new Journal({ commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS, costs: { commitBaseNs: k.costs.journalCommitBaseNs, commitPerBlockNs: k.costs.journalCommitPerBlockNs } });
+    this.alloc = new BlockAllocator({
+      totalBlocks: dev.totalBlocks,
+      firstDataBlock: Math.min(EXT4_FIRST_DATA_BLOCK, dev.totalBlocks - 1),
+      placement,
+    });
+    this.journal = new Journal({
+      commitIntervalNs: DEFAULT_COMMIT_INTERVAL_NS,
+      costs: { commitBaseNs: k.costs.journalCommitBaseNs, commitPerBlockNs: k.costs.journalCommitPerBlockNs },
+    });
     this.ops = {
       name: 'ext4_file_vm_ops',
       fault: (vmf) => filemapFault(k, vmf),
@@ -93,27 +103,15 @@ export class Ext4 implements FileSystem, DaxFs {
     this.journal.onCommit((_tid, changes) => {
       for (const c of changes) {
         const inode = k.mappingOf(c.ino)?.host;
-        if (inode && inode.fsPrivate) this.committed.set(c.ino, { extents: this.ei(inode).extents.clone(), sizeBytes: inode.sizeBytes });
+        if (!inode || !inode.fsPrivate) continue;
+        this.committed.set(c.ino, { extents: this.ei(inode).extents.clone(), sizeBytes: inode.sizeBytes });
       }
       for (const [name, ino] of this.runningNames) {
         if (ino === null) this.committedNames.delete(name); else this.committedNames.set(name, ino);
       }
       this.runningNames.clear();
     });
-    // ext4_dax_vm_ops (fs/ext4/file.c): fault, huge_fault, page_mkwrite and pfn_mkwrite all go to
-    // the DAX fault handler from 4.14; before, pfn_mkwrite was dax_pfn_mkwrite; the 2014 patchset
-    // had neither huge_fault nor pfn_mkwrite; Kani's RFC adds map_pages.
-    const p = k.profile;
-    const full = (vmf: VmFault) => this.daxHugeFault(vmf, 0);
-    this.daxOps = {
-      name: 'ext4_dax_vm_ops',
-      fault: full,
-      pageMkwrite: full,
-      canWriteback: true,
-      ...(p.daxPmd ? { hugeFault: (vmf: VmFault, order: number) => this.daxHugeFault(vmf, order) } : {}),
-      ...(p.daxPfnMkwrite === 'full-fault' ? { pfnMkwrite: full } : p.daxPfnMkwrite === 'dax_pfn_mkwrite' ? { pfnMkwrite: (vmf: VmFault) => daxPfnMkwrite(k, vmf) } : {}),
-      ...(p.daxMapPages === 'kani-2014' ? { mapPages: (vmf: VmFault, s: number, e: number) => kaniDaxMapPages(k, vmf, this, s, e) } : {}),
-    };
+    this.daxOps = ext4DaxVmOps(k, this);
   }
 
   /**
@@ -297,7 +295,9 @@ export class Ext4 implements FileSystem, DaxFs {
    * modelled), nor is a request made with `exact` (EXT4_GET_BLOCKS_NO_NORMALIZE: a fallocate of
    * at most EXT_UNWRITTEN_MAX_LEN blocks, ext4_alloc_file_blocks).
    */
-  private mballocWindow(inode: Inode, lblk: number, lenBlocks: number, exact: boolean): { lblk: number; len: number; tryGoal: number; goal: number } {
+  private mballocWindow(
+    inode: Inode, lblk: number, lenBlocks: number, exact: boolean,
+  ): { lblk: number; len: number; tryGoal: number; goal: number } {
     const ei = this.ei(inode);
     const nb = ei.extents.neighbours(lblk, lenBlocks);
     const goal = ei.extents.goalFor(lblk);
@@ -328,7 +328,10 @@ export class Ext4 implements FileSystem, DaxFs {
     return { lblk: start, len: size, tryGoal, goal };
   }
 
-  /** Give back the unused blocks of every preallocation of `inode` at once (ext4_discard_preallocations, mballoc.c v6.1: never in the file, so not journalled). */
+  /**
+   * Give back the unused blocks of every preallocation of `inode` at once
+   * (ext4_discard_preallocations, mballoc.c v6.1: never in the file, so not journalled).
+   */
   private discardPreallocations(inode: Inode): void {
     const ei = this.ei(inode);
     for (const pa of ei.pas) {
@@ -401,7 +404,9 @@ export class Ext4 implements FileSystem, DaxFs {
   journalBusyUntilNs = 0;
 
   private ei(inode: Inode): Ext4Inode {
-    if (!inode.fsPrivate) inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>(), pas: [] } satisfies Ext4Inode;
+    if (!inode.fsPrivate) {
+      inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>(), pas: [] } satisfies Ext4Inode;
+    }
     return inode.fsPrivate as Ext4Inode;
   }
 
@@ -415,7 +420,9 @@ export class Ext4 implements FileSystem, DaxFs {
     return 0;
   }
 
-  thpUnmappedArea(inode: Inode): boolean { return inode.dax ? this.k.profile.thpAlignDax : this.k.profile.thpAlignPageCacheFiles; }
+  thpUnmappedArea(inode: Inode): boolean {
+    return inode.dax ? this.k.profile.thpAlignDax : this.k.profile.thpAlignPageCacheFiles;
+  }
 
   /**
    * Folio order for a buffered write (fgf_set_order + __filemap_get_folio, 6.x with ext4 large
@@ -552,7 +559,10 @@ export class Ext4 implements FileSystem, DaxFs {
     if (inode.dax && inode.mapping.iMmap.size > 0) unmapMappingPages(this.k, inode.mapping, 0, Infinity, false);
   }
 
-  /** ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks past the new end. */
+  /**
+   * ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks
+   * past the new end.
+   */
   setSize(inode: Inode, newSizeBytes: number): number {
     this.discardPreallocations(inode);
     const ei = this.ei(inode);
@@ -591,7 +601,9 @@ export class Ext4 implements FileSystem, DaxFs {
           // Partial blocks at the edges of the hole are zeroed on the device.
           const end = offsetBytes + lengthBytes;
           if (offsetBytes < s * 4096) this.daxZeroTail(inode, offsetBytes, Math.min(end, s * 4096));
-          if (end > Math.max(e, s) * 4096 && end % 4096 !== 0) this.daxZeroTail(inode, Math.max(offsetBytes, Math.floor(end / 4096) * 4096), end);
+          if (end > Math.max(e, s) * 4096 && end % 4096 !== 0) {
+            this.daxZeroTail(inode, Math.max(offsetBytes, Math.floor(end / 4096) * 4096), end);
+          }
         }
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         return 0;

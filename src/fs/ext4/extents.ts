@@ -247,7 +247,10 @@ export class ExtentMap {
     this.convertKind(lblk, lenBlocks, 'unwritten');
   }
 
-  /** Turn the parts of [lblk, lblk+lenBlocks) that are not of kind `to` into `to`, splitting at the edges and merging. */
+  /**
+   * Turn the parts of [lblk, lblk+lenBlocks) that are not of kind `to` into `to`, splitting at the
+   * edges and merging.
+   */
   private convertKind(lblk: number, lenBlocks: number, to: MappedKind): void {
     assertRange(lblk, lenBlocks, 'extent convert');
     const from: MappedKind = to === 'written' ? 'unwritten' : 'written';

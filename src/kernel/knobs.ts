@@ -1,0 +1,594 @@
+/**
+ * The knobs of a kernel profile: every policy the model reads, its type, its allowed values and
+ * the reference for it (../shared/reference/linux-fault-path.md, "§n" below, and the oracles).
+ * Code asks knobs, never version numbers (DESIGN.md "Profiles").
+ *
+ * Two shapes, one per use, on purpose:
+ * - At run time a profile is a FLAT object (`KernelProfile`): hot paths read `k.profile.x`, one
+ *   property load, no subsystem level in between. Nothing here changes how code reads a knob.
+ * - For validation and display the knobs are a SCHEMA TABLE (`KNOBS`), one row per knob: its
+ *   subsystem (the group it is shown in), its type (string with its allowed values, integer with
+ *   the range the kernel enforces, boolean), a one-line meaning and a reference. The table's type
+ *   is derived from `KernelProfile`, so a knob without a row, a row without a knob, or a string
+ *   knob whose allowed values differ from its type does not type-check.
+ * The long evidence for a knob (commits, measured figures) stays on its field in `KernelProfile`;
+ * the row carries the line shown by `formatProfile`.
+ *
+ * `validateKnob` checks one value against its row (profiles.ts runs it on every profile at load
+ * time and on every scenario override) and throws `ProfileError`, whose message names the knob,
+ * the allowed values and the nearest one ("did you mean").
+ */
+import { didYouMean, nearest } from '../lib/suggest.ts';
+
+// ---- Allowed values of the string knobs, each with its one-line meaning ----
+
+export const FAULT_AROUND_STYLES = {
+  none: 'no fault-around at all (3.14 and earlier)',
+  map_pages: '->map_pages + do_fault_around() with fault_around_bytes (3.15+, reference §2)',
+  'rfc-page-array': "Shutemov's first RFC (seed 001): ->fault fills a naturally aligned page array",
+} as const;
+export type FaultAroundStyle = keyof typeof FAULT_AROUND_STYLES;
+
+export const PGFAULT_ACCOUNTINGS = {
+  'every-attempt': 'pgfault +1 at entry of every handle_mm_fault call, retries and failures included (3.15-6.3)',
+  completed: 'pgfault +1 once per completed fault in mm_account_fault, failures included, retries not (6.4+)',
+} as const;
+export type PgfaultAccounting = keyof typeof PGFAULT_ACCOUNTINGS;
+
+export const RUSAGE_ACCOUNTINGS = {
+  'first-attempt': 'min/maj_flt counted by arch code on the first attempt only, not on error (3.x, reference §1.7)',
+  'completed-or-major': 'once per completed fault, MAJOR OR-ed over the attempts, not on error (4.x)',
+  'mm-account-fault': 'mm_account_fault (5.9+): skipped on ERROR or RETRY; major = MAJOR or FAULT_FLAG_TRIED',
+} as const;
+export type RusageAccounting = keyof typeof RUSAGE_ACCOUNTINGS;
+
+export const MMAP_MISS_STYLES = {
+  'per-mapped-page': 'map_pages decrements mmap_miss once per page it maps (3.16, 4.15)',
+  'per-candidate-page': 'once per page that passed the checks, even if its PTE was already present (5.12-6.1)',
+  'per-candidate-not-workingset': 'count of candidate pages not marked workingset, subtracted at the end (6.12+)',
+} as const;
+export type MmapMissStyle = keyof typeof MMAP_MISS_STYLES;
+
+const FAULT_AROUND_KNOBS = {
+  order: 'debugfs fault_around_order (3.15)',
+  bytes: 'debugfs fault_around_bytes (3.16+)',
+} as const;
+
+const FAULT_RETRIES = {
+  once: 'the retry clears FAULT_FLAG_ALLOW_RETRY: at most one retry (3.x, 4.x)',
+  unlimited: 'FAULT_FLAG_TRIED, retries until done (5.7+)',
+} as const;
+
+const THP_MODES = {
+  always: 'every large enough anonymous VMA',
+  madvise: 'only VMAs with MADV_HUGEPAGE',
+  never: 'no anonymous THP',
+} as const;
+
+const DAX_ENTRIES = {
+  none: 'the 2014 get_block DAX patchset: no entries, no locking, no dirty tracking',
+  entries: 'value entries with LOCK/PMD/ZERO/EMPTY bits and DIRTY/TOWRITE marks (4.5+)',
+} as const;
+
+const DAX_HOLE_READS = {
+  'page-cache-page': 'a zeroed page-cache page per hole (before 4.14)',
+  'zero-page': 'the shared zero page (4.14+, seed 004)',
+} as const;
+
+const DAX_WRITE_INSERTS = {
+  mkwrite: 'a write fault inserts the PTE writable and dirty in one step (4.14+)',
+  'read-only': 'read-only first, made writable by a second, write-protect fault',
+} as const;
+
+const DAX_PFN_MKWRITES = {
+  'full-fault': 'the fs DAX fault handler (4.14+)',
+  dax_pfn_mkwrite: 'dax_pfn_mkwrite: mark the entry dirty, reuse the PFN (4.5-4.13)',
+  none: 'no ->pfn_mkwrite: do_wp_page reuses the PFN (2014)',
+} as const;
+
+const DAX_MAP_PAGES = {
+  none: 'no ->map_pages in ext4_dax_vm_ops: no DAX fault-around',
+  'kani-2014': "Kani's RFC (seed 000): dax_map_pages as posted",
+} as const;
+
+// ---- The runtime shape ----
+
+export interface KernelProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Which fault-around implementation runs on a read fault (reference §2, seed 001). */
+  readonly faultAroundStyle: FaultAroundStyle;
+  /** `fault_around_bytes` default (debugfs knob; 65536 = 16 pages since 3.16; RFC: fixed 32 pages). */
+  readonly faultAroundBytes: number;
+  /** Fault-around runs only when the window exceeds this many pages (3.15: 1 page is enough; 3.16+: >1). */
+  readonly faultAroundMinPages: number;
+  /** 3.15/3.16 do_fault_around skips populated PTEs at the window start, and map_pages if all are populated. */
+  readonly faultAroundSkipPopulatedStart: boolean;
+  /** `fault_around_bytes` debugfs interface: 'order' (3.15 fault_around_order) or 'bytes' (3.16+). */
+  readonly faultAroundKnob: keyof typeof FAULT_AROUND_KNOBS;
+  /** How map_pages treats a large folio straddling EOF: true never maps subpages at/after EOF (6.12, 6.1.159+). */
+  readonly mapPagesEofClamp: boolean;
+  /** mmap_miss bookkeeping in map_pages (reference §2.4). */
+  readonly mmapMissStyle: MmapMissStyle;
+  /** Fault retries: 'once' clears ALLOW_RETRY before retrying (3.x, 4.x); 'unlimited' (5.7+). */
+  readonly faultRetry: keyof typeof FAULT_RETRIES;
+  /** 5.1+: every blocking step of filemap_fault (readahead I/O, lock wait, re-read) drops mmap_lock, RETRY. */
+  readonly dropMmapLockForIo: boolean;
+  /** 6.4+: user faults first try under the per-VMA lock (reference §1.1 step 5). */
+  readonly perVmaLock: boolean;
+  readonly pgfaultAccounting: PgfaultAccounting;
+  readonly rusageAccounting: RusageAccounting;
+  /** Default readahead window in pages (VM_READAHEAD_PAGES / VM_MAX_READAHEAD = 128 KiB). */
+  readonly readaheadPages: number;
+  /** ext4 page cache uses large folios sized by write length (6.x, reference §2.6, oracle 6.18 ext4 truncate row). */
+  readonly ext4LargeFolios: boolean;
+  /**
+   * 6.18: a fault maps a whole large folio at once: finish_fault sets a PTE for every page of the
+   * folio (19773df031bc) and filemap_map_pages widens fault-around to whole folios (357b92761d94),
+   * both only when the folio lies inside the VMA and one page table and, for non-shmem files,
+   * ends at or before EOF (74207de2ba10, the i_size guard). Measured on a 6.18 host: a 128 MiB
+   * ext4 file written in 1 MiB pwrites takes 143 read faults and 128 write faults (test/oracle).
+   */
+  readonly mapWholeFolio: boolean;
+  /**
+   * 5.4+: __filemap_fdatawrite_range (later filemap_fdatawrite_wbc) starts no ->writepages when
+   * the mapping has no DIRTY-tagged entry ("mm/filemap.c: don't initiate writeback if mapping has
+   * no dirty pages"); before, a DAX fsync always reached dax_writeback_mapping_range. Seen on the
+   * 6.1 guest: 511 dax_writeback_range events for 512 MAP_SYNC faults (the first finds nothing dirty).
+   */
+  readonly fdatawriteSkipsClean: boolean;
+  /**
+   * 6.18 readahead (mm/readahead.c with ra->order): read-around and fresh windows read order-0
+   * folios, each async window asks for folios 2 orders larger (up to the window size and PMD
+   * order) and trims its end to that alignment, for files with large folios (ext4 on 6.18).
+   * Measured on a 6.18 host, 128 MiB cold ext4 file: 1028 + 1 faults at read_ahead_kb 128.
+   */
+  readonly raFolioOrders: boolean;
+  /** /sys/kernel/mm/transparent_hugepage/enabled for anonymous memory (mm/huge_memory.c); the 6.18 host: madvise. */
+  readonly thpAnon: keyof typeof THP_MODES;
+  /**
+   * 6.13+: a write to the huge zero PMD allocates a THP (do_huge_zero_wp_pmd); before, the PMD is
+   * split into 4 KiB zero-page PTEs.
+   */
+  readonly thpZeroWpAlloc: boolean;
+  /**
+   * 6.15+: truncate and punch hole split a large folio that straddles the range with folio_split
+   * (a buddy split at the boundary, keeping large pieces) instead of split_folio to order 0.
+   * Measured on the 6.18 host: punching 512 KiB into a mapped 2 MiB folio costs 14 refaults.
+   */
+  readonly folioSplitNonUniform: boolean;
+  /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
+  readonly thpAlignPageCacheFiles: boolean;
+  /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
+  readonly lruBatchPages: number;
+  /**
+   * mprotect turning a shared writable mapping writable again also makes its dirty huge PMDs
+   * writable (change_huge_pmd with MM_CP_TRY_CHANGE_WRITABLE and can_change_pmd_writable, 6.2+),
+   * as it does dirty PTEs. On 6.1 only PTEs are upgraded: a PMD-mapped DAX file written, then
+   * mprotect(PROT_READ) and mprotect(PROT_READ|PROT_WRITE), takes one write fault per PMD (6.1 guest).
+   */
+  readonly mprotectPmdWriteUpgrade: boolean;
+  /**
+   * smaps counts a huge PMD that mprotect(PROT_NONE) made not-present in Rss (6.18:
+   * vm_normal_page_pmd). 6.1's smaps_pmd_entry asks follow_trans_huge_pmd(FOLL_DUMP), which refuses
+   * a PROT_NONE PMD, so it adds nothing (6.1 guest: a PMD-mapped DAX file's Rss drops to 0).
+   */
+  readonly smapsCountsProtnonePmd: boolean;
+  /**
+   * 5.4-6.4: MADV_COLD and MADV_PAGEOUT clear a DAX (devmap) PMD they walk over: the walker's
+   * pmd_trans_unstable sees a leaf that is neither a page table nor a transparent huge page and
+   * pmd_clear_bad() drops it ("bad pmd" in the kernel log); the next access refaults it. Seen on
+   * the 6.1 guest (Rss 0 after MADV_COLD, 4 faults to re-read 8 MiB). Fixed by the 6.5 rework of the
+   * page-table walkers (pte_offset_map_lock).
+   */
+  readonly madvColdClearsDevmapPmd: boolean;
+
+  // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
+  /**
+   * How DAX remembers faulted pages in the mapping's tree: 'none' (the 2014 get_block DAX
+   * patchset: no entries, no locking, no dirty tracking), 'entries' (exceptional/value entries
+   * with LOCK/PMD/ZERO/EMPTY bits and DIRTY/TOWRITE marks, 4.5+).
+   */
+  readonly daxEntries: keyof typeof DAX_ENTRIES;
+  /** Read of a hole: a zeroed page-cache page per hole (before 4.14) or the shared zero page (4.14+, seed 004). */
+  readonly daxHoleReads: keyof typeof DAX_HOLE_READS;
+  /**
+   * Write faults insert the PTE writable+dirty in one step ('mkwrite', 4.14+) or read-only, made
+   * writable by a second, write-protect fault.
+   */
+  readonly daxWriteInsert: keyof typeof DAX_WRITE_INSERTS;
+  /**
+   * ->pfn_mkwrite for DAX: 'full-fault' (4.14+: the fs DAX fault handler), 'dax_pfn_mkwrite'
+   * (4.5-4.13: mark dirty, reuse), 'none' (2014: do_wp_page reuses).
+   */
+  readonly daxPfnMkwrite: keyof typeof DAX_PFN_MKWRITES;
+  /** DAX PMD (2 MiB) faults (CONFIG_FS_DAX_PMD, re-enabled in 4.10). */
+  readonly daxPmd: boolean;
+  /**
+   * 6.1-rc read-dirtying: dax_insert_entry marks entries DIRTY for every non-synchronous fault,
+   * reads included (reference §4.4).
+   */
+  readonly daxDirtyOnRead: boolean;
+  /** Writeback of dirty DAX entries on fsync/msync (dax_writeback_mapping_range, 4.5+); 2014 DAX flushed nothing. */
+  readonly daxWritebackFlush: boolean;
+  /** MAP_SYNC / VM_SYNC and VM_FAULT_NEEDDSYNC (4.15+). */
+  readonly mapSync: boolean;
+  /** thp_get_unmapped_area for DAX files (4.x+): mappings that cover a whole 2 MiB are placed 2 MiB-congruent. */
+  readonly thpAlignDax: boolean;
+  /** Kani's RFC (seed 000): ext4 DAX vm_ops gain ->map_pages = dax_map_pages, as posted (ext4.ts DAX_MAP_PAGES_OPS). */
+  readonly daxMapPages: keyof typeof DAX_MAP_PAGES;
+  /** Wilcox's proposal (seed 002): a repeat fault uses the PFN cached in the entry instead of asking get_block. */
+  readonly daxEntryCachesPfn: boolean;
+  /** Bits available for the PFN in an entry (60 on 64-bit; 28 on 32-bit, where most PFNs do not fit: "unknown"). */
+  readonly daxEntryPfnBits: number;
+}
+
+// ---- The schema table ----
+
+/** The groups knobs are shown in, in display order. */
+export const SUBSYSTEMS = [
+  'fault', 'fault-around', 'accounting', 'readahead', 'page cache', 'THP', 'mprotect/madvise', 'DAX',
+] as const;
+export type Subsystem = typeof SUBSYSTEMS[number];
+
+/** A knob's name: every field of a profile but its name and description. */
+export type KnobName = Exclude<keyof KernelProfile, 'name' | 'description'>;
+
+interface RowBase {
+  readonly subsystem: Subsystem;
+  /** One line: what the knob selects. */
+  readonly meaning: string;
+  /** Where it is documented or measured: reference section, kernel function and version, oracle. */
+  readonly ref: string;
+}
+/** A string knob: its allowed values, each with its meaning. */
+export interface StringRow<V extends string> extends RowBase {
+  readonly type: 'string';
+  readonly values: { readonly [K in V]: string };
+}
+/** An integer knob, within the range the kernel enforces (or the model needs). */
+export interface IntegerRow extends RowBase {
+  readonly type: 'integer';
+  readonly min: number;
+  readonly max: number;
+  /** Why the range is what it is (printed with a value outside it). */
+  readonly rangeWhy: string;
+  /**
+   * What the kernel keeps when the value is written (a debugfs store handler): applied to scenario
+   * overrides; a profile's own value must already be one the kernel keeps.
+   */
+  readonly store?: (v: number) => number;
+}
+export interface BooleanRow extends RowBase {
+  readonly type: 'boolean';
+}
+/** The row a knob of value type V takes (brackets: no distribution over the union's members). */
+export type RowFor<V> = [V] extends [boolean] ? BooleanRow : [V] extends [number] ? IntegerRow
+  : [V] extends [string] ? StringRow<V> : never;
+export type KnobRow = BooleanRow | IntegerRow | StringRow<string>;
+
+const BOOL = 'boolean' as const;
+const INT = 'integer' as const;
+const STR = 'string' as const;
+const PTRS_PER_PTE = 512;
+const PAGE_SIZE = 4096;
+
+/**
+ * The value the kernel keeps when `v` is written to debugfs `fault_around_bytes`.
+ * Models fault_around_bytes_set(), mm/memory.c, v3.16-v6.12: more than 512 pages is EINVAL;
+ * otherwise the largest power of two not above max(v, 4096). Throws on EINVAL.
+ */
+export function faultAroundBytesSet(v: number): number {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`faultAroundBytes: expected a non-negative integer, got ${v}`);
+  if (Math.floor(v / PAGE_SIZE) > PTRS_PER_PTE) {
+    throw new Error(`faultAroundBytes: ${v} is EINVAL (more than 512 pages)`);
+  }
+  let p = PAGE_SIZE;
+  while (p * 2 <= v) p *= 2;
+  return p;
+}
+
+/** One row per knob, grouped by subsystem in the order `formatProfile` shows them. */
+export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
+  // fault
+  faultRetry: {
+    subsystem: 'fault', type: STR, values: FAULT_RETRIES,
+    meaning: 'how often a fault that returned VM_FAULT_RETRY is retried',
+    ref: 'reference §1.1; arch/x86/mm/fault.c do_user_addr_fault (FAULT_FLAG_TRIED, 5.7)',
+  },
+  dropMmapLockForIo: {
+    subsystem: 'fault', type: BOOL,
+    meaning: 'filemap_fault drops mmap_lock around every blocking step and returns RETRY',
+    ref: 'reference §1.2; mm/filemap.c maybe_unlock_mmap_for_io (5.1+)',
+  },
+  perVmaLock: {
+    subsystem: 'fault', type: BOOL,
+    meaning: 'user faults first try under the per-VMA lock',
+    ref: 'reference §1.1 step 5; lock_vma_under_rcu (6.4+)',
+  },
+  mapWholeFolio: {
+    subsystem: 'fault', type: BOOL,
+    meaning: 'finish_fault and filemap_map_pages map a whole large folio at once',
+    ref: '19773df031bc, 357b92761d94, 74207de2ba10 (6.18); oracle-linux-6.18',
+  },
+  // fault-around
+  faultAroundStyle: {
+    subsystem: 'fault-around', type: STR, values: FAULT_AROUND_STYLES,
+    meaning: 'which fault-around implementation runs on a read fault',
+    ref: 'reference §2; mm/memory.c do_fault_around (3.15+); seed 001',
+  },
+  faultAroundBytes: {
+    subsystem: 'fault-around', type: INT, min: 0, max: (PTRS_PER_PTE + 1) * PAGE_SIZE - 1, store: faultAroundBytesSet,
+    rangeWhy: 'fault_around_bytes_set refuses more than 512 pages with EINVAL',
+    meaning: 'fault_around_bytes: the fault-around window, a power of two of at least one page',
+    ref: 'mm/memory.c fault_around_bytes_set (3.16-6.12)',
+  },
+  faultAroundMinPages: {
+    subsystem: 'fault-around', type: INT, min: 1, max: PTRS_PER_PTE,
+    rangeWhy: 'the window is at least one page and at most one page table (512 PTEs)',
+    meaning: 'fault-around runs only when the window holds at least this many pages',
+    ref: 'mm/memory.c do_read_fault / should_fault_around (3.15: 1, 3.16+: 2)',
+  },
+  faultAroundSkipPopulatedStart: {
+    subsystem: 'fault-around', type: BOOL,
+    meaning: 'do_fault_around skips populated PTEs at the window start, map_pages if all are',
+    ref: 'mm/memory.c do_fault_around (3.15, 3.16)',
+  },
+  faultAroundKnob: {
+    subsystem: 'fault-around', type: STR, values: FAULT_AROUND_KNOBS,
+    meaning: 'the debugfs interface of the fault-around window',
+    ref: 'mm/memory.c fault_around_order (3.15), fault_around_bytes (3.16+)',
+  },
+  mapPagesEofClamp: {
+    subsystem: 'fault-around', type: BOOL,
+    meaning: 'map_pages never maps subpages of a large folio at or after EOF',
+    ref: 'mm/filemap.c filemap_map_pages (6.12, 6.1.159+)',
+  },
+  mmapMissStyle: {
+    subsystem: 'fault-around', type: STR, values: MMAP_MISS_STYLES,
+    meaning: 'how map_pages decrements the mmap_miss readahead heuristic',
+    ref: 'reference §2.4; mm/filemap.c filemap_map_pages',
+  },
+  // accounting
+  pgfaultAccounting: {
+    subsystem: 'accounting', type: STR, values: PGFAULT_ACCOUNTINGS,
+    meaning: 'when /proc/vmstat pgfault counts a fault',
+    ref: 'reference §1.7; mm/memory.c handle_mm_fault, mm_account_fault (6.4)',
+  },
+  rusageAccounting: {
+    subsystem: 'accounting', type: STR, values: RUSAGE_ACCOUNTINGS,
+    meaning: 'when getrusage min_flt/maj_flt count a fault',
+    ref: 'reference §1.7; mm/memory.c mm_account_fault (5.9+)',
+  },
+  // readahead
+  readaheadPages: {
+    subsystem: 'readahead', type: INT, min: 0, max: Number.MAX_SAFE_INTEGER,
+    rangeWhy: 'read_ahead_kb is a whole number of pages, 0 turns readahead off',
+    meaning: 'default readahead window in pages (read_ahead_kb / 4)',
+    ref: 'include/linux/mm.h VM_READAHEAD_PAGES; block/blk-sysfs.c read_ahead_kb',
+  },
+  raFolioOrders: {
+    subsystem: 'readahead', type: BOOL,
+    meaning: 'async readahead windows ask for folios 2 orders larger, trimmed to that alignment',
+    ref: 'mm/readahead.c page_cache_async_ra with ra->order (6.18); oracle-readahead',
+  },
+  // page cache
+  ext4LargeFolios: {
+    subsystem: 'page cache', type: BOOL,
+    meaning: 'ext4 page cache uses large folios sized by write length',
+    ref: 'reference §2.6; oracle 6.18 ext4 truncate row',
+  },
+  fdatawriteSkipsClean: {
+    subsystem: 'page cache', type: BOOL,
+    meaning: 'fsync starts no ->writepages when no entry is tagged DIRTY',
+    ref: 'mm/filemap.c __filemap_fdatawrite_range (5.4+); 6.1 guest dax_writeback_range events',
+  },
+  folioSplitNonUniform: {
+    subsystem: 'page cache', type: BOOL,
+    meaning: 'truncate and punch hole split a straddling large folio with folio_split',
+    ref: 'mm/truncate.c truncate_inode_partial_folio (6.15+); oracle-punch',
+  },
+  lruBatchPages: {
+    subsystem: 'page cache', type: INT, min: 1, max: 255,
+    rangeWhy: 'the batch count (pagevec / folio_batch nr) is an unsigned char',
+    meaning: 'pages the per-CPU LRU add batch holds before it is drained',
+    ref: 'include/linux/pagevec.h PAGEVEC_SIZE 14/15, folio_batch 31 (6.4+)',
+  },
+  // THP
+  thpAnon: {
+    subsystem: 'THP', type: STR, values: THP_MODES,
+    meaning: '/sys/kernel/mm/transparent_hugepage/enabled for anonymous memory',
+    ref: 'mm/huge_memory.c; the 6.18 host: madvise',
+  },
+  thpZeroWpAlloc: {
+    subsystem: 'THP', type: BOOL,
+    meaning: 'a write to the huge zero PMD allocates a THP instead of splitting to zero-page PTEs',
+    ref: 'mm/huge_memory.c do_huge_zero_wp_pmd (6.13+)',
+  },
+  thpAlignPageCacheFiles: {
+    subsystem: 'THP', type: BOOL,
+    meaning: 'large page-cache file mappings are placed 2 MiB-congruent',
+    ref: 'mm/huge_memory.c thp_get_unmapped_area (5.18+)',
+  },
+  // mprotect/madvise
+  mprotectPmdWriteUpgrade: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'mprotect making a shared mapping writable again also upgrades its dirty huge PMDs',
+    ref: 'mm/huge_memory.c change_huge_pmd, can_change_pmd_writable (6.2+); 6.1 guest',
+  },
+  smapsCountsProtnonePmd: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'smaps counts a PROT_NONE huge PMD in Rss',
+    ref: 'fs/proc/task_mmu.c smaps_pmd_entry (6.18: vm_normal_page_pmd); 6.1 guest',
+  },
+  madvColdClearsDevmapPmd: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'MADV_COLD/MADV_PAGEOUT clear a DAX PMD as "bad pmd"',
+    ref: 'mm/madvise.c madvise_cold_or_pageout_pte_range, pmd_trans_unstable (5.4-6.4); 6.1 guest',
+  },
+  // DAX
+  daxEntries: {
+    subsystem: 'DAX', type: STR, values: DAX_ENTRIES,
+    meaning: 'how DAX remembers faulted pages in the mapping tree',
+    ref: 'reference §4; fs/dax.c (4.5+ entries); seeds 000, 002',
+  },
+  daxHoleReads: {
+    subsystem: 'DAX', type: STR, values: DAX_HOLE_READS,
+    meaning: 'what a read fault on a hole maps',
+    ref: 'fs/dax.c dax_load_hole (4.14+: zero page); seed 004',
+  },
+  daxWriteInsert: {
+    subsystem: 'DAX', type: STR, values: DAX_WRITE_INSERTS,
+    meaning: 'whether a write fault inserts the PTE writable at once',
+    ref: 'fs/dax.c dax_iomap_pte_fault, vmf_insert_mixed_mkwrite (4.14+)',
+  },
+  daxPfnMkwrite: {
+    subsystem: 'DAX', type: STR, values: DAX_PFN_MKWRITES,
+    meaning: 'the ->pfn_mkwrite of ext4_dax_vm_ops (ext4.ts DAX_PFN_MKWRITE_OPS)',
+    ref: 'fs/ext4/file.c ext4_dax_vm_ops; fs/dax.c dax_pfn_mkwrite (4.5-4.13)',
+  },
+  daxPmd: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'DAX PMD (2 MiB) faults: ->huge_fault in ext4_dax_vm_ops (ext4.ts DAX_HUGE_FAULT_OPS)',
+    ref: 'CONFIG_FS_DAX_PMD, fs/dax.c dax_iomap_pmd_fault (re-enabled 4.10)',
+  },
+  daxDirtyOnRead: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'dax_insert_entry marks entries DIRTY on read faults too',
+    ref: 'reference §4.4 (6.1-rc read-dirtying)',
+  },
+  daxWritebackFlush: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'fsync/msync flush dirty DAX entries',
+    ref: 'fs/dax.c dax_writeback_mapping_range (4.5+)',
+  },
+  mapSync: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'MAP_SYNC / VM_SYNC and VM_FAULT_NEEDDSYNC',
+    ref: 'mm/mmap.c, fs/dax.c dax_finish_sync_fault (4.15+)',
+  },
+  thpAlignDax: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'DAX mappings covering a whole 2 MiB are placed 2 MiB-congruent',
+    ref: 'fs/ext4/file.c get_unmapped_area = thp_get_unmapped_area (4.x+)',
+  },
+  daxMapPages: {
+    subsystem: 'DAX', type: STR, values: DAX_MAP_PAGES,
+    meaning: 'the ->map_pages of ext4_dax_vm_ops (ext4.ts DAX_MAP_PAGES_OPS)',
+    ref: 'seed 000: Kani, "dax: add dax_map_pages", Mar 2014',
+  },
+  daxEntryCachesPfn: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'a repeat fault uses the PFN cached in the entry instead of asking get_block',
+    ref: 'seed 002: Wilcox, Mar 2014',
+  },
+  daxEntryPfnBits: {
+    subsystem: 'DAX', type: INT, min: 1, max: 60,
+    rangeWhy: 'an entry is one unsigned long whose low 4 bits are flags',
+    meaning: 'bits of an entry available for the PFN (60 on 64-bit, 28 on 32-bit)',
+    ref: 'seed 002: Wilcox, rte_to_pfn',
+  },
+};
+
+/** Knob names in table order (the order profiles are shown in). */
+export const KNOB_NAMES: readonly KnobName[] = Object.keys(KNOBS) as KnobName[];
+
+/** The row of `name`, or undefined: own rows only, so `constructor` or `__proto__` is no knob. */
+export function knobRow(name: string): KnobRow | undefined {
+  return Object.hasOwn(KNOBS, name) ? (KNOBS as Readonly<Record<string, KnobRow>>)[name] : undefined;
+}
+
+// ---- Validation ----
+
+/**
+ * A profile or knob a scenario (or a profile definition) got wrong. `knob` is the knob's name
+ * ('profile' for the profile's name), `allowed` the values it may take (or the range), `suggestion`
+ * the nearest of them; the message says all of it.
+ */
+export class ProfileError extends Error {
+  override readonly name = 'ProfileError';
+  readonly knob: string;
+  readonly value: unknown;
+  readonly allowed: readonly string[];
+  readonly suggestion: readonly string[];
+  constructor(
+    message: string, knob: string, value: unknown, allowed: readonly string[], suggestion: readonly string[],
+  ) {
+    super(message);
+    this.knob = knob;
+    this.value = value;
+    this.allowed = allowed;
+    this.suggestion = suggestion;
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** The error for a name that is not a knob, with the nearest knob names. */
+export function unknownKnob(name: string): ProfileError {
+  const near = nearest(name, KNOB_NAMES);
+  return new ProfileError(
+    `kernel.${name}: not a knob${didYouMean(name, KNOB_NAMES)}; knobs: ${KNOB_NAMES.join(', ')}`,
+    name, undefined, KNOB_NAMES, near);
+}
+
+/**
+ * Checks `value` for knob `name` against its row and returns the value the kernel keeps:
+ * for an override (`override` true) the row's store handler applies (fault_around_bytes rounds down
+ * to a power of two); a profile's own value must be kept as is. Throws ProfileError.
+ */
+export function validateKnob(name: string, value: unknown, override: boolean): string | number | boolean {
+  const row = knobRow(name);
+  if (row === undefined) throw unknownKnob(name);
+  const at = `kernel.${name}`;
+  if (row.type === 'boolean') {
+    if (typeof value === 'boolean') return value;
+    throw new ProfileError(`${at}: expected true or false, got ${show(value)}`, name, value, ['true', 'false'], []);
+  }
+  if (row.type === 'string') {
+    const allowed = Object.keys(row.values);
+    if (typeof value === 'string' && Object.hasOwn(row.values, value)) return value;
+    const near = typeof value === 'string' ? nearest(value, allowed) : [];
+    const hint = typeof value === 'string' ? didYouMean(value, allowed) : '';
+    const message = `${at}: expected one of ${allowed.join(', ')}, got ${show(value)}${hint}`;
+    throw new ProfileError(message, name, value, allowed, near);
+  }
+  const range = `${row.min}..${row.max === Number.MAX_SAFE_INTEGER ? '' : row.max}`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < row.min || value > row.max) {
+    const bounds = row.max === Number.MAX_SAFE_INTEGER ? `of at least ${row.min}` : `from ${row.min} to ${row.max}`;
+    const message = `${at}: expected an integer ${bounds}, got ${show(value)} (${row.rangeWhy})`;
+    throw new ProfileError(message, name, value, [range], []);
+  }
+  if (row.store === undefined) return value;
+  const kept = row.store(value);
+  if (!override && kept !== value) {
+    const message = `${at}: ${value} is not a value the kernel keeps (it would store ${kept})`;
+    throw new ProfileError(message, name, value, [range], []);
+  }
+  return kept;
+}
+
+/** A profile shown by subsystem: one line per knob with its value and meaning (daxsim profiles). */
+export function formatProfile(p: KernelProfile): string {
+  const width = Math.max(...KNOB_NAMES.map((n) => n.length));
+  const lines = [`${p.name}: ${p.description}`];
+  for (const subsystem of SUBSYSTEMS) {
+    lines.push(`  ${subsystem}`);
+    for (const name of KNOB_NAMES) {
+      const row: KnobRow = KNOBS[name];
+      if (row.subsystem !== subsystem) continue;
+      const value = String(p[name]);
+      lines.push(`    ${name.padEnd(width)}  ${value.padEnd(28)}  ${row.meaning}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** A profile definition, frozen (the literal is type-checked as a KernelProfile: no unknown knob). */
+export function defineProfile(p: KernelProfile): KernelProfile {
+  return Object.freeze(p);
+}

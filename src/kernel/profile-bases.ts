@@ -1,0 +1,143 @@
+/**
+ * The kernel releases the model knows, as named bases a new profile can spread
+ * (`{ ...base618, name: 'rfc-...', oneKnob: 'value' }`): each is a frozen, complete KernelProfile
+ * (knobs.ts says what each knob means). `pre5` is not a profile but the delta kernels before 5.x
+ * share against the 6.1 base. The RFC profiles built on these are in profiles-rfc.ts; the
+ * registry a scenario names them through is profiles.ts, which validates every one at load time.
+ */
+import { defineProfile, type KernelProfile } from './knobs.ts';
+
+/** Linux 6.1, the DAX oracle guest: the base the other releases are written against. */
+export const base61: KernelProfile = defineProfile({
+  name: 'linux-6.1',
+  description: 'Linux 6.1 (the DAX oracle guest): fault-around 64 KiB, mmap_lock dropped for I/O with RETRY, ' +
+    'pgfault counted per attempt',
+  faultAroundStyle: 'map_pages',
+  faultAroundBytes: 65536,
+  faultAroundMinPages: 2,
+  faultAroundSkipPopulatedStart: false,
+  faultAroundKnob: 'bytes',
+  mapPagesEofClamp: true,
+  mmapMissStyle: 'per-candidate-page',
+  faultRetry: 'unlimited',
+  dropMmapLockForIo: true,
+  perVmaLock: false,
+  pgfaultAccounting: 'every-attempt',
+  rusageAccounting: 'mm-account-fault',
+  readaheadPages: 32,
+  ext4LargeFolios: false,
+  mapWholeFolio: false,
+  fdatawriteSkipsClean: true,
+  raFolioOrders: false,
+  thpAnon: 'madvise',
+  thpZeroWpAlloc: false,
+  folioSplitNonUniform: false,
+  thpAlignPageCacheFiles: true,
+  lruBatchPages: 15,
+  mprotectPmdWriteUpgrade: false,
+  smapsCountsProtnonePmd: false,
+  madvColdClearsDevmapPmd: true,
+  daxEntries: 'entries',
+  daxHoleReads: 'zero-page',
+  daxWriteInsert: 'mkwrite',
+  daxPfnMkwrite: 'full-fault',
+  daxPmd: true,
+  daxDirtyOnRead: true,
+  daxWritebackFlush: true,
+  mapSync: true,
+  thpAlignDax: true,
+  daxMapPages: 'none',
+  daxEntryCachesPfn: false,
+  daxEntryPfnBits: 60,
+});
+
+/**
+ * What kernels before 5.x share against the 6.1 base: no EOF clamp in map_pages, mmap_miss per
+ * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files, and
+ * ->writepages even when nothing is tagged dirty (before 5.4).
+ */
+export const pre5 = Object.freeze({
+  fdatawriteSkipsClean: false,
+  madvColdClearsDevmapPmd: false,
+  mapPagesEofClamp: false,
+  mmapMissStyle: 'per-mapped-page',
+  faultRetry: 'once',
+  dropMmapLockForIo: false,
+  thpAlignPageCacheFiles: false,
+} as const) satisfies Partial<KernelProfile>;
+
+/** Linux 3.15 (and 3.14, the RFCs' base): first ->map_pages fault-around, rusage at the first attempt, no DAX. */
+export const base315: KernelProfile = defineProfile({
+  ...base61,
+  ...pre5,
+  name: 'linux-3.15',
+  description: 'Linux 3.15: first kernel with ->map_pages fault-around (fault_around_order debugfs knob), ' +
+    'retry at most once',
+  faultAroundMinPages: 1,
+  faultAroundSkipPopulatedStart: true,
+  faultAroundKnob: 'order',
+  rusageAccounting: 'first-attempt',
+  lruBatchPages: 14,
+  daxEntries: 'none',
+  daxHoleReads: 'page-cache-page',
+  daxWriteInsert: 'read-only',
+  daxPfnMkwrite: 'none',
+  daxPmd: false,
+  daxDirtyOnRead: false,
+  daxWritebackFlush: false,
+  mapSync: false,
+  thpAlignDax: false,
+});
+
+/** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
+export const dax2014: KernelProfile = defineProfile({
+  ...base315,
+  name: 'dax-2014',
+  description: 'The 2014 DAX patchset the seed RFCs applied to: get_block faults, zeroed page-cache pages for ' +
+    'holes, no entries, no PMD, no MAP_SYNC',
+});
+
+/** Linux 4.10-4.13 DAX: radix-tree entries, DAX PMD faults, page-cache pages for 4 KiB holes, dax_pfn_mkwrite. */
+export const base413: KernelProfile = defineProfile({
+  ...base61,
+  ...pre5,
+  name: 'linux-4.13',
+  description: 'Linux 4.10-4.13 DAX: radix-tree entries, PMD faults with the huge zero page, zeroed page-cache ' +
+    'pages for 4 KiB holes, dax_pfn_mkwrite',
+  rusageAccounting: 'completed-or-major',
+  daxHoleReads: 'page-cache-page',
+  daxWriteInsert: 'read-only',
+  daxPfnMkwrite: 'dax_pfn_mkwrite',
+  daxDirtyOnRead: false,
+  mapSync: false,
+});
+
+/** Linux 4.15: MAP_SYNC, the shared zero page for holes, retry once, rusage once per completed fault. */
+export const base415: KernelProfile = defineProfile({
+  ...base61,
+  ...pre5,
+  name: 'linux-4.15',
+  description: 'Linux 4.15: map_pages fault-around, MAP_SYNC, retry once, rusage once per completed fault',
+  rusageAccounting: 'completed-or-major',
+  daxDirtyOnRead: false,
+});
+
+/** Linux 6.18, the host oracle: per-VMA locks, pgfault per completed fault, ext4 large folios mapped whole. */
+export const base618: KernelProfile = defineProfile({
+  ...base61,
+  name: 'linux-6.18',
+  description: 'Linux 6.18 (the host oracle): per-VMA locks, pgfault once per completed fault, ext4 large folios',
+  perVmaLock: true,
+  pgfaultAccounting: 'completed',
+  mmapMissStyle: 'per-candidate-not-workingset',
+  ext4LargeFolios: true,
+  mapWholeFolio: true,
+  raFolioOrders: true,
+  thpZeroWpAlloc: true,
+  folioSplitNonUniform: true,
+  lruBatchPages: 31,
+  mprotectPmdWriteUpgrade: true,
+  smapsCountsProtnonePmd: true,
+  madvColdClearsDevmapPmd: false,
+  daxDirtyOnRead: false,
+});
