@@ -21,7 +21,8 @@ const MiB = 2 ** 20, PG = 4096, LEN = 128 * MiB;
 Machine.setAssertions(false);
 
 function run(write: boolean, fsName: 'tmpfs' | 'ext4'): void {
-  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30 }] });
+  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 4 * 2 ** 30,
+    devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30 }] });
   m.mount('/mnt/shm', 'tmpfs');
   m.mkfs('vda', 'ext4');
   m.mount('/mnt/disk', 'ext4', 'vda');
@@ -45,11 +46,15 @@ function run(write: boolean, fsName: 'tmpfs' | 'ext4'): void {
   const real = realKernel(fsName, write);
   const kernelUsPerFault = real ? real.usPerFault : write ? 1.05 : 6.7;
   const simUsPerFault = best / faults / 1000;
-  const src = real ? `kernel ${real.release} here: ${real.faults} faults, ${(real.usPerFault * real.faults / 1000).toFixed(1)} ms, ${kernelUsPerFault.toFixed(2)} us/fault` :
-    `kernel ${kernelUsPerFault} us/fault (oracle README; no C compiler here)`;
-  console.log(`${fsName.padEnd(5)} ${write ? 'write' : 'read '} 128 MiB: ${faults} faults, ${(best / 1e6).toFixed(1)} ms host, ` +
+  const src = real
+    ? `kernel ${real.release} here: ${real.faults} faults, ${(real.usPerFault * real.faults / 1000).toFixed(1)} ms, ` +
+      `${kernelUsPerFault.toFixed(2)} us/fault`
+    : `kernel ${kernelUsPerFault} us/fault (oracle README; no C compiler here)`;
+  console.log(`${fsName.padEnd(5)} ${write ? 'write' : 'read '} 128 MiB: ${faults} faults, ` +
+    `${(best / 1e6).toFixed(1)} ms host, ` +
     `${simUsPerFault.toFixed(2)} us/fault (${src}; ratio ${(simUsPerFault / kernelUsPerFault).toFixed(2)}), ` +
-    `${(best / accesses).toFixed(0)} ns/access, page tables ${pt} pages = ${((pt * 4096) / (LEN / PG)).toFixed(2)} B per mapped page`);
+    `${(best / accesses).toFixed(0)} ns/access, ` +
+    `page tables ${pt} pages = ${((pt * 4096) / (LEN / PG)).toFixed(2)} B per mapped page`);
 }
 
 let oracleBin: string | null | undefined;
@@ -58,13 +63,15 @@ function oracleBinary(): string | null {
   if (oracleBin !== undefined) return oracleBin;
   const dir = mkdtempSync(join(tmpdir(), 'daxsim-bench-'));
   const bin = join(dir, 'mmaptime');
-  const cc = spawnSync('cc', ['-O2', '-o', bin, new URL('./oracle/mmaptime.c', import.meta.url).pathname], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-O2', '-o', bin, new URL('./oracle/mmaptime.c', import.meta.url).pathname],
+    { encoding: 'utf8' });
   oracleBin = cc.status === 0 ? bin : null;
   return oracleBin;
 }
 
 /** The host kernel running the same workload (best of 5 runs), or null where it cannot. */
-function realKernel(fsName: 'tmpfs' | 'ext4', write: boolean): { usPerFault: number; faults: number; release: string } | null {
+function realKernel(fsName: 'tmpfs' | 'ext4', write: boolean):
+  { usPerFault: number; faults: number; release: string } | null {
   const bin = oracleBinary();
   const dir = fsName === 'tmpfs' ? '/dev/shm' : tmpdir();
   if (!bin || !existsSync(dir)) return null;
@@ -96,7 +103,8 @@ function hitPath(): void {
 
 /** DAX: 128 MiB read and write through a mapping 4 KiB off 2 MiB (PTE faults), and 1 GiB with PMDs. */
 function dax(): void {
-  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 4 * 2 ** 30 }] });
+  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30,
+    devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 4 * 2 ** 30 }] });
   m.mkfs('pmem0', 'ext4');
   m.mount('/mnt', 'ext4', 'pmem0', ['dax']);
   const p = m.process();
@@ -110,7 +118,8 @@ function dax(): void {
   };
   const small = mk('/mnt/f', LEN);
   const big = mk('/mnt/g', 1024 * MiB);
-  for (const [label, fd, len, off, write] of [['dax PTE read  128 MiB', small, LEN, PG, false], ['dax PTE write 128 MiB', small, LEN, PG, true],
+  for (const [label, fd, len, off, write] of [['dax PTE read  128 MiB', small, LEN, PG, false],
+    ['dax PTE write 128 MiB', small, LEN, PG, true],
     ['dax PMD read    1 GiB', big, 1024 * MiB, 0, false]] as const) {
     let ns = Infinity, faults = 0, n = 0;
     for (let r = 0; r < 3; r++) {
@@ -124,7 +133,8 @@ function dax(): void {
       if (r < 2) p.munmap(a, len - off);
     }
     const a = 0x7f0000000000 + off;
-    console.log(`${label}: ${faults} faults, ${(ns / 1e6).toFixed(1)} ms host, ${(ns / faults / 1000).toFixed(2)} us/fault, ` +
+    console.log(`${label}: ${faults} faults, ${(ns / 1e6).toFixed(1)} ms host, ` +
+      `${(ns / faults / 1000).toFixed(2)} us/fault, ` +
       `${(ns / n).toFixed(0)} ns/access, page tables ${p.kp.mm.pgtablePages} pages`);
     p.munmap(a, len - off);
   }
@@ -136,7 +146,8 @@ function dax(): void {
  * page mapped: memory must follow pages touched, not file or device size.
  */
 function randomSparse(): void {
-  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 32 * 2 ** 30 }] });
+  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30,
+    devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 32 * 2 ** 30 }] });
   m.mkfs('pmem0', 'ext4');
   m.mount('/mnt', 'ext4', 'pmem0', ['dax']);
   const p = m.process();
@@ -158,11 +169,14 @@ function randomSparse(): void {
   }
   const ns = Number(process.hrtime.bigint() - t0);
   const faults = p.rusage().minflt - f0;
-  if (faults !== pagesTouched.size) throw new Error(`random read: ${faults} faults for ${pagesTouched.size} distinct pages`);
+  if (faults !== pagesTouched.size) {
+    throw new Error(`random read: ${faults} faults for ${pagesTouched.size} distinct pages`);
+  }
   const ptBytes = p.kp.mm.pgtablePages * 4096; // each table page: 512 x (4 B flags + 4 B PFN) on the host too
   const descBytes = m.k.frames.descriptorBytes();
   const contentBytes = m.k.frames.contentBytes() + m.k.pmems[0]!.contentBytes() + m.k.pmems[0]!.indexBytes();
-  console.log(`dax random read, 16 GiB sparse: ${faults} faults over ${n} accesses, ${(ns / faults / 1000).toFixed(2)} us/fault; ` +
+  console.log(`dax random read, 16 GiB sparse: ${faults} faults over ${n} accesses, ` +
+    `${(ns / faults / 1000).toFixed(2)} us/fault; ` +
     `page tables ${(ptBytes / faults).toFixed(0)} B per mapped page (sparse: one table per touched 2 MiB), ` +
     `descriptors ${(descBytes / 2 ** 20).toFixed(1)} MiB total, contents ${contentBytes} B (data and its block index)`);
 }

@@ -4,7 +4,8 @@
  * checks exhaustively within a minute. Printed, never asserted.
  */
 import { explore, type CrashProgram, type CrashContext } from '../src/crash/explore.ts';
-import { O_RDWR, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC } from '../src/mm/constants.ts';
+import { O_RDWR, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE,
+  MAP_SYNC } from '../src/mm/constants.ts';
 
 /** 512 one-byte writes, one per page of a MAP_SYNC mapping of an empty file, each flushed and fenced. */
 const writes512: CrashProgram = {
@@ -62,15 +63,18 @@ function logAppend(records: number): CrashProgram {
 
 for (const prog of [writes512, unflushed512]) {
   const r = explore(prog, { exhaustiveLimit: 4096 });
-  console.log(`${prog.name}: ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} exhaustive, ${r.sampledPoints} sampled points), ` +
+  console.log(`${prog.name}: ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} exhaustive, ` +
+    `${r.sampledPoints} sampled points), ` +
     `${(r.hostMs / 1000).toFixed(2)} s, ${Math.round(r.statesPerSecond)} states/s, failures ${r.failures.length}`);
 }
 // Double the program until one exhaustive exploration takes more than a minute (or 2^16 records).
 let records = 16;
 let largest = '';
 for (;;) {
-  const r = explore(logAppend(records), { exhaustiveLimit: Number.MAX_SAFE_INTEGER, maxStates: Number.MAX_SAFE_INTEGER });
-  const line = `log append of ${records} fenced records: ${r.crashPoints} crash points, ${r.states} states, all exhaustive, ${(r.hostMs / 1000).toFixed(1)} s, ${Math.round(r.statesPerSecond)} states/s`;
+  const r = explore(logAppend(records),
+    { exhaustiveLimit: Number.MAX_SAFE_INTEGER, maxStates: Number.MAX_SAFE_INTEGER });
+  const line = `log append of ${records} fenced records: ${r.crashPoints} crash points, ${r.states} states, all ` +
+    `exhaustive, ${(r.hostMs / 1000).toFixed(1)} s, ${Math.round(r.statesPerSecond)} states/s`;
   console.log(line);
   if (r.hostMs > 60_000) break;
   largest = line;

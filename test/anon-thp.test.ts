@@ -13,10 +13,10 @@ import { readFileSync } from 'node:fs';
 import { Machine, type Process } from '../src/api/machine.ts';
 import { PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED, MADV_HUGEPAGE,
   MADV_DONTNEED } from '../src/mm/constants.ts';
+import { oracleRows, totalFaults } from './support.ts';
 
 interface Row { madvise: string; op: string; minflt: number; majflt: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-anon.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row);
+const oracle = oracleRows<Row>('linux-6.18-host-anon.jsonl');
 
 const MiB = 2 ** 20;
 
@@ -40,7 +40,8 @@ function run(profile: string, row: { madvise: string; op: string }): { minflt: n
   return { minflt: u1.minflt - u0.minflt, majflt: u1.majflt - u0.majflt };
 }
 
-test('linux-6.18 anonymous memory: every anonprobe row (with and without MADV_HUGEPAGE) matches the host oracle', () => {
+test('linux-6.18 anonymous memory: every anonprobe row (with and without MADV_HUGEPAGE) matches the host '
+  + 'oracle', () => {
   assert.equal(oracle.length, 6);
   for (const e of oracle) assert.deepEqual(run('linux-6.18', e), { minflt: e.minflt, majflt: e.majflt }, `${e.madvise} ${e.op}`);
 });
@@ -90,7 +91,7 @@ test('linux-6.18 shared anonymous memory matches the host oracle (shmem-backed: 
   const len = 128 * MiB;
   const r = p.mmap(0, len + 8 * MiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   const a = Math.ceil(r / (2 * MiB)) * (2 * MiB);
-  const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+  const F = () => totalFaults(p);
   const pass = (wr: boolean) => { const f0 = F(); for (let o = 0; o < len; o += 4096) assert.ok((wr ? p.store(a + o, 1) : p.load(a + o)) >= 0); return F() - f0; };
   assert.equal(p.mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0), a);
   const read = pass(false), write_after_read = pass(true);

@@ -5,24 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Machine, type Process } from '../src/api/machine.ts';
+import type { Machine, Process } from '../src/api/machine.ts';
 import { runConcurrently, type Worker } from '../src/kernel/sched.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
-
-const MiB = 2 ** 20, PG = 4096, A = 0x7f0000000000;
-
-function daxMachine(profile: string): Machine {
-  const m = new Machine({ profile, memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 4 * 2 ** 30 }] });
-  assert.equal(m.mkfs('pmem0', 'ext4'), 0);
-  assert.equal(m.mount('/mnt', 'ext4', 'pmem0', ['dax']), 0);
-  return m;
-}
-
-function tmpfsMachine(profile: string): Machine {
-  const m = new Machine({ profile, memoryBytes: 1 * 2 ** 30 });
-  assert.equal(m.mount('/tmp', 'tmpfs'), 0);
-  return m;
-}
+import { daxMachine, tmpfsMachine, MiB, PG, A } from './support.ts';
 
 /** An empty (sparse) file of `sizeBytes` mapped shared read-write at A. */
 function emptyMapping(p: Process, path: string, sizeBytes: number): number {
@@ -79,7 +65,8 @@ function storeTogether(m: Machine, tasks: Process[], addrs: number[], cpus: numb
 // allocation and zeroing in ext4_iomap_begin, then finds the PTE installed and returns
 // VM_FAULT_NOPAGE. So both count one fault and the second's latency is the first's.
 for (const profile of ['linux-6.1', 'linux-4.15']) {
-  test(`${profile}: two threads writing the same new DAX page: the second faults and waits for the first's allocating fault`, () => {
+  test(`${profile}: two threads writing the same new DAX page: the second faults and waits for the first's allocating `
+    + `fault`, () => {
     const m = daxMachine(profile);
     const p = m.process();
     // 64 KiB: too small for a PMD, so both go the PTE way.
@@ -154,7 +141,8 @@ test('linux-6.1 tmpfs: the second thread faults and waits only for the first thr
 // ext4 allocates and zeroes 2 MiB); the second's page is under the same PMD entry, so in Linux it
 // faults (its PMD is still empty), waits for that entry and returns when the huge PMD is there
 // (or, where it misses the lock, on the PMD lock in vmf_insert_pfn_pmd): one fault, and the wait.
-test('linux-6.1: two threads writing different pages of one 2 MiB DAX extent: the second waits on the PMD install', () => {
+test('linux-6.1: two threads writing different pages of one 2 MiB DAX extent: the second waits on the PMD '
+  + 'install', () => {
   const m = daxMachine('linux-6.1');
   const p = m.process();
   const a = emptyMapping(p, '/mnt/f', 2 * MiB);

@@ -15,7 +15,8 @@ import msync from '../examples/crash/msync.ts';
 
 const byName = (list: CrashProgram[], name: string) => list.find((p) => p.name === name)!;
 
-test('crash example 1: a fenced log append survives every crash; without the fence the explorer finds a flag without its record', () => {
+test('crash example 1: a fenced log append survives every crash; without the fence the explorer finds a flag without '
+  + 'its record', () => {
   const ok = explore(byName(logAppend, 'log-append-fenced'));
   assert.deepEqual(ok.failures, []);
   assert.ok(ok.states > 1000 && ok.crashPoints > 100, `${ok.states} states at ${ok.crashPoints} points`);
@@ -58,7 +59,8 @@ test('eADR: with the CPU caches in the persistence domain, even the unfenced log
   assert.equal(r.states, r.crashPoints, 'one image per crash point');
 });
 
-test('the built-in MAP_SYNC invariant holds at every crash point of the MAP_SYNC program (each PTE becomes writable only after its commit)', () => {
+test('the built-in MAP_SYNC invariant holds at every crash point of the MAP_SYNC program (each PTE becomes writable '
+  + 'only after its commit)', () => {
   // Without MAP_SYNC the kernel gives no guarantee, so the built-in invariant only covers
   // MAP_SYNC mappings; here it holds at each of the 4 faults' crash points.
   const r = explore(byName(mapSync, 'flush-with-map-sync'), { stopAtFirstFailure: false });
@@ -90,7 +92,8 @@ test('CLI: daxsim crash FILE reports failures with a replay command, exits 1; a 
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);
 });
 
-test('a YAML scenario can be explored too: msync keeps data on linux-4.15, not on the 2014 base (built-in invariant)', () => {
+test('a YAML scenario can be explored too: msync keeps data on linux-4.15, not on the 2014 base (built-in '
+  + 'invariant)', () => {
   const ok = spawnSync(process.execPath, ['src/cli/main.ts', 'crash', 'examples/crash/msync-linux-4.15.yaml', '--json'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   const res = JSON.parse(ok.stdout) as Array<{ failures: unknown[]; states: number; profile: string }>;

@@ -6,57 +6,29 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Machine, type Process } from '../src/api/machine.ts';
+import { Machine } from '../src/api/machine.ts';
 import { EOPNOTSUPP, EINVAL } from '../src/lib/errno.ts';
-import { O_RDWR, O_RDONLY, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_FIXED,
+import { O_RDWR, O_RDONLY, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_FIXED,
   MAP_POPULATE, MAP_FIXED_NOREPLACE, MAP_ANONYMOUS, MAP_PRIVATE } from '../src/mm/constants.ts';
+import { daxMachine, written, sparse, faults, blocks, MiB, GiB, PG, A } from './support.ts';
 
-const MiB = 2 ** 20, PG = 4096, A = 0x7f0000000000;
-
-function daxMachine(placement: 'aligned' | 'unaligned' = 'aligned', profile = 'linux-6.1'): Machine {
-  const m = new Machine({ profile, memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 2 ** 30, placement }] });
-  assert.equal(m.mkfs('pmem0', 'ext4'), 0);
-  assert.equal(m.mount('/mnt', 'ext4', 'pmem0', ['dax']), 0);
-  return m;
-}
-
-/** The guest probe's files: pwrite in 1 MiB chunks, then fsync. */
-function written(p: Process, path: string, bytes = 128 * MiB): number {
-  const fd = p.open(path, O_RDWR | O_CREAT | O_TRUNC);
-  for (let o = 0; o < bytes; o += MiB) assert.equal(p.pwrite(fd, MiB, o, 0x5a), MiB);
-  assert.equal(p.fsync(fd), 0);
-  return fd;
-}
-
-function sparse(p: Process, path: string, bytes = 128 * MiB): number {
-  const fd = p.open(path, O_RDWR | O_CREAT | O_TRUNC);
-  p.ftruncate(fd, bytes);
-  return fd;
-}
-
-function faults(p: Process, fn: () => void): [number, number] {
-  const a = p.rusage();
-  fn();
-  const b = p.rusage();
-  return [b.minflt - a.minflt, b.majflt - a.majflt];
-}
-
-function blocks(p: Process, path: string): number {
-  const s = p.stat(path);
-  return typeof s === 'number' ? s : s.blocks;
+/** The 6.1 guest's DAX machine: ext4 -o dax on a 1 GiB pmem device, blocks placed 'aligned' unless asked. */
+function guestMachine(placement: 'aligned' | 'unaligned' = 'aligned', profile = 'linux-6.1'): Machine {
+  return daxMachine(profile, { pmemBytes: GiB, placement });
 }
 
 test('§1: DAX has no fault-around: a 64 KiB file takes 16 faults whatever fault_around_bytes is', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/small', 64 * 1024);
   const a = p.mmap(0, 64 * 1024, PROT_READ, MAP_SHARED, fd, 0);
   assert.deepEqual(faults(p, () => p.access(a, 64 * 1024, PG, false)), [16, 0]);
 });
 
-test('§2: PMD faults: E + (64 - E) x 512 with E set by the allocator placement; VA 2M+4K always 32768 PTE faults after 65 fallbacks', () => {
+test('§2: PMD faults: E + (64 - E) x 512 with E set by the allocator placement; VA 2M+4K always 32768 PTE faults after '
+  + '65 fallbacks', () => {
   for (const [placement, e] of [['aligned', 64], ['unaligned', 0]] as const) {
-    const m = daxMachine(placement);
+    const m = guestMachine(placement);
     const p = m.process();
     const fd = written(p, '/mnt/f');
     const a = p.mmap(0, 128 * MiB, PROT_READ, MAP_SHARED, fd, 0);
@@ -71,8 +43,9 @@ test('§2: PMD faults: E + (64 - E) x 512 with E set by the allocator placement;
   }
 });
 
-test('§3: sparse file, read: zero page at VA 2M+4K (32768), huge zero page at the default VA (64); no blocks, no Rss, zeros', () => {
-  const m = daxMachine();
+test('§3: sparse file, read: zero page at VA 2M+4K (32768), huge zero page at the default VA (64); no blocks, no Rss, '
+  + 'zeros', () => {
+  const m = guestMachine();
   const p = m.process();
   let fd = sparse(p, '/mnt/s');
   const a = p.mmap(A + PG, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
@@ -92,8 +65,9 @@ test('§3: sparse file, read: zero page at VA 2M+4K (32768), huge zero page at t
   assert.equal((p.smaps(b) as Record<string, number>)['Rss'], 0);
 });
 
-test('§3: sparse file, write: PTE write faults allocate and are major; PMD write faults are minor; st_blocks 262144', () => {
-  const m = daxMachine();
+test('§3: sparse file, write: PTE write faults allocate and are major; PMD write faults are minor; st_blocks '
+  + '262144', () => {
+  const m = guestMachine();
   const p = m.process();
   let fd = sparse(p, '/mnt/s');
   const a = p.mmap(A + PG, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
@@ -113,7 +87,7 @@ test('§3: sparse file, write: PTE write faults allocate and are major; PMD writ
 });
 
 test('§3: written file at VA 2M+4K: 32768 read faults, 32768 write faults; DAX PTEs add nothing to Rss', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/f');
   const a = p.mmap(A + PG, 128 * MiB, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
@@ -125,7 +99,7 @@ test('§3: written file at VA 2M+4K: 32768 read faults, 32768 write faults; DAX 
 });
 
 test('§4: MAP_SYNC and flag validation on ext4-dax', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/f', 64 * 1024);
   const ro = p.open('/mnt/f', O_RDONLY);
@@ -144,7 +118,7 @@ test('§4: MAP_SYNC and flag validation on ext4-dax', () => {
 });
 
 test('§4: SIGBUS past EOF, truncate while mapped keeps data below the new size, extension reads zeros', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   let fd = p.open('/mnt/six', O_RDWR | O_CREAT);
   assert.equal(p.write(fd, 6000, 0x33), 6000);
@@ -169,7 +143,7 @@ test('§4: SIGBUS past EOF, truncate while mapped keeps data below the new size,
 });
 
 test('truncate and punch hole inside a block zero the cut bytes on pmem (dax_zero_range)', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/z', 64 * 1024);
   assert.equal(p.ftruncate(fd, 5000), 0);
@@ -183,8 +157,9 @@ test('truncate and punch hole inside a block zero the cut bytes on pmem (dax_zer
   assert.equal(p.load(a + 150), 0x5a);
 });
 
-test('MAP_PRIVATE on DAX: reads map pmem read-only, the first write copies into an anonymous page, the file is unchanged (reference §4.7)', () => {
-  const m = daxMachine();
+test('MAP_PRIVATE on DAX: reads map pmem read-only, the first write copies into an anonymous page, the file is '
+  + 'unchanged (reference §4.7)', () => {
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/f', 4 * MiB);
   const a = p.mmap(A, 4 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
@@ -218,7 +193,7 @@ test('ENOSPC on an allocating DAX write fault is SIGBUS; reads of holes still wo
 });
 
 test('fsync cleans DIRTY entries: stat shows the dirty count before and after', () => {
-  const m = daxMachine();
+  const m = guestMachine();
   const p = m.process();
   const fd = written(p, '/mnt/f', 4 * MiB);
   const a = p.mmap(A + PG, 4 * MiB - PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
@@ -231,13 +206,14 @@ test('fsync cleans DIRTY entries: stat shows the dirty count before and after', 
   assert.equal(m.k.pmems[0]!.dirtyLineCount(), 0);
 });
 
-test('§5: MAP_SYNC on a sparse 2 MiB file at VA 2M+4K: 512 NEEDDSYNC faults, 512 commits, 511 dax_writeback_range (the first fsync finds nothing tagged dirty)', () => {
+test('§5: MAP_SYNC on a sparse 2 MiB file at VA 2M+4K: 512 NEEDDSYNC faults, 512 commits, 511 dax_writeback_range (the '
+  + 'first fsync finds nothing tagged dirty)', () => {
   // linux-6.1-guest.md §5: every fault traced MAJOR|NEEDDSYNC then dax_insert_pfn_mkwrite, with
   // 511 dax_writeback_range events per 512 faults. The sync fault inserts its entry clean; only
   // dax_insert_pfn_mkwrite dirties it, so the first fault's vfs_fsync_range has no DIRTY tag to
   // write back and __filemap_fdatawrite_range (5.4+) skips ->writepages.
   const count = (profile: string) => {
-    const m = daxMachine('aligned', profile);
+    const m = guestMachine('aligned', profile);
     const p = m.process();
     const fd = sparse(p, '/mnt/e', 2 * MiB);
     const a = p.mmap(A + 2 * MiB + PG, 2 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, fd, 0);
@@ -250,4 +226,21 @@ test('§5: MAP_SYNC on a sparse 2 MiB file at VA 2M+4K: 512 NEEDDSYNC faults, 51
   assert.deepEqual(count('linux-6.1'), { faults: 512, commits: 512, mkwrite: 512, writebackRanges: 511 });
   // 4.15 had no such check: dax_writeback_mapping_range ran (and traced) on every fsync.
   assert.equal(count('linux-4.15').writebackRanges, 512);
+});
+
+test('legacy MAP_SHARED | MAP_SYNC on DAX: VM_SYNC is computed before the mask, so it is honoured (reference §5.2 †); '
+  + 'MAP_PRIVATE | MAP_SYNC has no effect', () => {
+  const m = daxMachine('linux-6.1');
+  const p = m.process();
+  const fd = p.open('/mnt/f', O_RDWR | O_CREAT);
+  p.ftruncate(fd, 2 * MiB);
+  const a = p.mmap(A + PG, 2 * MiB - PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_SYNC | MAP_FIXED, fd, 0);
+  assert.match(String((p.smaps(a) as Record<string, string>)['VmFlags']), /\bsf\b/);
+  const c0 = m.modelEvents().journalCommits!;
+  p.access(a, 4 * PG, PG, true);
+  assert.equal(m.modelEvents().journalCommits! - c0, 4);
+  const b = p.mmap(A + 64 * MiB + PG, 2 * MiB - PG, PROT_READ | PROT_WRITE, 0x02 | MAP_SYNC | MAP_FIXED, fd, 0);
+  const c1 = m.modelEvents().journalCommits!;
+  p.access(b + 8 * PG, 4 * PG, PG, true);
+  assert.equal(m.modelEvents().journalCommits! - c1, 0);
 });

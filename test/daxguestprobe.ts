@@ -8,7 +8,7 @@
  * syscall result, the sum of the bytes a read pass saw, smaps summed over the mapping's VMAs,
  * st_blocks, and how many 2 MiB file chunks sit on 2 MiB-aligned blocks (written / unwritten).
  */
-import { Machine, type Process } from '../src/api/machine.ts';
+import type { Machine, Process } from '../src/api/machine.ts';
 import type { Ext4 } from '../src/fs/ext4/ext4.ts';
 import type { Placement } from '../src/fs/ext4/balloc.ts';
 import { errnoName } from '../src/lib/errno.ts';
@@ -18,6 +18,7 @@ import {
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, FALLOC_FL_KEEP_SIZE,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
 } from '../src/mm/constants.ts';
+import { daxMachine } from './support.ts';
 
 export interface DaxProbeRow {
   scenario: string;
@@ -48,9 +49,7 @@ const PG = 4096, MiB = 2 ** 20, PMD = 2 * MiB, LEN = 8 * MiB, NPG = LEN / PG;
 
 /** The probe's machine: Linux 6.1, a 1 GiB pmem device with a fresh ext4 mounted -o dax on /mnt. */
 export function daxGuestMachine(placement: Placement = 'mballoc'): Machine {
-  const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 2 ** 30, placement }] });
-  if (m.mkfs('pmem0', 'ext4') !== 0 || m.mount('/mnt', 'ext4', 'pmem0', ['dax']) !== 0) throw new Error('daxguestprobe: mount failed');
-  return m;
+  return daxMachine('linux-6.1', { pmemBytes: 2 ** 30, placement });
 }
 
 /** One scenario at one VA skew, as the probe's child process runs it. */

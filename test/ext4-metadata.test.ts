@@ -29,7 +29,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.equal(m.extentCount, 2);
   });
 
-  it('insert merges logically and physically contiguous extents of one kind (ext4_can_extents_be_merged, ext4_ext_try_to_merge)', () => {
+  it('insert merges logically and physically contiguous extents of one kind (ext4_can_extents_be_merged, '
+    + 'ext4_ext_try_to_merge)', () => {
     const m = new ExtentMap();
     m.insert(0, 100, 10, 'written');
     m.insert(10, 110, 10, 'written'); // appends
@@ -77,7 +78,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.deepEqual(shape(r2), ['w0+32768@0']);
   });
 
-  it('convertToWritten splits unwritten extents at the range edges and merges written pieces (ext4_convert_unwritten_extents)', () => {
+  it('convertToWritten splits unwritten extents at the range edges and merges written pieces '
+    + '(ext4_convert_unwritten_extents)', () => {
     const m = new ExtentMap();
     m.insert(0, 1000, 100, 'unwritten');
     m.convertToWritten(40, 20);
@@ -105,7 +107,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.equal(m.lookup(12).kind, 'hole');
   });
 
-  it('remove (punch hole / truncate) splits at the edges and returns the freed physical ranges (ext4_ext_remove_space)', () => {
+  it('remove (punch hole / truncate) splits at the edges and returns the freed physical ranges '
+    + '(ext4_ext_remove_space)', () => {
     const m = new ExtentMap();
     m.insert(0, 1000, 100, 'written');
     assert.deepEqual(m.remove(10, 20), [{ pblk: 1010, lenBlocks: 20 }]);
@@ -122,7 +125,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.equal(m.blocksMapped, 5);
   });
 
-  it('convertToUnwritten turns written blocks unwritten in place, split at the edges (ext4_zero_range, CONVERT_UNWRITTEN)', () => {
+  it('convertToUnwritten turns written blocks unwritten in place, split at the edges (ext4_zero_range, '
+    + 'CONVERT_UNWRITTEN)', () => {
     const m = new ExtentMap();
     m.insert(0, 100, 20, 'written');
     m.convertToUnwritten(5, 3);
@@ -131,7 +135,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
     assert.deepEqual(shape(m), ['w0+20@100']);
   });
 
-  it('the extent tree costs a block once a fifth extent leaves the inode, until an insert merges them back (ext4_ext_grow_indepth, ext4_ext_try_to_merge_up)', () => {
+  it('the extent tree costs a block once a fifth extent leaves the inode, until an insert merges them back '
+    + '(ext4_ext_grow_indepth, ext4_ext_try_to_merge_up)', () => {
     const m = new ExtentMap();
     for (let i = 0; i < 4; i++) m.insert(i * 10, 1000 + i * 100, 5, 'written');
     assert.equal(m.treeBlocks, 0);
@@ -164,7 +169,8 @@ describe('ExtentMap (fs/ext4/extents.c, v6.1)', () => {
 describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => {
   const GiB = 262144; // blocks per GiB
 
-  it('aligned placement starts 512-block and goal-less requests on a 2 MiB-aligned block; unaligned starts at free space (oracle 6.1 §2)', () => {
+  it('aligned placement starts 512-block and goal-less requests on a 2 MiB-aligned block; unaligned starts at free '
+    + 'space (oracle 6.1 §2)', () => {
     const a = new BlockAllocator({ totalBlocks: GiB, firstDataBlock: 1234, placement: 'aligned' });
     assert.deepEqual(a.alloc(-1, 512), [{ pblk: 1536, lenBlocks: 512 }]);
     assert.equal(a.allocOne(-1), 2048);
@@ -185,7 +191,8 @@ describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => 
     }
   });
 
-  it('aligned placement keeps the physical start congruent with the logical block, so PMD eligibility follows the file offset', () => {
+  it('aligned placement keeps the physical start congruent with the logical block, so PMD eligibility follows the file '
+    + 'offset', () => {
     const b = new BlockAllocator({ totalBlocks: GiB, firstDataBlock: 1234, placement: 'aligned' });
     assert.deepEqual(b.alloc(-1, 300, 0), [{ pblk: 1536, lenBlocks: 300 }]);
     // 512 more for logical block 300: the goal 1836 is congruent to 300 mod 512, so it continues.
@@ -266,7 +273,8 @@ describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => 
     b.checkInvariants();
   });
 
-  it('mballoc placement: the goal when it holds the request, else the first buddy chunk of the exact order, else of a larger one; other sizes first fit (ext4_mb_regular_allocator)', () => {
+  it('mballoc placement: the goal when it holds the request, else the first buddy chunk of the exact order, else of a '
+    + 'larger one; other sizes first fit (ext4_mb_regular_allocator)', () => {
     const b = new BlockAllocator({ totalBlocks: 65536, firstDataBlock: 1234, placement: 'mballoc' });
     // Free from 1234: buddy chunks 1234+2, 1236+4, ... 1280+256 (order 8), 1536+512 (order 9), 2048+2048 (order 11), ...
     assert.deepEqual(b.allocMballoc(-1, 0, 256), [{ pblk: 1280, lenBlocks: 256 }], 'order 8: 1 MiB-aligned, not 2 MiB');
@@ -301,7 +309,8 @@ describe('BlockAllocator (outcome of fs/ext4/mballoc.c placement, v6.1)', () => 
 describe('Journal (fs/jbd2 transaction lifecycle, v6.1)', () => {
   const opts = { commitIntervalNs: 5_000_000_000, costs: DEFAULT_JOURNAL_COSTS };
 
-  it('tids start at 1 running / 0 committed and advance by one per commit; an empty transaction is not committed', () => {
+  it('tids start at 1 running / 0 committed and advance by one per commit; an empty transaction is not '
+    + 'committed', () => {
     const j = new Journal(opts);
     assert.equal(j.runningTid, 1);
     assert.equal(j.committedTid, 0);
@@ -318,7 +327,8 @@ describe('Journal (fs/jbd2 transaction lifecycle, v6.1)', () => {
     assert.equal(j.commit(200), null);
   });
 
-  it('fdatasync needs a commit only for datasync changes (i_datasync_tid); fsync for any change (i_sync_tid) — ext4_sync_file', () => {
+  it('fdatasync needs a commit only for datasync changes (i_datasync_tid); fsync for any change (i_sync_tid) — '
+    + 'ext4_sync_file', () => {
     const j = new Journal(opts);
     j.startHandle();
     j.recordMetadata(12, 'inode', false); // timestamps only
@@ -342,7 +352,8 @@ describe('Journal (fs/jbd2 transaction lifecycle, v6.1)', () => {
     assert.equal(j.inodeDatasyncTid(12), 2);
   });
 
-  it('handles: commit with an open handle, changes outside a handle and unmatched stops are invariant violations (t_updates)', () => {
+  it('handles: commit with an open handle, changes outside a handle and unmatched stops are invariant violations '
+    + '(t_updates)', () => {
     const j = new Journal(opts);
     assert.throws(() => j.recordMetadata(12, 'extent', true), InvariantError);
     assert.throws(() => j.stopHandle(), InvariantError);
@@ -368,7 +379,8 @@ describe('Journal (fs/jbd2 transaction lifecycle, v6.1)', () => {
     assert.equal(j.commits, 2);
   });
 
-  it('listeners run in registration order with each commit\'s changes, one entry per (inode, kind) with buffers counted once', () => {
+  it('listeners run in registration order with each commit\'s changes, one entry per (inode, kind) with buffers '
+    + 'counted once', () => {
     const j = new Journal(opts);
     const log: string[] = [];
     let seen: ReadonlyArray<JournalChange> = [];

@@ -27,7 +27,8 @@ function thp(p: Process, len: number): number {
   return a;
 }
 
-test('mprotect of half a THP splits it: the read-only half refuses writes, PROT_NONE half refuses loads, the rest works', () => {
+test('mprotect of half a THP splits it: the read-only half refuses writes, PROT_NONE half refuses loads, the rest '
+  + 'works', () => {
   const m = new Machine({ profile: 'linux-6.18', memoryBytes: 256 * MiB });
   const p = m.process();
   const a = thp(p, 2 * MiB);

@@ -30,15 +30,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { daxProbeScenarios, runDaxGuestScenario, hgNh, daxGuestMachine, type DaxProbeRow } from './daxguestprobe.ts';
 import { Machine } from '../src/api/machine.ts';
 import type { Ext4 } from '../src/fs/ext4/ext4.ts';
 import { O_RDWR, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
+import { oracleRows } from './support.ts';
 
 interface GuestRow extends DaxProbeRow { kernel: string; fs: string; boot: number; rep: number; extents: string }
-const guest = readFileSync(new URL('./oracle/linux-6.1-guest-dax-ops.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as GuestRow);
+const guest = oracleRows<GuestRow>('linux-6.1-guest-dax-ops.jsonl');
 
 const FIELDS = ['minflt', 'majflt', 'fallback', 'split', 'sig', 'sig_page', 'ret', 'err', 'sum', 'rss_kb', 'anon_kb', 'anonhuge_kb',
   'filepmd_kb', 'vmas', 'vmflags', 'st_blocks', 'pmd_chunks', 'pmd_chunks_unwritten'] as const;
@@ -70,7 +69,8 @@ for (const name of daxProbeScenarios) {
   }
 }
 
-test('ENOSPC with freed blocks still waiting for a commit forces the commit and allocates them (ext4_should_retry_alloc)', () => {
+test('ENOSPC with freed blocks still waiting for a commit forces the commit and allocates them '
+  + '(ext4_should_retry_alloc)', () => {
   const m = new Machine({ profile: 'linux-6.1', memoryBytes: 2 ** 30, devices: [{ name: 'pmem0', type: 'pmem', sizeBytes: 16 * 2 ** 20 }] });
   assert.equal(m.mkfs('pmem0', 'ext4'), 0);
   assert.equal(m.mount('/mnt', 'ext4', 'pmem0', ['dax']), 0);
@@ -84,7 +84,8 @@ test('ENOSPC with freed blocks still waiting for a commit forces the commit and 
   assert.equal(m.modelEvents()['journalCommits']! - commits, 1);
 });
 
-test('mballoc preallocates the normalised window: one PTE write fault holds 4 MiB of an 8 MiB file, st_blocks counts 1 block, closing gives the rest back', () => {
+test('mballoc preallocates the normalised window: one PTE write fault holds 4 MiB of an 8 MiB file, st_blocks counts 1 '
+  + 'block, closing gives the rest back', () => {
   const m = daxGuestMachine();
   const fs = m.k.vfs.mounts.find((s) => s.mountPoint === '/mnt')!.fs as Ext4;
   const free0 = fs.alloc.freeBlocks;

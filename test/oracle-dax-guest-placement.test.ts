@@ -12,14 +12,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { daxGuestMachine } from './daxguestprobe.ts';
 import type { Ext4 } from '../src/fs/ext4/ext4.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
+import { oracleRows, faultCount } from './support.ts';
 
 interface Row { kernel: string; boot: number; scenario: string; faults: number; pmd_chunks: number; st_blocks: number; extents: string }
-const guest = readFileSync(new URL('./oracle/linux-6.1-guest-dax-place.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row);
+const guest = oracleRows<Row>('linux-6.1-guest-dax-place.jsonl');
 
 const MiB = 2 ** 20, LEN = 128 * MiB, PG = 4096, A = 0x7f0000000000;
 
@@ -28,7 +27,7 @@ function run(scenario: string): { faults: number; pmd_chunks: number; st_blocks:
   const m = daxGuestMachine();
   const p = m.process();
   const fd = p.open('/mnt/place.dat', O_RDWR | O_CREAT | O_TRUNC);
-  const count = (fn: () => void) => { const a = p.rusage(); fn(); const b = p.rusage(); return b.minflt + b.majflt - a.minflt - a.majflt; };
+  const count = (fn: () => void) => faultCount(p, fn);
   let faults = 0;
   if (scenario === 'pwrite-128M-read' || scenario === 'fallocate-pwrite-128M-read') {
     if (scenario.startsWith('fallocate')) assert.equal(p.fallocate(fd, 0, 0, LEN), 0);
@@ -60,7 +59,8 @@ test('the guest data: Linux 6.1, five scenarios, the same in both boots', () => 
 });
 
 for (const w of guest.filter((r) => r.boot === 1)) {
-  test(`linux-6.1 fresh ext4-dax, ${w.scenario}: faults, st_blocks and PMD-eligible chunks as on the guest (${w.extents})`, () => {
+  test(`linux-6.1 fresh ext4-dax, ${w.scenario}: faults, st_blocks and PMD-eligible chunks as on the guest `
+    + `(${w.extents})`, () => {
     assert.deepEqual(run(w.scenario), { faults: w.faults, pmd_chunks: w.pmd_chunks, st_blocks: w.st_blocks });
   });
 }

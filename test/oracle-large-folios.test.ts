@@ -13,11 +13,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runLfprobe, type LfRow } from './lfprobe.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED } from '../src/mm/constants.ts';
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress, totalFaults } from './support.ts';
 
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-large-folios.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as LfRow);
+const oracle = oracleRows<LfRow>('linux-6.18-host-large-folios.jsonl');
 
 function machine(profile: string): Machine {
   const m = new Machine({ profile, memoryBytes: 4 * 2 ** 30, devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30 }] });
@@ -69,9 +68,8 @@ test('linux-6.18 ext4: large folios behind unaligned offsets and addresses match
     const fd = p.open('/mnt/offprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
     for (let o = 0; o < len; o += e.write_bytes) assert.equal(p.pwrite(fd, e.write_bytes, o, 3), e.write_bytes);
     p.fsync(fd);
-    const r = p.mmap(0, mlen + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    const a = Math.ceil(r / (2 << 20)) * (2 << 20) + e.va_skew;
-    const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+    const a = pmdAlignedAddress(p, mlen) + e.va_skew;
+    const F = () => totalFaults(p);
     const pass = (wr: boolean) => { const f0 = F(); for (let o = 0; o < mlen; o += 4096) assert.ok((wr ? p.store(a + o, 1) : p.load(a + o)) >= 0); return F() - f0; };
     assert.equal(p.mmap(a, mlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, e.offset), a);
     const read = pass(false), write_after_read = pass(true);

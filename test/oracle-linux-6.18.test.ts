@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runPcprobe, type ProbeRow } from './pcprobe.ts';
+import { oracleRows } from './support.ts';
 
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as ProbeRow & { fs: string });
+const oracle = oracleRows<ProbeRow & { fs: string }>('linux-6.18-host.jsonl');
 
 function machine(): Machine {
   const m = new Machine({ profile: 'linux-6.18', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30 }] });

@@ -13,12 +13,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine, type Process } from '../src/api/machine.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS,
   MAP_FIXED, MAP_POPULATE, MAP_LOCKED, MADV_DONTNEED, MADV_PAGEOUT } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress, totalFaults } from './support.ts';
 
 interface Row { fs: string; step: string; minflt: number; majflt: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-mprotect.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row);
+const oracle = oracleRows<Row>('linux-6.18-host-mprotect.jsonl');
 
 function mprobe(p: Process, dir: string, fs: string): Row[] {
   const rows: Row[] = [];
@@ -26,8 +26,7 @@ function mprobe(p: Process, dir: string, fs: string): Row[] {
   const fd = p.open(`${dir}/mprobe.dat`, O_RDWR | O_CREAT | O_TRUNC);
   for (let o = 0; o < len; o += 4096) assert.equal(p.pwrite(fd, 4096, o, 7), 4096);
   p.fsync(fd);
-  const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+  const a = pmdAlignedAddress(p, len);
   const faults = () => { const u = p.rusage(); return [u.minflt, u.majflt] as const; };
   const out = (step: string, f0: readonly [number, number]) => {
     const f1 = faults();
@@ -71,7 +70,8 @@ test('linux-6.18: MAP_POPULATE, MADV_DONTNEED and mprotect rows match the host o
   assert.deepEqual(rows, oracle.map(({ fs, step, minflt, majflt }) => ({ fs, step, minflt, majflt })));
 });
 
-test('mprotect(PROT_NONE) refuses loads and stores of mapped pages; PROT_READ restores reads only (SIGSEGV, reference §1.1)', () => {
+test('mprotect(PROT_NONE) refuses loads and stores of mapped pages; PROT_READ restores reads only (SIGSEGV, reference '
+  + '§1.1)', () => {
   const m = new Machine({ profile: 'linux-6.1', memoryBytes: 2 ** 30 });
   m.mount('/dev/shm', 'tmpfs');
   const p = m.process();
@@ -107,7 +107,7 @@ test('linux-6.18: MAP_LOCKED populates at mmap time (host oracle)', () => {
   const fd = p.open('/mnt/lk.dat', O_RDWR | O_CREAT | O_TRUNC);
   for (let o = 0; o < len; o += 4096) p.pwrite(fd, 4096, o, 3);
   p.fsync(fd);
-  const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+  const F = () => totalFaults(p);
   let f0 = F();
   let a = p.mmap(0, len, PROT_READ, MAP_SHARED | MAP_LOCKED, fd, 0);
   const locked_mmap = F() - f0;
@@ -149,8 +149,7 @@ test('linux-6.18: MADV_PAGEOUT evicts clean file pages, keeps dirty and shmem on
     const fd = p.open(path, O_RDWR | O_CREAT | O_TRUNC);
     for (let o = 0; o < len; o += 4096) p.pwrite(fd, 4096, o, 5);
     p.fsync(fd);
-    const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+    const a = pmdAlignedAddress(p, len);
     assert.equal(p.mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0), a);
     for (let o = 0; o < len; o += 4096) assert.ok((e.dirty ? p.store(a + o, 6) : p.load(a + o)) >= 0);
     const rc = p.madvise(a, len, MADV_PAGEOUT);

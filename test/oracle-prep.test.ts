@@ -12,16 +12,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
   MAP_FIXED } from '../src/mm/constants.ts';
+import { oracleRows } from './support.ts';
 
 interface PrepRow { fs: 'tmpfs' | 'ext4'; prep: string; op: string; map: string; minflt: number; majflt: number; st_blocks_after: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-prep.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as PrepRow);
+const oracle = oracleRows<PrepRow>('linux-6.18-host-prep.jsonl');
 
-test('linux-6.18: every prepprobe row (tmpfs and ext4; ftruncate, fallocate, pwrite; read, write, private write) matches the host oracle', () => {
+test('linux-6.18: every prepprobe row (tmpfs and ext4; ftruncate, fallocate, pwrite; read, write, private write) '
+  + 'matches the host oracle', () => {
   const m = new Machine({ profile: 'linux-6.18', memoryBytes: 4 * 2 ** 30,
     devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30, readAheadKb: 8192, maxSectorsKb: 4096 }] });
   m.mkfs('vda', 'ext4');

@@ -8,15 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED,
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_FIXED,
   MADV_DONTNEED } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress, totalFaults } from './support.ts';
 
 interface Row { write_bytes: number; private_read: number; private_write: number; shared_read: number; read_after_dontneed_4k: number;
   read_after_partial_munmap: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-private.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row & { kernel?: string });
+const oracle = oracleRows<Row & { kernel?: string }>('linux-6.18-host-private.jsonl');
 
 test('linux-6.18 ext4: private COW, MADV_DONTNEED and partial munmap over large folios match the host oracle', () => {
   assert.equal(oracle.length, 3);
@@ -29,9 +28,8 @@ test('linux-6.18 ext4: private COW, MADV_DONTNEED and partial munmap over large 
     const fd = p.open('/mnt/ppprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
     for (let o = 0; o < len; o += w) assert.equal(p.pwrite(fd, w, o, 3), w);
     p.fsync(fd);
-    const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
-    const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+    const a = pmdAlignedAddress(p, len);
+    const F = () => totalFaults(p);
     const pass = (wr: boolean, skip?: [number, number]) => {
       const f0 = F();
       for (let o = 0; o < len; o += 4096) {

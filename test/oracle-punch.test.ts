@@ -10,14 +10,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED,
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, MAP_SHARED, MAP_FIXED,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress, totalFaults } from './support.ts';
 
 interface Row { op: string; write_bytes: number; read: number; reread: number; again: number; byte_2_5MiB: number; byte_3MiB: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-punch.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row);
+const oracle = oracleRows<Row>('linux-6.18-host-punch.jsonl');
 
 function run(profile: string, op: string, w: number, knobs: Record<string, unknown> = {}): Omit<Row, 'op' | 'write_bytes'> {
   const m = new Machine({ profile, knobs, memoryBytes: 1024 * 2 ** 20,
@@ -29,10 +28,9 @@ function run(profile: string, op: string, w: number, knobs: Record<string, unkno
   const fd = p.open('/mnt/phprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
   for (let o = 0; o < len; o += w) assert.equal(p.pwrite(fd, w, o, 3), w);
   p.fsync(fd);
-  const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+  const a = pmdAlignedAddress(p, len);
   assert.equal(p.mmap(a, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0), a);
-  const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+  const F = () => totalFaults(p);
   const pass = (end: number) => { const f0 = F(); for (let o = 0; o < end; o += 4096) assert.ok(p.load(a + o) >= 0); return F() - f0; };
   const read = pass(len);
   let end = len;
@@ -52,7 +50,8 @@ test('linux-6.18 ext4: punch hole and truncate inside large folios match the hos
   }
 });
 
-test('a uniform split (split_folio to 4 KiB, before 6.15) refaults the straddling 2 MiB folio 16 pages at a time', () => {
+test('a uniform split (split_folio to 4 KiB, before 6.15) refaults the straddling 2 MiB folio 16 pages at a '
+  + 'time', () => {
   assert.equal(run('linux-6.18', 'punch', 2 << 20).reread, 14);
   assert.equal(run('linux-6.18', 'punch', 2 << 20, { folioSplitNonUniform: false }).reread, 32);
 });

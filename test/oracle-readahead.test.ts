@@ -21,12 +21,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
-import { O_RDWR, O_RDONLY, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED, MADV_SEQUENTIAL, MADV_RANDOM, MADV_HUGEPAGE } from '../src/mm/constants.ts';
+import { O_RDWR, O_RDONLY, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_FIXED,
+  MADV_SEQUENTIAL, MADV_RANDOM, MADV_HUGEPAGE } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress } from './support.ts';
 
 interface RaRow { read_ahead_kb: number; file_bytes: number; read_chunk_bytes: number; madvise: string; op: string; minflt: number; majflt: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-readahead.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as RaRow);
+const oracle = oracleRows<RaRow>('linux-6.18-host-readahead.jsonl');
 
 function coldRead(profile: string, raKb: number, bytes: number, advice: string, chunk = 0, knobs: Record<string, unknown> = {}, op = 'read'): { minflt: number; majflt: number } {
   const wr = op !== 'read', priv = op === 'private-write';
@@ -45,8 +45,7 @@ function coldRead(profile: string, raKb: number, bytes: number, advice: string, 
     for (let o = 0; o < bytes; o += chunk) assert.equal(p.read(rfd, chunk, buf), chunk);
     p.close(rfd);
   }
-  const r = p.mmap(0, bytes + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+  const a = pmdAlignedAddress(p, bytes);
   assert.equal(p.mmap(a, bytes, PROT_READ | (wr ? PROT_WRITE : 0), (priv ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, fd, 0), a);
   if (advice !== 'none') p.madvise(a, bytes, advice === 'MADV_SEQUENTIAL' ? MADV_SEQUENTIAL : MADV_RANDOM);
   const u0 = p.rusage();
@@ -73,7 +72,8 @@ test('the folio-order ramp is the mechanism: order-0 readahead would take one fa
  * reads 2 MiB-aligned blocks in PMD-order folios (two at a time unless MADV_RANDOM), each mapped
  * by one PMD: 63 + 1 faults for 128 MiB, 64 majors under MADV_RANDOM.
  */
-test('linux-6.18: MADV_HUGEPAGE on a cold ext4 mapping reads PMD-order folios and maps them with PMDs (host oracle)', () => {
+test('linux-6.18: MADV_HUGEPAGE on a cold ext4 mapping reads PMD-order folios and maps them with PMDs (host '
+  + 'oracle)', () => {
   const rows = readFileSync(new URL('./oracle/linux-6.18-host-hugepage.jsonl', import.meta.url), 'utf8')
     .trim().split('\n').map((l) => JSON.parse(l) as { file_bytes: number; madvise: string; minflt: number; majflt: number; file_pmd_mapped_kb: number });
   assert.equal(rows.length, 3);
@@ -87,8 +87,7 @@ test('linux-6.18: MADV_HUGEPAGE on a cold ext4 mapping reads PMD-order folios an
     for (let o = 0; o < e.file_bytes; o += 4096) p.pwrite(fd, 4096, o, 0x5a);
     p.fsync(fd);
     m.dropCaches();
-    const r = p.mmap(0, e.file_bytes + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+    const a = pmdAlignedAddress(p, e.file_bytes);
     assert.equal(p.mmap(a, e.file_bytes, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0), a);
     assert.equal(p.madvise(a, e.file_bytes, MADV_HUGEPAGE), 0);
     if (e.madvise.includes('RANDOM')) assert.equal(p.madvise(a, e.file_bytes, MADV_RANDOM), 0);

@@ -31,7 +31,8 @@ import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runRereadprobe, type RereadPass } from './rereadprobe.ts';
 import { findFolio } from '../src/mm/pagemap.ts';
-import { O_RDONLY, PROT_NONE, PROT_READ, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED } from '../src/mm/constants.ts';
+import { O_RDONLY, PROT_NONE, PROT_READ, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED
+  } from '../src/mm/constants.ts';
 
 interface HostRow { fs: string; rep: number; file_kb: number; va_skew: number; pass: RereadPass; faults: number; evict?: number }
 interface FolioRow extends HostRow { read_ahead_kb: number; max_sectors_kb: number; pages_mapped: number; file_pmd_mapped_kb: number; folios: string }
@@ -123,7 +124,8 @@ const cases = [
 ].flatMap((c) => [0, 4096].map((skew) => ({ ...c, skew })));
 
 for (const { fs, fileKb, skew } of cases) {
-  test(`linux-6.18 iozone -B passes, ${fs} ${fileKb} KiB at VA skew ${skew}: every pass's faults (rereadprobe.c) and the folios (rrfolioprobe.c) match the host`, () => {
+  test(`linux-6.18 iozone -B passes, ${fs} ${fileKb} KiB at VA skew ${skew}: every pass's faults (rereadprobe.c) and `
+    + `the folios (rrfolioprobe.c) match the host`, () => {
     checkCase(fs, 8192, fileKb, skew, PASSES.map((pass) => modal(fs, fileKb, skew, pass)));
   });
 }
@@ -135,14 +137,16 @@ for (const { fs, fileKb, skew } of cases) {
  */
 for (const fileKb of [64, 131072]) {
   for (const skew of [0, 4096]) {
-    test(`linux-6.18 iozone -B passes, ext4 ${fileKb} KiB at VA skew ${skew}, read_ahead_kb 128: faults and folios match the host (rrfolioprobe.c)`, () => {
+    test(`linux-6.18 iozone -B passes, ext4 ${fileKb} KiB at VA skew ${skew}, read_ahead_kb 128: faults and folios `
+      + `match the host (rrfolioprobe.c)`, () => {
       const want = folioOracle.filter((r) => r.fs === 'ext4' && r.read_ahead_kb === 128 && r.file_kb === fileKb && r.va_skew === skew && r.rep === 1);
       checkCase('ext4', 128, fileKb, skew, PASSES.map((pass) => want.find((r) => r.pass === pass)!.faults));
     });
   }
 }
 
-test('host oracles: every pass leaves the same folios, and the fault counts agree across probes and with EVICT=1', () => {
+test('host oracles: every pass leaves the same folios, and the fault counts agree across probes and with '
+  + 'EVICT=1', () => {
   assert.equal(folioOracle.length, 96);
   // EVICT=1 writes 256 MiB of anonymous memory between the write and read tests: it moves timings,
   // not faults, so the port's sequence stands for both.

@@ -14,13 +14,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
 import { runRereadprobe, type RereadPass } from './rereadprobe.ts';
+import { oracleRows } from './support.ts';
 
 interface GuestRow { kernel: string; fs: string; rep: number; file_kb: number; va_skew: number; pass: RereadPass; faults: number }
-const guest = readFileSync(new URL('./oracle/linux-6.1-guest-reread.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as GuestRow);
+const guest = oracleRows<GuestRow>('linux-6.1-guest-reread.jsonl');
 
 function machine(fs: string): Machine {
   const m = new Machine({ profile: 'linux-6.1', memoryBytes: 4 * 2 ** 30,
@@ -49,7 +48,8 @@ test('the guest data: 6.1, five filesystems, two sizes, two skews, every pass th
 
 for (const c of cases) {
   const [fs, kb, skew] = c.split(' ') as [string, string, string];
-  test(`linux-6.1 ${fs}, ${Number(kb) === 64 ? '64 KiB' : '128 MiB'}, VA skew ${skew}: faults of every pass as on the guest`, () => {
+  test(`linux-6.1 ${fs}, ${Number(kb) === 64 ? '64 KiB' : '128 MiB'}, VA skew ${skew}: faults of every pass as on the `
+    + `guest`, () => {
     const rows = runRereadprobe(machine(fs), '/mnt', fs, Number(kb), 2, Number(skew));
     for (const pass of ['write', 'rewrite', 'read', 'reread'] as const) {
       const want = guest.find((r) => `${r.fs} ${r.file_kb} ${r.va_skew}` === c && r.pass === pass && r.rep === 1)!.faults;

@@ -9,17 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Machine } from '../src/api/machine.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE,
-  MAP_FIXED } from '../src/mm/constants.ts';
+import { O_RDWR, O_CREAT, O_TRUNC, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_FIXED } from '../src/mm/constants.ts';
+import { oracleRows, pmdAlignedAddress, totalFaults } from './support.ts';
 
 interface Row { write_bytes: number; write: number; file_pmd_mapped_kb: number; rewrite_after_fsync: number; read: number;
   fresh_read: number; write_after_fresh_read: number }
-const oracle = readFileSync(new URL('./oracle/linux-6.18-host-wp.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Row & { kernel: string });
+const oracle = oracleRows<Row & { kernel: string }>('linux-6.18-host-wp.jsonl');
 
-test('linux-6.18 ext4: every wpprobe row (write, rewrite after fsync, refaults; 4 KiB to 2 MiB folios) matches the host oracle', () => {
+test('linux-6.18 ext4: every wpprobe row (write, rewrite after fsync, refaults; 4 KiB to 2 MiB folios) matches the '
+  + 'host oracle', () => {
   assert.equal(oracle.length, 4);
   for (const e of oracle) {
     const m = new Machine({ profile: 'linux-6.18', memoryBytes: 4 * 2 ** 30, devices: [{ name: 'vda', type: 'block', sizeBytes: 2 * 2 ** 30 }] });
@@ -30,10 +29,9 @@ test('linux-6.18 ext4: every wpprobe row (write, rewrite after fsync, refaults; 
     const fd = p.open('/mnt/wpprobe.dat', O_RDWR | O_CREAT | O_TRUNC);
     for (let o = 0; o < len; o += e.write_bytes) assert.equal(p.pwrite(fd, e.write_bytes, o, 3), e.write_bytes);
     p.fsync(fd);
-    const r = p.mmap(0, len + (8 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    const a = Math.ceil(r / (2 << 20)) * (2 << 20);
+    const a = pmdAlignedAddress(p, len);
     assert.equal(p.mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0), a);
-    const F = () => { const u = p.rusage(); return u.minflt + u.majflt; };
+    const F = () => totalFaults(p);
     const pass = (wr: boolean, v: number) => { const f0 = F(); for (let o = 0; o < len; o += 4096) assert.ok((wr ? p.store(a + o, v) : p.load(a + o)) >= 0); return F() - f0; };
     const write = pass(true, 1);
     const sm = p.smaps(a);

@@ -97,7 +97,8 @@ test('two lines of one block are independent', () => {
   assert.equal(d.readByte(BASE, 64), 0);
 });
 
-test('writeBlock and zeroBlocks are durable at once and drop the block\'s dirty lines (memcpy_flushcache, pmem_do_write v6.1)', () => {
+test('writeBlock and zeroBlocks are durable at once and drop the block\'s dirty lines (memcpy_flushcache, '
+  + 'pmem_do_write v6.1)', () => {
   const d = dev();
   d.writeByte(BASE + 2, 0, 1);
   d.writeByte(BASE + 2, 100, 1);
@@ -140,7 +141,8 @@ test('writebackPages = arch_wb_cache_pmem: 64 CLWBs per page then SFENCE; everyt
   assert.equal(d.readByte(BASE + 9, 0), 1);
 });
 
-test('write cache off (eADR, dax_write_cache_enabled false): stores durable, flushes skipped and not counted (§4.10 step e)', () => {
+test('write cache off (eADR, dax_write_cache_enabled false): stores durable, flushes skipped and not counted (§4.10 '
+  + 'step e)', () => {
   const d = dev(false);
   d.writeByte(BASE, 0, 1);
   assert.equal(d.dirtyLineCount(), 0);

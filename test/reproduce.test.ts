@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { experiments, rowOk, karaLatencies, HOST_REREAD_SPEEDUP, type Experiment } from '../src/reproduce/experiments.ts';
+import { experiments, rowOk, karaLatencies, HOST_REREAD_SPEEDUP, type Experiment
+  } from '../src/reproduce/experiments.ts';
 
 function row(e: Experiment, metric: string) {
   const r = e.rows.find((x) => x.metric === metric);
@@ -19,7 +20,8 @@ function row(e: Experiment, metric: string) {
   return r;
 }
 
-test('kani-2014: fit rows reproduced; the fault reduction (-87%) and the 64 KB figures follow from the mechanism', () => {
+test('kani-2014: fit rows reproduced; the fault reduction (-87%) and the 64 KB figures follow from the '
+  + 'mechanism', () => {
   const e = experiments['kani-2014']!();
   for (const r of e.rows.filter((x) => x.role === 'fit')) assert.ok(rowOk(r), `${r.metric}: ${r.simulated} vs ${r.published}`);
   assert.equal(row(e, '128MB page faults, map_pages').simulated, 8312);
@@ -27,7 +29,8 @@ test('kani-2014: fit rows reproduced; the fault reduction (-87%) and the 64 KB f
   assert.ok(rowOk(row(e, '64KB read speed-up')));
 });
 
-test('kani-2014: every held-out row holds; the 128 MB re-reads are disputed and the 64 KB re-read is unmodelled, each naming its measurement', () => {
+test('kani-2014: every held-out row holds; the 128 MB re-reads are disputed and the 64 KB re-read is unmodelled, each '
+  + 'naming its measurement', () => {
   const e = experiments['kani-2014']!();
   for (const r of e.rows.filter((x) => x.role === 'held-out')) assert.ok(rowOk(r), `${r.metric}: ${r.simulated} vs ${r.published}`);
   assert.deepEqual(e.rows.filter((x) => x.role === 'disputed').map((x) => x.metric), ['128MB re-read, map_pages', '128MB re-read speed-up']);
@@ -38,7 +41,8 @@ test('kani-2014: every held-out row holds; the 128 MB re-reads are disputed and 
   for (const r of e.rows.filter((x) => x.metric.startsWith('real kernel') && x.metric.includes('128 MiB'))) assert.equal(r.role, 'held-out');
 });
 
-test('HOST_REREAD_SPEEDUP holds the medians of the 6.18 host measurements (test/oracle/linux-6.18-host-reread.jsonl)', () => {
+test('HOST_REREAD_SPEEDUP holds the medians of the 6.18 host measurements '
+  + '(test/oracle/linux-6.18-host-reread.jsonl)', () => {
   const rows = readFileSync(new URL('./oracle/linux-6.18-host-reread.jsonl', import.meta.url), 'utf8').trim().split('\n')
     .map((l) => JSON.parse(l) as { fs: string; file_kb: number; va_skew: number; evict: number; pass: string; ns: number });
   const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2; };
@@ -50,7 +54,8 @@ test('HOST_REREAD_SPEEDUP holds the medians of the 6.18 host measurements (test/
   }
 });
 
-test('kara-2017: MAP_SYNC on an empty file costs one journal commit per fault; background copying widens the tail', () => {
+test('kara-2017: MAP_SYNC on an empty file costs one journal commit per fault; background copying widens the '
+  + 'tail', () => {
   const base = { prealloc: false, sync: true, background: false, published: { min: 0, avg: 0, max: 0, hist: [] } };
   const quiet = karaLatencies({ ...base, label: 'quiet' });
   const busy = karaLatencies({ ...base, label: 'busy', background: true });
@@ -74,7 +79,8 @@ test('kara-2017: MAP_SYNC on an empty file costs one journal commit per fault; b
   assert.equal(e.histograms.length, 6);
 });
 
-test('zwisler-2017 and shutemov-2014: held-out counts are exact (1 GiB vs 0 of page cache; 2048 faults as on 6.18)', () => {
+test('zwisler-2017 and shutemov-2014: held-out counts are exact (1 GiB vs 0 of page cache; 2048 faults as on '
+  + '6.18)', () => {
   const z = experiments['zwisler-2017']!();
   for (const r of z.rows.filter((x) => x.role === 'held-out')) assert.ok(rowOk(r), r.metric);
   const s = experiments['shutemov-2014']!();

@@ -83,7 +83,8 @@ test('index 0 alone lives in the head without a node, and the tree shrinks back 
   xa.checkInvariants();
 });
 
-test('sparse indexes up to 2^46 use a node per level on each path, not memory per index (xas_expand, xas_create)', () => {
+test('sparse indexes up to 2^46 use a node per level on each path, not memory per index (xas_expand, '
+  + 'xas_create)', () => {
   const xa = new XArray();
   const indexes = [5, 2 ** 40, 2 ** 40 + 1, 2 ** 33 + 9, XA_INDEX_MAX];
   for (const [i, index] of indexes.entries()) xa.store(index, 2 * i + 2);
@@ -104,7 +105,8 @@ test('sparse indexes up to 2^46 use a node per level on each path, not memory pe
   xa.checkInvariants();
 });
 
-test('an order-9 entry covers 512 indexes and is erased whole, then order-0 entries fill the range (XA_STATE_ORDER, xa_get_order; test_xarray.c check_multi_store)', () => {
+test('an order-9 entry covers 512 indexes and is erased whole, then order-0 entries fill the range (XA_STATE_ORDER, '
+  + 'xa_get_order; test_xarray.c check_multi_store)', () => {
   const xa = new XArray();
   const pmd = xaMkValue(77);
   assert.equal(xa.store(1000, pmd, 9), 0, 'an unaligned index is rounded down to the order, as XA_STATE_ORDER does');
@@ -130,7 +132,8 @@ test('an order-9 entry covers 512 indexes and is erased whole, then order-0 entr
   xa.checkInvariants();
 });
 
-test('an order-9 store replaces the order-0 entries in its range and frees their nodes (xas_store, xas_free_nodes)', () => {
+test('an order-9 store replaces the order-0 entries in its range and frees their nodes (xas_store, '
+  + 'xas_free_nodes)', () => {
   const xa = new XArray();
   for (let i = 0; i < 1024; i++) xa.store(i, 2 * i + 2);
   xa.setMark(600, DIRTY);
@@ -148,7 +151,8 @@ test('an order-9 store replaces the order-0 entries in its range and frees their
   xa.checkInvariants();
 });
 
-test('storing inside a larger entry throws; same-order replacement keeps marks (xas_store keeps marks of a replaced entry)', () => {
+test('storing inside a larger entry throws; same-order replacement keeps marks (xas_store keeps marks of a replaced '
+  + 'entry)', () => {
   const xa = new XArray();
   xa.store(512, 4, 9);
   xa.setMark(512, DIRTY);
@@ -196,7 +200,8 @@ test('small large folios (orders 2-4) use sibling slots in a leaf (xa_get_order,
   xa.checkInvariants();
 });
 
-test('marks propagate to every ancestor and clear when no marked entry is left below (xas_set_mark, xas_clear_mark, xa_marked)', () => {
+test('marks propagate to every ancestor and clear when no marked entry is left below (xas_set_mark, xas_clear_mark, '
+  + 'xa_marked)', () => {
   const xa = new XArray();
   const a = 5;
   const b = 3 * 4096 + 7;
@@ -226,7 +231,8 @@ test('marks propagate to every ancestor and clear when no marked entry is left b
   xa.checkInvariants();
 });
 
-test('find and forEach cross node boundaries, honour start, last and stop requests (xa_find, xa_for_each_range)', () => {
+test('find and forEach cross node boundaries, honour start, last and stop requests (xa_find, '
+  + 'xa_for_each_range)', () => {
   const xa = new XArray();
   const stored: number[] = [];
   for (let i = 60; i < 70; i++) stored.push(i);
@@ -252,7 +258,8 @@ test('find and forEach cross node boundaries, honour start, last and stop reques
   xa.checkInvariants();
 });
 
-test('gather returns what forEach visits, in batches, stopping exactly at last (find_get_entries, xas_next_entry)', () => {
+test('gather returns what forEach visits, in batches, stopping exactly at last (find_get_entries, '
+  + 'xas_next_entry)', () => {
   const xa = new XArray();
   for (let i = 0; i < 200; i++) if (i < 8 || i >= 12) xa.store(i, 2 * (i + 1));
   xa.store(8, 999, 2); // an order-2 entry over 8..11, in sibling slots of the first leaf
@@ -270,7 +277,8 @@ test('gather returns what forEach visits, in batches, stopping exactly at last (
   assert.deepEqual(take(250, 400), []);
 });
 
-test('forEach survives the callback erasing entries, as truncate does while walking the mapping (xas_for_each with xas_store)', () => {
+test('forEach survives the callback erasing entries, as truncate does while walking the mapping (xas_for_each with '
+  + 'xas_store)', () => {
   const xa = new XArray();
   for (let i = 0; i < 200; i++) xa.store(i * 3, 2);
   xa.store(1024, 4, 9);
@@ -286,7 +294,8 @@ test('forEach survives the callback erasing entries, as truncate does while walk
   xa.checkInvariants();
 });
 
-test('setMarkRange tags DIRTY entries TOWRITE within a range and a limit (tag_pages_for_writeback, mm/page-writeback.c)', () => {
+test('setMarkRange tags DIRTY entries TOWRITE within a range and a limit (tag_pages_for_writeback, '
+  + 'mm/page-writeback.c)', () => {
   const xa = new XArray();
   for (let i = 0; i < 300; i++) xa.store(i, 2);
   xa.store(512, 4, 9);
@@ -371,7 +380,8 @@ class RefArray {
   }
 }
 
-test('differential: thousands of seeded random operations match a reference model (xa_* semantics, test_xarray.c style)', () => {
+test('differential: thousands of seeded random operations match a reference model (xa_* semantics, test_xarray.c '
+  + 'style)', () => {
   const gIdx = new Float64Array(128), gEnt = new Float64Array(128), gOrd = new Uint8Array(128);
   let seed = 12345;
   const rand = (n: number): number => {

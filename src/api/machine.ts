@@ -22,7 +22,8 @@ import type { Placement } from '../fs/ext4/balloc.ts';
 import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
 import { doUserAddrFault } from '../mm/fault.ts';
 import { pteTableOf, pmdTableOf, pmdIndex, pteIndex, type PteTable } from '../mm/pgtable.ts';
-import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, PMD_SIZE } from '../mm/constants.ts';
+import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP,
+  PMD_SIZE } from '../mm/constants.ts';
 import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sysFsync, sysUnlink, sysStat,
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
@@ -38,7 +39,10 @@ export interface DeviceConfig {
   type: 'block' | 'pmem';
   sizeBytes: number;
   latencyNs?: number;
-  /** Where ext4 puts new blocks (BlockAllocator): 'mballoc' (the default: ext4's normalised, buddy-aligned allocations), 'aligned' or 'unaligned'. */
+  /**
+   * Where ext4 puts new blocks (BlockAllocator): 'mballoc' (the default: ext4's normalised, buddy-aligned
+   * allocations), 'aligned' or 'unaligned'.
+   */
   placement?: Placement;
   /** pmem only: false for a platform whose persistence domain includes the CPU caches (eADR). */
   writeCache?: boolean;
@@ -59,7 +63,9 @@ export interface MachineConfig {
 
 export class Machine {
   readonly k: Kernel;
-  readonly devices = new Map<string, { dev: BlockDevice | PmemDevice; pmem: PmemDevice | null; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig }>();
+  readonly devices = new Map<string, {
+    dev: BlockDevice | PmemDevice; pmem: PmemDevice | null; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig;
+  }>();
   private readonly procs = new Map<string, Process>();
   private nextPmemPfn = 0;
 
@@ -72,21 +78,27 @@ export class Machine {
     for (const d of cfg.devices ?? []) {
       if (this.devices.has(d.name)) throw new Error(`machine.devices: device "${d.name}" declared twice`);
       if (d.readAheadKb !== undefined && (!Number.isInteger(d.readAheadKb) || d.readAheadKb < 0)) {
-        throw new Error(`machine.devices: device "${d.name}": readAheadKb must be a whole number of KiB >= 0, got ${d.readAheadKb}`);
+        throw new Error(`machine.devices: device "${d.name}": readAheadKb must be a whole number of KiB >= 0, got ` +
+          `${d.readAheadKb}`);
       }
       if (d.maxSectorsKb !== undefined && (!Number.isInteger(d.maxSectorsKb) || d.maxSectorsKb < 4)) {
-        throw new Error(`machine.devices: device "${d.name}": maxSectorsKb must be a whole number of KiB >= 4, got ${d.maxSectorsKb}`);
+        throw new Error(`machine.devices: device "${d.name}": maxSectorsKb must be a whole number of KiB >= 4, got ` +
+          `${d.maxSectorsKb}`);
       }
       if (d.type === 'pmem') {
         // Physical layout: pmem sits above DRAM, at or above 4 GiB, each device 1 GiB-aligned
         // (like memmap=1G!4G in the oracle guest).
-        const base = Math.max(2 ** 20, Math.ceil(Math.max(this.k.frames.totalPages, this.nextPmemPfn) / 2 ** 18) * 2 ** 18);
-        const pm = new PmemDevice({ name: d.name, sizeBytes: d.sizeBytes, pfnBase: base, writeCache: d.writeCache ?? true, requestLatencyNs: d.latencyNs });
+        const base = Math.max(2 ** 20,
+          Math.ceil(Math.max(this.k.frames.totalPages, this.nextPmemPfn) / 2 ** 18) * 2 ** 18);
+        const pm = new PmemDevice({ name: d.name, sizeBytes: d.sizeBytes, pfnBase: base,
+          writeCache: d.writeCache ?? true, requestLatencyNs: d.latencyNs });
         this.k.addPmem(pm);
         this.nextPmemPfn = pm.pfnEnd;
         this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
       } else {
-        this.devices.set(d.name, { dev: new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes, requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte }), pmem: null, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
+        const dev = new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes,
+          requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte });
+        this.devices.set(d.name, { dev, pmem: null, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
       }
     }
   }
@@ -297,7 +309,9 @@ export class Process {
     if (offsetBytes < 0) return -EINVAL;
     return this.done(fileWrite(k, f, offsetBytes, lengthBytes, src));
   }
-  ftruncate(fd: number, sizeBytes: number): number { return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes)); }
+  ftruncate(fd: number, sizeBytes: number): number {
+    return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes));
+  }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
     return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
@@ -306,13 +320,22 @@ export class Process {
   unlink(path: string): number { return this.done(sysUnlink(this.enter(), path)); }
   stat(path: string): StatResult | number { return sysStat(this.enter(), path); }
 
-  mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number, name = ''): number {
+  mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number,
+    name = ''): number {
     return this.done(doMmap(this.enter(), this.kp, addr, lengthBytes, prot, flags, fd, offsetBytes, name));
   }
-  munmap(addr: number, lengthBytes: number): number { return this.done(doMunmap(this.enter(), this.kp.mm, addr, lengthBytes)); }
-  mprotect(addr: number, lengthBytes: number, prot: number): number { return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot)); }
-  madvise(addr: number, lengthBytes: number, advice: number): number { return this.done(doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice)); }
-  msync(addr: number, lengthBytes: number, flags: number): number { return this.done(sysMsync(this.enter(), this.kp, addr, lengthBytes, flags)); }
+  munmap(addr: number, lengthBytes: number): number {
+    return this.done(doMunmap(this.enter(), this.kp.mm, addr, lengthBytes));
+  }
+  mprotect(addr: number, lengthBytes: number, prot: number): number {
+    return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot));
+  }
+  madvise(addr: number, lengthBytes: number, advice: number): number {
+    return this.done(doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice));
+  }
+  msync(addr: number, lengthBytes: number, flags: number): number {
+    return this.done(sysMsync(this.enter(), this.kp, addr, lengthBytes, flags));
+  }
 
   /**
    * The PTE table for `addr` through the one-entry walk cache; null when no table (or a huge PMD).
@@ -362,8 +385,10 @@ export class Process {
       if (t !== null) {
         const i = (addr % PMD_SIZE) >>> 12;
         const fl = t.flags[i]!;
-        if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW) && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
-          if ((fl & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY)) t.flags[i] = fl | _PAGE_ACCESSED | _PAGE_DIRTY;
+        if ((fl & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)
+          && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
+          const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
+          if ((fl & ad) !== ad) t.flags[i] = fl | ad;
           task.clockNs += k.costs.accessHitNs;
           k.writePhys(t.pfn[i]!, addr & 4095, value);
           if (k.crashHook !== null && t.pfn[i]! >= k.pmemBase) k.crashHook('store');
@@ -414,7 +439,8 @@ export class Process {
    * the oracle's C loops; stops at the first signal. Returns -signo at a signal, else the number of
    * accesses made.
    */
-  access(addr: number, lengthBytes: number, strideBytes: number, write: boolean, descending = false, value = 1): number {
+  access(addr: number, lengthBytes: number, strideBytes: number, write: boolean, descending = false,
+    value = 1): number {
     const n = Math.ceil(lengthBytes / strideBytes);
     for (let j = 0; j < n; j++) {
       const a = addr + (descending ? n - 1 - j : j) * strideBytes;
@@ -499,7 +525,8 @@ export class Process {
       const pmd = pmdTableOf(this.kp.mm.pgd, va);
       const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
       if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsCountsProtnonePmd) {
-        va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; // PROT_NONE PMD: follow_trans_huge_pmd refuses it (6.1)
+        // PROT_NONE PMD: follow_trans_huge_pmd refuses it (6.1).
+        va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
         continue;
       }
       if (lf !== 0) {
@@ -520,15 +547,17 @@ export class Process {
       rss++;
       if (f.owner[t.pfn[pteIndex(va)]!] === OWNER_ANON) anon++;
     }
-    return { Size: (v.end - v.start) / 1024, Rss: rss * 4, Anonymous: anon * 4, AnonHugePages: anonHuge * 4, FilePmdMapped: filePmd * 4,
-      VmFlags: vmFlagsString(v.flags) };
+    return { Size: (v.end - v.start) / 1024, Rss: rss * 4, Anonymous: anon * 4, AnonHugePages: anonHuge * 4,
+      FilePmdMapped: filePmd * 4, VmFlags: vmFlagsString(v.flags) };
   }
 }
 
 /** smaps VmFlags two-letter codes (fs/proc/task_mmu.c show_smap_vma_flags). */
 export function vmFlagsString(fl: number): string {
-  const codes: Array<[number, string]> = [[0x1, 'rd'], [0x2, 'wr'], [0x4, 'ex'], [0x8, 'sh'], [0x10, 'mr'], [0x20, 'mw'],
-    [0x40, 'me'], [0x80, 'ms'], [0x100, 'gd'], [0x2000, 'lo'], [0x8000, 'sr'], [0x10000, 'rr'], [0x200000, 'nr'],
-    [0x800000, 'sf'], [0x10000000, 'mm'], [0x20000000, 'hg'], [0x40000000, 'nh']];
+  const codes: Array<[number, string]> = [
+    [0x1, 'rd'], [0x2, 'wr'], [0x4, 'ex'], [0x8, 'sh'], [0x10, 'mr'], [0x20, 'mw'], [0x40, 'me'], [0x80, 'ms'],
+    [0x100, 'gd'], [0x2000, 'lo'], [0x8000, 'sr'], [0x10000, 'rr'], [0x200000, 'nr'], [0x800000, 'sf'],
+    [0x10000000, 'mm'], [0x20000000, 'hg'], [0x40000000, 'nh'],
+  ];
   return codes.filter(([b]) => (fl & b) !== 0).map(([, c]) => c).join(' ');
 }

@@ -99,7 +99,10 @@ export interface FileSystem {
   setSize(inode: Inode, newSizeBytes: number): number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
-  /** f_op->fsync over bytes [startBytes, endBytes] (vfs_fsync_range; fsync(2) passes 0..end of file); returns 0 or -errno. */
+  /**
+   * f_op->fsync over bytes [startBytes, endBytes] (vfs_fsync_range; fsync(2) passes 0..end of
+   * file); returns 0 or -errno.
+   */
   fsync(file: File, datasync: boolean, startBytes?: number, endBytes?: number): number;
   /** st_blocks in 512-byte units. */
   stBlocks(inode: Inode): number;
@@ -113,7 +116,10 @@ export interface FileSystem {
   created?(inode: Inode, name: string): void;
   /** `name` was unlinked. */
   unlinked?(inode: Inode, name: string): void;
-  /** The last open file and mapping of `inode` went (f_op->release of its last writer: ext4 drops its preallocations). */
+  /**
+   * The last open file and mapping of `inode` went (f_op->release of its last writer: ext4 drops
+   * its preallocations).
+   */
   released?(inode: Inode): void;
   /** Free everything an inode owns when its last reference goes (evict_inode). */
   evict(inode: Inode): void;
@@ -126,7 +132,10 @@ export class SuperBlock {
   readonly inodes = new Map<string, Inode>();
   /** The backing device's readahead size in pages (bdi->ra_pages, read_ahead_kb / 4); null: the profile default. */
   raPages: number | null = null;
-  /** The device's largest request in pages (bdi->io_pages, max_sectors_kb / 4): a read larger than the window may read up to it. */
+  /**
+   * The device's largest request in pages (bdi->io_pages, max_sectors_kb / 4): a read larger than
+   * the window may read up to it.
+   */
   ioPages = 320;
   private nextIno = 12;
   constructor(fs: FileSystem, mountPoint: string, options: readonly string[]) {

@@ -91,7 +91,10 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
       if (head < 0) {
         head = addNewFolio(k, mapping, index, 0, inode.sb.fs.typeName === 'tmpfs');
         if (head < 0) return done > 0 ? done : -ENOMEM;
-        if (inode.sb.fs.typeName === 'tmpfs') { f.fillFrame(head, 0); f.flags[head] = (f.flags[head]! | PG_uptodate) & ~PG_locked; }
+        if (inode.sb.fs.typeName === 'tmpfs') {
+          f.fillFrame(head, 0);
+          f.flags[head] = (f.flags[head]! | PG_uptodate) & ~PG_locked;
+        }
         else inode.sb.fs.readFolios(inode, [head]);
       }
     } else if ((f.flags[head]! & PG_readahead) !== 0) {
@@ -277,7 +280,8 @@ export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number,
 }
 
 /** vfs_fallocate (fs/open.c v6.1) on an open file (also madvise(MADV_REMOVE)'s punch hole). */
-export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: number, offset: number, len: number): number {
+export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: number, offset: number,
+  len: number): number {
   if (offset < 0 || len <= 0) return -EINVAL;
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
   if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
@@ -310,7 +314,8 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
       dropRange(k, mapping, s, e - 1);
     }
     // Zero the partial pages at the edges in the page cache.
-    for (const edge of [[offset, Math.min(offset + len, s * PAGE_SIZE)], [Math.max(offset, e * PAGE_SIZE), offset + len]] as const) {
+    for (const edge of [[offset, Math.min(offset + len, s * PAGE_SIZE)],
+      [Math.max(offset, e * PAGE_SIZE), offset + len]] as const) {
       for (let b = edge[0]; b < edge[1]; b++) {
         const h = findFolio(mapping, Math.floor(b / PAGE_SIZE));
         if (h >= 0) f.writeByte(h + (Math.floor(b / PAGE_SIZE) - f.index[h]!), b % PAGE_SIZE, 0);

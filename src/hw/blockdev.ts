@@ -41,7 +41,8 @@ export class BlockDevice implements DataDevice {
   bytesWritten = 0;
 
   constructor(cfg: BlockDeviceConfig) {
-    assert(cfg.sizeBytes > 0 && cfg.sizeBytes % BLOCK_SIZE === 0, `device ${cfg.name}: sizeBytes must be a positive multiple of 4096`);
+    assert(cfg.sizeBytes > 0 && cfg.sizeBytes % BLOCK_SIZE === 0,
+      `device ${cfg.name}: sizeBytes must be a positive multiple of 4096`);
     this.name = cfg.name;
     this.sizeBytes = cfg.sizeBytes;
     this.totalBlocks = cfg.sizeBytes / BLOCK_SIZE;
@@ -58,7 +59,13 @@ export class BlockDevice implements DataDevice {
     const start = Math.max(nowNs, this.busyUntilNs);
     const done = start + this.requestLatencyNs + Math.round(blocks * BLOCK_SIZE * this.nsPerByte);
     this.busyUntilNs = done;
-    if (write) { this.writeRequests++; this.bytesWritten += blocks * BLOCK_SIZE; } else { this.readRequests++; this.bytesRead += blocks * BLOCK_SIZE; }
+    if (write) {
+      this.writeRequests++;
+      this.bytesWritten += blocks * BLOCK_SIZE;
+    } else {
+      this.readRequests++;
+      this.bytesRead += blocks * BLOCK_SIZE;
+    }
     return done;
   }
 

@@ -72,7 +72,8 @@ export class Frames {
   private freeLists: number[][] = []; // per order: PFNs of free blocks
 
   constructor(memoryBytes: number) {
-    assert(Number.isInteger(memoryBytes) && memoryBytes >= 16 * PAGE_SIZE, `machine.memoryBytes: need at least 64 KiB, got ${memoryBytes}`);
+    assert(Number.isInteger(memoryBytes) && memoryBytes >= 16 * PAGE_SIZE,
+      `machine.memoryBytes: need at least 64 KiB, got ${memoryBytes}`);
     this.totalPages = Math.floor(memoryBytes / PAGE_SIZE);
     this.freePages = this.totalPages;
     this.flags = new Int32Array(0);
@@ -103,7 +104,12 @@ export class Frames {
   private grow(minCapacity: number): void {
     let cap = Math.max(this.capacity * 2, 1024);
     while (cap < minCapacity) cap *= 2;
-    const g32 = (a: Int32Array, v = 0) => { const n = new Int32Array(cap); n.set(a); if (v) n.fill(v, a.length); return n; };
+    const g32 = (a: Int32Array, v = 0) => {
+      const n = new Int32Array(cap);
+      n.set(a);
+      if (v) n.fill(v, a.length);
+      return n;
+    };
     this.flags = g32(this.flags);
     this.refcount = g32(this.refcount);
     this.mapcount = g32(this.mapcount);
@@ -223,7 +229,8 @@ export class Frames {
       let maps = 0;
       for (let i = 0; i < n; i++) { this.head[h + i] = h; this.order[h + i] = 0; maps += this.mapcount[h + i]!; }
       this.order[h] = order;
-      this.flags[h] = (off === 0 ? flags : flags & ~(PG_lru | PG_active | PG_locked)) & ~PG_head | (order > 0 ? PG_head : 0);
+      this.flags[h] = (off === 0 ? flags : flags & ~(PG_lru | PG_active | PG_locked)) & ~PG_head
+        | (order > 0 ? PG_head : 0);
       this.owner[h] = owner;
       this.index[h] = index + off;
       this.refcount[h] = n + maps;

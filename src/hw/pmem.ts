@@ -184,10 +184,13 @@ export class PmemDevice {
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
     if (!(Number.isInteger(size) && size > 0 && size % PAGE_SIZE === 0 && size <= PMEM_SIZE_BYTES_MAX)) {
-      panic(`pmem ${cfg.name}: sizeBytes ${size} must be a positive multiple of 4096 and at most ${PMEM_SIZE_BYTES_MAX}`);
+      panic(`pmem ${cfg.name}: sizeBytes ${size} must be a positive multiple of 4096 and at most ` +
+        `${PMEM_SIZE_BYTES_MAX}`);
     }
-    if (!(Number.isInteger(cfg.pfnBase) && cfg.pfnBase >= 0 && (cfg.pfnBase + size / PAGE_SIZE) * PAGE_SIZE <= Number.MAX_SAFE_INTEGER)) {
-      panic(`pmem ${cfg.name}: pfnBase ${cfg.pfnBase} must be a non-negative integer with the device's byte addresses below 2^53`);
+    if (!(Number.isInteger(cfg.pfnBase) && cfg.pfnBase >= 0
+      && (cfg.pfnBase + size / PAGE_SIZE) * PAGE_SIZE <= Number.MAX_SAFE_INTEGER)) {
+      panic(`pmem ${cfg.name}: pfnBase ${cfg.pfnBase} must be a non-negative integer with the device's byte ` +
+        `addresses below 2^53`);
     }
     const nsPerByte = cfg.nsPerByte ?? 0.1;
     const requestLatencyNs = cfg.requestLatencyNs ?? 1000;
@@ -310,7 +313,13 @@ export class PmemDevice {
       panic(`${this.name}: request of ${blocks} blocks (device has ${this.totalBlocks})`);
     }
     const bytes = blocks * PAGE_SIZE;
-    if (write) { this.writeRequests++; this.bytesWritten += bytes; } else { this.readRequests++; this.bytesRead += bytes; }
+    if (write) {
+      this.writeRequests++;
+      this.bytesWritten += bytes;
+    } else {
+      this.readRequests++;
+      this.bytesRead += bytes;
+    }
     return nowNs + this.requestLatencyNs + Math.round(bytes * this.nsPerByte);
   }
 
@@ -357,7 +366,8 @@ export class PmemDevice {
   writebackPages(pfn: number, nPages: number): number {
     if (!(Number.isInteger(nPages) && nPages >= 0)) panic(`${this.name}: writebackPages of ${nPages} pages`);
     if (!(Number.isInteger(pfn) && pfn >= this.pfnBase && pfn + nPages <= this.pfnEnd)) {
-      panic(`${this.name}: writeback of pfns [${pfn}, ${pfn + nPages}) outside the device [${this.pfnBase}, ${this.pfnEnd})`);
+      panic(`${this.name}: writeback of pfns [${pfn}, ${pfn + nPages}) outside the device [${this.pfnBase}, ` +
+        `${this.pfnEnd})`);
     }
     if (!this.writeCache) return 0;
     const first = pfn - this.pfnBase;
@@ -494,7 +504,9 @@ export class PmemDevice {
    */
   pendingLineStores(): Array<{ block: number; line: number; stores: readonly number[] }> {
     const out: Array<{ block: number; line: number; stores: readonly number[] }> = [];
-    for (const [key, stores] of this.lineStores) out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores });
+    for (const [key, stores] of this.lineStores) {
+      out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores });
+    }
     return out;
   }
 
@@ -540,16 +552,21 @@ export class PmemDevice {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     const s = this.blocks.get(block);
     if (s === undefined) {
-      if (v !== 0) this.blocks.set(block, { block, cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
+      if (v !== 0) {
+        this.blocks.set(block, { block, cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
+      }
       return;
     }
     if (s.dirtyLines > 0) {
       s.lines!.fill(LINE_CLEAN);
       this.dirtyLinesTotal -= s.dirtyLines;
       s.dirtyLines = 0;
-      if (this.recordLineStores) for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
+      if (this.recordLineStores) {
+        for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
+      }
       const d = s.durable;
-      if (typeof d !== 'number' && d !== s.cpu && d !== v && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
+      const spare = typeof d !== 'number' && d !== s.cpu && d !== v;
+      if (spare && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
     }
     s.cpu = v;
     s.durable = v;
@@ -576,11 +593,14 @@ export class PmemDevice {
     if (!(pfn >= this.pfnBase && pfn < this.pfnEnd && Math.floor(pfn) === pfn)) {
       panic(`${this.name}: pfn ${pfn} outside the device's pfns [${this.pfnBase}, ${this.pfnEnd})`);
     }
-    if ((off >>> 0) !== off || off >= PAGE_SIZE) panic(`${this.name}: offset ${off} in pfn ${pfn} is not in [0, ${PAGE_SIZE})`);
+    if ((off >>> 0) !== off || off >= PAGE_SIZE) {
+      panic(`${this.name}: offset ${off} in pfn ${pfn} is not in [0, ${PAGE_SIZE})`);
+    }
   }
 
   private checkBlockRange(block: number, count: number): void {
-    if (!(Number.isInteger(block) && Number.isInteger(count) && block >= 0 && count >= 0 && block + count <= this.totalBlocks)) {
+    if (!(Number.isInteger(block) && Number.isInteger(count) && block >= 0 && count >= 0
+      && block + count <= this.totalBlocks)) {
       panic(`${this.name}: blocks [${block}, ${block + count}) outside the device's ${this.totalBlocks} blocks`);
     }
   }
@@ -589,7 +609,8 @@ export class PmemDevice {
   private blockOfAddr(physAddr: number): number {
     const pfn = Math.floor(physAddr / PAGE_SIZE);
     if (!(Number.isInteger(physAddr) && pfn >= this.pfnBase && pfn < this.pfnEnd)) {
-      panic(`${this.name}: physical address ${physAddr} outside the device [${this.pfnBase * PAGE_SIZE}, ${this.pfnEnd * PAGE_SIZE})`);
+      panic(`${this.name}: physical address ${physAddr} outside the device [${this.pfnBase * PAGE_SIZE}, ` +
+        `${this.pfnEnd * PAGE_SIZE})`);
     }
     return pfn - this.pfnBase;
   }

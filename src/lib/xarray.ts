@@ -164,7 +164,8 @@ function orderAt(node: XaNode, c: number): number {
   let n = 1;
   while (c + n < XA_CHUNK_SIZE && node.slots[c + n] === sib) n++;
   if ((n & (n - 1)) !== 0 || c % n !== 0) {
-    throw new Error(`XArray: entry in slot ${c} of shift-${node.shift} node has ${n} slots (misaligned multi-order entry)`);
+    throw new Error(`XArray: entry in slot ${c} of shift-${node.shift} node has ${n} slots ` +
+      '(misaligned multi-order entry)');
   }
   return node.shift + 31 - Math.clz32(n);
 }
@@ -187,7 +188,9 @@ function assertMark(op: string, mark: number): void {
 
 /** Clamp the inclusive upper bound of a range walk; it may exceed XA_INDEX_MAX. */
 function clampLast(op: string, last: number): number {
-  if (!(last >= 0 && Math.floor(last) === last)) throw new Error(`XArray.${op}: last ${last} is not a non-negative integer`);
+  if (!(last >= 0 && Math.floor(last) === last)) {
+    throw new Error(`XArray.${op}: last ${last} is not a non-negative integer`);
+  }
   return last > XA_INDEX_MAX ? XA_INDEX_MAX : last;
 }
 
@@ -331,7 +334,9 @@ export class XArray {
         node = childAt(node, off);
         continue;
       }
-      if (v !== 0) throw new Error(`XArray.store: slot ${off} at shift ${node.shift} holds an entry above index ${first}`);
+      if (v !== 0) {
+        throw new Error(`XArray.store: slot ${off} at shift ${node.shift} holds an entry above index ${first}`);
+      }
       const child = allocNode(node.shift - XA_CHUNK_SHIFT, node, off);
       linkChild(node, off, child);
       node.count++;
@@ -472,7 +477,8 @@ export class XArray {
       const next = this.wFirst + POW2[this.wOrder]!;
       const seq = this.shapeSeq;
       if (fn(index, this.wEntry, this.wOrder) === false || next > last) return;
-      index = seq === this.shapeSeq && node !== null ? this.walk(node, base, next, last, m) : this.findFrom(next, last, m);
+      index = seq === this.shapeSeq && node !== null ? this.walk(node, base, next, last, m)
+        : this.findFrom(next, last, m);
     }
   }
 
@@ -580,15 +586,21 @@ export class XArray {
       if (this.rootMaxIndex !== -1) fail(`rootMaxIndex ${this.rootMaxIndex} without a root node`);
       if (this.nodes !== 0) fail(`nodeCount ${this.nodes} without a root node`);
       const n = this.head === 0 ? 0 : 1;
-      if (this.entries !== n || this.indexes !== n) fail(`count ${this.entries}/${this.indexes} with head ${this.head}`);
+      if (this.entries !== n || this.indexes !== n) {
+        fail(`count ${this.entries}/${this.indexes} with head ${this.head}`);
+      }
       if (this.head === 0 && this.rootMarks !== 0) fail(`marks ${this.rootMarks} on an empty array`);
       return;
     }
     if (this.head !== 0) fail('head entry alongside a root node');
     if (root.parent !== null) fail('root has a parent');
-    if (this.rootMaxIndex !== POW2[root.shift + XA_CHUNK_SHIFT]! - 1) fail(`rootMaxIndex ${this.rootMaxIndex} for root shift ${root.shift}`);
+    if (this.rootMaxIndex !== POW2[root.shift + XA_CHUNK_SHIFT]! - 1) {
+      fail(`rootMaxIndex ${this.rootMaxIndex} for root shift ${root.shift}`);
+    }
     if (root.count === 1 && root.slots[0] === SLOT_CHILD) fail('root holds only a child in slot 0 (not shrunk)');
-    if (root.count === 1 && root.shift === 0 && root.slots[0]! > 0) fail('leaf root holds only index 0 (not shrunk to head)');
+    if (root.count === 1 && root.shift === 0 && root.slots[0]! > 0) {
+      fail('leaf root holds only index 0 (not shrunk to head)');
+    }
     const totals = { entries: 0, indexes: 0, nodes: 0 };
     this.checkNode(root, 0, totals, fail);
     if (totals.entries !== this.entries) fail(`count ${this.entries}, tree holds ${totals.entries}`);
@@ -639,7 +651,9 @@ export class XArray {
         totals.indexes += POW2[order]!;
       } else {
         if (v !== -(canonical + 1) || canonical < 0) fail(`${where}: sibling in slot ${o} does not follow its entry`);
-        for (let m = 0; m < XA_MARK_COUNT; m++) if (getBit(node, o, m)) fail(`${where}: mark ${m} on sibling slot ${o}`);
+        for (let m = 0; m < XA_MARK_COUNT; m++) {
+          if (getBit(node, o, m)) fail(`${where}: mark ${m} on sibling slot ${o}`);
+        }
       }
     }
     if (used !== node.count) fail(`${where}: count ${node.count}, ${used} slots used`);

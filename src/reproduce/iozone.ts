@@ -14,7 +14,8 @@
  * work: iozone's only j==0/j==1 difference is the name of its -Q latency file.
  */
 import type { Process } from '../api/machine.ts';
-import { O_RDWR, O_CREAT, O_TRUNC, O_RDONLY, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MS_SYNC } from '../mm/constants.ts';
+import { O_RDWR, O_CREAT, O_TRUNC, O_RDONLY, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_FIXED,
+  MS_SYNC } from '../mm/constants.ts';
 
 export type IozonePassName = 'write' | 'rewrite' | 'read' | 'reread';
 
