@@ -85,7 +85,9 @@ function checkFiles(at: string, want: Record<string, FileExpect>, got: Report['f
   }
 }
 
-function checkSmaps(at: string, want: NonNullable<Expect['smaps']>, got: Report['smaps'], out: string[], say: Say): void {
+type SmapsExpect = NonNullable<Expect['smaps']>;
+
+function checkSmaps(at: string, want: SmapsExpect, got: Report['smaps'], out: string[], say: Say): void {
   const shown = (v: number | string): number | string => (typeof v === 'string' ? JSON.stringify(v) : v);
   for (const [map, fields] of Object.entries(want)) {
     const g = got[map];

@@ -317,7 +317,9 @@ class Runner implements StepRunner {
       const r = p.stat(path);
       if (typeof r === 'number') continue;
       const f: FileFigures = { sizeBytes: r.sizeBytes, blocks: r.blocks };
-      if (r.daxEntries !== undefined) Object.assign(f, { daxEntries: r.daxEntries, daxDirtyEntries: r.daxDirtyEntries });
+      if (r.daxEntries !== undefined) {
+        Object.assign(f, { daxEntries: r.daxEntries, daxDirtyEntries: r.daxDirtyEntries });
+      }
       out[path] = f;
     }
     return out;

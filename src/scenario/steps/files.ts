@@ -44,7 +44,8 @@ function writeContent(r: StepRunner, p: Process, fd: number, sizeBytes: number, 
 }
 
 /** read/write/pread/pwrite in chunks; returns bytes moved or the first -errno. */
-function transfer(lengthBytes: number, chunkBytes: number | undefined, call: (offset: number, len: number) => number): number {
+function transfer(lengthBytes: number, chunkBytes: number | undefined, call: (offset: number, len: number) => number,
+): number {
   const chunk = chunkBytes ?? Math.max(lengthBytes, 1);
   let done = 0;
   while (done < lengthBytes) {
@@ -86,7 +87,9 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
     const fd = p.open(a.path, O_CREAT | O_RDWR | O_TRUNC);
     if (fd < 0) return { result: fd };
     r.paths.add(a.path);
-    let res = a.content === 'written' ? writeContent(r, p, fd, a.sizeBytes, a.writeChunkBytes) : p.ftruncate(fd, a.sizeBytes);
+    let res = a.content === 'written'
+      ? writeContent(r, p, fd, a.sizeBytes, a.writeChunkBytes)
+      : p.ftruncate(fd, a.sizeBytes);
     if (res >= 0 && a.fsync) res = p.fsync(fd);
     const c = p.close(fd);
     return { result: res < 0 ? res : c };
@@ -168,8 +171,11 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
       while (chunk()) { /* copy to the end */ }
       return { result: 0 };
     }
-    if (step.thread === undefined) return r.fail(step, 'a background copy needs its own thread: give the step a thread name');
-    r.startBackground(p, { task: p.task, step: copier(r, p, a, true), thread: step.thread, finite: false, done: false });
+    const thread = step.thread;
+    if (thread === undefined) {
+      return r.fail(step, 'a background copy needs its own thread: give the step a thread name');
+    }
+    r.startBackground(p, { task: p.task, step: copier(r, p, a, true), thread, finite: false, done: false });
     return { result: 0 };
   },
 };

@@ -20,7 +20,9 @@ export const STEP_HANDLERS: StepHandlers = {
 };
 
 /** Runs `step` through its kind's handler (one table lookup per step). */
-export function runStepHandler<K extends StepKind>(r: StepRunner, step: StepOf<K>, p: Process, pn: string): StepOutcome {
+export function runStepHandler<K extends StepKind>(
+  r: StepRunner, step: StepOf<K>, p: Process, pn: string,
+): StepOutcome {
   const handler: StepHandler<K> = STEP_HANDLERS[step.op];
   return handler(r, step, p, pn);
 }

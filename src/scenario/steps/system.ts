@@ -16,7 +16,9 @@ export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
   mount(r, step) {
     const a = step.args;
     const fs = a.fs ?? (a.device === undefined ? undefined : r.machine.devices.get(a.device)?.fs ?? undefined);
-    if (fs === undefined) return r.fail(step, `device ${a.device ?? '(none)'} has no filesystem; run mkfs first or give fs`);
+    if (fs === undefined) {
+      return r.fail(step, `device ${a.device ?? '(none)'} has no filesystem; run mkfs first or give fs`);
+    }
     return { result: r.machine.mount(a.target, fs, a.device, a.options) };
   },
   /** umount(2): not modelled yet, so a scenario that uses it cannot run. */
@@ -33,7 +35,9 @@ export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
     if (a.name !== 'faultAroundBytes') {
       return r.fail(step, `knob "${a.name}" cannot be changed at run time (only faultAroundBytes)`);
     }
-    if (typeof a.value !== 'number') return r.fail(step, `faultAroundBytes: expected a size, got ${JSON.stringify(a.value)}`);
+    if (typeof a.value !== 'number') {
+      return r.fail(step, `faultAroundBytes: expected a size, got ${JSON.stringify(a.value)}`);
+    }
     try {
       r.machine.setFaultAroundBytes(a.value);
     } catch {
