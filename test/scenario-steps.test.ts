@@ -40,7 +40,9 @@ test('each step kind is handled in exactly one subject file (a spread would hide
   assert.deepEqual(twice, []);
   assert.deepEqual([...owners.keys()].sort(), kinds);
   for (const [group, table] of Object.entries(GROUPS)) {
-    for (const [k, h] of Object.entries(table)) assert.equal(STEP_HANDLERS[k as keyof typeof STEP_HANDLERS], h, `${group}.${k}`);
+    for (const [k, h] of Object.entries(table)) {
+      assert.equal(STEP_HANDLERS[k as keyof typeof STEP_HANDLERS], h, `${group}.${k}`);
+    }
   }
 });
 
