@@ -12,8 +12,9 @@ import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { explore, replay, CrashInputError, type CrashProgram } from '../crash/explore.ts';
+import { explore, replay, CrashInputError, type CrashProgram, type ExploreResult } from '../crash/explore.ts';
 import type { Machine } from '../api/machine.ts';
+import type { FaultTraceEvent } from '../kernel/kernel.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -61,9 +62,12 @@ function printReport(name: string, r: Report): void {
   line('events', nonZero(r.events));
   line('meminfo', nonZero(r.meminfo).map((x) => `${x}kB`));
   for (const [map, f] of Object.entries(r.smaps)) {
-    line(`smaps ${map}`, Object.entries(f).filter(([, v]) => v !== 0 && v !== '').map(([k, v]) => `${k}=${typeof v === 'number' ? `${v}kB` : JSON.stringify(v)}`));
+    const fields = Object.entries(f).filter(([, v]) => v !== 0 && v !== '');
+    line(`smaps ${map}`, fields.map(([k, v]) => `${k}=${typeof v === 'number' ? `${v}kB` : JSON.stringify(v)}`));
   }
-  for (const [path, f] of Object.entries(r.files)) line('file', [`${path} sizeBytes=${f.sizeBytes} blocks=${f.blocks}`]);
+  for (const [path, f] of Object.entries(r.files)) {
+    line('file', [`${path} sizeBytes=${f.sizeBytes} blocks=${f.blocks}`]);
+  }
 }
 
 function printTable(r: RunResult): void {
@@ -71,13 +75,16 @@ function printTable(r: RunResult): void {
   const rows = r.steps.map((s) => [String(s.index), s.op, formatOutcome(s), String(s.simNs)]);
   const head = ['step', 'op', 'result', 'simNs'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const fmt = (row: string[]): string => row.map((c, i) => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  const cell = (c: string, i: number): string => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0));
+  const fmt = (row: string[]): string => row.map(cell).join('  ');
   console.log(fmt(head));
   for (const row of rows) console.log(fmt(row));
   for (const [name, rep] of Object.entries(r.reports)) printReport(name, rep);
 }
 
-function cmdRun(args: string[]): number {
+interface RunArgs { file: string; json: boolean; trace: boolean; traceLimit: number }
+
+function parseRunArgs(args: string[]): RunArgs {
   let json = false, trace = false, traceLimit = 1000;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -86,24 +93,45 @@ function cmdRun(args: string[]): number {
     else if (a === '--trace') trace = true;
     else if (a === '--trace-limit') {
       const v = args[++i];
-      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`run: --trace-limit needs a whole number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      if (v === undefined || !/^\d+$/.test(v)) {
+        const got = v === undefined ? 'nothing' : JSON.stringify(v);
+        throw new UsageError(`run: --trace-limit needs a whole number, got ${got}`);
+      }
       traceLimit = Number(v);
       trace = true;
-    } else if (a.startsWith('-')) throw new UsageError(`run: unknown option ${a} (options: --json, --trace, --trace-limit N)`);
-    else rest.push(a);
+    } else if (a.startsWith('-')) {
+      throw new UsageError(`run: unknown option ${a} (options: --json, --trace, --trace-limit N)`);
+    } else rest.push(a);
   }
-  if (rest.length !== 1) throw new UsageError(`run: expected exactly one scenario FILE, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
+  if (rest.length !== 1) {
+    throw new UsageError(`run: expected exactly one scenario FILE, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
+  }
   if (trace && json) throw new UsageError('run: --trace prints text; it cannot be combined with --json');
+  return { file: rest[0] ?? '', json, trace, traceLimit };
+}
+
+/** One `--trace` line: time, task, access, outcome, entries installed, latency, file page. */
+function formatFault(e: FaultTraceEvent & { where: string }): string {
+  const sig = e.signal === 7 ? 'SIGBUS' : e.signal === 11 ? 'SIGSEGV' : e.signal === 9 ? 'SIGKILL' : '';
+  const pmd = e.pmdLeaves > 0 ? `(${e.pmdLeaves} PMD) ` : '';
+  const mapped = e.entries === 0 ? 'no new entry' : `+${e.entries} ${pmd}entr${e.entries === 1 ? 'y' : 'ies'}`;
+  const start = (e.startNs / 1000).toFixed(3).padStart(12);
+  const latency = ((e.endNs - e.startNs) / 1000).toFixed(2).padStart(8);
+  return `fault ${start} us  ${e.task.padEnd(8)} ${e.write ? 'write' : 'read '} 0x${e.addr.toString(16)}  ` +
+    `${(sig || e.counted).padEnd(7)} ${mapped.padEnd(20)} ${latency} us  ${e.where}`;
+}
+
+function cmdRun(args: string[]): number {
+  const { file, json, trace, traceLimit } = parseRunArgs(args);
   let traced = 0;
   const onMachine = trace ? (m: Machine) => m.traceFaults((e) => {
     if (traced++ >= traceLimit) return;
-    const sig = e.signal === 7 ? 'SIGBUS' : e.signal === 11 ? 'SIGSEGV' : e.signal === 9 ? 'SIGKILL' : '';
-    const mapped = e.entries === 0 ? 'no new entry' : `+${e.entries} ${e.pmdLeaves > 0 ? `(${e.pmdLeaves} PMD) ` : ''}entr${e.entries === 1 ? 'y' : 'ies'}`;
-    console.log(`fault ${(e.startNs / 1000).toFixed(3).padStart(12)} us  ${e.task.padEnd(8)} ${e.write ? 'write' : 'read '} 0x${e.addr.toString(16)}  ` +
-      `${(sig || e.counted).padEnd(7)} ${mapped.padEnd(20)} ${((e.endNs - e.startNs) / 1000).toFixed(2).padStart(8)} us  ${e.where}`);
+    console.log(formatFault(e));
   }) : undefined;
-  const result = runScenario(loadScenarioFile(rest[0] ?? ''), onMachine ? { onMachine } : {});
-  if (trace && traced > traceLimit) console.log(`... ${traced - traceLimit} more faults not shown (--trace-limit ${traceLimit})`);
+  const result = runScenario(loadScenarioFile(file), onMachine ? { onMachine } : {});
+  if (trace && traced > traceLimit) {
+    console.log(`... ${traced - traceLimit} more faults not shown (--trace-limit ${traceLimit})`);
+  }
   if (json) {
     const { name, profile, reports, steps, failures } = result;
     console.log(JSON.stringify({ name, profile, reports, steps, failures }));
@@ -135,12 +163,15 @@ function cmdReproduce(args: string[]): number {
       plotDir = args[++i] ?? null;
       if (!plotDir) throw new UsageError('--plot needs a directory');
     } else if (a.startsWith('-')) throw new UsageError(`unknown option "${a}"`);
-    else if (!(a in experiments)) throw new UsageError(`unknown experiment "${a}" (known: ${Object.keys(experiments).join(', ')})`);
+    else if (!(a in experiments)) {
+      throw new UsageError(`unknown experiment "${a}" (known: ${Object.keys(experiments).join(', ')})`);
+    }
     else names.push(a);
   }
   const run = names.length ? names : Object.keys(experiments);
   const results = run.map((n) => experiments[n]!());
-  const failed = results.flatMap((e) => e.rows.filter((r) => r.role === 'held-out' && !rowOk(r)).map((r) => `${e.name}: ${r.metric}`));
+  const failed = results.flatMap((e) =>
+    e.rows.filter((r) => r.role === 'held-out' && !rowOk(r)).map((r) => `${e.name}: ${r.metric}`));
   if (plotDir) {
     mkdirSync(plotDir, { recursive: true });
     for (const e of results) writeFileSync(join(plotDir, `${e.name}.svg`), experimentSvg(e));
@@ -148,20 +179,26 @@ function cmdReproduce(args: string[]): number {
   if (json) console.log(JSON.stringify({ experiments: results, heldOutOutsideTolerance: failed }, null, 2));
   else {
     for (const e of results) console.log(formatExperiment(e) + '\n');
-    console.log(failed.length ? `held-out figures outside their tolerance (${failed.length}):\n  ${failed.join('\n  ')}` : 'every held-out figure is within its tolerance');
+    console.log(failed.length
+      ? `held-out figures outside their tolerance (${failed.length}):\n  ${failed.join('\n  ')}`
+      : 'every held-out figure is within its tolerance');
     if (plotDir) console.log(`plots written to ${plotDir}/`);
   }
   return failed.length ? 1 : 0;
 }
 
-async function cmdCrash(args: string[]): Promise<number> {
+interface CrashArgs { file: string; json: boolean; opt: Record<string, string> }
+
+const CRASH_VALUE_OPTIONS = ['--program', '--max-states', '--seed', '--replay'];
+
+function parseCrashArgs(args: string[]): CrashArgs {
   const opt: Record<string, string> = {};
   let file: string | null = null;
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') json = true;
-    else if (['--program', '--max-states', '--seed', '--replay'].includes(a)) {
+    else if (CRASH_VALUE_OPTIONS.includes(a)) {
       const v = args[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       opt[a] = v;
@@ -170,17 +207,25 @@ async function cmdCrash(args: string[]): Promise<number> {
     else throw new UsageError(`unexpected argument "${a}"`);
   }
   if (file === null) throw new UsageError('crash needs a FILE.ts exporting crash programs');
-  const num = (k: string): number | undefined => {
-    if (opt[k] === undefined) return undefined;
-    const n = Number(opt[k]);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`);
-    return n;
-  };
+  return { file, json, opt };
+}
+
+/** The value of a numeric option, or undefined when it was not given. */
+function optionNumber(opt: Record<string, string>, k: string): number | undefined {
+  if (opt[k] === undefined) return undefined;
+  const n = Number(opt[k]);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`);
+  return n;
+}
+
+/** The crash programs of `file`: a YAML/JSON scenario, or the default export of a TypeScript module. */
+async function loadCrashPrograms(file: string): Promise<CrashProgram[]> {
   let all: CrashProgram[];
   if (/\.(ya?ml|json)$/.test(file)) {
     // A scenario: run step by step, checked against the built-in invariants.
     const sc = loadScenarioFile(file);
-    all = [{ name: sc.name ?? file, description: `scenario ${file}`, profile: sc.kernel.profile ?? 'linux-6.18', run: () => {}, scenario: sc }];
+    const profile = sc.kernel.profile ?? 'linux-6.18';
+    all = [{ name: sc.name ?? file, description: `scenario ${file}`, profile, run: () => {}, scenario: sc }];
   } else {
     let mod: { default?: unknown };
     try {
@@ -191,39 +236,70 @@ async function cmdCrash(args: string[]): Promise<number> {
     all = (Array.isArray(mod.default) ? mod.default : [mod.default]) as CrashProgram[];
   }
   if (!all.length || all.some((p) => !p || typeof p.run !== 'function' || typeof p.name !== 'string')) {
-    throw new UsageError(`${file}: the default export must be a crash program ({ name, description, run }) or a list of them`);
+    throw new UsageError(
+      `${file}: the default export must be a crash program ({ name, description, run }) or a list of them`);
   }
-  const progs = opt['--program'] ? all.filter((p) => p.name === opt['--program']) : all;
-  if (!progs.length) throw new UsageError(`no program "${opt['--program']}" in ${file} (has: ${all.map((p) => p.name).join(', ')})`);
-  if (opt['--replay'] !== undefined) {
-    if (progs.length !== 1) throw new UsageError('--replay needs --program NAME');
-    const m = /^(\d+):(\d+(?:,\d+)*)?$/.exec(opt['--replay']);
-    if (!m) throw new UsageError(`--replay: expected POINT:K1,K2,... got "${opt['--replay']}"`);
-    const r = replay(progs[0]!, Number(m[1]), m[2] ? m[2].split(',').map(Number) : []);
-    if (json) console.log(JSON.stringify(r, null, 2));
-    else {
-      console.log(`crash point ${m[1]} (${r.where}); journal committed up to tid ${r.committedTid}`);
-      for (const l of r.lines) console.log(`  line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
-      for (const [p, f] of Object.entries(r.files)) console.log(`  ${p}: size ${f.sizeBytes}, first bytes [${f.head.join(',')}]`);
-      console.log(r.violation ? `  BROKEN ${r.violation[0]}: ${r.violation[1]}` : '  every invariant holds');
-    }
+  return all;
+}
+
+/** `crash --replay POINT:K1,K2,...`: rebuild one crash state of one program and describe it. */
+function cmdReplay(prog: CrashProgram, spec: string, json: boolean): number {
+  const m = /^(\d+):(\d+(?:,\d+)*)?$/.exec(spec);
+  if (!m) throw new UsageError(`--replay: expected POINT:K1,K2,... got "${spec}"`);
+  const r = replay(prog, Number(m[1]), m[2] ? m[2].split(',').map(Number) : []);
+  if (json) {
+    console.log(JSON.stringify(r, null, 2));
     return r.violation ? 1 : 0;
   }
+  console.log(`crash point ${m[1]} (${r.where}); journal committed up to tid ${r.committedTid}`);
+  for (const l of r.lines) {
+    console.log(`  line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
+  }
+  for (const [p, f] of Object.entries(r.files)) {
+    console.log(`  ${p}: size ${f.sizeBytes}, first bytes [${f.head.join(',')}]`);
+  }
+  console.log(r.violation ? `  BROKEN ${r.violation[0]}: ${r.violation[1]}` : '  every invariant holds');
+  return r.violation ? 1 : 0;
+}
+
+/** The text summary of one program's exploration, with a replay command per failure. */
+function printExplore(file: string, p: CrashProgram, r: ExploreResult): void {
+  const points = `${r.crashPoints} crash points, ${r.states} states ` +
+    `(${r.exhaustivePoints} points exhaustive, ${r.sampledPoints} sampled)`;
+  const stopped = r.truncated ? ', stopped at --max-states' : '';
+  console.log(`${p.name} (${r.profile}): ${points}, ${Math.round(r.statesPerSecond)} states/s${stopped}`);
+  if (!r.failures.length) console.log(`  all ${r.states} crash states satisfy the invariants`);
+  for (const f of r.failures) {
+    console.log(`  BROKEN at crash point ${f.point} (${f.where}): ${f.invariant}: ${f.message}`);
+    for (const l of f.lines.filter((x) => x.kept < x.stores)) {
+      console.log(`    line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
+    }
+    const program = JSON.stringify(p.name);
+    const state = `${f.point}:${f.choice.join(',')}`;
+    console.log(`    replay: npm run daxsim -- crash ${file} --program ${program} --replay ${state}`);
+  }
+}
+
+async function cmdCrash(args: string[]): Promise<number> {
+  const { file, json, opt } = parseCrashArgs(args);
+  const all = await loadCrashPrograms(file);
+  const progs = opt['--program'] ? all.filter((p) => p.name === opt['--program']) : all;
+  if (!progs.length) {
+    throw new UsageError(`no program "${opt['--program']}" in ${file} (has: ${all.map((p) => p.name).join(', ')})`);
+  }
+  if (opt['--replay'] !== undefined) {
+    if (progs.length !== 1) throw new UsageError('--replay needs --program NAME');
+    return cmdReplay(progs[0]!, opt['--replay'], json);
+  }
+  const maxStates = optionNumber(opt, '--max-states');
+  const seed = optionNumber(opt, '--seed');
   let failed = 0;
   const results = [];
   for (const p of progs) {
-    const r = explore(p, { maxStates: num('--max-states'), seed: num('--seed') });
+    const r = explore(p, { maxStates, seed });
     results.push(r);
     if (r.failures.length) failed++;
-    if (!json) {
-      console.log(`${p.name} (${r.profile}): ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} points exhaustive, ${r.sampledPoints} sampled), ${Math.round(r.statesPerSecond)} states/s${r.truncated ? ', stopped at --max-states' : ''}`);
-      if (!r.failures.length) console.log(`  all ${r.states} crash states satisfy the invariants`);
-      for (const f of r.failures) {
-        console.log(`  BROKEN at crash point ${f.point} (${f.where}): ${f.invariant}: ${f.message}`);
-        for (const l of f.lines.filter((x) => x.kept < x.stores)) console.log(`    line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
-        console.log(`    replay: npm run daxsim -- crash ${file} --program ${JSON.stringify(p.name)} --replay ${f.point}:${f.choice.join(',')}`);
-      }
-    }
+    if (!json) printExplore(file, p, r);
   }
   if (json) console.log(JSON.stringify(results, null, 2));
   return failed ? 1 : 0;

@@ -27,7 +27,10 @@ export interface CrashContext {
   readonly machine: Machine;
   /** The DAX filesystem's mount point ("/mnt"). */
   readonly dir: string;
-  /** From now on, every crash state must show `bytes` (or `lengthBytes` copies of one byte) at `offsetBytes` of `path`. */
+  /**
+   * From now on, every crash state must show `bytes` (or `lengthBytes` copies of one byte) at
+   * `offsetBytes` of `path`.
+   */
   expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes?: number): void;
 }
 
@@ -138,7 +141,9 @@ function setup(prog: CrashProgram): Session {
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
   const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map() } as unknown as Session;
-  m.k.syncHook = (inode: Inode, first: number, last: number) => { if (bind(s)) recordSync(s, inode, s.names!, first, last); };
+  m.k.syncHook = (inode: Inode, first: number, last: number) => {
+    if (bind(s)) recordSync(s, inode, s.names!, first, last);
+  };
   return s;
 }
 
@@ -165,7 +170,8 @@ function recordSync(s: Session, inode: Inode, names: Map<string, Inode>, first: 
     for (let j = 0; j < e.lenBlocks; j++) {
       if (e.lblk + j < first || e.lblk + j > last) continue;
       const b = e.pblk + j;
-      s.synced.set(b, { path, index: e.lblk + j, version: s.pmem.blockVersion(b), durableAtSync: s.pmem.blockDurable(b) });
+      const version = s.pmem.blockVersion(b);
+      s.synced.set(b, { path, index: e.lblk + j, version, durableAtSync: s.pmem.blockDurable(b) });
     }
   }
 }
@@ -189,7 +195,9 @@ function mapSyncViolation(s: Session): string | null {
         const index = v.pgoff + (va - v.start) / 4096;
         const m = committed?.extents.lookup(index);
         if (!m || m.kind !== 'written' || m.pblk !== pfn - base) {
-          return `page ${index} of ${v.file.path} is writably mapped (block ${pfn - base}) but recovery would find ${m ? `${m.kind} block ${m.pblk}` : 'no such file'} there`;
+          const found = m ? `${m.kind} block ${m.pblk}` : 'no such file';
+          const page = `page ${index} of ${v.file.path}`;
+          return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
         }
       }
     }
@@ -202,8 +210,10 @@ function syncViolation(s: Session): string | null {
   const view = new CrashView(s.fs, s.pmem, s.dir, new Map());
   for (const [pblk, x] of s.synced) {
     if (s.pmem.blockVersion(pblk) !== x.version) continue; // written since the sync: not owed any more
-    if (!x.durableAtSync) return `${x.path} page ${x.index} was synced but its data was still in the CPU cache (no write-back)`;
-    if (view.blockOf(x.path, x.index) !== pblk) return `${x.path} page ${x.index} was synced but recovery maps it to ${view.blockOf(x.path, x.index)}, not block ${pblk}`;
+    const page = `${x.path} page ${x.index}`;
+    if (!x.durableAtSync) return `${page} was synced but its data was still in the CPU cache (no write-back)`;
+    const recovered = view.blockOf(x.path, x.index);
+    if (recovered !== pblk) return `${page} was synced but recovery maps it to ${recovered}, not block ${pblk}`;
   }
   return null;
 }
@@ -213,7 +223,8 @@ function imageViolation(s: Session, view: CrashView, prog: CrashProgram): [strin
   for (const e of s.expectations) {
     const got = view.read(e.path, e.offsetBytes, e.bytes.length);
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
-      return ['expectDurable', `${e.label}: ${e.path} at ${e.offsetBytes} holds ${got ? summary(got) : 'nothing (no such file)'}, expected ${summary(e.bytes)}`];
+      const held = got ? summary(got) : 'nothing (no such file)';
+      return ['expectDurable', `${e.label}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`];
     }
   }
   if (prog.check) {
@@ -229,7 +240,22 @@ function summary(b: Uint8Array): string {
 }
 
 /** Build the overlay for one choice of prefixes. */
-function overlayFor(lines: ReadonlyArray<{ block: number; stores: readonly number[] }>, choice: readonly number[]): Map<number, number> {
+type PendingLines = ReadonlyArray<{ block: number; line: number; stores: readonly number[] }>;
+
+/** The invariants that do not depend on the media image: the MAP_SYNC guarantee, then fsync/msync durability. */
+function metaViolation(s: Session): [string, string] | null {
+  const ms = mapSyncViolation(s);
+  if (ms) return ['MAP_SYNC guarantee', ms];
+  const sv = syncViolation(s);
+  return sv ? ['fsync/msync durability', sv] : null;
+}
+
+/** What a choice keeps of each pending line. */
+function lineChoices(lines: PendingLines, choice: readonly number[]): LineChoice[] {
+  return lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! }));
+}
+
+function overlayFor(lines: PendingLines, choice: readonly number[]): Map<number, number> {
   const o = new Map<number, number>();
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
@@ -241,72 +267,98 @@ function overlayFor(lines: ReadonlyArray<{ block: number; stores: readonly numbe
   return o;
 }
 
-/** Explore every crash point of `prog`. */
-export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreResult {
-  const maxStates = opts.maxStates ?? 1_000_000;
-  const exhaustiveLimit = opts.exhaustiveLimit ?? 256;
-  const samples = opts.samplesPerPoint ?? 32;
-  const seed = opts.seed ?? 1;
-  const stopFirst = opts.stopAtFirstFailure ?? true;
-  const s = prog.scenario ? null : setup(prog);
-  const res: ExploreResult = { program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0, states: 0, exhaustivePoints: 0,
-    sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false };
-  const t0 = performance.now();
-  let point = 0;
-  let sess: Session | null = s;
-  const hook = (where: string) => {
-    const s = sess!;
-    if (!bind(s)) return; // no DAX filesystem yet: nothing can be lost
-    const here = point++;
-    res.crashPoints++;
-    const lines = s.pmem.pendingLineStores();
-    const ms = mapSyncViolation(s);
-    const sv = ms ? null : syncViolation(s);
-    const metaViolation: [string, string] | null = ms ? ['MAP_SYNC guarantee', ms] : sv ? ['fsync/msync durability', sv] : null;
-    let total = 1;
-    for (const l of lines) { total *= l.stores.length + 1; if (total > exhaustiveLimit) break; }
-    const tryChoice = (choice: number[]): boolean => {
-      if (res.states >= maxStates) { res.truncated = true; throw new Stop(); }
-      res.states++;
-      let bad: [string, string] | null = metaViolation;
-      if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
-      if (!bad) return true;
-      res.failures.push({ point: here, where, choice: [...choice],
-        lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
-        committedTid: s.fs.journal.committedTid, invariant: bad[0], message: bad[1],
-        replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}` });
-      if (stopFirst) throw new Stop();
-      return false;
-    };
-    if (total <= exhaustiveLimit) {
-      res.exhaustivePoints++;
-      const choice = lines.map(() => 0);
-      for (;;) {
-        tryChoice(choice);
-        let i = 0;
-        while (i < choice.length && ++choice[i]! > lines[i]!.stores.length) choice[i++] = 0;
-        if (i === choice.length) break;
-      }
-    } else {
-      res.sampledPoints++;
-      const rnd = prng((seed * 1000003) ^ here);
-      tryChoice(lines.map(() => 0));
-      tryChoice(lines.map((l) => l.stores.length));
-      for (let n = 2; n < samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.stores.length + 1))));
-    }
-  };
+/**
+ * Runs `prog` (its `run`, or its scenario step by step) with `hook` called at every crash point
+ * with the session; a Stop thrown by the hook ends the run early.
+ */
+function runToCrashPoints(
+  prog: CrashProgram, initial: Session | null, hook: (s: Session, where: string) => void,
+): void {
+  let sess = initial;
+  const crashHook = (where: string): void => hook(sess!, where);
   try {
     if (prog.scenario) {
-      runScenario(prog.scenario, { collectHostTime: false, onMachine: (m) => { sess = attach(m); m.k.crashHook = hook; } });
+      const onMachine = (m: Machine): void => { sess = attach(m); m.k.crashHook = crashHook; };
+      runScenario(prog.scenario, { collectHostTime: false, onMachine });
     } else {
-      s!.m.k.crashHook = hook;
-      prog.run(context(s!));
+      sess!.m.k.crashHook = crashHook;
+      prog.run(context(sess!));
     }
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   } finally {
     if (sess) sess.m.k.crashHook = null;
   }
+}
+
+interface ExploreLimits {
+  maxStates: number;
+  exhaustiveLimit: number;
+  samples: number;
+  seed: number;
+  stopFirst: boolean;
+}
+
+/** Checks the images of one crash point: all of them when few enough, else seeded samples. */
+function explorePoint(
+  s: Session, prog: CrashProgram, res: ExploreResult, lim: ExploreLimits, here: number, where: string,
+): void {
+  const lines = s.pmem.pendingLineStores();
+  const meta = metaViolation(s);
+  let total = 1;
+  for (const l of lines) { total *= l.stores.length + 1; if (total > lim.exhaustiveLimit) break; }
+  const tryChoice = (choice: number[]): boolean => {
+    if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
+    res.states++;
+    let bad: [string, string] | null = meta;
+    if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
+    if (!bad) return true;
+    res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(lines, choice),
+      committedTid: s.fs.journal.committedTid, invariant: bad[0], message: bad[1],
+      replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}` });
+    if (lim.stopFirst) throw new Stop();
+    return false;
+  };
+  if (total <= lim.exhaustiveLimit) {
+    res.exhaustivePoints++;
+    const choice = lines.map(() => 0);
+    for (;;) {
+      tryChoice(choice);
+      let i = 0;
+      while (i < choice.length && ++choice[i]! > lines[i]!.stores.length) choice[i++] = 0;
+      if (i === choice.length) break;
+    }
+  } else {
+    res.sampledPoints++;
+    const rnd = prng((lim.seed * 1000003) ^ here);
+    tryChoice(lines.map(() => 0));
+    tryChoice(lines.map((l) => l.stores.length));
+    for (let n = 2; n < lim.samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.stores.length + 1))));
+  }
+}
+
+/** Explore every crash point of `prog`. */
+export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreResult {
+  const lim: ExploreLimits = {
+    maxStates: opts.maxStates ?? 1_000_000,
+    exhaustiveLimit: opts.exhaustiveLimit ?? 256,
+    samples: opts.samplesPerPoint ?? 32,
+    seed: opts.seed ?? 1,
+    stopFirst: opts.stopAtFirstFailure ?? true,
+  };
+  const s = prog.scenario ? null : setup(prog);
+  const res: ExploreResult = {
+    program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0,
+    states: 0, exhaustivePoints: 0, sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false,
+  };
+  const t0 = performance.now();
+  let point = 0;
+  runToCrashPoints(prog, s, (sess, where) => {
+    if (!bind(sess)) return; // no DAX filesystem yet: nothing can be lost
+    const here = point++;
+    res.crashPoints++;
+    explorePoint(sess, prog, res, lim, here, where);
+  });
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
   return res;
@@ -331,42 +383,38 @@ export interface ReplayResult {
   files: Record<string, { sizeBytes: number; head: number[] }>;
 }
 
+/** The state `choice` at the current crash point of `s`: its lines, files and the first invariant it breaks. */
+function describeState(s: Session, prog: CrashProgram, point: number, where: string, choice: number[]): ReplayResult {
+  const lines = s.pmem.pendingLineStores();
+  if (choice.length !== lines.length) {
+    const has = `${lines.length} non-durable lines`;
+    throw new CrashInputError(`replay: crash point ${point} has ${has}, the choice gives ${choice.length}`);
+  }
+  choice.forEach((c, i) => {
+    const stores = lines[i]!.stores.length;
+    if (c < 0 || c > stores) throw new CrashInputError(`replay: line ${i} has ${stores} stores, cannot keep ${c}`);
+  });
+  const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
+  const meta = metaViolation(s);
+  const files: Record<string, { sizeBytes: number; head: number[] }> = {};
+  for (const name of s.fs.committedNames.keys()) {
+    const path = `${s.dir}/${name}`;
+    files[path] = { sizeBytes: view.sizeBytes(path), head: [...(view.read(path, 0, 16) ?? [])] };
+  }
+  return { where, lines: lineChoices(lines, choice), committedTid: s.fs.journal.committedTid,
+    violation: meta ?? imageViolation(s, view, prog), files };
+}
+
 /** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
 export function replay(prog: CrashProgram, point: number, choice: number[]): ReplayResult {
-  let sess: Session | null = prog.scenario ? null : setup(prog);
   let n = 0;
   let out: ReplayResult | null = null;
-  const hook = (where: string) => {
-    const s = sess!;
+  runToCrashPoints(prog, prog.scenario ? null : setup(prog), (s, where) => {
     if (!bind(s)) return;
     if (n++ !== point) return;
-    const lines = s.pmem.pendingLineStores();
-    if (choice.length !== lines.length) throw new CrashInputError(`replay: crash point ${point} has ${lines.length} non-durable lines, the choice gives ${choice.length}`);
-    choice.forEach((c, i) => { if (c < 0 || c > lines[i]!.stores.length) throw new CrashInputError(`replay: line ${i} has ${lines[i]!.stores.length} stores, cannot keep ${c}`); });
-    const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
-    const ms = mapSyncViolation(s);
-    const sv = ms ? null : syncViolation(s);
-    const meta: [string, string] | null = ms ? ['MAP_SYNC guarantee', ms] : sv ? ['fsync/msync durability', sv] : null;
-    const files: Record<string, { sizeBytes: number; head: number[] }> = {};
-    for (const name of s.fs.committedNames.keys()) {
-      const path = `${s.dir}/${name}`;
-      files[path] = { sizeBytes: view.sizeBytes(path), head: [...(view.read(path, 0, 16) ?? [])] };
-    }
-    out = { where, lines: lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! })),
-      committedTid: s.fs.journal.committedTid, violation: meta ?? imageViolation(s, view, prog), files };
+    out = describeState(s, prog, point, where, choice);
     throw new Stop();
-  };
-  try {
-    if (prog.scenario) runScenario(prog.scenario, { collectHostTime: false, onMachine: (m) => { sess = attach(m); m.k.crashHook = hook; } });
-    else {
-      sess!.m.k.crashHook = hook;
-      prog.run(context(sess!));
-    }
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-  } finally {
-    if (sess) sess.m.k.crashHook = null;
-  }
+  });
   if (!out) throw new CrashInputError(`replay: the program has fewer than ${point + 1} crash points`);
   return out;
 }

@@ -20,6 +20,7 @@ import {
   OPEN_FLAG_NAMES,
   PROT_NAMES,
   STEPS_MAX,
+  STEP_KINDS,
   ScenarioError,
   SIGNAL_NAMES,
 } from './types.ts';
@@ -180,7 +181,8 @@ function asBool(v: unknown, at: At): boolean {
 /** A name for an fd, mapping, thread, device...: letters, digits, _ . - (not starting with a digit). */
 function asName(v: unknown, at: At): string {
   if (typeof v !== 'string' || !NAME_PATTERN.test(v) || v.length > NAME_LENGTH_MAX) {
-    at.fail(`expected a name (letters, digits, _ . -, starting with a letter or _, at most ${NAME_LENGTH_MAX}), got ${describeValue(v)}`);
+    const rule = `letters, digits, _ . -, starting with a letter or _, at most ${NAME_LENGTH_MAX}`;
+    at.fail(`expected a name (${rule}), got ${describeValue(v)}`);
   }
   return v;
 }
@@ -263,7 +265,8 @@ function asFlags<N extends string>(
     const name = names.find((n) => n === raw) ?? alias;
     if (name === undefined) {
       const hint = typeof raw === 'string' ? didYouMean(raw, names) : '';
-      itemAt.fail(`unknown flag ${describeValue(raw)}${hint} (allowed: ${names.join(', ')}, or a number for other bits)`);
+      const allowed = `${names.join(', ')}, or a number for other bits`;
+      itemAt.fail(`unknown flag ${describeValue(raw)}${hint} (allowed: ${allowed})`);
     }
     if (out.names.includes(name)) itemAt.fail(`${name} is listed twice`);
     out.names.push(name);
@@ -349,7 +352,9 @@ class Fields {
   }
 
   private assertAllowed(key: string): void {
-    if (!this.allowed.includes(key)) throw new Error(`scenario parser: key ${key} read but not in the allowed list at ${this.at.where}`);
+    if (!this.allowed.includes(key)) {
+      throw new Error(`scenario parser: key ${key} read but not in the allowed list at ${this.at.where}`);
+    }
   }
 }
 
@@ -363,10 +368,14 @@ interface Common {
   process: string | undefined;
 }
 
-interface OpSpec<O extends Op> {
+/** How one step kind is read: the keys its arguments may have, and the reader that builds them. */
+export interface StepReader<O extends Op> {
   keys: readonly string[];
   read(f: Fields, common: Common): ArgsByOp[O];
 }
+
+/** One reader per step kind (STEP_KINDS in types.ts), as the runner has one handler per kind (steps/index.ts). */
+export type StepReaders = { [O in Op]: StepReader<O> };
 
 const FD_KEYS = ['fd'] as const;
 const RANGE_KEYS = ['map', 'offsetBytes', 'lengthBytes'] as const;
@@ -378,7 +387,11 @@ function readFd(f: Fields): { fd: string } {
 }
 
 function readRead(f: Fields): ReadArgs {
-  return { fd: f.need('fd', asFdRef), lengthBytes: f.need('lengthBytes', asBytes), chunkBytes: f.may('chunkBytes', asPositiveBytes) };
+  return {
+    fd: f.need('fd', asFdRef),
+    lengthBytes: f.need('lengthBytes', asBytes),
+    chunkBytes: f.may('chunkBytes', asPositiveBytes),
+  };
 }
 
 function readWrite(f: Fields): WriteArgs {
@@ -386,19 +399,32 @@ function readWrite(f: Fields): WriteArgs {
 }
 
 function readRange(f: Fields): MapRangeArgs {
-  return { map: f.need('map', asMapRef), offsetBytes: f.or('offsetBytes', asBytes, 0), lengthBytes: f.may('lengthBytes', asBytes) };
+  return {
+    map: f.need('map', asMapRef),
+    offsetBytes: f.or('offsetBytes', asBytes, 0),
+    lengthBytes: f.may('lengthBytes', asBytes),
+  };
 }
 
 function readMount(f: Fields): MountArgs {
   const fs = f.may('fs', (v, at) => asOneOf(v, at, ['ext4', 'tmpfs'] as const));
   const device = f.may('device', asDeviceRef);
   if (fs === 'tmpfs' && device !== undefined) f.at.key('device').fail('tmpfs takes no device; remove device');
-  if (fs !== 'tmpfs' && device === undefined) f.at.fail(fs === undefined ? 'missing fs or device' : `missing device (required for ${fs})`);
+  if (fs !== 'tmpfs' && device === undefined) {
+    f.at.fail(fs === undefined ? 'missing fs or device' : `missing device (required for ${fs})`);
+  }
   const options = f.or('options', (v, at) => asList(v, at).map((o, i) => asString(o, at.item(i))), []);
   return { device, fs, target: f.need('target', asPath), options };
 }
 
-const OPS: { [O in Op]: OpSpec<O> } = {
+const MOUNT_KEYS = ['device', 'fs', 'target', 'options'] as const;
+
+/**
+ * The parser's table of step readers, keyed by step kind. A reader gets the step's mapping (its
+ * unknown keys already refused) and returns the kind's args with defaults filled in; names it
+ * declares (fd, map) are visible to the steps after it.
+ */
+export const STEP_READERS: StepReaders = {
   create: {
     keys: ['path', 'sizeBytes', 'content', 'writeChunkBytes', 'fsync', 'mode'],
     read: (f) => ({
@@ -424,9 +450,18 @@ const OPS: { [O in Op]: OpSpec<O> } = {
   close: { keys: FD_KEYS, read: readFd },
   read: { keys: READ_KEYS, read: readRead },
   write: { keys: WRITE_KEYS, read: readWrite },
-  pread: { keys: [...READ_KEYS, 'offsetBytes'], read: (f) => ({ ...readRead(f), offsetBytes: f.or('offsetBytes', asBytes, 0) }) },
-  pwrite: { keys: [...WRITE_KEYS, 'offsetBytes'], read: (f) => ({ ...readWrite(f), offsetBytes: f.or('offsetBytes', asBytes, 0) }) },
-  ftruncate: { keys: ['fd', 'sizeBytes'], read: (f) => ({ fd: f.need('fd', asFdRef), sizeBytes: f.need('sizeBytes', asBytes) }) },
+  pread: {
+    keys: [...READ_KEYS, 'offsetBytes'],
+    read: (f) => ({ ...readRead(f), offsetBytes: f.or('offsetBytes', asBytes, 0) }),
+  },
+  pwrite: {
+    keys: [...WRITE_KEYS, 'offsetBytes'],
+    read: (f) => ({ ...readWrite(f), offsetBytes: f.or('offsetBytes', asBytes, 0) }),
+  },
+  ftruncate: {
+    keys: ['fd', 'sizeBytes'],
+    read: (f) => ({ fd: f.need('fd', asFdRef), sizeBytes: f.need('sizeBytes', asBytes) }),
+  },
   fallocate: {
     keys: ['fd', 'offsetBytes', 'lengthBytes', 'mode'],
     read: (f) => ({
@@ -447,7 +482,9 @@ const OPS: { [O in Op]: OpSpec<O> } = {
       const anonymous = flags.names.includes('MAP_ANONYMOUS');
       const fd = f.may('fd', asFdRef);
       if (fd === undefined && !anonymous) f.at.fail('missing fd (required unless flags include MAP_ANONYMOUS)');
-      if (fd !== undefined && anonymous) f.at.key('fd').fail('an MAP_ANONYMOUS mapping has no file; remove fd or MAP_ANONYMOUS');
+      if (fd !== undefined && anonymous) {
+        f.at.key('fd').fail('an MAP_ANONYMOUS mapping has no file; remove fd or MAP_ANONYMOUS');
+      }
       const addrBytes = f.may('addrBytes', asBytes);
       const fixed = flags.names.find((n) => n === 'MAP_FIXED' || n === 'MAP_FIXED_NOREPLACE');
       if (fixed !== undefined && addrBytes === undefined) f.at.fail(`missing addrBytes (required with ${fixed})`);
@@ -482,7 +519,9 @@ const OPS: { [O in Op]: OpSpec<O> } = {
       const op = f.need('op', (v, at) => asOneOf(v, at, ['read', 'write'] as const));
       const rangeKeys = ['offsetBytes', 'lengthBytes', 'strideBytes'].filter((k) => f.has(k));
       if (f.has('pages') && rangeKeys.length > 0) {
-        f.at.key('pages').fail(`give either pages or offsetBytes/lengthBytes/strideBytes, not both (also given: ${rangeKeys.join(', ')})`);
+        const also = rangeKeys.join(', ');
+        f.at.key('pages').fail(
+          `give either pages or offsetBytes/lengthBytes/strideBytes, not both (also given: ${also})`);
       }
       if (op === 'read' && f.has('byte')) f.at.key('byte').fail('byte is only for op: write');
       const span = f.has('pages')
@@ -495,14 +534,24 @@ const OPS: { [O in Op]: OpSpec<O> } = {
           };
       const order = f.or('order', (v, at) => asOneOf(v, at, ['ascending', 'descending'] as const), 'ascending');
       const background = f.or('background', asBool, false);
-      if (background && f.has('expect')) f.at.key('expect').fail('a background access has no result of its own yet: put expect on the wait step that joins it');
+      if (background && f.has('expect')) {
+        f.at.key('expect').fail(
+          'a background access has no result of its own yet: put expect on the wait step that joins it');
+      }
       return { map, op, span, order, byte: f.may('byte', asByteValue), background };
     },
   },
-  load: { keys: ['map', 'offsetBytes'], read: (f) => ({ map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes) }) },
+  load: {
+    keys: ['map', 'offsetBytes'],
+    read: (f) => ({ map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes) }),
+  },
   store: {
     keys: ['map', 'offsetBytes', 'byte'],
-    read: (f) => ({ map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes), byte: f.need('byte', asByteValue) }),
+    read: (f) => ({
+      map: f.need('map', asMapRef),
+      offsetBytes: f.need('offsetBytes', asBytes),
+      byte: f.need('byte', asByteValue),
+    }),
   },
   flush: {
     keys: ['map', 'offsetBytes', 'lengthBytes', 'insn'],
@@ -513,7 +562,10 @@ const OPS: { [O in Op]: OpSpec<O> } = {
       insn: f.need('insn', (v, at) => asOneOf(v, at, ['clwb', 'clflushopt', 'clflush'] as const)),
     }),
   },
-  fence: { keys: ['insn'], read: (f) => ({ insn: f.need('insn', (v, at) => asOneOf(v, at, ['sfence', 'mfence'] as const)) }) },
+  fence: {
+    keys: ['insn'],
+    read: (f) => ({ insn: f.need('insn', (v, at) => asOneOf(v, at, ['sfence', 'mfence'] as const)) }),
+  },
   mkfs: {
     keys: ['device', 'fs', 'placement'],
     read: (f) => ({
@@ -522,9 +574,12 @@ const OPS: { [O in Op]: OpSpec<O> } = {
       placement: f.may('placement', asPlacement),
     }),
   },
-  mount: { keys: ['device', 'fs', 'target', 'options'], read: readMount },
+  mount: { keys: MOUNT_KEYS, read: readMount },
   umount: { keys: ['target'], read: (f) => ({ target: f.need('target', asPath) }) },
-  dropCaches: { keys: ['value'], read: (f) => ({ value: f.or('value', (v, at) => asOneOf(v, at, [1, 2, 3] as const), 3) }) },
+  dropCaches: {
+    keys: ['value'],
+    read: (f) => ({ value: f.or('value', (v, at) => asOneOf(v, at, [1, 2, 3] as const), 3) }),
+  },
   setKnob: {
     keys: ['name', 'value'],
     read: (f) => {
@@ -556,10 +611,8 @@ const OPS: { [O in Op]: OpSpec<O> } = {
   },
 };
 
-const OP_NAMES = Object.keys(OPS) as Op[];
-
 function isOp(name: string): name is Op {
-  return Object.hasOwn(OPS, name);
+  return Object.hasOwn(STEP_READERS, name);
 }
 
 function asPages(v: unknown, at: At): number[] {
@@ -584,7 +637,9 @@ function asPlacement(v: unknown, at: At): 'aligned' | 'unaligned' | 'mballoc' {
 
 // ---- Expectations ----
 
-const EXPECT_KEYS = ['errno', 'signal', 'signalPage', 'result', 'vmstat', 'rusage', 'meminfo', 'events', 'files', 'smaps'];
+const EXPECT_KEYS = [
+  'errno', 'signal', 'signalPage', 'result', 'vmstat', 'rusage', 'meminfo', 'events', 'files', 'smaps',
+];
 
 function readExpect(v: unknown, at: At): Expect {
   const f = new Fields(v, at, EXPECT_KEYS);
@@ -655,12 +710,14 @@ function readStep(v: unknown, at: At, index: number): Step {
     at.fail(`a step has exactly one key, its op; got ${keys.length === 0 ? 'none' : keys.join(', ')}` +
       (misplaced ? ' (thread, process and expect go inside the op\'s arguments)' : ''));
   }
-  if (!isOp(name)) return at.key(name).fail(`unknown op "${name}"${didYouMean(name, OP_NAMES)} (ops: ${OP_NAMES.join(', ')})`);
+  if (!isOp(name)) {
+    return at.key(name).fail(`unknown op "${name}"${didYouMean(name, STEP_KINDS)} (ops: ${STEP_KINDS.join(', ')})`);
+  }
   return readOp(name, v[name], new At(at.ctx, `${at.where} (${name})`, [...at.path, name]), index, at.line());
 }
 
 function readOp<O extends Op>(op: O, raw: unknown, at: At, index: number, line: number | undefined): Step {
-  const spec: OpSpec<O> = OPS[op];
+  const spec: StepReader<O> = STEP_READERS[op];
   // `dropCaches: 3` is shorthand for `dropCaches: { value: 3 }`; a bare `op:` means no arguments.
   const value = op === 'dropCaches' && typeof raw === 'number' ? { value: raw } : (raw ?? {});
   const f = new Fields(value, at, [...spec.keys, ...COMMON_KEYS]);
@@ -727,7 +784,7 @@ function readScenario(root: unknown, ctx: Context): Scenario {
     seed: f.or('seed', asCount, 1),
     kernel: f.or('kernel', readKernel, { profile: undefined, knobs: {} }),
     machine,
-    mounts: f.or('mounts', (x, a) => asList(x, a).map((m, i) => readMount(new Fields(m, a.item(i), OPS.mount.keys))), []),
+    mounts: f.or('mounts', (x, a) => asList(x, a).map((m, i) => readMount(new Fields(m, a.item(i), MOUNT_KEYS))), []),
     steps: f.need('steps', (x, a) => {
       const list = asList(x, a);
       if (list.length > STEPS_MAX) a.fail(`at most ${STEPS_MAX} steps, got ${list.length}`);

@@ -381,6 +381,22 @@ export interface ArgsByOp {
 
 export type Op = keyof ArgsByOp;
 
+/**
+ * Every step kind, in the order the parser lists them in its "unknown op" message. The parser's
+ * table of step readers (parse.ts) and the runner's table of step handlers (steps/index.ts) are
+ * keyed by exactly these names (test/scenario-steps.test.ts); a new step is its args type in
+ * ArgsByOp, its name here, one reader and one handler.
+ */
+export const STEP_KINDS = [
+  'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
+  'unlink', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store', 'flush', 'fence',
+  'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep', 'copy', 'stop', 'wait', 'report', 'spawn',
+] as const satisfies readonly Op[];
+export type StepKind = (typeof STEP_KINDS)[number];
+/** Compiles only while STEP_KINDS names every op of ArgsByOp (the `satisfies` above refuses extra names). */
+export type StepKindsNameEveryOp = AssertNever<Exclude<Op, StepKind>>;
+type AssertNever<T extends never> = T;
+
 // ---- Expectations ----
 
 export interface FileExpect {

@@ -139,7 +139,9 @@ const FORMAT_UNITS: readonly (readonly [string, number])[] = [
  * three decimals ("128 MiB", "1.5 KiB"), else plain bytes ("1000 B").
  */
 export function formatBytes(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`formatBytes: expected a whole number of bytes >= 0, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new Error(`formatBytes: expected a whole number of bytes >= 0, got ${n}`);
+  }
   for (const [name, unit] of FORMAT_UNITS) {
     // n / unit has at most three binary fraction digits (so at most three decimals) when
     // unit / 8 divides n.

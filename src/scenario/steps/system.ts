@@ -1,0 +1,48 @@
+// Step handlers for the machine's administration: making and mounting filesystems, and the
+// /proc/sys knobs a scenario may write while it runs.
+
+import { EINVAL } from '../../lib/errno.ts';
+import type { StepHandlers } from './context.ts';
+
+type SystemStep = 'mkfs' | 'mount' | 'umount' | 'dropCaches' | 'setKnob';
+
+export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
+  /** mkfs.ext4 on a device (only ext4 is made on devices; tmpfs needs none). */
+  mkfs(r, step) {
+    if (step.args.fs !== 'ext4') r.fail(step, `mkfs ${step.args.fs}: only ext4 can be made on a device`);
+    return { result: r.machine.mkfs(step.args.device, 'ext4', step.args.placement) };
+  },
+  /** mount(2), with the filesystem mkfs put on the device unless the step names one. */
+  mount(r, step) {
+    const a = step.args;
+    const fs = a.fs ?? (a.device === undefined ? undefined : r.machine.devices.get(a.device)?.fs ?? undefined);
+    if (fs === undefined) {
+      return r.fail(step, `device ${a.device ?? '(none)'} has no filesystem; run mkfs first or give fs`);
+    }
+    return { result: r.machine.mount(a.target, fs, a.device, a.options) };
+  },
+  /** umount(2): not modelled yet, so a scenario that uses it cannot run. */
+  umount(r, step) {
+    return r.fail(step, `${step.op} is not supported yet`);
+  },
+  /** A write to /proc/sys/vm/drop_caches: only the page cache is modelled, so 2 (slab only) drops nothing. */
+  dropCaches(r, step) {
+    return { result: step.args.value === 2 ? 0 : r.machine.dropCaches() };
+  },
+  /** A write to /sys/kernel/mm/.../fault_around_bytes (debugfs); a value the kernel refuses gives EINVAL. */
+  setKnob(r, step) {
+    const a = step.args;
+    if (a.name !== 'faultAroundBytes') {
+      return r.fail(step, `knob "${a.name}" cannot be changed at run time (only faultAroundBytes)`);
+    }
+    if (typeof a.value !== 'number') {
+      return r.fail(step, `faultAroundBytes: expected a size, got ${JSON.stringify(a.value)}`);
+    }
+    try {
+      r.machine.setFaultAroundBytes(a.value);
+    } catch {
+      return { result: -EINVAL };
+    }
+    return { result: 0 };
+  },
+};
