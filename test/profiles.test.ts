@@ -205,3 +205,21 @@ test('a scenario with a bad knob value fails as a ScenarioError at kernel, namin
   assert.throws(() => runScenario(p, { collectHostTime: false }), (e: unknown) =>
     e instanceof ScenarioError && /unknown kernel profile "linux-618" \(did you mean "linux-6.18"\?\)/.test(e.message));
 });
+
+test('daxsim profiles NAME prints every knob with its value and meaning; a bad name is a usage error, exit 2', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const ok = spawnSync(process.execPath, ['src/cli/main.ts', 'profiles', 'linux-6.18'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  for (const name of Object.keys(KNOBS)) assert.match(ok.stdout, new RegExp(`^\\s+${name}\\s`, 'm'), name);
+  assert.match(ok.stdout, /^\s+mapWholeFolio\s+true\s/m);
+  const bad = spawnSync(process.execPath, ['src/cli/main.ts', 'profiles', 'linux-618'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /did you mean "linux-6\.18"/);
+  assert.doesNotMatch(bad.stderr, /internal error|at lookupProfile/);
+});
+
+test('a kernel key named __proto__ in a scenario is refused as a knob, not dropped', () => {
+  const text = 'kernel: { profile: linux-6.18, __proto__: 1 }\nmachine: { memoryBytes: 1GiB }\nsteps: []\n';
+  const s = parseScenario(text, 'proto.yaml');
+  assert.throws(() => runScenario(s), (e: unknown) => e instanceof ScenarioError && /__proto__: not a knob/.test(e.message));
+});

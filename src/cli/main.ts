@@ -3,7 +3,8 @@
 // Exit codes: 0 success, 1 an `expect` failed, 2 bad usage or a scenario that cannot be run,
 // 3 an internal error of the model (printed with its stack, as it is a bug).
 
-import { profiles } from '../kernel/profiles.ts';
+import { profiles, resolveProfile } from '../kernel/profiles.ts';
+import { formatProfile, ProfileError } from '../kernel/knobs.ts';
 import { loadScenarioFile } from '../scenario/parse.ts';
 import { runScenario, type Report, type RunResult, type StepResult } from '../scenario/run.ts';
 import { ScenarioError } from '../scenario/types.ts';
@@ -23,7 +24,8 @@ commands:
   run FILE --trace [--trace-limit N]
                       also print every page fault as it happens (time, task, address, major or
                       minor, page-table entries installed, latency, file page); first N (1000)
-  profiles            list the kernel profiles a scenario can name in kernel.profile
+  profiles [NAME...]  list the kernel profiles a scenario can name in kernel.profile; with names,
+                      every knob of each profile with its value and meaning, by subsystem
   reproduce [NAME...] [--json] [--plot DIR]
                       re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
                       shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
@@ -146,9 +148,14 @@ function cmdRun(args: string[]): number {
   return 0;
 }
 
-function cmdProfiles(): number {
-  const width = Math.max(...Object.keys(profiles).map((n) => n.length));
-  for (const [name, p] of Object.entries(profiles)) console.log(`${name.padEnd(width)}  ${p.description}`);
+/** `profiles`: one line per profile; `profiles NAME...`: every knob of each, grouped by subsystem. */
+function cmdProfiles(args: string[]): number {
+  if (args.length === 0) {
+    const width = Math.max(...Object.keys(profiles).map((n) => n.length));
+    for (const [name, p] of Object.entries(profiles)) console.log(`${name.padEnd(width)}  ${p.description}`);
+    return 0;
+  }
+  for (const name of args) console.log(formatProfile(resolveProfile(name)));
   return 0;
 }
 
@@ -312,7 +319,7 @@ function main(argv: string[]): number | Promise<number> {
       case 'run':
         return cmdRun(args);
       case 'profiles':
-        return cmdProfiles();
+        return cmdProfiles(args);
       case 'reproduce':
         return cmdReproduce(args);
       case 'crash':
@@ -338,7 +345,7 @@ function report(e: unknown): number {
     console.error(`daxsim: ${e.message}\n\n${USAGE}`);
     return 2;
   }
-  if (e instanceof ScenarioError || e instanceof CrashInputError) {
+  if (e instanceof ScenarioError || e instanceof CrashInputError || e instanceof ProfileError) {
     console.error(`daxsim: ${e.message}`);
     return 2;
   }

@@ -742,7 +742,10 @@ function readKernel(v: unknown, at: At): KernelSpec {
       continue;
     }
     asName(key, at.key(key));
-    knobs[key] = asKnobValue(key, value, at.key(key));
+    // defineProperty, not assignment: a key named __proto__ must stay a (rejected) knob name,
+    // not replace the object's prototype and vanish.
+    Object.defineProperty(knobs, key, { value: asKnobValue(key, value, at.key(key)), enumerable: true,
+      writable: true, configurable: true });
   }
   return { profile, knobs };
 }
