@@ -94,6 +94,12 @@ class Slots {
 export interface EncodeTarget {
   /** Real directory for each mount target of the scenario. */
   dirs: Record<string, string>;
+  /**
+   * Where the model placed each mmap step that gives no address (step index -> address): the real
+   * mapping goes there (MAP_FIXED inside the reservation), as ASLR would make the kernel's own
+   * choice differ run to run, and fault-around windows and PMD use depend on it.
+   */
+  placements?: Record<number, number>;
 }
 
 export interface Encoded {
@@ -249,14 +255,16 @@ class Encoder {
     const a = st.args;
     this.mapLength.set(a.map, a.lengthBytes);
     if (a.lengthBytes > 8 * GIB) this.reasons.push(`steps[${st.index}] (mmap): mappings over 8 GiB`);
-    if (a.addrBytes !== undefined) {
-      this.resvLo = Math.min(this.resvLo, Math.floor(a.addrBytes / GIB) * GIB);
-      this.resvHi = Math.max(this.resvHi, Math.ceil((a.addrBytes + a.lengthBytes) / GIB) * GIB);
+    const placed = a.addrBytes === undefined ? this.t.placements?.[st.index] : undefined;
+    const at = a.addrBytes ?? placed;
+    if (at !== undefined) {
+      this.resvLo = Math.min(this.resvLo, Math.floor(at / GIB) * GIB);
+      this.resvHi = Math.max(this.resvHi, Math.ceil((at + a.lengthBytes) / GIB) * GIB);
     }
     const fd = a.fd === undefined ? 0 : this.fds.get(a.fd) + 1;
-    const addr = a.addrBytes === undefined ? 0 : a.addrBytes + 1;
-    return `mmap ${this.maps.get(a.map)} ${fd} ${a.lengthBytes} ${flagsToNumber(a.prot)} ${flagsToNumber(a.flags)} ` +
-      `${addr} ${a.offsetBytes}`;
+    const flags = (flagsToNumber(a.flags) | (placed !== undefined ? C.MAP_FIXED : 0)) >>> 0;
+    return `mmap ${this.maps.get(a.map)} ${fd} ${a.lengthBytes} ${flagsToNumber(a.prot)} ${flags} ` +
+      `${at === undefined ? 0 : at + 1} ${a.offsetBytes}`;
   }
 
   private access(st: Step & { op: 'access' }): string {

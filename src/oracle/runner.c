@@ -118,7 +118,7 @@ static uint64_t *pmvec;             /* pagemap entries */
 static char *rle[7];                /* run-length strings */
 static unsigned long zero_pfn, hzero_pfn;
 static unsigned long pmem_lo[8], pmem_hi[8];
-static int npmem, is_root;
+static int npmem, is_root, soft_dirty;
 static int pagemap_fd = -1;
 
 /* ---------------------------------------------------------------- signals */
@@ -215,6 +215,7 @@ static void probe_env(void)
 	unsigned char *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p != MAP_FAILED) {
 		zero_pfn = pfn_after_read(p);
+		soft_dirty = (pagemap_entry((uintptr_t)p) >> 55) & 1; /* VM_SOFTDIRTY of a new VMA */
 		munmap(p, PG);
 	}
 	unsigned char *q = mmap(NULL, 2 * PMD_BYTES, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -715,6 +716,7 @@ static void header(const char *fs, long fab0)
 	ostr(fs);
 	out(",\"root\":%s,\"fault_around_bytes\":%ld,\"thp\":", is_root ? "true" : "false", fab0);
 	ostr(thp);
+	out(",\"soft_dirty\":%s", soft_dirty ? "true" : "false");
 	out(",\"shift\":%lld,\"zero_pfn_known\":%s,\"huge_zero_pfn_known\":%s,\"pmem_ranges\":%d}\n",
 	    (long long)shift, zero_pfn ? "true" : "false", hzero_pfn ? "true" : "false", npmem);
 }
@@ -789,10 +791,11 @@ static void directive(char **t, int n, long *fab0)
 	} else if (!strcmp(t[0], "knob")) {
 		if (n < 3 || strcmp(t[1], "fault_around_bytes"))
 			die("unknown knob line");
-		if (*fab0 < 0)
-			die("fault_around_bytes cannot be set: /sys/kernel/debug is not mounted");
 		int r = fault_around_set(num(t, 2, n));
-		if (r)
+		if (r && *fab0 < 0)
+			out("{\"warning\":\"fault_around_bytes %s cannot be set or read here (%s): the kernel's own value stays\"}\n",
+			    t[2], errname(-r));
+		else if (r)
 			die("setting fault_around_bytes: %s", errname(-r));
 	} else {
 		die("unknown line: %s", t[0]);
@@ -849,6 +852,7 @@ int main(int argc, char **argv)
 		die("out of memory");
 	memset(buf, 0, bufsz < PG ? PG : bufsz);
 	memset(tokv, 0, MAXTOK * sizeof *tokv);
+	oflush();
 	memset(obuf, 0, sizeof obuf);
 	memset(smapsbuf, 0, sizeof smapsbuf);
 	setup_signals();
