@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { explore, replay, CrashInputError, type CrashProgram } from '../crash/explore.ts';
 import type { Machine } from '../api/machine.ts';
+import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -33,6 +34,7 @@ commands:
                       (built-in invariants); exit 1 when an invariant breaks
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
+${KERNEL_USAGE}
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
@@ -241,6 +243,8 @@ function main(argv: string[]): number | Promise<number> {
         return cmdReproduce(args);
       case 'crash':
         return cmdCrash(args).catch((e: unknown) => report(e));
+      case 'kernel':
+        return kernelMain(args);
       case 'help':
       case '--help':
       case '-h':

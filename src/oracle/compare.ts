@@ -42,12 +42,27 @@ export function flatten(f: StepFigures, op: string, root: boolean): Map<string, 
   return out;
 }
 
+/**
+ * The model's figures as a kernel without CONFIG_MEM_SOFT_DIRTY shows them (no soft-dirty bit
+ * anywhere), when the real run's header says soft-dirty is off; the model cannot know the config.
+ */
+export function forEnv(f: StepFigures, softDirty: boolean): StepFigures {
+  if (softDirty || f.maps === undefined) return f;
+  const maps: Record<string, MapFigures> = {};
+  for (const [name, m] of Object.entries(f.maps)) {
+    const n = m.sd.split(',').reduce((a, run) => a + Number(run.slice(2)), 0);
+    maps[name] = { ...m, sd: n > 0 ? `0x${n}` : '' };
+  }
+  return { ...f, maps };
+}
+
 /** Every difference between the model's steps and a real run of scenario `s`. */
 export function compareRun(s: Scenario, model: StepFigures[], real: RealRun): Difference[] {
   const diffs: Difference[] = [];
   const byIndex = new Map(real.steps.map((st) => [st.i, st]));
   for (const st of s.steps) {
-    const m = model[st.index];
+    const m0 = model[st.index];
+    const m = m0 === undefined ? undefined : forEnv(m0, real.header.soft_dirty);
     const k = byIndex.get(st.index);
     if (m === undefined || k === undefined) {
       diffs.push({ step: st.index, op: st.op, field: 'step', model: m ? 'ran' : '-', kernel: k ? 'ran' : '-' });

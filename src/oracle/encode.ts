@@ -53,11 +53,11 @@ function mountFs(m: MountArgs, s: Scenario, fsOfDevice: Map<string, string>): Or
  * The scenario's filesystems: `mounts:` entries and the mkfs/mount steps before any other step.
  * Reasons for refusing go into `reasons`.
  */
-export function scenarioMounts(s: Scenario, reasons: string[]): OracleMount[] {
+export function scenarioMounts(s: Scenario, reasons: string[], override?: OracleFs): OracleMount[] {
   const out: OracleMount[] = [];
   const fsOfDevice = new Map<string, string>();
   const add = (m: MountArgs, stepIndex: number | undefined): void => {
-    const fs = mountFs(m, s, fsOfDevice);
+    const fs = override ?? mountFs(m, s, fsOfDevice);
     if ((ORACLE_FS as readonly string[]).includes(fs)) out.push({ target: m.target, fs: fs as OracleFs, stepIndex });
     else reasons.push(fs);
   };
@@ -100,6 +100,8 @@ export interface EncodeTarget {
    * choice differ run to run, and fault-around windows and PMD use depend on it.
    */
   placements?: Record<number, number>;
+  /** --fs: every mount on this filesystem instead of the scenario's own. */
+  fs?: OracleFs;
 }
 
 export interface Encoded {
@@ -118,7 +120,7 @@ const NOT_REAL: Partial<Record<Step['op'], string>> = {
 /** Encodes `s` for runner.c; throws NotRunnableError naming every step the real kernel cannot run. */
 export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
   const reasons: string[] = [];
-  const mounts = scenarioMounts(s, reasons);
+  const mounts = scenarioMounts(s, reasons, target.fs);
   const e = new Encoder(target, mounts, reasons);
   const body = s.steps.map((st) => e.step(st));
   for (const [k, v] of Object.entries(s.kernel.knobs)) {
@@ -128,6 +130,7 @@ export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
   if (reasons.length > 0) throw new NotRunnableError(s.source, [...new Set(reasons)]);
   const head = ['daxsim-run 1', `bufsize ${e.bufBytes}`];
   if (e.resvHi > e.resvLo) head.push(`reserve 0x${e.resvLo.toString(16)} 0x${(e.resvHi - e.resvLo).toString(16)}`);
+  for (const m of mounts) head.push(`dir ${target.dirs[m.target] ?? '/nonexistent'}`);
   for (const [p, id] of e.paths.entries()) head.push(`path ${id} ${e.realPath(p)} ${p}`);
   for (const [m, id] of e.maps.entries()) head.push(`mapname ${id} ${m}`);
   return { text: [...head, ...e.header, ...body, ''].join('\n'), mounts };

@@ -785,6 +785,9 @@ static void directive(char **t, int n, long *fab0)
 			die("path line needs slot, real path and scenario path");
 		snprintf(paths[s].real, sizeof paths[s].real, "%s", t[2]);
 		snprintf(paths[s].shown, sizeof paths[s].shown, "%s", t[3]);
+	} else if (!strcmp(t[0], "dir")) {
+		if (n < 2 || (mkdir(t[1], 0755) && errno != EEXIST))
+			die("mkdir %s: %s", n < 2 ? "?" : t[1], errname(errno));
 	} else if (!strcmp(t[0], "mapname")) {
 		int s = slot(t, 1, n);
 		snprintf(maps[s].name, sizeof maps[s].name, "%s", n > 2 ? t[2] : "?");
