@@ -13,7 +13,7 @@ import { ORACLE_FS, NotRunnableError, encodeScenario, scenarioMounts, type Oracl
 import { ScenarioError } from '../scenario/types.ts';
 import { modelRun, type StepFigures } from './model-side.ts';
 import { compareRun, flatten, forEnv, placementsOf, type Difference } from './compare.ts';
-import { runOnHost, type RealRun } from './host.ts';
+import { hostReadAheadKb, runOnHost, type RealRun } from './host.ts';
 import { GUEST_KERNELS, guestDir, runBatch, type GuestJob } from './guest.ts';
 import { OracleSetupError } from './build.ts';
 import { profileFor, withFs } from './profiles.ts';
@@ -59,11 +59,23 @@ function parseArgs(args: string[]): Options {
 
 /** One scenario prepared for one kernel: the (possibly fs-overridden) scenario and the model's figures. */
 interface Prepared { file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
-  modelWhy: string; kinds: OracleFs[] }
+  modelWhy: string; kinds: OracleFs[]; ra: number | undefined }
+
+/**
+ * The scenario as the model runs it beside a kernel: --fs applied, and block devices that give no
+ * readAheadKb get the real disk's read_ahead_kb (the model cannot know the machine's disk).
+ */
+export function modelScenario(text: string, file: string, fs: OracleFs | undefined, readAheadKb: number | undefined): Scenario {
+  const s0 = parseScenario(text, file);
+  const s1 = fs === undefined ? s0 : withFs(s0, fs);
+  if (readAheadKb === undefined) return s1;
+  const devices = s1.machine.devices.map((d) => (d.type === 'block' && d.readAheadKb === undefined ? { ...d, readAheadKb } : d));
+  return { ...s1, machine: { ...s1.machine, devices } };
+}
 
 function prepare(file: string, text: string, kernel: string, fs: OracleFs | undefined, softDirty: boolean): Prepared {
-  const s0 = parseScenario(text, file);
-  const s = fs === undefined ? s0 : withFs(s0, fs);
+  const ra = kernel === HOST_KERNEL ? hostReadAheadKb() : undefined;
+  const s = modelScenario(text, file, fs, ra);
   const { profile, note } = profileFor(kernel);
   const reasons: string[] = [];
   const kinds = scenarioMounts(s, reasons).map((m) => m.fs);
@@ -71,7 +83,8 @@ function prepare(file: string, text: string, kernel: string, fs: OracleFs | unde
   let modelWhy = '';
   if (kinds.includes('xfs-dax')) modelWhy = 'the model has no xfs yet: kernel figures only';
   else model = modelRun(s, { softDirty }, profile).steps;
-  return { file, text, s, profile, note, model, modelWhy, kinds };
+  const raNote = ra === undefined ? '' : `block devices without readAheadKb get this disk's read_ahead_kb, ${ra}`;
+  return { file, text, s, profile, note: [note, raNote].filter((x) => x).join('; '), model, modelWhy, kinds, ra };
 }
 
 /** A comparison's outcome for one scenario on one kernel. */
@@ -168,6 +181,8 @@ export interface RecordMeta {
   fs: string;
   fsOverride: OracleFs | null;
   profile: string;
+  /** read_ahead_kb given to the model's block devices that set none (the real disk's). */
+  readAheadKb: number | null;
   date: string;
 }
 
@@ -177,7 +192,7 @@ function record(dir: string, x: Outcome, fs: OracleFs | undefined): string | nul
   mkdirSync(dir, { recursive: true });
   const meta: RecordMeta = { meta: 1, scenario: x.p.file, sha256: createHash('sha256').update(x.p.text).digest('hex'),
     text: x.p.text, kernel: x.kernel, release: r.header.release, fs: r.header.fs, fsOverride: fs ?? null,
-    profile: x.p.profile, date: new Date().toISOString() };
+    profile: x.p.profile, readAheadKb: x.p.ra ?? null, date: new Date().toISOString() };
   const name = `${basename(x.p.file).replace(/\.(ya?ml|json)$/, '')}.linux-${x.kernel}.${r.header.fs}.jsonl`;
   const lines = [meta, r.header, ...r.warnings.map((w) => ({ warning: w })), ...r.steps, { end: true }];
   writeFileSync(join(dir, name), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);

@@ -2,7 +2,7 @@
 // under /dev/shm, ext4 in a fresh directory under /var/tmp (each checked to be that filesystem).
 // DAX needs persistent memory, which only the QEMU guests have (guest.ts).
 
-import { mkdtempSync, rmSync, writeFileSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { release } from 'node:os';
@@ -92,5 +92,16 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
     return parseRunnerOutput(r.stdout, `${s.source} on ${release()}`);
   } finally {
     for (const d of made) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** read_ahead_kb of the disk under the host's ext4 directory (/sys/block/DEV/queue), or undefined. */
+export function hostReadAheadKb(): number | undefined {
+  const r = spawnSync('findmnt', ['-no', 'SOURCE', '-T', HOST_DIRS['ext4']!], { encoding: 'utf8' });
+  const dev = (r.stdout ?? '').trim().replace(/^\/dev\//, '').replace(/p?[0-9]+$/, '');
+  try {
+    return Number(readFileSync(`/sys/block/${dev}/queue/read_ahead_kb`, 'utf8').trim());
+  } catch {
+    return undefined;
   }
 }

@@ -158,7 +158,12 @@ class Watcher {
   readonly snapshots: Array<Record<string, MapFigures>> = [];
   private main: Process | null = null;
   private readonly env: ModelEnv;
-  constructor(env: ModelEnv) { this.env = env; }
+  /** Per report, in run order: whether runner.c dumps the state there (after access/load/store, at reports). */
+  private readonly needed: boolean[];
+  constructor(env: ModelEnv, needed: boolean[]) {
+    this.env = env;
+    this.needed = needed;
+  }
 
   attach(m: Machine): void {
     const process = m.process.bind(m);
@@ -193,7 +198,7 @@ class Watcher {
 
   private snapshot(m: Machine): void {
     const out: Record<string, MapFigures> = {};
-    if (this.main !== null) {
+    if (this.main !== null && this.needed[this.snapshots.length] === true) {
       for (const [name, rec] of this.maps) if (rec.live) out[name] = mapFigures(m, this.main, rec, this.env);
     }
     this.snapshots.push(out);
@@ -229,10 +234,15 @@ function stepFigures(st: Step, sr: RunResult['steps'][number], rep: RunResult['r
  * the figures runner.c prints on a real kernel.
  */
 export function modelRun(s: Scenario, env: ModelEnv, profile?: string): ModelRun {
-  const w = new Watcher(env);
   const inst = instrumented(profile === undefined ? s : { ...s, kernel: { ...s.kernel, profile } });
-  const res = runScenario(inst, { collectHostTime: false, onMachine: (m) => w.attach(m) });
   const reportSteps = inst.steps.filter((st) => st.op === 'report');
+  const needed = reportSteps.map((st) => {
+    const name = (st.args as { name: string }).name;
+    const i = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : -1;
+    return i >= 0 && STATE_OPS.has(s.steps[i]!.op);
+  });
+  const w = new Watcher(env, needed);
+  const res = runScenario(inst, { collectHostTime: false, onMachine: (m) => w.attach(m) });
   if (reportSteps.length !== w.snapshots.length) {
     throw new Error(`model-side: ${w.snapshots.length} state snapshots for ${reportSteps.length} reports`);
   }
