@@ -16,7 +16,8 @@ const DIR = join(import.meta.dirname, 'oracle-runs');
 
 /** `| file | step | field | ... |` rows of KNOWN-DIFFERENCES.md. */
 function knownDifferences(): Set<string> {
-  const rows = readFileSync(join(DIR, 'KNOWN-DIFFERENCES.md'), 'utf8').split('\n').filter((l) => /^\|\s*[\w.-]+\.jsonl\s*\|/.test(l));
+  const rows = readFileSync(join(DIR, 'KNOWN-DIFFERENCES.md'), 'utf8').split('\n')
+    .filter((l) => /^\|\s*[\w.-]+\.jsonl\s*\|/.test(l));
   return new Set(rows.map((l) => {
     const [file, step, field] = l.split('|').slice(1, 4).map((c) => c.trim().replace(/`/g, ''));
     return `${file}#${step}#${field}`;
@@ -47,7 +48,8 @@ for (const file of files) {
     const model = modelRun(s, { softDirty: real.header.soft_dirty }, meta.profile).steps;
     const diffs = compareRun(s, model, real);
     // A row's step or field may be `*`: every step, every field (a whole step wrong for one cause).
-    const keys = (d: { step: number; field: string }): string[] => [`${file}#${d.step}#${d.field}`, `${file}#${d.step}#*`,
+    const keys = (d: { step: number; field: string }): string[] => [
+      `${file}#${d.step}#${d.field}`, `${file}#${d.step}#*`,
       `${file}#*#${d.field}`, `${file}#*#*`];
     const found = new Set(diffs.flatMap(keys));
     const unexpected = diffs.filter((d) => !keys(d).some((k) => known.has(k)))

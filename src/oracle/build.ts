@@ -45,7 +45,8 @@ export function runnerBinary(): string {
   const tmp = `${out}.tmp${process.pid}`;
   const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-o', tmp, RUNNER_SOURCE], { encoding: 'utf8' });
   if (r.status !== 0) {
-    const hint = /cannot find -lc|libc\.a/.test(r.stderr) ? ' (static linking needs libc6-dev: apt-get install libc6-dev)' : '';
+    const hint = /cannot find -lc|libc\.a/.test(r.stderr)
+      ? ' (static linking needs libc6-dev: apt-get install libc6-dev)' : '';
     throw new OracleSetupError(`gcc -static failed${hint}:\n${r.stderr}`);
   }
   renameSync(tmp, out);

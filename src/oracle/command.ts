@@ -18,7 +18,8 @@ import { GUEST_KERNELS, guestDir, runBatch, type GuestJob } from './guest.ts';
 import { OracleSetupError } from './build.ts';
 import { profileFor, withFs } from './profiles.ts';
 
-export const KERNEL_USAGE = `  kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all] [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR]
+export const KERNEL_USAGE = `  kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all]
+                [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR]
                       run scenarios on real kernels (6.18: this machine; others: Debian kernels in
                       QEMU guests with emulated pmem, fetched on first use) and in the model; print
                       both figures per step and each difference; exit 1 when any differs`;
@@ -46,7 +47,9 @@ function parseArgs(args: string[]): Options {
       else throw new KernelUsageError(`--kernel ${v}: known kernels are ${ALL.join(', ')} and all`);
     } else if (a === '--fs') {
       const v = val();
-      if (!(ORACLE_FS as readonly string[]).includes(v)) throw new KernelUsageError(`--fs ${v}: one of ${ORACLE_FS.join(', ')}`);
+      if (!(ORACLE_FS as readonly string[]).includes(v)) {
+        throw new KernelUsageError(`--fs ${v}: one of ${ORACLE_FS.join(', ')}`);
+      }
       o.fs = v as OracleFs;
     } else if (a === '--record') o.record = val();
     else if (a.startsWith('--')) throw new KernelUsageError(`unknown option ${a}`);
@@ -58,18 +61,21 @@ function parseArgs(args: string[]): Options {
 }
 
 /** One scenario prepared for one kernel: the (possibly fs-overridden) scenario and the model's figures. */
-interface Prepared { file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
+interface Prepared {
+  file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
   modelWhy: string; kinds: OracleFs[]; ra: number | undefined }
 
 /**
  * The scenario as the model runs it beside a kernel: --fs applied, and block devices that give no
  * readAheadKb get the real disk's read_ahead_kb (the model cannot know the machine's disk).
  */
-export function modelScenario(text: string, file: string, fs: OracleFs | undefined, readAheadKb: number | undefined): Scenario {
+export function modelScenario(text: string, file: string, fs: OracleFs | undefined,
+  readAheadKb: number | undefined): Scenario {
   const s0 = parseScenario(text, file);
   const s1 = fs === undefined ? s0 : withFs(s0, fs);
   if (readAheadKb === undefined) return s1;
-  const devices = s1.machine.devices.map((d) => (d.type === 'block' && d.readAheadKb === undefined ? { ...d, readAheadKb } : d));
+  const devices = s1.machine.devices.map((d) =>
+    (d.type === 'block' && d.readAheadKb === undefined ? { ...d, readAheadKb } : d));
   return { ...s1, machine: { ...s1.machine, devices } };
 }
 
@@ -123,7 +129,8 @@ function runKernel(o: Options, kernel: string, texts: Map<string, string>): Outc
     const jobs: GuestJob[] = [];
     preps.forEach((p, n) => {
       try {
-        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text: encodeFor(p, o.fs, (kind, i) => guestDir(kind, i)) });
+        const text = encodeFor(p, o.fs, (kind, i) => guestDir(kind, i));
+        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text });
       } catch (e) {
         if (!(e instanceof NotRunnableError)) throw e;
         reals.set(n, new OracleSetupError(e.message));
@@ -151,7 +158,8 @@ function printOutcome(x: Outcome): void {
     console.log(`\n== ${x.p.file} on Linux ${x.kernel}: not run: ${r.message}`);
     return;
   }
-  console.log(`\n== ${x.p.file} on Linux ${r.header.release} (${x.kernel === HOST_KERNEL ? 'this machine' : 'QEMU guest'}, ` +
+  const where = x.kernel === HOST_KERNEL ? 'this machine' : 'QEMU guest';
+  console.log(`\n== ${x.p.file} on Linux ${r.header.release} (${where}, ` +
     `${r.header.fs}) vs model profile ${x.p.profile}`);
   if (x.p.note) console.log(`   note: ${x.p.note}`);
   if (x.p.modelWhy) console.log(`   note: ${x.p.modelWhy}`);
@@ -162,9 +170,11 @@ function printOutcome(x: Outcome): void {
     const m = m0 === undefined ? undefined : forEnv(m0, r.header.soft_dirty);
     const fk = k ? flatten(k, st.op, r.header.root) : new Map<string, string>();
     const fm = m ? flatten(m, st.op, r.header.root) : new Map<string, string>();
-    const main = ['result', 'errno', 'signal', 'minflt', 'majflt'].map((f) => `${f} ${fm.get(f) ?? '?'}|${fk.get(f) ?? '?'}`);
+    const main = ['result', 'errno', 'signal', 'minflt', 'majflt']
+      .map((f) => `${f} ${fm.get(f) ?? '?'}|${fk.get(f) ?? '?'}`);
     const d = x.diffs.filter((z) => z.step === st.index);
-    console.log(`  ${String(st.index).padStart(3)} ${st.op.padEnd(10)} ${main.join('  ')}  ${d.length ? `${d.length} DIFF` : 'same'}`);
+    const verdict = d.length ? `${d.length} DIFF` : 'same';
+    console.log(`  ${String(st.index).padStart(3)} ${st.op.padEnd(10)} ${main.join('  ')}  ${verdict}`);
     for (const z of d) console.log(`        DIFF ${z.field}: model ${cut(z.model)}, kernel ${cut(z.kernel)}`);
   }
   console.log(`   (figures are model|kernel; ${x.diffs.length} difference(s))`);
@@ -212,7 +222,9 @@ export function cmdKernel(args: string[]): number {
   }
   let differs = false, notRun = false;
   for (const kernel of o.kernels) {
-    if (kernel !== HOST_KERNEL && GUEST_KERNELS[kernel] === undefined) throw new KernelUsageError(`no kernel ${kernel}`);
+    if (kernel !== HOST_KERNEL && GUEST_KERNELS[kernel] === undefined) {
+      throw new KernelUsageError(`no kernel ${kernel}`);
+    }
     if (kernel === HOST_KERNEL && !release().startsWith('6.18')) {
       console.log(`\n== Linux 6.18: this machine runs ${release()}, not 6.18; its figures are shown as 6.18's`);
     }
@@ -238,7 +250,8 @@ export function cmdKernel(args: string[]): number {
   return differs ? 1 : notRun ? 2 : 0;
 }
 
-/** The command with its own errors handled: bad usage, a scenario that cannot run, a missing tool: message and exit 2. */
+/** The command with its own errors handled: bad usage, a scenario that cannot run, a missing tool:
+ * message and exit 2. */
 export function kernelMain(args: string[]): number {
   try {
     return cmdKernel(args);

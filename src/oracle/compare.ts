@@ -14,7 +14,8 @@ export interface Difference {
   kernel: string;
 }
 
-const MAP_FIELDS: Array<keyof MapFigures> = ['va2m', 'rss', 'anon', 'ahp', 'fpmd', 'mc', 'pr', 'fi', 'ex', 'sd', 'zp', 'pm'];
+const MAP_FIELDS: Array<keyof MapFigures> = ['va2m', 'rss', 'anon', 'ahp', 'fpmd', 'mc', 'pr', 'fi', 'ex', 'sd',
+  'zp', 'pm'];
 
 function show(v: unknown): string {
   return v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v);

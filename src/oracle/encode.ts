@@ -192,7 +192,8 @@ class Encoder {
     const why = NOT_REAL[st.op];
     if (why !== undefined) this.reasons.push(`steps[${st.index}] (${st.op}): ${why}`);
     if (st.thread !== undefined || st.process !== undefined) {
-      this.reasons.push(`steps[${st.index}] (${st.op}): runs on thread/process ${st.thread ?? st.process}; the runner has one`);
+      const who = st.thread ?? st.process;
+      this.reasons.push(`steps[${st.index}] (${st.op}): runs on thread/process ${who}; the runner has one`);
     }
     if (st.op !== 'mkfs' && st.op !== 'mount') this.setupDone = true;
     return `step ${st.index} ${this.args(st)}`;
@@ -206,7 +207,8 @@ class Encoder {
         return `create ${this.path(st, a.path)} ${a.sizeBytes} ${a.content === 'written' ? 'W' : 'S'} ` +
           `${a.writeChunkBytes} ${a.fsync ? 1 : 0} ${a.mode ?? CREATE_MODE}`;
       }
-      case 'open': return `open ${this.fds.get(st.args.fd)} ${this.path(st, st.args.path)} ${flagsToNumber(st.args.flags)}`;
+      case 'open':
+        return `open ${this.fds.get(st.args.fd)} ${this.path(st, st.args.path)} ${flagsToNumber(st.args.flags)}`;
       case 'close': case 'fsync': case 'fdatasync': return `${st.op} ${this.fds.get(st.args.fd)}`;
       case 'read': case 'write': case 'pread': case 'pwrite': return this.io(st);
       case 'ftruncate': return `ftruncate ${this.fds.get(st.args.fd)} ${st.args.sizeBytes}`;
@@ -232,7 +234,8 @@ class Encoder {
       case 'setKnob': {
         const a = st.args;
         if (a.name !== 'faultAroundBytes' || typeof a.value !== 'number') {
-          this.reasons.push(`steps[${st.index}] (setKnob ${a.name}): only faultAroundBytes can be set on a real kernel`);
+          const what = `steps[${st.index}] (setKnob ${a.name})`;
+          this.reasons.push(`${what}: only faultAroundBytes can be set on a real kernel`);
         }
         return `setknob fault_around_bytes ${typeof a.value === 'number' ? a.value : 0}`;
       }

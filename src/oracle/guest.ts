@@ -7,14 +7,16 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
-  chmodSync } from 'node:fs';
+  chmodSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OracleSetupError, cacheDir, progress, runnerBinary } from './build.ts';
 import { parseRunnerOutput, type RealRun } from './host.ts';
 
 /** Debian suite of each guest kernel version. */
-export const GUEST_KERNELS: Record<string, string> = { '5.10': 'bullseye', '6.1': 'bookworm', '6.12': 'trixie', '7.2': 'forky' };
+export const GUEST_KERNELS: Record<string, string> = {
+  '5.10': 'bullseye', '6.1': 'bookworm', '6.12': 'trixie', '7.2': 'forky',
+};
 const MIRROR = 'http://deb.debian.org/debian';
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const INIT = join(dirname(fileURLToPath(import.meta.url)), 'guest-init.sh');
@@ -22,7 +24,9 @@ const MODULES = ['nd_e820', 'nd_pmem', 'crc32c_generic', 'ext4', 'xfs', 'virtio_
 
 function sh(cmd: string, args: string[], what: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.error || r.status !== 0) throw new OracleSetupError(`${what} failed: ${cmd} ${args.join(' ')}\n${r.stderr ?? r.error}`);
+  if (r.error || r.status !== 0) {
+    throw new OracleSetupError(`${what} failed: ${cmd} ${args.join(' ')}\n${r.stderr ?? r.error}`);
+  }
   return r.stdout;
 }
 
@@ -46,7 +50,9 @@ export function ensureGuestTools(): void {
   progress(`installing ${need.join(' ')} (apt-get install)`);
   const r = spawnSync('apt-get', ['install', '-y', ...need], { stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0) throw new OracleSetupError(`the guests need ${need.join(', ')}: run apt-get install ${need.join(' ')}`);
+  if (r.status !== 0) {
+    throw new OracleSetupError(`the guests need ${need.join(', ')}: run apt-get install ${need.join(' ')}`);
+  }
 }
 
 function aptOpts(): string[] {
@@ -67,7 +73,8 @@ function imagePackage(ver: string, opts: string[]): string {
     sh('apt-get', [...opts, 'update'], 'apt-get update');
   }
   const policy = sh('apt-cache', [...opts, 'madison', 'linux-image-amd64'], 'apt-cache madison');
-  const line = policy.split('\n').find((l) => l.includes(`${MIRROR} ${GUEST_KERNELS[ver]}/`) || l.includes(` ${GUEST_KERNELS[ver]}/main`));
+  const suite = GUEST_KERNELS[ver]!;
+  const line = policy.split('\n').find((l) => l.includes(`${MIRROR} ${suite}/`) || l.includes(` ${suite}/main`));
   const v = line?.split('|')[1]?.trim();
   if (!v) throw new OracleSetupError(`no linux-image-amd64 in ${GUEST_KERNELS[ver]}`);
   const deps = sh('apt-cache', [...opts, 'depends', `linux-image-amd64=${v}`], 'apt-cache depends');
@@ -85,7 +92,9 @@ export interface GuestKernel { version: string; vmlinuz: string; release: string
 
 /** Downloads and unpacks Debian's kernel `ver` (5.10, 6.1, 6.12, 7.2) on first use. */
 export function ensureKernel(ver: string): GuestKernel {
-  if (GUEST_KERNELS[ver] === undefined) throw new OracleSetupError(`no guest kernel ${ver} (known: ${Object.keys(GUEST_KERNELS).join(', ')})`);
+  if (GUEST_KERNELS[ver] === undefined) {
+    throw new OracleSetupError(`no guest kernel ${ver} (known: ${Object.keys(GUEST_KERNELS).join(', ')})`);
+  }
   const dir = join(cacheDir(), 'kernels', ver);
   const root = join(dir, 'root');
   const found = (): GuestKernel | null => {
@@ -93,7 +102,8 @@ export function ensureKernel(ver: string): GuestKernel {
     const img = existsSync(boot) ? readdirSync(boot).find((f) => f.startsWith('vmlinuz-')) : undefined;
     if (img === undefined) return null;
     const release = img.slice('vmlinuz-'.length);
-    return existsSync(join(root, 'lib', 'modules', release, 'modules.dep')) ? { version: ver, vmlinuz: join(boot, img), release, root } : null;
+    const ok = existsSync(join(root, 'lib', 'modules', release, 'modules.dep'));
+    return ok ? { version: ver, vmlinuz: join(boot, img), release, root } : null;
   };
   const done = found();
   if (done) return done;
@@ -107,9 +117,18 @@ export function ensureKernel(ver: string): GuestKernel {
   for (const deb of readdirSync(dir).filter((f) => f.endsWith('.deb'))) {
     const deps = sh('dpkg-deb', ['-f', join(dir, deb), 'Depends'], 'dpkg-deb -f');
     const split = [...deps.matchAll(/(linux-(?:binary|modules)-[^\s,(]+)/g)].map((x) => x[1]!);
-    if (split.length > 0 && !download(split, dir, opts)) throw new OracleSetupError(`apt-get download ${split.join(' ')} failed`);
+    if (split.length > 0 && !download(split, dir, opts)) {
+      throw new OracleSetupError(`apt-get download ${split.join(' ')} failed`);
+    }
   }
-  for (const deb of readdirSync(dir).filter((f) => f.endsWith('.deb'))) sh('dpkg-deb', ['-x', join(dir, deb), root], 'dpkg-deb -x');
+  for (const deb of readdirSync(dir).filter((f) => f.endsWith('.deb'))) {
+    sh('dpkg-deb', ['-x', join(dir, deb), root], 'dpkg-deb -x');
+  }
+  // Merged-/usr packages (trixie on) keep the modules in /usr/lib/modules: depmod and modprobe -d look in /lib.
+  if (!existsSync(join(root, 'lib', 'modules')) && existsSync(join(root, 'usr', 'lib', 'modules'))) {
+    mkdirSync(join(root, 'lib'), { recursive: true });
+    symlinkSync('../usr/lib/modules', join(root, 'lib', 'modules'));
+  }
   const boot = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'));
   if (!boot) throw new OracleSetupError(`${pkg} holds no vmlinuz`);
   const release = boot.slice('vmlinuz-'.length);
@@ -139,7 +158,9 @@ function baseInitramfs(k: GuestKernel): string {
   progress(`building the initramfs for ${k.release}`);
   const tree = join(cacheDir(), 'kernels', k.version, 'initramfs.root');
   rmSync(tree, { recursive: true, force: true });
-  for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'mnt', 'tmp', 'scen', 'lib/modules', 'lib64', 'lib/x86_64-linux-gnu']) {
+  const dirs = ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'mnt', 'tmp', 'scen', 'lib/modules', 'lib64',
+    'lib/x86_64-linux-gnu'];
+  for (const d of dirs) {
     mkdirSync(join(tree, d), { recursive: true });
   }
   copyFileSync('/bin/busybox', join(tree, 'bin', 'busybox'));
@@ -175,7 +196,8 @@ function baseInitramfs(k: GuestKernel): string {
 }
 
 function cpioGz(tree: string): Buffer {
-  return execFileSync('sh', ['-c', 'find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -6'], { cwd: tree, maxBuffer: 1 << 30 });
+  const cmd = 'find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -6';
+  return execFileSync('sh', ['-c', cmd], { cwd: tree, maxBuffer: 1 << 30 });
 }
 
 /** One scenario of a batch: its encoded text and the filesystems /init must make for it. */
@@ -213,7 +235,8 @@ export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | O
     '-append', 'console=ttyS0 loglevel=1 panic=-1 memmap=1G!4G'],
   { stdio: ['ignore', fd, fd], timeout: 60 * 60 * 1000, killSignal: 'SIGKILL' });
   closeSync(fd);
-  progress(`guest ${k.release} finished after ${Math.round((Date.now() - t0) / 1000)} s${r.error ? ` (${r.error.message})` : ''}`);
+  const why = r.error ? ` (${r.error.message})` : '';
+  progress(`guest ${k.release} finished after ${Math.round((Date.now() - t0) / 1000)} s${why}`);
   return parseConsole(readFileSync(con, 'utf8'), jobs, `${k.release} guest`);
 }
 
@@ -226,7 +249,9 @@ export function parseConsole(log: string, jobs: GuestJob[], what: string): Map<s
     const e = text.indexOf(`@@RUN ${j.id} END`, b);
     const failed = new RegExp(`@@RUN ${j.id} SETUP-FAILED (\\S+)`).exec(text);
     if (failed) out.set(j.id, new OracleSetupError(`${what}: could not make ${failed[1]}`));
-    else if (b < 0 || e < 0) out.set(j.id, new OracleSetupError(`${what}: no complete output for ${j.id} (see the console log)`));
+    else if (b < 0 || e < 0) {
+      out.set(j.id, new OracleSetupError(`${what}: no complete output for ${j.id} (see the console log)`));
+    }
     else {
       try {
         out.set(j.id, parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`));

@@ -45,7 +45,9 @@ export function parseRunnerOutput(text: string, what: string): RealRun {
     else if (o['end'] === true) ended = true;
     else if (typeof o['i'] === 'number') steps.push(o as unknown as StepFigures);
   }
-  if (header === undefined || !ended) throw new OracleSetupError(`${what}: the runner's output is incomplete:\n${text.slice(-2000)}`);
+  if (header === undefined || !ended) {
+    throw new OracleSetupError(`${what}: the runner's output is incomplete:\n${text.slice(-2000)}`);
+  }
   return { header, steps, warnings };
 }
 
@@ -75,7 +77,8 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
     for (const m of probe.mounts) {
       const fs = fsOf(m.target, m.fs);
       if (!have.includes(fs)) {
-        throw new OracleSetupError(`${fs} is not available on this machine's kernel (host offers ${have.join(', ')}); ` +
+        throw new OracleSetupError(`${fs} is not available on this machine's kernel ` +
+          `(host offers ${have.join(', ')}); ` +
           'DAX filesystems run in a guest: --kernel 6.1 or another Debian kernel');
       }
       const d = mkdtempSync(join(HOST_DIRS[fs]!, 'daxsim-'));

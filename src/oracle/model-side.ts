@@ -191,7 +191,9 @@ class Watcher {
     };
     p.munmap = (addr, len): number => {
       const r = munmap(addr, len);
-      for (const rec of this.maps.values()) if (r === 0 && addr <= rec.addr && addr + len >= rec.addr + rec.len) rec.live = false;
+      for (const rec of this.maps.values()) {
+        if (r === 0 && addr <= rec.addr && addr + len >= rec.addr + rec.len) rec.live = false;
+      }
       return r;
     };
   }
