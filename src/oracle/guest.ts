@@ -88,6 +88,16 @@ function download(pkgs: string[], dir: string, opts: string[]): boolean {
   return r.status === 0;
 }
 
+/** The kernel image of an unpacked package: /boot/vmlinuz-REL, or /usr/lib/modules/REL/vmlinuz (forky on). */
+function kernelImage(root: string): { vmlinuz: string; release: string } | null {
+  const boot = join(root, 'boot');
+  const img = existsSync(boot) ? readdirSync(boot).find((f) => f.startsWith('vmlinuz-')) : undefined;
+  if (img !== undefined) return { vmlinuz: join(boot, img), release: img.slice('vmlinuz-'.length) };
+  const mods = join(root, 'usr', 'lib', 'modules');
+  const rel = existsSync(mods) ? readdirSync(mods).find((r) => existsSync(join(mods, r, 'vmlinuz'))) : undefined;
+  return rel === undefined ? null : { vmlinuz: join(mods, rel, 'vmlinuz'), release: rel };
+}
+
 export interface GuestKernel { version: string; vmlinuz: string; release: string; root: string }
 
 /** Downloads and unpacks Debian's kernel `ver` (5.10, 6.1, 6.12, 7.2) on first use. */
@@ -98,12 +108,10 @@ export function ensureKernel(ver: string): GuestKernel {
   const dir = join(cacheDir(), 'kernels', ver);
   const root = join(dir, 'root');
   const found = (): GuestKernel | null => {
-    const boot = join(root, 'boot');
-    const img = existsSync(boot) ? readdirSync(boot).find((f) => f.startsWith('vmlinuz-')) : undefined;
-    if (img === undefined) return null;
-    const release = img.slice('vmlinuz-'.length);
-    const ok = existsSync(join(root, 'lib', 'modules', release, 'modules.dep'));
-    return ok ? { version: ver, vmlinuz: join(boot, img), release, root } : null;
+    const img = kernelImage(root);
+    if (img === null) return null;
+    const ok = existsSync(join(root, 'lib', 'modules', img.release, 'modules.dep'));
+    return ok ? { version: ver, vmlinuz: img.vmlinuz, release: img.release, root } : null;
   };
   const done = found();
   if (done) return done;
@@ -129,9 +137,9 @@ export function ensureKernel(ver: string): GuestKernel {
     mkdirSync(join(root, 'lib'), { recursive: true });
     symlinkSync('../usr/lib/modules', join(root, 'lib', 'modules'));
   }
-  const boot = readdirSync(join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'));
-  if (!boot) throw new OracleSetupError(`${pkg} holds no vmlinuz`);
-  const release = boot.slice('vmlinuz-'.length);
+  const img = kernelImage(root);
+  if (img === null) throw new OracleSetupError(`${pkg} holds no vmlinuz`);
+  const release = img.release;
   if (!existsSync(join(root, 'lib', 'modules', release, 'modules.dep'))) sh('depmod', ['-b', root, release], 'depmod');
   const k = found();
   if (!k) throw new OracleSetupError(`kernel ${ver}: unpacked, but no modules for ${release}`);
