@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { explore, replay, CrashInputError, type CrashProgram, type ExploreResult } from '../crash/explore.ts';
 import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
+import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -36,6 +37,7 @@ commands:
                       (built-in invariants); exit 1 when an invariant breaks
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
+${KERNEL_USAGE}
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
@@ -324,6 +326,8 @@ function main(argv: string[]): number | Promise<number> {
         return cmdReproduce(args);
       case 'crash':
         return cmdCrash(args).catch((e: unknown) => report(e));
+      case 'kernel':
+        return kernelMain(args);
       case 'help':
       case '--help':
       case '-h':

@@ -1,0 +1,300 @@
+// Turns a parsed scenario into the line format src/oracle/runner.c reads: header lines
+// (`daxsim-run 1`, `bufsize`, `reserve`, `path`, `mapname`, `knob`) and one `step I OP ...` line
+// per step, with flags as Linux x86-64 numbers and every default resolved exactly as the model's
+// runner (src/scenario/run.ts) resolves it. A step with no real-kernel equivalent makes the whole
+// scenario not runnable (NotRunnableError lists every such step); nothing is skipped silently.
+
+import { flagsToNumber } from '../scenario/run.ts';
+import * as C from '../mm/constants.ts';
+import type { MountArgs, Scenario, Step } from '../scenario/types.ts';
+
+/** The filesystems the oracle can run a scenario on. */
+export const ORACLE_FS = ['tmpfs', 'ext4', 'ext4-dax', 'xfs-dax'] as const;
+export type OracleFs = (typeof ORACLE_FS)[number];
+
+/** Fill byte of write/pwrite steps that give none (run.ts DEFAULT_WRITE_BYTE). */
+export const DEFAULT_WRITE_BYTE = 0xab;
+/** Byte stored by access writes that give none (run.ts DEFAULT_STORE_BYTE). */
+export const DEFAULT_STORE_BYTE = 1;
+/** Permission bits of created files (the model keeps none). */
+const CREATE_MODE = 0o644;
+const GIB = 2 ** 30;
+const BUF_MAX = GIB;
+const SLOTS = 64;
+
+export class NotRunnableError extends Error {
+  readonly reasons: string[];
+  constructor(source: string, reasons: string[]) {
+    super(`${source}: not runnable on a real kernel:\n  ${reasons.join('\n  ')}`);
+    this.name = 'NotRunnableError';
+    this.reasons = reasons;
+  }
+}
+
+/** One filesystem the scenario mounts: where, which oracle fs, and the step that mounts it (if a step). */
+export interface OracleMount {
+  target: string;
+  fs: OracleFs;
+  stepIndex: number | undefined;
+}
+
+function mountFs(m: MountArgs, s: Scenario, fsOfDevice: Map<string, string>): OracleFs | string {
+  if (m.fs === 'tmpfs' || (m.fs === undefined && m.device === undefined)) return 'tmpfs';
+  const dev = s.machine.devices.find((d) => d.name === m.device);
+  if (!dev) return `mount ${m.target}: device ${m.device ?? '(none)'} is not in machine.devices`;
+  const fs = m.fs ?? fsOfDevice.get(dev.name) ?? 'ext4';
+  const dax = m.options.some((o) => o === 'dax' || o === 'dax=always');
+  if (fs !== 'ext4') return `mount ${m.target}: filesystem ${fs}`;
+  if (dev.type === 'pmem') return dax ? 'ext4-dax' : `mount ${m.target}: ext4 on pmem without dax (not offered)`;
+  return dax ? `mount ${m.target}: -o dax on a block device` : 'ext4';
+}
+
+/**
+ * The scenario's filesystems: `mounts:` entries and the mkfs/mount steps before any other step.
+ * Reasons for refusing go into `reasons`.
+ */
+export function scenarioMounts(s: Scenario, reasons: string[], override?: OracleFs): OracleMount[] {
+  const out: OracleMount[] = [];
+  const fsOfDevice = new Map<string, string>();
+  const add = (m: MountArgs, stepIndex: number | undefined): void => {
+    const fs = override ?? mountFs(m, s, fsOfDevice);
+    if ((ORACLE_FS as readonly string[]).includes(fs)) out.push({ target: m.target, fs: fs as OracleFs, stepIndex });
+    else reasons.push(fs);
+  };
+  for (const m of s.mounts) add(m, undefined);
+  for (const st of s.steps) {
+    if (st.op === 'mkfs') fsOfDevice.set(st.args.device, st.args.fs);
+    else if (st.op === 'mount') add(st.args, st.index);
+    else break;
+  }
+  return out;
+}
+
+class Slots {
+  private readonly ids = new Map<string, number>();
+  private readonly what: string;
+  private readonly reasons: string[];
+  constructor(what: string, reasons: string[]) {
+    this.what = what;
+    this.reasons = reasons;
+  }
+  get(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.ids.size;
+      if (id >= SLOTS) this.reasons.push(`more than ${SLOTS} ${this.what}s`);
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+  entries(): Array<[string, number]> { return [...this.ids]; }
+}
+
+/** What encodeScenario needs to know about where it runs. */
+export interface EncodeTarget {
+  /** Real directory for each mount target of the scenario. */
+  dirs: Record<string, string>;
+  /**
+   * Where the model placed each mmap step that gives no address (step index -> address): the real
+   * mapping goes there (MAP_FIXED inside the reservation), as ASLR would make the kernel's own
+   * choice differ run to run, and fault-around windows and PMD use depend on it.
+   */
+  placements?: Record<number, number>;
+  /** --fs: every mount on this filesystem instead of the scenario's own. */
+  fs?: OracleFs;
+}
+
+export interface Encoded {
+  text: string;
+  mounts: OracleMount[];
+}
+
+const NOT_REAL: Partial<Record<Step['op'], string>> = {
+  spawn: 'threads and processes (spawn) are not run on the real kernel yet',
+  copy: 'copy (cp in chunks, or a background copier) is not run on the real kernel yet',
+  stop: 'background work (stop) has no single-threaded real equivalent',
+  wait: 'background work (wait) has no single-threaded real equivalent',
+  umount: 'umount inside a scenario',
+};
+
+/** Encodes `s` for runner.c; throws NotRunnableError naming every step the real kernel cannot run. */
+export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
+  const reasons: string[] = [];
+  const mounts = scenarioMounts(s, reasons, target.fs);
+  const e = new Encoder(target, mounts, reasons);
+  const body = s.steps.map((st) => e.step(st));
+  for (const [k, v] of Object.entries(s.kernel.knobs)) {
+    if (k === 'faultAroundBytes' && typeof v === 'number') e.header.push(`knob fault_around_bytes ${v}`);
+    else reasons.push(`kernel.${k}: this knob has no real-kernel setting in the runner`);
+  }
+  if (reasons.length > 0) throw new NotRunnableError(s.source, [...new Set(reasons)]);
+  const head = ['daxsim-run 1', `bufsize ${e.bufBytes}`];
+  if (e.resvHi > e.resvLo) head.push(`reserve 0x${e.resvLo.toString(16)} 0x${(e.resvHi - e.resvLo).toString(16)}`);
+  for (const m of mounts) head.push(`dir ${target.dirs[m.target] ?? '/nonexistent'}`);
+  for (const [p, id] of e.paths.entries()) head.push(`path ${id} ${e.realPath(p)} ${p}`);
+  for (const [m, id] of e.maps.entries()) head.push(`mapname ${id} ${m}`);
+  return { text: [...head, ...e.header, ...body, ''].join('\n'), mounts };
+}
+
+class Encoder {
+  readonly header: string[] = [];
+  readonly paths: Slots;
+  readonly maps: Slots;
+  private readonly fds: Slots;
+  private readonly mapLength = new Map<string, number>();
+  private readonly targets: string[];
+  bufBytes = 4096;
+  resvLo = Infinity;
+  resvHi = 0;
+  private setupDone = false;
+  private readonly t: EncodeTarget;
+  private readonly reasons: string[];
+
+  constructor(t: EncodeTarget, mounts: OracleMount[], reasons: string[]) {
+    this.t = t;
+    this.reasons = reasons;
+    this.paths = new Slots('file path', reasons);
+    this.maps = new Slots('mapping', reasons);
+    this.fds = new Slots('file descriptor', reasons);
+    // Longest target first, so /mnt/a/b wins over /mnt/a.
+    this.targets = mounts.map((m) => m.target).sort((a, b) => b.length - a.length);
+  }
+
+  /** The real path of a scenario path, under the real directory of its mount. */
+  realPath(p: string): string {
+    const tgt = this.targets.find((m) => p === m || p.startsWith(m.endsWith('/') ? m : `${m}/`));
+    if (tgt === undefined) return p;
+    const dir = this.t.dirs[tgt];
+    if (dir === undefined) throw new Error(`encode: no real directory for mount ${tgt}`);
+    return dir + p.slice(tgt.length);
+  }
+
+  private path(st: Step, p: string): number {
+    if (/\s/.test(p)) this.reasons.push(`steps[${st.index}]: path ${JSON.stringify(p)} has white space`);
+    if (!this.targets.some((m) => p.startsWith(m.endsWith('/') ? m : `${m}/`))) {
+      this.reasons.push(`steps[${st.index}] (${st.op}): ${p} is on no filesystem the scenario mounts`);
+    }
+    return this.paths.get(p);
+  }
+
+  private buf(n: number): void {
+    if (n > BUF_MAX) this.reasons.push(`an I/O buffer of ${n} bytes (more than 1 GiB): give chunkBytes`);
+    else this.bufBytes = Math.max(this.bufBytes, n);
+  }
+
+  /** [offset, length] of a map range step, the length defaulting to the rest of the mapping. */
+  private range(a: { map: string; offsetBytes: number; lengthBytes: number | undefined }): string {
+    const len = a.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - a.offsetBytes);
+    return `${this.maps.get(a.map)} ${a.offsetBytes} ${len}`;
+  }
+
+  step(st: Step): string {
+    const why = NOT_REAL[st.op];
+    if (why !== undefined) this.reasons.push(`steps[${st.index}] (${st.op}): ${why}`);
+    if (st.thread !== undefined || st.process !== undefined) {
+      const who = st.thread ?? st.process;
+      this.reasons.push(`steps[${st.index}] (${st.op}): runs on thread/process ${who}; the runner has one`);
+    }
+    if (st.op !== 'mkfs' && st.op !== 'mount') this.setupDone = true;
+    return `step ${st.index} ${this.args(st)}`;
+  }
+
+  private args(st: Step): string {
+    switch (st.op) {
+      case 'create': {
+        const a = st.args;
+        if (a.content === 'written') this.buf(Math.min(a.writeChunkBytes, Math.max(a.sizeBytes, 1)));
+        return `create ${this.path(st, a.path)} ${a.sizeBytes} ${a.content === 'written' ? 'W' : 'S'} ` +
+          `${a.writeChunkBytes} ${a.fsync ? 1 : 0} ${a.mode ?? CREATE_MODE}`;
+      }
+      case 'open':
+        return `open ${this.fds.get(st.args.fd)} ${this.path(st, st.args.path)} ${flagsToNumber(st.args.flags)}`;
+      case 'close': case 'fsync': case 'fdatasync': return `${st.op} ${this.fds.get(st.args.fd)}`;
+      case 'read': case 'write': case 'pread': case 'pwrite': return this.io(st);
+      case 'ftruncate': return `ftruncate ${this.fds.get(st.args.fd)} ${st.args.sizeBytes}`;
+      case 'fallocate': {
+        const a = st.args;
+        return `fallocate ${this.fds.get(a.fd)} ${flagsToNumber(a.mode)} ${a.offsetBytes} ${a.lengthBytes}`;
+      }
+      case 'unlink': case 'stat': return `${st.op} ${this.path(st, st.args.path)}`;
+      case 'mmap': return this.mmap(st);
+      case 'munmap': return `munmap ${this.range(st.args)}`;
+      case 'mprotect': return `mprotect ${this.range(st.args)} ${flagsToNumber(st.args.prot)}`;
+      case 'madvise': return `madvise ${this.range(st.args)} ${madviseValue(st.args.advice)}`;
+      case 'msync': return `msync ${this.range(st.args)} ${flagsToNumber(st.args.flags)}`;
+      case 'access': return this.access(st);
+      case 'load': return `load ${this.maps.get(st.args.map)} ${st.args.offsetBytes}`;
+      case 'store': return `store ${this.maps.get(st.args.map)} ${st.args.offsetBytes} ${st.args.byte}`;
+      case 'flush': {
+        const a = st.args;
+        return `flush ${this.maps.get(a.map)} ${a.offsetBytes} ${a.lengthBytes} ${a.insn}`;
+      }
+      case 'fence': return `fence ${st.args.insn}`;
+      case 'dropCaches': return `dropcaches ${st.args.value}`;
+      case 'setKnob': {
+        const a = st.args;
+        if (a.name !== 'faultAroundBytes' || typeof a.value !== 'number') {
+          const what = `steps[${st.index}] (setKnob ${a.name})`;
+          this.reasons.push(`${what}: only faultAroundBytes can be set on a real kernel`);
+        }
+        return `setknob fault_around_bytes ${typeof a.value === 'number' ? a.value : 0}`;
+      }
+      case 'sleep': return `sleep ${st.args.durationNs}`;
+      case 'report': return `report ${st.args.name.replace(/\s/g, '_')}`;
+      case 'mkfs': case 'mount':
+        if (this.setupDone) this.reasons.push(`steps[${st.index}] (${st.op}): mkfs/mount after other steps`);
+        return `setup ${st.op}`;
+      default: return `${st.op}`;
+    }
+  }
+
+  private io(st: Step & { op: 'read' | 'write' | 'pread' | 'pwrite' }): string {
+    const a = st.args;
+    this.buf(a.chunkBytes ?? Math.max(a.lengthBytes, 1));
+    let line = `${st.op} ${this.fds.get(a.fd)} ${a.lengthBytes} ${a.chunkBytes ?? 0}`;
+    if (st.op === 'pread' || st.op === 'pwrite') line += ` ${st.args.offsetBytes}`;
+    if (st.op === 'write' || st.op === 'pwrite') line += ` ${st.args.byte ?? DEFAULT_WRITE_BYTE}`;
+    return line;
+  }
+
+  private mmap(st: Step & { op: 'mmap' }): string {
+    const a = st.args;
+    this.mapLength.set(a.map, a.lengthBytes);
+    if (a.lengthBytes > 8 * GIB) this.reasons.push(`steps[${st.index}] (mmap): mappings over 8 GiB`);
+    const placed = a.addrBytes === undefined ? this.t.placements?.[st.index] : undefined;
+    const at = a.addrBytes ?? placed;
+    if (at !== undefined) {
+      this.resvLo = Math.min(this.resvLo, Math.floor(at / GIB) * GIB);
+      this.resvHi = Math.max(this.resvHi, Math.ceil((at + a.lengthBytes) / GIB) * GIB);
+    }
+    const fd = a.fd === undefined ? 0 : this.fds.get(a.fd) + 1;
+    const flags = (flagsToNumber(a.flags) | (placed !== undefined ? C.MAP_FIXED : 0)) >>> 0;
+    return `mmap ${this.maps.get(a.map)} ${fd} ${a.lengthBytes} ${flagsToNumber(a.prot)} ${flags} ` +
+      `${at === undefined ? 0 : at + 1} ${a.offsetBytes}`;
+  }
+
+  private access(st: Step & { op: 'access' }): string {
+    const a = st.args;
+    if (a.background) this.reasons.push(`steps[${st.index}] (access): background accesses need threads`);
+    const head = `${this.maps.get(a.map)} ${a.op === 'write' ? 'W' : 'R'} ${a.byte ?? DEFAULT_STORE_BYTE}`;
+    const dir = a.order === 'descending' ? 'D' : 'A';
+    if (a.span.kind === 'pages') return `accessp ${head} ${dir} ${a.span.pages.length} ${a.span.pages.join(' ')}`;
+    const sp = a.span;
+    const len = sp.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - sp.offsetBytes);
+    return `accessr ${head} ${sp.offsetBytes} ${sp.strideBytes} ${Math.ceil(len / sp.strideBytes)} ${dir}`;
+  }
+}
+
+const MADVISE: Record<string, number> = {
+  MADV_NORMAL: C.MADV_NORMAL, MADV_RANDOM: C.MADV_RANDOM, MADV_SEQUENTIAL: C.MADV_SEQUENTIAL,
+  MADV_WILLNEED: C.MADV_WILLNEED, MADV_DONTNEED: C.MADV_DONTNEED, MADV_HUGEPAGE: C.MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE: C.MADV_NOHUGEPAGE, MADV_FREE: C.MADV_FREE, MADV_REMOVE: C.MADV_REMOVE,
+  MADV_DONTFORK: C.MADV_DONTFORK, MADV_DOFORK: C.MADV_DOFORK, MADV_COLD: C.MADV_COLD, MADV_PAGEOUT: C.MADV_PAGEOUT,
+  MADV_POPULATE_READ: C.MADV_POPULATE_READ, MADV_POPULATE_WRITE: C.MADV_POPULATE_WRITE,
+};
+
+function madviseValue(name: string): number {
+  const v = MADVISE[name];
+  if (v === undefined) throw new Error(`encode: no value for ${name}`);
+  return v;
+}

@@ -1,0 +1,261 @@
+// The model's side of a real-kernel comparison: runs a scenario in the model (runScenario,
+// unchanged) with a report after every step, and reads at each report the same figures
+// src/oracle/runner.c prints: rusage deltas, signal, mincore, pagemap bits, smaps and st_blocks.
+// Everything here only reads the model's state (page tables through the exported pgtable
+// helpers, the page cache through its XArray); the model's hot paths are untouched.
+
+import { runScenario, type RunResult } from '../scenario/run.ts';
+import type { Machine, Process } from '../api/machine.ts';
+import type { Scenario, Step } from '../scenario/types.ts';
+import { pteTableOf, pmdTableOf, pteIndex, pmdIndex } from '../mm/pgtable.ts';
+import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_SPECIAL, PMD_SIZE } from '../mm/constants.ts';
+import { PG_uptodate, OWNER_ANON } from '../hw/frames.ts';
+import { findFolio } from '../mm/pagemap.ts';
+import type { Vma } from '../mm/mm.ts';
+
+/** Per-page bits and smaps figures of one mapping, as runner.c prints them. */
+export interface MapFigures {
+  va2m: number;
+  rss: number; anon: number; ahp: number; fpmd: number;
+  /** Run-length strings ("1x16,0x2032"): mincore, present, file-or-shared, exclusive, soft-dirty, zero page, pmem. */
+  mc: string; pr: string; fi: string; ex: string; sd: string; zp: string; pm: string;
+}
+
+/** One step's figures (the same keys as a runner.c line). */
+export interface StepFigures {
+  i: number;
+  r: number;
+  e?: string;
+  sig?: string;
+  sp?: number;
+  min: number;
+  maj: number;
+  va2m?: number;
+  stat?: { size: number; blocks: number };
+  maps?: Record<string, MapFigures>;
+  files?: Record<string, { size: number; blocks: number }>;
+}
+
+/** What the environment of a real run says that the model cannot know (kernel config). */
+export interface ModelEnv {
+  /** CONFIG_MEM_SOFT_DIRTY: every page of a fresh VMA reads soft-dirty (VM_SOFTDIRTY). */
+  softDirty: boolean;
+}
+
+/** Run-length encoding of a character sequence, as runner.c's rle_out. */
+export function rle(s: string): string {
+  const out: string[] = [];
+  for (let i = 0; i < s.length;) {
+    let j = i;
+    while (j < s.length && s[j] === s[i]) j++;
+    out.push(`${s[i]}x${j - i}`);
+    i = j;
+  }
+  return out.join(',');
+}
+
+const STATE_OPS = new Set<Step['op']>(['access', 'load', 'store', 'report']);
+const PREFIX = '__oracle_';
+
+interface MapRec { addr: number; len: number; live: boolean }
+
+/**
+ * The scenario with every `expect` dropped and a report after every step, so that each report's
+ * rusage is exactly one step's delta and each report is a moment to read the state at.
+ */
+function instrumented(s: Scenario): Scenario {
+  const steps: Step[] = [];
+  for (const st of s.steps) {
+    steps.push({ ...st, index: steps.length, expect: undefined } as Step);
+    steps.push({ op: 'report', args: { name: `${PREFIX}${st.index}` }, index: steps.length, line: st.line,
+      thread: undefined, process: undefined, expect: undefined });
+  }
+  return { ...s, steps };
+}
+
+/**
+ * mincore of one page (mm/mincore.c v6.1 mincore_pte_range / mincore_unmapped_range /
+ * mincore_page; the same in 5.10-6.18): '-' outside every VMA (ENOMEM), '1' under a huge PMD or
+ * a present PTE (PROT_NONE entries included), else whether the file's page cache holds an
+ * uptodate folio there (filemap_get_incore_folio: DAX and shadow value entries count as absent),
+ * and '0' for anonymous memory without a PTE.
+ */
+function mincoreChar(m: Machine, vma: Vma | null, va: number): string {
+  if (vma === null) return '-';
+  const mm = vma.mm;
+  const pmd = pmdTableOf(mm.pgd, va);
+  if (pmd && pmd.leafFlags[pmdIndex(va)] !== 0) return '1';
+  const t = pteTableOf(mm.pgd, va);
+  if (t && (t.flags[pteIndex(va)]! & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0) return '1';
+  if (vma.file === null) return '0';
+  const head = findFolio(vma.file.inode.mapping, vma.pgoff + (va - vma.start) / 4096);
+  return head >= 0 && (m.k.frames.flags[head]! & PG_uptodate) !== 0 ? '1' : '0';
+}
+
+interface PageBits { pr: string; fi: string; ex: string; zp: string; pm: string }
+const NONE: PageBits = { pr: '0', fi: '0', ex: '0', zp: '0', pm: '0' };
+
+/**
+ * /proc/self/pagemap bits of one page (fs/proc/task_mmu.c v6.1 pagemap_pmd_range and
+ * pte_to_pagemap_entry). A huge PMD: present, and PM_FILE unless its page is anonymous (pmd_page
+ * is taken for DAX and the huge zero page too), exclusive when the folio is mapped once (DAX
+ * pages keep no mapcount). A PTE: vm_normal_page is NULL for special entries (zero page) and
+ * for DAX (devmap) PFNs, so those have neither PM_FILE nor PM_MMAP_EXCLUSIVE.
+ */
+function pageBits(m: Machine, vma: Vma | null, va: number): PageBits {
+  if (vma === null) return NONE;
+  const k = m.k, f = k.frames;
+  const pmd = pmdTableOf(vma.mm.pgd, va);
+  const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
+  let pfn: number, normal: boolean;
+  if (lf !== 0) {
+    if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return NONE;
+    const head = pmd!.leafPfn[pmdIndex(va)]!;
+    pfn = head + pteIndex(va);
+    const dax = head >= k.pmemBase;
+    return {
+      pr: '1', fi: !dax && f.owner[head] === OWNER_ANON ? '0' : '1',
+      ex: !dax && head !== k.hugeZeroPfn && f.mapcount[head] === 1 ? '1' : '0',
+      zp: k.hugeZeroPfn >= 0 && head === k.hugeZeroPfn ? '1' : '0', pm: dax ? '1' : '0',
+    };
+  }
+  const t = pteTableOf(vma.mm.pgd, va);
+  const fl = t ? t.flags[pteIndex(va)]! : 0;
+  if ((fl & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return NONE;
+  pfn = t!.pfn[pteIndex(va)]!;
+  const dax = pfn >= k.pmemBase;
+  normal = (fl & _PAGE_SPECIAL) === 0 && !dax && pfn !== f.zeroPfn;
+  const hz = k.hugeZeroPfn;
+  return {
+    pr: '1', fi: normal && f.owner[pfn] !== OWNER_ANON ? '1' : '0', ex: normal && f.mapcount[pfn] === 1 ? '1' : '0',
+    zp: pfn === f.zeroPfn || (hz >= 0 && pfn >= hz && pfn < hz + 512) ? '1' : '0', pm: dax ? '1' : '0',
+  };
+}
+
+/** Every figure runner.c's dump_map prints, for the mapping [addr, addr + len) of process p. */
+export function mapFigures(m: Machine, p: Process, rec: MapRec, env: ModelEnv): MapFigures {
+  const n = rec.len / 4096;
+  const cols = { mc: '', pr: '', fi: '', ex: '', sd: '', zp: '', pm: '' };
+  const parts: Record<keyof typeof cols, string[]> = { mc: [], pr: [], fi: [], ex: [], sd: [], zp: [], pm: [] };
+  for (let i = 0; i < n; i++) {
+    const va = rec.addr + i * 4096;
+    const vma = p.vmaAt(va);
+    const b = pageBits(m, vma, va);
+    parts.mc.push(mincoreChar(m, vma, va));
+    parts.pr.push(b.pr); parts.fi.push(b.fi); parts.ex.push(b.ex); parts.zp.push(b.zp); parts.pm.push(b.pm);
+    parts.sd.push(vma !== null && env.softDirty ? '1' : '0');
+  }
+  for (const key of Object.keys(cols) as Array<keyof typeof cols>) cols[key] = rle(parts[key].join(''));
+  const sm = p.smaps(rec.addr);
+  const num = (key: string): number => (typeof sm === 'number' ? -1 : Number(sm[key] ?? -1));
+  return { va2m: rec.addr % PMD_SIZE, rss: num('Rss'), anon: num('Anonymous'), ahp: num('AnonHugePages'),
+    fpmd: num('FilePmdMapped'), ...cols };
+}
+
+/** Watches the main process's mmap/munmap calls (by instance wrapping, from onMachine) to know each map's range. */
+class Watcher {
+  readonly maps = new Map<string, MapRec>();
+  readonly snapshots: Array<Record<string, MapFigures>> = [];
+  private main: Process | null = null;
+  private readonly env: ModelEnv;
+  /** Per report, in run order: whether runner.c dumps the state there (after access/load/store, at reports). */
+  private readonly needed: boolean[];
+  constructor(env: ModelEnv, needed: boolean[]) {
+    this.env = env;
+    this.needed = needed;
+  }
+
+  attach(m: Machine): void {
+    const process = m.process.bind(m);
+    m.process = (name?: string): Process => {
+      const p = process(name);
+      if (this.main === null && (name ?? 'main') === 'main') this.watch(p);
+      return p;
+    };
+    const meminfo = m.meminfo.bind(m);
+    m.meminfo = (): Record<string, number> => {
+      this.snapshot(m);
+      return meminfo();
+    };
+  }
+
+  private watch(p: Process): void {
+    this.main = p;
+    const mmap = p.mmap.bind(p), munmap = p.munmap.bind(p);
+    p.mmap = (addr, len, prot, flags, fd, off, name = ''): number => {
+      const r = mmap(addr, len, prot, flags, fd, off, name);
+      if (r >= 0) {
+        this.maps.set(name, { addr: r, len, live: true });
+      }
+      return r;
+    };
+    p.munmap = (addr, len): number => {
+      const r = munmap(addr, len);
+      for (const rec of this.maps.values()) {
+        if (r === 0 && addr <= rec.addr && addr + len >= rec.addr + rec.len) rec.live = false;
+      }
+      return r;
+    };
+  }
+
+  private snapshot(m: Machine): void {
+    const out: Record<string, MapFigures> = {};
+    if (this.main !== null && this.needed[this.snapshots.length] === true) {
+      for (const [name, rec] of this.maps) if (rec.live) out[name] = mapFigures(m, this.main, rec, this.env);
+    }
+    this.snapshots.push(out);
+  }
+}
+
+export interface ModelRun {
+  profile: string;
+  steps: StepFigures[];
+}
+
+function stepFigures(st: Step, sr: RunResult['steps'][number], rep: RunResult['reports'][string],
+  maps: Record<string, MapFigures>): StepFigures {
+  const r = typeof sr.result === 'number' ? sr.result : 0;
+  const out: StepFigures = { i: st.index, r, min: rep.rusage.minflt, maj: rep.rusage.majflt };
+  if (sr.signal !== undefined) { out.sig = sr.signal.signal; out.sp = sr.signal.page; }
+  else if (sr.errno !== undefined) out.e = sr.errno === 'ENOTSUP' ? 'EOPNOTSUPP' : sr.errno;
+  if (st.op === 'mmap' && r >= 0) out.va2m = r % PMD_SIZE;
+  if (st.op === 'stat' && typeof sr.result === 'object') {
+    const o = sr.result as { sizeBytes: number; blocks: number };
+    out.stat = { size: o.sizeBytes, blocks: o.blocks };
+  }
+  if (STATE_OPS.has(st.op)) {
+    out.maps = maps;
+    out.files = {};
+    for (const [path, f] of Object.entries(rep.files)) out.files[path] = { size: f.sizeBytes, blocks: f.blocks };
+  }
+  return out;
+}
+
+/**
+ * Runs `s` in the model with `profile` (undefined: the scenario's own) and returns, per step,
+ * the figures runner.c prints on a real kernel.
+ */
+export function modelRun(s: Scenario, env: ModelEnv, profile?: string): ModelRun {
+  const inst = instrumented(profile === undefined ? s : { ...s, kernel: { ...s.kernel, profile } });
+  const reportSteps = inst.steps.filter((st) => st.op === 'report');
+  const needed = reportSteps.map((st) => {
+    const name = (st.args as { name: string }).name;
+    const i = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : -1;
+    return i >= 0 && STATE_OPS.has(s.steps[i]!.op);
+  });
+  const w = new Watcher(env, needed);
+  const res = runScenario(inst, { collectHostTime: false, onMachine: (m) => w.attach(m) });
+  if (reportSteps.length !== w.snapshots.length) {
+    throw new Error(`model-side: ${w.snapshots.length} state snapshots for ${reportSteps.length} reports`);
+  }
+  const snapOf = new Map<string, Record<string, MapFigures>>();
+  reportSteps.forEach((st, k) => snapOf.set((st.args as { name: string }).name, w.snapshots[k]!));
+  const steps = s.steps.map((st) => {
+    const name = `${PREFIX}${st.index}`;
+    const rep = res.reports[name];
+    const sr = res.steps[2 * st.index];
+    if (!rep || !sr) throw new Error(`model-side: no result for step ${st.index}`);
+    return stepFigures(st, sr, rep, snapOf.get(name) ?? {});
+  });
+  return { profile: res.profile, steps };
+}

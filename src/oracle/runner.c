@@ -1,0 +1,882 @@
+/*
+ * runner.c - daxsim's real-kernel scenario runner (issue 11).
+ *
+ * Executes the steps of one scenario, encoded by src/oracle/encode.ts as a line-oriented text
+ * file, on the running kernel and prints one JSON line per step: the return value or errno
+ * name, the signal and its page index, getrusage minflt/majflt deltas around the step, and
+ * after each access and at each report: mincore, /proc/self/pagemap bits per page (present,
+ * file-or-shared, exclusive, soft-dirty; as root also zero page and pmem PFNs), smaps Rss and
+ * the address modulo 2 MiB of every live mapping, and st_blocks of every file used so far.
+ *
+ * Build (src/oracle/build.ts does it on first use, into the cache dir):
+ *   gcc -static -O2 -Wall -o daxsim-runner runner.c
+ * Run:  daxsim-runner FILE.run FS-LABEL        (output on stdout, JSON lines)
+ *
+ * Nothing the runner does itself may fault inside a measured step: its text, data, buffers and
+ * stack are touched and locked (mlockall MCL_CURRENT) before the first step, SIGBUS/SIGSEGV are
+ * taken on a touched alternate stack, and scenario mappings live inside a PROT_NONE reservation.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#define PG 4096UL
+#define PMD_BYTES (2UL << 20)
+#define GIB (1UL << 30)
+#define MAXSLOT 64
+#define MAXPAGES (1UL << 21) /* pages of one mapping the state dump covers (8 GiB) */
+
+/* ---------------------------------------------------------------- output */
+static char obuf[8 << 20];
+static size_t olen;
+
+static void oflush(void)
+{
+	size_t off = 0;
+	while (off < olen) {
+		ssize_t r = write(1, obuf + off, olen - off);
+		if (r <= 0)
+			break;
+		off += r;
+	}
+	olen = 0;
+}
+
+static void out(const char *fmt, ...)
+{
+	va_list ap;
+	if (olen > sizeof(obuf) - 65536)
+		oflush();
+	va_start(ap, fmt);
+	olen += vsnprintf(obuf + olen, sizeof(obuf) - olen, fmt, ap);
+	va_end(ap);
+}
+
+static void ostr(const char *s)
+{
+	out("\"");
+	for (; *s; s++) {
+		unsigned char c = *s;
+		if (c == '"' || c == '\\')
+			out("\\%c", c);
+		else if (c < 0x20)
+			out("\\u%04x", c);
+		else
+			out("%c", c);
+	}
+	out("\"");
+}
+
+static const char *errname(int e)
+{
+	const char *n = strerrorname_np(e);
+	return n ? n : "E?";
+}
+
+static void die(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	out("{\"fatal\":");
+	ostr(msg);
+	out("}\n");
+	oflush();
+	exit(2);
+}
+
+/* ---------------------------------------------------------------- state */
+struct map { int live; uintptr_t addr; size_t len; char name[64]; };
+struct path { int used; char real[512]; char shown[512]; };
+static int fds[MAXSLOT];
+static struct map maps[MAXSLOT];
+static struct path paths[MAXSLOT];
+static uintptr_t resv_lo, resv_hi; /* the reservation, real addresses */
+static intptr_t shift;              /* real address - scenario address */
+static unsigned char *buf;          /* I/O buffer, touched and locked */
+static size_t bufsz;
+static unsigned char *mcvec;        /* mincore vector */
+static uint64_t *pmvec;             /* pagemap entries */
+static char *rle[7];                /* run-length strings */
+static unsigned long zero_pfn, hzero_pfn;
+static unsigned long pmem_lo[8], pmem_hi[8];
+static int npmem, is_root, soft_dirty;
+static int pagemap_fd = -1;
+
+/* ---------------------------------------------------------------- signals */
+static sigjmp_buf jb;
+static volatile sig_atomic_t armed;
+static volatile uintptr_t sig_addr;
+static volatile int sig_no;
+static char altstack[256 * 1024];
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	armed = 0;
+	sig_no = sig;
+	sig_addr = (uintptr_t)si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+static void setup_signals(void)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+	memset(altstack, 0, sizeof altstack);
+	if (sigaltstack(&ss, NULL))
+		die("sigaltstack: %s", errname(errno));
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+}
+
+static const char *signame(int s)
+{
+	return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s == SIGILL ? "SIGILL" : "SIG?";
+}
+
+/* ---------------------------------------------------------------- small helpers */
+static ssize_t slurp(const char *path, char *b, size_t sz)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	for (;;) {
+		ssize_t r = read(fd, b + off, sz - 1 - off);
+		if (r <= 0)
+			break;
+		off += r;
+		if (off >= sz - 1)
+			break;
+	}
+	close(fd);
+	b[off] = 0;
+	return off;
+}
+
+static int put_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	ssize_t r = write(fd, val, strlen(val));
+	int e = errno;
+	close(fd);
+	return r < 0 ? -e : 0;
+}
+
+static uint64_t pagemap_entry(uintptr_t va)
+{
+	uint64_t e = 0;
+	if (pagemap_fd < 0 || pread(pagemap_fd, &e, 8, (va / PG) * 8) != 8)
+		return 0;
+	return e;
+}
+
+/* PFN of the page mapped at va after reading it (0 when PFNs are hidden: not root). */
+static unsigned long pfn_after_read(volatile unsigned char *p)
+{
+	(void)*p;
+	return pagemap_entry((uintptr_t)p) & ((1ULL << 55) - 1);
+}
+
+/* The zero page's PFN (an untouched private anonymous page, read) and the huge zero page's
+ * (MADV_HUGEPAGE, a read at a 2 MiB boundary); pmem ranges from /proc/iomem. */
+static void probe_env(void)
+{
+	unsigned char *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED) {
+		zero_pfn = pfn_after_read(p);
+		soft_dirty = (pagemap_entry((uintptr_t)p) >> 55) & 1; /* VM_SOFTDIRTY of a new VMA */
+		munmap(p, PG);
+	}
+	unsigned char *q = mmap(NULL, 2 * PMD_BYTES, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q != MAP_FAILED) {
+		unsigned char *a = (unsigned char *)(((uintptr_t)q + PMD_BYTES - 1) & ~(PMD_BYTES - 1));
+		madvise(a, PMD_BYTES, MADV_HUGEPAGE);
+		unsigned long h = pfn_after_read(a);
+		if (h != 0 && h != zero_pfn)
+			hzero_pfn = h;
+		munmap(q, 2 * PMD_BYTES);
+	}
+	static char io[1 << 16];
+	if (slurp("/proc/iomem", io, sizeof io) <= 0)
+		return;
+	char *save, *line = strtok_r(io, "\n", &save);
+	for (; line && npmem < 8; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "Persistent Memory"))
+			continue;
+		unsigned long lo, hi;
+		if (sscanf(line, " %lx-%lx", &lo, &hi) == 2 && hi > lo) {
+			pmem_lo[npmem] = lo / PG;
+			pmem_hi[npmem++] = (hi + 1) / PG;
+		}
+	}
+}
+
+static int in_pmem(unsigned long pfn)
+{
+	for (int i = 0; i < npmem; i++)
+		if (pfn >= pmem_lo[i] && pfn < pmem_hi[i])
+			return 1;
+	return 0;
+}
+
+/* Run-length string of a 0/1/- character sequence: "1x16,0x2032". */
+static void rle_out(const char *key, const char *s, size_t n)
+{
+	out(",\"%s\":\"", key);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && s[j] == s[i])
+			j++;
+		out("%s%cx%zu", i ? "," : "", s[i], j - i);
+		i = j;
+	}
+	out("\"");
+}
+
+/* ---------------------------------------------------------------- state dump */
+static char smapsbuf[4 << 20];
+
+/* smaps fields (kB) of the VMA containing addr: Rss, Anonymous, AnonHugePages, FilePmdMapped. */
+static void smaps_of(uintptr_t addr, long v[4])
+{
+	static const char *keys[4] = { "Rss:", "Anonymous:", "AnonHugePages:", "FilePmdMapped:" };
+	v[0] = v[1] = v[2] = v[3] = -1;
+	if (slurp("/proc/self/smaps", smapsbuf, sizeof smapsbuf) <= 0)
+		return;
+	int in = 0;
+	char *save, *line = strtok_r(smapsbuf, "\n", &save);
+	for (; line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long lo, hi;
+		char c;
+		if (sscanf(line, "%lx-%lx %c", &lo, &hi, &c) == 3) { /* a VMA header, not a "Key: value" line */
+			if (in)
+				return;
+			in = addr >= lo && addr < hi;
+			continue;
+		}
+		if (!in)
+			continue;
+		for (int k = 0; k < 4; k++)
+			if (!strncmp(line, keys[k], strlen(keys[k])))
+				v[k] = strtol(line + strlen(keys[k]), NULL, 10);
+	}
+}
+
+static void mincore_of(struct map *m, size_t n, char *s)
+{
+	if (mincore((void *)m->addr, n * PG, mcvec) == 0) {
+		for (size_t i = 0; i < n; i++)
+			s[i] = (mcvec[i] & 1) ? '1' : '0';
+		return;
+	}
+	for (size_t i = 0; i < n; i++) { /* a hole in the mapping: page by page */
+		unsigned char c;
+		s[i] = mincore((void *)(m->addr + i * PG), PG, &c) ? '-' : (c & 1) ? '1' : '0';
+	}
+}
+
+static void dump_map(struct map *m)
+{
+	size_t n = m->len / PG;
+	if (n > MAXPAGES)
+		n = MAXPAGES;
+	long sm[4];
+	smaps_of(m->addr, sm);
+	out("\"%s\":{\"va2m\":%lu,\"rss\":%ld,\"anon\":%ld,\"ahp\":%ld,\"fpmd\":%ld", m->name,
+	    (unsigned long)(m->addr % PMD_BYTES), sm[0], sm[1], sm[2], sm[3]);
+	mincore_of(m, n, rle[0]);
+	rle_out("mc", rle[0], n);
+	if (pread(pagemap_fd, pmvec, n * 8, (m->addr / PG) * 8) != (ssize_t)(n * 8))
+		memset(pmvec, 0, n * 8);
+	static const int bit[4] = { 63, 61, 56, 55 };
+	static const char *key[6] = { "pr", "fi", "ex", "sd", "zp", "pm" };
+	for (int k = 0; k < 6; k++) {
+		if (k >= 4 && !is_root)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = pmvec[i];
+			unsigned long pfn = e & ((1ULL << 55) - 1);
+			int on;
+			if (k < 4)
+				on = (e >> bit[k]) & 1;
+			else if (k == 4)
+				on = (e >> 63) && (pfn == zero_pfn || (hzero_pfn && pfn >= hzero_pfn && pfn < hzero_pfn + 512));
+			else
+				on = (e >> 63) && in_pmem(pfn);
+			rle[k + 1][i] = on ? '1' : '0';
+		}
+		rle_out(key[k], rle[k + 1], n);
+	}
+	out("}");
+}
+
+static void dump_state(void)
+{
+	int first = 1;
+	out(",\"maps\":{");
+	for (int i = 0; i < MAXSLOT; i++) {
+		if (!maps[i].live)
+			continue;
+		out(first ? "" : ",");
+		first = 0;
+		dump_map(&maps[i]);
+	}
+	out("},\"files\":{");
+	first = 1;
+	for (int i = 0; i < MAXSLOT; i++) {
+		struct stat st;
+		if (!paths[i].used || stat(paths[i].real, &st))
+			continue;
+		out(first ? "" : ",");
+		first = 0;
+		ostr(paths[i].shown);
+		out(":{\"size\":%lld,\"blocks\":%lld}", (long long)st.st_size, (long long)st.st_blocks);
+	}
+	out("}");
+}
+
+/* ---------------------------------------------------------------- the reservation */
+static int cmp_map(const void *a, const void *b)
+{
+	const struct map *x = *(struct map *const *)a, *y = *(struct map *const *)b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Unmap (unreserve=1) or re-reserve (0) the parts of [lo, hi) inside the reservation that no
+ * live scenario mapping covers, so that a hint or MAP_FIXED_NOREPLACE meets what the scenario
+ * mapped there and nothing else. */
+static void gaps(uintptr_t lo, uintptr_t hi, int unreserve)
+{
+	struct map *live[MAXSLOT];
+	int n = 0;
+	if (lo < resv_lo)
+		lo = resv_lo;
+	if (hi > resv_hi)
+		hi = resv_hi;
+	for (int i = 0; i < MAXSLOT; i++)
+		if (maps[i].live && maps[i].addr < hi && maps[i].addr + maps[i].len > lo)
+			live[n++] = &maps[i];
+	qsort(live, n, sizeof live[0], cmp_map);
+	uintptr_t cur = lo;
+	for (int i = 0; i <= n && cur < hi; i++) {
+		uintptr_t end = i < n ? live[i]->addr : hi;
+		if (end > cur) {
+			if (unreserve)
+				munmap((void *)cur, end - cur);
+			else
+				mmap((void *)cur, end - cur, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		}
+		if (i < n && live[i]->addr + live[i]->len > cur)
+			cur = live[i]->addr + live[i]->len;
+	}
+}
+
+/* Reserve [lo, lo+len) of the scenario's address space: at that address when it is free,
+ * else at another 1 GiB-aligned place (addresses keep their offset in a 1 GiB page table). */
+static void reserve(uintptr_t lo, size_t len)
+{
+	void *p = mmap((void *)lo, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == (void *)lo) {
+		resv_lo = lo;
+	} else {
+		if (p != MAP_FAILED)
+			munmap(p, len);
+		p = mmap(NULL, len + GIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			die("cannot reserve %zu bytes of address space: %s", len, errname(errno));
+		uintptr_t a = ((uintptr_t)p + GIB - 1) & ~(GIB - 1);
+		if (a > (uintptr_t)p)
+			munmap(p, a - (uintptr_t)p);
+		munmap((void *)(a + len), (uintptr_t)p + len + GIB - (a + len));
+		resv_lo = a;
+	}
+	resv_hi = resv_lo + len;
+	shift = (intptr_t)(resv_lo - lo);
+}
+
+/* ---------------------------------------------------------------- steps */
+struct res { long long r; int err; int sig; long page; int state; };
+
+static unsigned long long num(char **tok, int i, int n)
+{
+	if (i >= n)
+		die("step line has too few fields");
+	char *end;
+	unsigned long long v = strtoull(tok[i], &end, 0);
+	if (*end)
+		die("not a number: %s", tok[i]);
+	return v;
+}
+
+static int slot(char **tok, int i, int n)
+{
+	unsigned long long v = num(tok, i, n);
+	if (v >= MAXSLOT)
+		die("slot %llu out of range", v);
+	return (int)v;
+}
+
+static long long sysret(long long r) { return r < 0 ? -errno : r; }
+
+/* read/write/pread/pwrite in chunks, as the model's transfer(): bytes moved or the first -errno. */
+static long long transfer(int op, int fd, size_t len, size_t chunk, off_t off, int byte)
+{
+	size_t done = 0;
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	while (done < len) {
+		size_t l = len - done < chunk ? len - done : chunk;
+		ssize_t r;
+		if (op == 'w' || op == 'W')
+			memset(buf, byte, l);
+		switch (op) {
+		case 'r': r = read(fd, buf, l); break;
+		case 'R': r = pread(fd, buf, l, off + done); break;
+		case 'w': r = write(fd, buf, l); break;
+		default: r = pwrite(fd, buf, l, off + done); break;
+		}
+		if (r < 0)
+			return done > 0 ? (long long)done : -errno;
+		done += r;
+		if ((size_t)r < l)
+			break;
+	}
+	return done;
+}
+
+static int page_byte(unsigned long page) { int b = (page * 7 + 1) & 0xff; return b ? b : 1; }
+
+/* create: open O_CREAT|O_RDWR|O_TRUNC, write every page with its page_byte (or ftruncate). */
+static long long do_create(const char *path, size_t size, int written, size_t chunk, int sync, int mode)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, mode);
+	if (fd < 0)
+		return -errno;
+	long long r = 0;
+	if (!written)
+		r = sysret(ftruncate(fd, size));
+	for (size_t off = 0; written && off < size && r >= 0; off += chunk) {
+		size_t l = size - off < chunk ? size - off : chunk;
+		for (size_t i = 0; i < l;) {
+			unsigned long page = (off + i) / PG;
+			size_t end = (page + 1) * PG - off;
+			if (end > l)
+				end = l;
+			memset(buf + i, page_byte(page), end - i);
+			i = end;
+		}
+		ssize_t w = pwrite(fd, buf, l, off);
+		r = w < 0 ? -errno : (size_t)w != l ? -EIO : 0;
+	}
+	if (r >= 0 && sync)
+		r = sysret(fsync(fd));
+	long long c = sysret(close(fd));
+	return r < 0 ? r : c;
+}
+
+/* One access step: loads or stores at count addresses (a strided range or a page list), stopping
+ * at the first signal; the result is the count, or -signo with the page index. */
+static void do_access(struct res *o, struct map *m, int write, int byte, char **pages, long count,
+		      size_t off, size_t stride, int desc)
+{
+	volatile long j = 0;
+	volatile uintptr_t a = 0;
+	if (sigsetjmp(jb, 1)) {
+		o->r = -sig_no;
+		o->sig = sig_no;
+		o->page = (long)((a - m->addr) / PG);
+		return;
+	}
+	for (; j < count; j++) {
+		long k = desc ? count - 1 - j : j;
+		a = m->addr + (pages ? strtoull(pages[k], NULL, 0) * PG : off + k * stride);
+		armed = 1;
+		if (write)
+			*(volatile unsigned char *)a = byte;
+		else
+			(void)*(volatile unsigned char *)a;
+		armed = 0;
+	}
+	o->r = count;
+}
+
+/* load (kind 'l', the byte read), store ('s', 0) or a cache-line flush loop ('f', 0). */
+static void do_touch(struct res *o, struct map *m, int kind, size_t off, size_t len, int arg)
+{
+	volatile uintptr_t a = m->addr + off;
+	if (sigsetjmp(jb, 1)) {
+		o->r = -sig_no;
+		o->sig = sig_no;
+		o->page = (long)((a - m->addr) / PG);
+		return;
+	}
+	armed = 1;
+	if (kind == 'l') {
+		o->r = *(volatile unsigned char *)a;
+	} else if (kind == 's') {
+		*(volatile unsigned char *)a = arg;
+		o->r = 0;
+	} else {
+		uintptr_t end = m->addr + off + len;
+		for (a = (m->addr + off) & ~63UL; a < end; a += 64) {
+			if (arg == 0)
+				asm volatile("clwb %0" : "+m"(*(volatile char *)a));
+			else if (arg == 1)
+				asm volatile("clflushopt %0" : "+m"(*(volatile char *)a));
+			else
+				asm volatile("clflush %0" : "+m"(*(volatile char *)a));
+		}
+		o->r = 0;
+	}
+	armed = 0;
+}
+
+static long long do_mmap(int ms, int fdslot, size_t len, int prot, int flags, long long addr, off_t off)
+{
+	int fd = fdslot < 0 ? -1 : fds[fdslot];
+	void *want = addr < 0 ? NULL : (void *)(uintptr_t)(addr + shift);
+	int punch = addr >= 0 && !(flags & MAP_FIXED);
+	if (punch)
+		gaps((uintptr_t)want, (uintptr_t)want + len, 1);
+	void *p = mmap(want, len, prot, flags, fd, off);
+	int e = errno;
+	if (p != MAP_FAILED) {
+		maps[ms].live = 1;
+		maps[ms].addr = (uintptr_t)p;
+		maps[ms].len = len;
+	}
+	if (punch)
+		gaps((uintptr_t)want, (uintptr_t)want + len, 0);
+	if (p == MAP_FAILED)
+		return -e;
+	return (long long)((uintptr_t)p - ((uintptr_t)p >= resv_lo && (uintptr_t)p < resv_hi ? shift : 0));
+}
+
+static int fault_around_set(unsigned long long v)
+{
+	char s[32];
+	snprintf(s, sizeof s, "%llu", v);
+	return put_str("/sys/kernel/debug/fault_around_bytes", s);
+}
+
+/* Runs one step (tokens after "step I"); fills o. */
+static void exec_step(struct res *o, char **t, int n)
+{
+	const char *op = t[0];
+	int F = n > 1 && strcmp(op, "fence") && strcmp(op, "sleep") && strcmp(op, "report") && strcmp(op, "setup")
+		&& strcmp(op, "dropcaches") && strcmp(op, "setknob") ? slot(t, 1, n) : 0;
+	int fd = fds[F];
+	struct map *m = &maps[F];
+	o->r = 0;
+	if (!strcmp(op, "create")) {
+		paths[F].used = 1;
+		o->r = do_create(paths[F].real, num(t, 2, n), !strcmp(t[3], "W"), num(t, 4, n), num(t, 5, n), num(t, 6, n));
+	} else if (!strcmp(op, "open")) {
+		int p = slot(t, 2, n);
+		int r = open(paths[p].real, (int)num(t, 3, n), 0644);
+		fds[F] = r;
+		if (r >= 0)
+			paths[p].used = 1;
+		o->r = sysret(r);
+	} else if (!strcmp(op, "close")) {
+		o->r = sysret(close(fd));
+		if (o->r == 0)
+			fds[F] = -1;
+	} else if (!strcmp(op, "read") || !strcmp(op, "write") || !strcmp(op, "pread") || !strcmp(op, "pwrite")) {
+		int c = op[0] == 'p' ? (op[1] == 'r' ? 'R' : 'W') : op[0];
+		off_t off = op[0] == 'p' ? num(t, 4, n) : 0;
+		int byte = c == 'w' ? num(t, 4, n) : c == 'W' ? num(t, 5, n) : 0;
+		o->r = transfer(c, fd, num(t, 2, n), num(t, 3, n), off, byte);
+	} else if (!strcmp(op, "ftruncate")) {
+		o->r = sysret(ftruncate(fd, num(t, 2, n)));
+	} else if (!strcmp(op, "fallocate")) {
+		o->r = sysret(fallocate(fd, num(t, 2, n), num(t, 3, n), num(t, 4, n)));
+	} else if (!strcmp(op, "fsync") || !strcmp(op, "fdatasync")) {
+		o->r = sysret(op[1] == 's' ? fsync(fd) : fdatasync(fd));
+	} else if (!strcmp(op, "unlink")) {
+		o->r = sysret(unlink(paths[F].real));
+	} else if (!strcmp(op, "stat")) {
+		struct stat st;
+		o->r = sysret(stat(paths[F].real, &st));
+		if (o->r == 0)
+			out(",\"stat\":{\"size\":%lld,\"blocks\":%lld}", (long long)st.st_size, (long long)st.st_blocks);
+	} else if (!strcmp(op, "mmap")) {
+		long long fs = (long long)num(t, 2, n) - 1; /* fd slot + 1, 0 for none */
+		long long addr = (long long)num(t, 6, n) - 1;
+		o->r = do_mmap(F, (int)fs, num(t, 3, n), num(t, 4, n), num(t, 5, n), addr, num(t, 7, n));
+		if (o->r >= 0)
+			out(",\"va2m\":%lu", (unsigned long)(maps[F].addr % PMD_BYTES));
+	} else if (!strcmp(op, "munmap")) {
+		uintptr_t a = m->addr + num(t, 2, n);
+		size_t l = num(t, 3, n);
+		o->r = sysret(munmap((void *)a, l));
+		if (o->r == 0 && a <= m->addr && a + l >= m->addr + m->len) {
+			m->live = 0;
+			gaps(m->addr, m->addr + m->len, 0);
+		}
+	} else if (!strcmp(op, "mprotect")) {
+		o->r = sysret(mprotect((void *)(m->addr + num(t, 2, n)), num(t, 3, n), num(t, 4, n)));
+	} else if (!strcmp(op, "madvise")) {
+		o->r = sysret(madvise((void *)(m->addr + num(t, 2, n)), num(t, 3, n), num(t, 4, n)));
+	} else if (!strcmp(op, "msync")) {
+		o->r = sysret(msync((void *)(m->addr + num(t, 2, n)), num(t, 3, n), num(t, 4, n)));
+	} else if (!strcmp(op, "accessr")) {
+		do_access(o, m, t[2][0] == 'W', num(t, 3, n), NULL, num(t, 6, n), num(t, 4, n), num(t, 5, n), t[7][0] == 'D');
+		o->state = 1;
+	} else if (!strcmp(op, "accessp")) {
+		long c = num(t, 5, n);
+		if (6 + c > n)
+			die("accessp: %ld pages announced, %d given", c, n - 6);
+		do_access(o, m, t[2][0] == 'W', num(t, 3, n), t + 6, c, 0, 0, t[4][0] == 'D');
+		o->state = 1;
+	} else if (!strcmp(op, "load") || !strcmp(op, "store")) {
+		do_touch(o, m, op[0], num(t, 2, n), 1, op[0] == 's' ? (int)num(t, 3, n) : 0);
+		o->state = 1;
+	} else if (!strcmp(op, "flush")) {
+		int insn = !strcmp(t[4], "clwb") ? 0 : !strcmp(t[4], "clflushopt") ? 1 : 2;
+		do_touch(o, m, 'f', num(t, 2, n), num(t, 3, n), insn);
+	} else if (!strcmp(op, "fence")) {
+		if (!strcmp(t[1], "sfence"))
+			asm volatile("sfence" ::: "memory");
+		else
+			asm volatile("mfence" ::: "memory");
+	} else if (!strcmp(op, "dropcaches")) {
+		o->r = put_str("/proc/sys/vm/drop_caches", t[1]);
+	} else if (!strcmp(op, "setknob")) {
+		o->r = fault_around_set(num(t, 2, n));
+	} else if (!strcmp(op, "sleep")) {
+		unsigned long long ns = num(t, 1, n);
+		struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+		nanosleep(&ts, NULL);
+	} else if (!strcmp(op, "report")) {
+		o->state = 1;
+	} else if (!strcmp(op, "setup")) {
+		out(",\"setup\":true");
+	} else {
+		die("unknown step %s", op);
+	}
+	if (o->r < 0 && !o->sig)
+		o->err = (int)-o->r;
+}
+
+/* ---------------------------------------------------------------- main */
+#define MAXTOK (1 << 21)
+static char **tokv;
+
+static int split(char *line, char **t, int max)
+{
+	int n = 0;
+	for (char *s = strtok(line, " "); s && n < max; s = strtok(NULL, " "))
+		t[n++] = s;
+	return n;
+}
+
+static void header(const char *fs, long fab0)
+{
+	struct utsname u;
+	uname(&u);
+	static char thp[256];
+	if (slurp("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof thp) < 0)
+		thp[0] = 0;
+	thp[strcspn(thp, "\n")] = 0;
+	out("{\"hdr\":1,\"release\":");
+	ostr(u.release);
+	out(",\"fs\":");
+	ostr(fs);
+	out(",\"root\":%s,\"fault_around_bytes\":%ld,\"thp\":", is_root ? "true" : "false", fab0);
+	ostr(thp);
+	out(",\"soft_dirty\":%s", soft_dirty ? "true" : "false");
+	out(",\"shift\":%lld,\"zero_pfn_known\":%s,\"huge_zero_pfn_known\":%s,\"pmem_ranges\":%d}\n",
+	    (long long)shift, zero_pfn ? "true" : "false", hzero_pfn ? "true" : "false", npmem);
+}
+
+static void run_step(char **t, int n)
+{
+	struct rusage a, b;
+	struct res o = { 0 };
+	out("{\"i\":%s,\"op\":\"%s\"", t[1], t[2]);
+	getrusage(RUSAGE_SELF, &a);
+	exec_step(&o, t + 2, n - 2);
+	getrusage(RUSAGE_SELF, &b);
+	out(",\"r\":%lld", o.r);
+	if (o.sig)
+		out(",\"sig\":\"%s\",\"sp\":%ld", signame(o.sig), o.page);
+	else if (o.err)
+		out(",\"e\":\"%s\"", errname(o.err));
+	out(",\"min\":%ld,\"maj\":%ld", b.ru_minflt - a.ru_minflt, b.ru_majflt - a.ru_majflt);
+	if (o.state)
+		dump_state();
+	out("}\n");
+	oflush();
+}
+
+static char *load_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die("cannot open %s: %s", path, errname(errno));
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *text = malloc(sz + 1);
+	if (!text || fread(text, 1, sz, f) != (size_t)sz)
+		die("cannot read %s", path);
+	text[sz] = 0;
+	fclose(f);
+	return text;
+}
+
+/* Touch 256 KiB of stack, so steps and signal frames find it mapped. */
+static void warm_stack(void)
+{
+	volatile char s[256 * 1024];
+	for (size_t i = 0; i < sizeof s; i += PG)
+		s[i] = 0;
+}
+
+static uintptr_t resv_want;
+static size_t resv_len;
+
+/* Header lines (before the steps): bufsize, reserve, path, mapname, knob. */
+static void directive(char **t, int n, long *fab0)
+{
+	if (!strcmp(t[0], "daxsim-run")) {
+		if (n < 2 || strcmp(t[1], "1"))
+			die("unsupported encoding version (want daxsim-run 1)");
+	} else if (!strcmp(t[0], "bufsize")) {
+		bufsz = num(t, 1, n);
+	} else if (!strcmp(t[0], "reserve")) {
+		resv_want = num(t, 1, n);
+		resv_len = num(t, 2, n);
+	} else if (!strcmp(t[0], "path")) {
+		int s = slot(t, 1, n);
+		if (n < 4)
+			die("path line needs slot, real path and scenario path");
+		snprintf(paths[s].real, sizeof paths[s].real, "%s", t[2]);
+		snprintf(paths[s].shown, sizeof paths[s].shown, "%s", t[3]);
+	} else if (!strcmp(t[0], "dir")) {
+		if (n < 2 || (mkdir(t[1], 0755) && errno != EEXIST))
+			die("mkdir %s: %s", n < 2 ? "?" : t[1], errname(errno));
+	} else if (!strcmp(t[0], "mapname")) {
+		int s = slot(t, 1, n);
+		snprintf(maps[s].name, sizeof maps[s].name, "%s", n > 2 ? t[2] : "?");
+	} else if (!strcmp(t[0], "knob")) {
+		if (n < 3 || strcmp(t[1], "fault_around_bytes"))
+			die("unknown knob line");
+		int r = fault_around_set(num(t, 2, n));
+		if (r && *fab0 < 0)
+			out("{\"warning\":\"fault_around_bytes %s cannot be set or read here (%s): the kernel's own value stays\"}\n",
+			    t[2], errname(-r));
+		else if (r)
+			die("setting fault_around_bytes: %s", errname(-r));
+	} else {
+		die("unknown line: %s", t[0]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		die("usage: daxsim-runner FILE.run FS-LABEL");
+	is_root = geteuid() == 0;
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	long fab0 = -1;
+	static char fb[64];
+	if (slurp("/sys/kernel/debug/fault_around_bytes", fb, sizeof fb) > 0)
+		fab0 = strtol(fb, NULL, 10);
+	probe_env();
+	char *text = load_file(argv[1]);
+	size_t nl = 1;
+	for (char *c = text; *c; c++)
+		nl += *c == '\n';
+	char **lines = calloc(nl, sizeof *lines);
+	tokv = calloc(MAXTOK, sizeof *tokv);
+	size_t k = 0;
+	for (char *c = text, *start = text;; c++) {
+		if (*c == '\n' || !*c) {
+			int end = !*c;
+			*c = 0;
+			lines[k++] = start;
+			start = c + 1;
+			if (end)
+				break;
+		}
+	}
+	size_t first = 0;
+	for (; first < k; first++) {
+		char *l = lines[first];
+		if (!strncmp(l, "step ", 5))
+			break;
+		char copy[1024];
+		snprintf(copy, sizeof copy, "%s", l);
+		int n = split(copy, tokv, 8);
+		if (n > 0 && tokv[0][0] != '#')
+			directive(tokv, n, &fab0);
+	}
+	for (int i = 0; i < MAXSLOT; i++)
+		fds[i] = -1;
+	buf = malloc(bufsz < PG ? PG : bufsz);
+	mcvec = malloc(MAXPAGES);
+	pmvec = malloc(MAXPAGES * 8);
+	for (int i = 0; i < 7; i++)
+		rle[i] = malloc(MAXPAGES);
+	if (!buf || !mcvec || !pmvec || !rle[6])
+		die("out of memory");
+	memset(buf, 0, bufsz < PG ? PG : bufsz);
+	memset(tokv, 0, MAXTOK * sizeof *tokv);
+	oflush();
+	memset(obuf, 0, sizeof obuf);
+	memset(smapsbuf, 0, sizeof smapsbuf);
+	setup_signals();
+	warm_stack();
+	if (mlockall(MCL_CURRENT))
+		out("{\"warning\":\"mlockall: %s (the runner's own pages may fault inside steps)\"}\n", errname(errno));
+	if (resv_len)
+		reserve(resv_want, resv_len); /* after mlockall: the reservation stays unlocked */
+	header(argv[2], fab0);
+	oflush();
+	for (size_t i = first; i < k; i++) {
+		int n = split(lines[i], tokv, MAXTOK);
+		if (n == 0 || tokv[0][0] == '#')
+			continue;
+		if (n < 3 || strcmp(tokv[0], "step"))
+			die("line %zu: expected a step line", i + 1);
+		run_step(tokv, n);
+	}
+	out("{\"end\":true}\n");
+	oflush();
+	if (fab0 > 0)
+		fault_around_set(fab0);
+	return 0;
+}
