@@ -15,7 +15,7 @@ import {
   VM_FAULT_OOM, VM_FAULT_DONE_COW, VM_FAULT_NEEDDSYNC, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL,
   _PAGE_DEVMAP, _PAGE_PSE, PMD_SIZE,
 } from '../mm/constants.ts';
-import { pteAlloc, pmdAlloc } from '../mm/pgalloc.ts';
+import { pteAlloc, pmdAlloc, mapPagesPte } from '../mm/pgalloc.ts';
 import { finishFault } from '../mm/fault.ts';
 import { pmdIndex, pmdTableOf, pteIndex, setPte, setPmdLeaf } from '../mm/pgtable.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
@@ -302,12 +302,15 @@ export function daxPfnMkwrite(k: Kernel, vmf: VmFault): number {
  * pgoff < max_pgoff (exclusive, so the window's last page is never mapped), stop at EOF, ask
  * get_block for each page (no allocation), skip errors, holes, unwritten and new blocks, take
  * i_mmap_mutex (a sleeping lock, under the PTE spinlock: reported as lockdep would), recheck EOF,
- * and install a special read-only PTE where the PTE is empty.
+ * and install a special read-only PTE where the PTE is empty. The post was written for 3.14,
+ * whose do_fault_around installed the PTE table first; on a 6.18 base the PMD may still be empty,
+ * and the table comes from mapPagesPte as every ->map_pages' does (filemap_map_pmd's pte_alloc).
  */
 export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: number, end: number): number {
   const vma = vmf.vma!;
   const inode = vma.file!.inode;
-  const t = vmf.pte!;
+  const t = mapPagesPte(k, vmf);
+  if (!t) return VM_FAULT_OOM;
   let mapped = 0;
   for (let pgoff = start; pgoff < end; pgoff++) {
     if (pgoff * 4096 >= inode.sizeBytes) break;
