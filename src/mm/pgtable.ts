@@ -138,6 +138,34 @@ export function installLogClose(): void {
   log.n = 0;
 }
 
+/** The install log as its readers see it (entries [from, n) of one ->map_pages call). */
+export interface InstallLogView {
+  readonly n: number;
+  readonly tables: ReadonlyArray<PteTable | PmdTable>;
+  readonly index: readonly number[];
+}
+export const installLogView: InstallLogView = installLog;
+
+/**
+ * Start recording the entries a ->map_pages call makes present, for do_fault_around's contract
+ * check: returns the log position they start at. While tasks run concurrently the fault's log is
+ * already open and its position is returned; otherwise the log is opened here and -1 returned, and
+ * installWatchEnd(-1) closes it again, leaving every entry visible at once as noteInstall would
+ * have. Allocates nothing once the log's arrays have grown.
+ */
+export function installWatchBegin(): number {
+  const log = installLog;
+  if (log.active) return log.n;
+  log.active = true;
+  log.n = 0;
+  return -1;
+}
+
+/** End what installWatchBegin started (`mark` is what it returned). */
+export function installWatchEnd(mark: number): void {
+  if (mark < 0) installLogClose();
+}
+
 /**
  * A new entry at `t[i]` (empty before): in concurrent mode log it for stamping, otherwise it is
  * visible at once (clear a stamp left by an earlier concurrent run).
