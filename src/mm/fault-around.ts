@@ -11,7 +11,8 @@ import type { VmFault } from './mm.ts';
 import { panic } from '../lib/assert.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_OOM, FAULT_FLAG_WRITE, _PAGE_RW, _PAGE_SPECIAL } from './constants.ts';
 import { pteAlloc } from './pgalloc.ts';
-import { PmdTable, pmdIndex, pteIndex, pteTableOf, setPte, installLogView, installWatchBegin, installWatchEnd } from './pgtable.ts';
+import { PmdTable, pmdIndex, pteIndex, pteTableOf, setPte, installLogView, installWatchBegin, installWatchEnd,
+} from './pgtable.ts';
 import type { PteTable } from './pgtable.ts';
 import { isPageCachePmd } from './huge-memory.ts';
 import { wholeFolioFits } from './whole-folio.ts';
@@ -24,7 +25,8 @@ import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
  * (reference §2.3): start at the N-page-aligned block of virtual addresses containing the fault
  * (or at vm_start), at most N pages, cut at the end of the page table and at the end of the VMA.
  */
-export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number, nrPages: number): [number, number] {
+export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number,
+  nrPages: number): [number, number] {
   const windowBytes = nrPages * 4096;
   const aligned = address - (address % windowBytes);
   const s = Math.max(aligned, vmStart);
@@ -104,7 +106,9 @@ function checkMapPages(k: Kernel, vmf: VmFault, start: number, end: number, from
       mapPagesBroke(vmf, `installed PTE slot ${i} outside its window (slots ${first}-${last}, file pages ` +
         `${start}-${end}), not as part of a whole folio`);
     }
-    if (!mayWrite && (t.flags[i]! & _PAGE_RW) !== 0) mapPagesBroke(vmf, `installed a writable PTE (slot ${i}) on a read fault`);
+    if (!mayWrite && (t.flags[i]! & _PAGE_RW) !== 0) {
+      mapPagesBroke(vmf, `installed a writable PTE (slot ${i}) on a read fault`);
+    }
   }
 }
 

@@ -38,7 +38,8 @@ export const SIGKILL = 9;
 export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
   const trace = k.faultTrace;
   if (trace === null) return userAddrFault(k, task, addr, write);
-  const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves, maj0 = task.majflt, min0 = task.minflt;
+  const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves;
+  const maj0 = task.majflt, min0 = task.minflt;
   const sig = userAddrFault(k, task, addr, write);
   trace({
     task: task.name, tid: task.tid, addr, write, startNs, endNs: task.clockNs,
@@ -101,7 +102,9 @@ function faultDone(k: Kernel, task: Task, addr: number, fault: number): number {
     k.vmstat.oom_kill++;
     return signal(task, SIGKILL, 0, addr);
   }
-  if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) return signal(task, SIGBUS, BUS_ADRERR, addr);
+  if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) {
+    return signal(task, SIGBUS, BUS_ADRERR, addr);
+  }
   if (fault & VM_FAULT_SIGSEGV) return signal(task, SIGSEGV, SEGV_ACCERR, addr);
   throw new Error(`fault ended with unexpected result 0x${fault.toString(16)}`);
 }
@@ -495,7 +498,8 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): number {
   if (!t) return VM_FAULT_OOM;
   const i = pteIndex(vmf.address);
   if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
-    setPte(t, i, k.frames.zeroPfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | (vma.pageProt & _PAGE_NX));
+    const zeroProt = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | (vma.pageProt & _PAGE_NX);
+    setPte(t, i, k.frames.zeroPfn, zeroProt);
     return 0;
   }
   const pfn = allocAnonPage(k);

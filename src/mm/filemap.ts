@@ -12,8 +12,13 @@ import { PG_locked, PG_uptodate, PG_readahead, PG_workingset, PG_writeback, PG_s
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Inode } from '../fs/fs.ts';
 import type { VmFault } from './mm.ts';
-import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE, FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY, _PAGE_PRESENT } from './constants.ts';
-import { findFolio, maxIndex, addNewFolio, maybeUnlockMmapForIo, waitFolioUnlocked, folioMarkDirty } from './pagemap.ts';
+import {
+  VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
+  FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY,
+} from './constants.ts';
+import {
+  findFolio, maxIndex, addNewFolio, maybeUnlockMmapForIo, waitFolioUnlocked, folioMarkDirty,
+} from './pagemap.ts';
 import { doSyncMmapReadahead, doAsyncMmapReadahead } from './readahead.ts';
 import { setPte } from './pgtable.ts';
 import { mapPagesPte } from './pgalloc.ts';
@@ -61,37 +66,14 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   for (let attempts = 0; attempts < 100; attempts++) {
     head = findFolio(mapping, index);
     if (head < 0) {
-      // FGP_CREAT (6.1) / page_cache_read (4.15): create the folio and read it.
-      head = addNewFolio(k, mapping, index, 0, false);
-      if (head < 0) return vmf.mmapLockDropped ? ret | VM_FAULT_RETRY : VM_FAULT_OOM;
-      if (!maybeUnlockMmapForIo(k, vmf) && !k.profile.dropMmapLockForIo) {
-        // 4.15 page_cache_read: ->readpage starts async I/O; then retry_find locks it below.
-        inode.sb.fs.readFolios(inode, [head]);
-        continue;
-      }
-      const ok = readFolioSync(k, inode, head);
-      f.flags[head] = f.flags[head]! & ~PG_locked;
-      if (!ok) return VM_FAULT_SIGBUS;
-      if (vmf.mmapLockDropped) return ret | VM_FAULT_RETRY;
+      const r = filemapCreateFolio(k, vmf, inode, index, ret);
+      if (r !== FAULT_AGAIN) return r;
       continue;
     }
-    // Lock the folio (lock_folio_maybe_drop_mmap / lock_page_or_retry).
     if ((f.flags[head]! & PG_locked) !== 0) {
-      if (k.profile.dropMmapLockForIo) {
-        if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) !== 0) return ret | VM_FAULT_RETRY;
-        maybeUnlockMmapForIo(k, vmf);
-        waitFolioUnlocked(k, head);
-      } else if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) !== 0) {
-        if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) === 0) {
-          vmf.mmapLockDropped = true;
-          k.events.mmapLockDrops++;
-          waitFolioUnlocked(k, head);
-        }
-        return ret | VM_FAULT_RETRY;
-      } else {
-        waitFolioUnlocked(k, head);
-      }
-      if (findFolio(mapping, index) !== head) continue; // truncated while we slept
+      const r = filemapWaitLockedFolio(k, vmf, head, ret);
+      if (r === FAULT_AGAIN) continue;
+      if (r !== 0) return r;
     }
     f.flags[head] = f.flags[head]! | PG_locked;
     if ((f.flags[head]! & PG_uptodate) === 0) {
@@ -117,6 +99,54 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
     return ret | VM_FAULT_LOCKED;
   }
   throw new Error('filemap_fault: folio kept vanishing (100 attempts)');
+}
+
+/** filemap_fault's helpers say "look the folio up again" with this (never a VM_FAULT_* set). */
+const FAULT_AGAIN = -1;
+
+/**
+ * filemap_fault's miss (v6.1 FGP_CREAT; v4.15 page_cache_read): create the folio at `index` and
+ * read it. Returns FAULT_AGAIN to look it up again, or the fault's result (RETRY when the mmap
+ * lock was dropped for the I/O, OOM, SIGBUS on a read error); `ret` is the MAJOR bit so far.
+ */
+function filemapCreateFolio(k: Kernel, vmf: VmFault, inode: Inode, index: number, ret: number): number {
+  const f = k.frames;
+  const head = addNewFolio(k, inode.mapping, index, 0, false);
+  if (head < 0) return vmf.mmapLockDropped ? ret | VM_FAULT_RETRY : VM_FAULT_OOM;
+  if (!maybeUnlockMmapForIo(k, vmf) && !k.profile.dropMmapLockForIo) {
+    // 4.15 page_cache_read: ->readpage starts async I/O; then retry_find locks it.
+    inode.sb.fs.readFolios(inode, [head]);
+    return FAULT_AGAIN;
+  }
+  const ok = readFolioSync(k, inode, head);
+  f.flags[head] = f.flags[head]! & ~PG_locked;
+  if (!ok) return VM_FAULT_SIGBUS;
+  if (vmf.mmapLockDropped) return ret | VM_FAULT_RETRY;
+  return FAULT_AGAIN;
+}
+
+/**
+ * filemap_fault finding folio `head` locked: lock_folio_maybe_drop_mmap (v6.1, profile
+ * dropMmapLockForIo: drop mmap_lock and sleep, unless RETRY_NOWAIT) or lock_page_or_retry (v4.15:
+ * with ALLOW_RETRY drop mmap_sem, wait and return RETRY; without it, wait holding it). Returns 0
+ * when the folio may be taken now, FAULT_AGAIN when it was truncated while we slept, or RETRY.
+ */
+function filemapWaitLockedFolio(k: Kernel, vmf: VmFault, head: number, ret: number): number {
+  if (k.profile.dropMmapLockForIo) {
+    if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) !== 0) return ret | VM_FAULT_RETRY;
+    maybeUnlockMmapForIo(k, vmf);
+    waitFolioUnlocked(k, head);
+  } else if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) !== 0) {
+    if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) === 0) {
+      vmf.mmapLockDropped = true;
+      k.events.mmapLockDrops++;
+      waitFolioUnlocked(k, head);
+    }
+    return ret | VM_FAULT_RETRY;
+  } else {
+    waitFolioUnlocked(k, head);
+  }
+  return findFolio(vmf.vma!.file!.inode.mapping, vmf.pgoff) !== head ? FAULT_AGAIN : 0;
 }
 
 /** One page table's worth of page-cache entries, gathered per filemap_map_pages call (no allocation). */

@@ -195,7 +195,8 @@ export function setPte(t: PteTable, i: number, pfn: number, flags: number): void
  * Install a huge PMD leaf in an empty slot (set_pmd_at, v6.1), keeping the table's used count and
  * noting the new entry for visibility stamping; `mm`'s walk cache is invalidated.
  */
-export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number, flags: number): void {
+export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number,
+  flags: number): void {
   assert(pmd.leafFlags[i] === 0 && pmd.tables[i] === null, 'set_pmd_at over a populated PMD');
   assert((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0, 'setPmdLeaf with an empty value');
   pmd.leafFlags[i] = flags;
