@@ -141,7 +141,8 @@ export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number
     let small = false;
     xa.forEach(base, base + 511, (_i, _ent, o) => { if (o < PMD_ORDER) { small = true; return false; } return true; });
     if (small) return GRAB_FALLBACK;
-  } else if (e !== 0 && xa.entryOrder(index) === PMD_ORDER && xaIsValue(e) && (daxFlags(e) & (DAX_ZERO_PAGE | DAX_EMPTY)) !== 0) {
+  } else if (e !== 0 && xa.entryOrder(index) === PMD_ORDER && xaIsValue(e) &&
+    (daxFlags(e) & (DAX_ZERO_PAGE | DAX_EMPTY)) !== 0) {
     const base = index - (index % 512);
     if (daxFlags(e) & DAX_ZERO_PAGE) unmapMappingPages(k, mapping, base, 512, false);
     xa.erase(base);
@@ -177,7 +178,8 @@ export function daxUnlockEntry(k: Kernel, mapping: AddressSpace, index: number):
  * EMPTY entries are replaced (still locked), a normal entry is kept (a PMD entry covering this
  * page included). `dirty` sets the DIRTY mark. Returns the entry now in the tree.
  */
-export function daxInsertEntry(k: Kernel, mapping: AddressSpace, index: number, old: number, pfn: number, flags: number, dirty: boolean): number {
+export function daxInsertEntry(k: Kernel, mapping: AddressSpace, index: number, old: number, pfn: number, flags: number,
+  dirty: boolean): number {
   const xa = mapping.pages;
   const oldFlags = daxFlags(old);
   const oldOrder = xa.entryOrder(index);

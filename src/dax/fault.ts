@@ -15,7 +15,7 @@ import {
   VM_FAULT_OOM, VM_FAULT_DONE_COW, VM_FAULT_NEEDDSYNC, _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL,
   _PAGE_DEVMAP, _PAGE_PSE, PMD_SIZE,
 } from '../mm/constants.ts';
-import { pteAlloc, pmdAlloc } from '../mm/pgalloc.ts';
+import { pteAlloc, pmdAlloc, mapPagesPte } from '../mm/pgalloc.ts';
 import { finishFault } from '../mm/fault.ts';
 import { pmdIndex, pmdTableOf, pteIndex, setPte, setPmdLeaf } from '../mm/pgtable.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
@@ -41,7 +41,10 @@ export interface DaxIomap {
 
 /** What the DAX code needs from the filesystem. */
 export interface DaxFs {
-  /** ext4_iomap_begin (v6.1) / ext4_get_block (2014): map (and with `write`, allocate) `lenPages` from `index`; -errno on failure. */
+  /**
+   * ext4_iomap_begin (v6.1) / ext4_get_block (2014): map (and with `write`, allocate) `lenPages`
+   * from `index`; -errno on failure.
+   */
   iomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DaxIomap): number;
   /** PFN of filesystem block `pblk` (dax_direct_access). */
   blockPfn(pblk: number): number;
@@ -85,7 +88,9 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
   let prot = (vma.pageProt & ~_PAGE_RW) | _PAGE_PSE | (zero ? 0 : _PAGE_DEVMAP);
   if (write && !zero) prot |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
   if (pmd.leafFlags[pi] !== 0) {
-    if (write && pmd.leafPfn[pi] === pfn) pmd.leafFlags[pi] = pmd.leafFlags[pi]! | (prot & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
+    if (write && pmd.leafPfn[pi] === pfn) {
+      pmd.leafFlags[pi] = pmd.leafFlags[pi]! | (prot & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
+    }
     return VM_FAULT_NOPAGE;
   }
   setPmdLeaf(vma.mm, pmd, pi, pfn, prot);
@@ -103,7 +108,9 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
   const mapping = vma.file!.inode.mapping;
   k.events.daxHoleLoads++;
   if (k.profile.daxHoleReads === 'zero-page') {
-    if (k.profile.daxEntries === 'entries') daxInsertEntry(k, mapping, vmf.pgoff, entry, k.frames.zeroPfn, DAX_ZERO_PAGE, k.profile.daxDirtyOnRead);
+    if (k.profile.daxEntries === 'entries') {
+      daxInsertEntry(k, mapping, vmf.pgoff, entry, k.frames.zeroPfn, DAX_ZERO_PAGE, k.profile.daxDirtyOnRead);
+    }
     return insertPfn(k, vmf, k.frames.zeroPfn, false, _PAGE_SPECIAL);
   }
   // Pre-4.14: find_or_create_page(__GFP_ZERO) and map it via finish_fault.
@@ -126,6 +133,28 @@ function daxCow(k: Kernel, vmf: VmFault, m: DaxIomap, fs: DaxFs): number {
   k.charge(k.costs.pageZeroNs);
   const r = finishFault(k, vmf);
   return r === 0 ? VM_FAULT_DONE_COW : r;
+}
+
+/**
+ * The block behind a DAX PTE fault (dax_iomap_pte_fault's iomap_iter -> ->iomap_begin, fs/dax.c
+ * v6.1), into `iomap`: Wilcox's proposal (seed 002, profile daxEntryCachesPfn) answers from a
+ * normal entry whose cached PFN fits, without get_block. Returns 0, or OOM/SIGBUS when
+ * iomap_begin failed.
+ */
+function daxPteIomap(k: Kernel, fs: DaxFs, inode: Inode, index: number, entry: number, write: boolean): number {
+  const p = k.profile;
+  const m = iomap;
+  if (p.daxEntryCachesPfn && p.daxEntries === 'entries' && isDaxEntry(entry) &&
+    (daxFlags(entry) & (DAX_ZERO_PAGE | DAX_EMPTY)) === 0 && pfnFits(daxPfn(entry), p.daxEntryPfnBits)) {
+    k.events.daxPfnCacheHits++;
+    m.type = 'mapped'; m.pblk = daxPfn(entry) - fs.blockPfn(0); m.lenBlocks = 1; m.isNew = false; m.dirty = false;
+    return 0;
+  }
+  k.events.iomapBegin++;
+  k.charge(k.costs.iomapBeginNs);
+  const err = fs.iomapBegin(inode, index, 1, write, m);
+  if (err < 0) return err === -12 ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  return 0;
 }
 
 /**
@@ -156,18 +185,9 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     // Raced with a PMD fault: nothing to do.
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     if (pmd && pmd.leafFlags[pmdIndex(vmf.address)] !== 0) return VM_FAULT_NOPAGE;
-    // Wilcox (seed 002): a normal entry with a cached PFN that fits answers without get_block.
-    let m = iomap;
-    if (p.daxEntryCachesPfn && entries && isDaxEntry(entry) && (daxFlags(entry) & (DAX_ZERO_PAGE | DAX_EMPTY)) === 0 &&
-      pfnFits(daxPfn(entry), p.daxEntryPfnBits)) {
-      k.events.daxPfnCacheHits++;
-      m.type = 'mapped'; m.pblk = daxPfn(entry) - fs.blockPfn(0); m.lenBlocks = 1; m.isNew = false; m.dirty = false;
-    } else {
-      k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
-      const err = fs.iomapBegin(inode, index, 1, write, m);
-      if (err < 0) return err === -12 ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-    }
+    const m = iomap;
+    const err = daxPteIomap(k, fs, inode, index, entry, write);
+    if (err !== 0) return err;
     if (cow) return (ret = daxCow(k, vmf, m, fs));
     if (!write && m.type !== 'mapped') {
       if (holePage >= 0) return (ret = VM_FAULT_NOPAGE); // already backed by a hole page (mapped elsewhere)
@@ -183,13 +203,16 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     }
     const sync = write && p.mapSync && (vma.flags & VM_SYNC) !== 0 && m.dirty;
     const dirty = !sync && (write || p.daxDirtyOnRead);
-    if (entries) entry = daxInsertEntry(k, mapping, index, entry === 0 ? mkDaxEntry(0, DAX_EMPTY) : entry, pfn, 0, dirty);
+    if (entries) {
+      entry = daxInsertEntry(k, mapping, index, entry === 0 ? mkDaxEntry(0, DAX_EMPTY) : entry, pfn, 0, dirty);
+    }
     if (sync) {
       vmf.syncPfn = pfn;
       ret = VM_FAULT_NEEDDSYNC;
     } else {
       // 2014 DAX PTEs were special only; devmap arrived with the entry-based code (4.5).
-      ret = insertPfn(k, vmf, pfn, write && p.daxWriteInsert === 'mkwrite', _PAGE_SPECIAL | (entries ? _PAGE_DEVMAP : 0));
+      const mkwrite = write && p.daxWriteInsert === 'mkwrite';
+      ret = insertPfn(k, vmf, pfn, mkwrite, _PAGE_SPECIAL | (entries ? _PAGE_DEVMAP : 0));
     }
     if (m.isNew) {
       k.vmstat.pgmajfault++;
@@ -302,12 +325,15 @@ export function daxPfnMkwrite(k: Kernel, vmf: VmFault): number {
  * pgoff < max_pgoff (exclusive, so the window's last page is never mapped), stop at EOF, ask
  * get_block for each page (no allocation), skip errors, holes, unwritten and new blocks, take
  * i_mmap_mutex (a sleeping lock, under the PTE spinlock: reported as lockdep would), recheck EOF,
- * and install a special read-only PTE where the PTE is empty.
+ * and install a special read-only PTE where the PTE is empty. The post was written for 3.14,
+ * whose do_fault_around installed the PTE table first; on a 6.18 base the PMD may still be empty,
+ * and the table comes from mapPagesPte as every ->map_pages' does (filemap_map_pmd's pte_alloc).
  */
 export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: number, end: number): number {
   const vma = vmf.vma!;
   const inode = vma.file!.inode;
-  const t = vmf.pte!;
+  const t = mapPagesPte(k, vmf);
+  if (!t) return VM_FAULT_OOM;
   let mapped = 0;
   for (let pgoff = start; pgoff < end; pgoff++) {
     if (pgoff * 4096 >= inode.sizeBytes) break;
@@ -315,7 +341,10 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
     k.charge(k.costs.iomapBeginNs);
     const err = fs.iomapBegin(inode, pgoff, 1, false, iomap);
     if (err < 0 || iomap.type !== 'mapped' || iomap.isNew) continue;
-    if (k.spinDepth > 0) k.lockdepWarn('dax_map_pages: sleeping lock i_mmap_mutex taken under the page-table spinlock (seed 000, NAKed for this)');
+    if (k.spinDepth > 0) {
+      k.lockdepWarn('dax_map_pages: sleeping lock i_mmap_mutex taken under the page-table spinlock (seed 000, ' +
+        'NAKed for this)');
+    }
     if (pgoff * 4096 >= inode.sizeBytes) break;
     const va = vma.start + (pgoff - vma.pgoff) * 4096;
     if (va < vma.start || va >= vma.end) continue;

@@ -14,7 +14,8 @@ import { daxInvalidateRange } from './entry.ts';
 const m: DaxIomap = { type: 'hole', pblk: -1, lenBlocks: 0, isNew: false, dirty: false };
 
 /** Copy [pos, pos+len) of a DAX file into `out` (if given); returns bytes read (short at EOF). */
-export function daxIomapRead(k: Kernel, fs: DaxFs, inode: Inode, pos: number, len: number, out: Uint8Array | null): number {
+export function daxIomapRead(k: Kernel, fs: DaxFs, inode: Inode, pos: number, len: number,
+  out: Uint8Array | null): number {
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   let done = 0;
@@ -39,7 +40,8 @@ export function daxIomapRead(k: Kernel, fs: DaxFs, inode: Inode, pos: number, le
  * Write [pos, pos+len) of a DAX file from `src` (a buffer or one byte repeated), allocating as
  * needed; the caller holds a journal handle and updates i_size. Returns bytes written or -errno.
  */
-export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Inode, pos: number, len: number, src: Uint8Array | number): number {
+export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Inode, pos: number, len: number,
+  src: Uint8Array | number): number {
   let done = 0;
   const end = pos + len;
   for (let p = pos; p < end;) {

@@ -8,9 +8,14 @@
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from './mm.ts';
-import { VM_FAULT_NOPAGE, VM_FAULT_OOM } from './constants.ts';
+import { panic } from '../lib/assert.ts';
+import { VM_FAULT_NOPAGE, VM_FAULT_OOM, FAULT_FLAG_WRITE, _PAGE_RW, _PAGE_SPECIAL } from './constants.ts';
 import { pteAlloc } from './pgalloc.ts';
-import { pteIndex, pteTableOf, setPte } from './pgtable.ts';
+import { PmdTable, pmdIndex, pteIndex, pteTableOf, setPte, installLogView, installWatchBegin, installWatchEnd,
+} from './pgtable.ts';
+import type { PteTable } from './pgtable.ts';
+import { isPageCachePmd } from './huge-memory.ts';
+import { wholeFolioFits } from './whole-folio.ts';
 import { findFolio, maxIndex } from './pagemap.ts';
 import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
 
@@ -20,7 +25,8 @@ import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
  * (reference §2.3): start at the N-page-aligned block of virtual addresses containing the fault
  * (or at vm_start), at most N pages, cut at the end of the page table and at the end of the VMA.
  */
-export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number, nrPages: number): [number, number] {
+export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number,
+  nrPages: number): [number, number] {
   const windowBytes = nrPages * 4096;
   const aligned = address - (address % windowBytes);
   const s = Math.max(aligned, vmStart);
@@ -57,12 +63,71 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   }
   k.events.faultaroundCalls++;
   k.spinDepth++;
+  const mark = installWatchBegin();
   const r = vma.ops!.mapPages!(vmf, start, end);
+  checkMapPages(k, vmf, start, end, mark < 0 ? 0 : mark);
+  installWatchEnd(mark);
   k.spinDepth--;
   if (r === VM_FAULT_OOM) return r;
   // A PMD mapping (filemap_map_pmd -> do_set_pmd) leaves no PTE to look at: trust NOPAGE.
   if (!vmf.pte) return (r & VM_FAULT_NOPAGE) !== 0 ? VM_FAULT_NOPAGE : 0;
   return vmf.pte.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
+}
+
+/**
+ * The contract of ->map_pages, checked after every call (do_fault_around, mm/memory.c v3.15-v6.18;
+ * Documentation/filesystems/locking.rst: ->map_pages maps pages "associated with offsets from
+ * start_pgoff till end_pgoff"): every entry the call made present (install log entries from
+ * `from` on) is a PTE in vmf.pte, the table covering the fault, inside the window [start, end],
+ * or, on profiles with mapWholeFolio (6.18 filemap_map_folio_range), a page at its own slot of a
+ * page-cache folio that overlaps the window and fits the whole-folio rule (whole-folio.ts; the
+ * i_size guard, which 6.18 asks of the window's first folio only, is not asked again), or one PMD
+ * mapping the 2 MiB of the fault with such a folio (filemap_map_pmd). And none is writable unless
+ * the fault is a write or vm_page_prot itself grants write (a shared mapping without write-notify,
+ * as shmem's): fault-around runs on read faults, whose PTEs come from vm_page_prot.
+ */
+function checkMapPages(k: Kernel, vmf: VmFault, start: number, end: number, from: number): void {
+  const log = installLogView;
+  const vma = vmf.vma!;
+  const mayWrite = (vmf.flags & FAULT_FLAG_WRITE) !== 0 || (vma.pageProt & _PAGE_RW) !== 0;
+  const first = pteIndex(vmf.address) - (vmf.pgoff - start); // PTE slot of file page `start`
+  const last = first + (end - start);
+  for (let j = from; j < log.n; j++) {
+    const t = log.tables[j]!, i = log.index[j]!;
+    if (t instanceof PmdTable) {
+      if (!k.profile.mapWholeFolio || i !== pmdIndex(vmf.address) || !isPageCachePmd(k, t.leafPfn[i]!)) {
+        mapPagesBroke(vmf, `mapped PMD ${i} for a fault in PMD ${pmdIndex(vmf.address)}`);
+      }
+      if (!mayWrite && (t.leafFlags[i]! & _PAGE_RW) !== 0) mapPagesBroke(vmf, 'mapped a writable PMD on a read fault');
+      continue;
+    }
+    if (t !== vmf.pte) mapPagesBroke(vmf, 'installed a PTE outside the page table of the fault');
+    if ((i < first || i > last) && !wholeFolioPage(k, vmf, t, i, start, end)) {
+      mapPagesBroke(vmf, `installed PTE slot ${i} outside its window (slots ${first}-${last}, file pages ` +
+        `${start}-${end}), not as part of a whole folio`);
+    }
+    if (!mayWrite && (t.flags[i]! & _PAGE_RW) !== 0) {
+      mapPagesBroke(vmf, `installed a writable PTE (slot ${i}) on a read fault`);
+    }
+  }
+}
+
+/** Stop the simulation: a ->map_pages broke its contract (the message is built only here). */
+function mapPagesBroke(vmf: VmFault, what: string): never {
+  panic(`${vmf.vma!.ops!.name} ->map_pages ${what}`);
+}
+
+/** Is PTE slot `i` of `t` a page-cache page at its own slot of a folio the whole-folio rule lets fault-around map? */
+function wholeFolioPage(k: Kernel, vmf: VmFault, t: PteTable, i: number, start: number, end: number): boolean {
+  if (!k.profile.mapWholeFolio || (t.flags[i]! & _PAGE_SPECIAL) !== 0) return false;
+  const f = k.frames;
+  const pfn = t.pfn[i]!;
+  if (pfn >= k.pmemBase || f.owner[pfn]! <= 0) return false;
+  const head = f.head[pfn]!;
+  const fidx = f.index[head]!, n = 1 << f.order[head]!;
+  const tableFirst = vmf.pgoff - pteIndex(vmf.address);
+  return f.index[pfn] === tableFirst + i && fidx <= end && fidx + n - 1 >= start &&
+    wholeFolioFits(vmf.vma!, fidx, n, tableFirst, true);
 }
 
 /** The RFC's fixed array size (FAULT_AROUND_PAGES in seed 001). */

@@ -22,7 +22,8 @@ import { PteTable, PMD_BYTES, pmdIndex, pmdTableOf, pteTableOf, pteIndex, setPte
   installLogStamp, installStats } from './pgtable.ts';
 import { pteAlloc } from './pgalloc.ts';
 import { doFaultAround, rfcCollectWindow, rfcMapWindow } from './fault-around.ts';
-import { folioMarkDirty } from './pagemap.ts';
+import { folioMarkDirty, maxIndex } from './pagemap.ts';
+import { folioWithinISize, wholeFolioFits, I_SIZE_FINISH_FAULT } from './whole-folio.ts';
 import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
   splitHugePmdAny } from './huge-memory.ts';
 
@@ -37,7 +38,8 @@ export const SIGKILL = 9;
 export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
   const trace = k.faultTrace;
   if (trace === null) return userAddrFault(k, task, addr, write);
-  const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves, maj0 = task.majflt, min0 = task.minflt;
+  const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves;
+  const maj0 = task.majflt, min0 = task.minflt;
   const sig = userAddrFault(k, task, addr, write);
   trace({
     task: task.name, tid: task.tid, addr, write, startNs, endNs: task.clockNs,
@@ -100,7 +102,9 @@ function faultDone(k: Kernel, task: Task, addr: number, fault: number): number {
     k.vmstat.oom_kill++;
     return signal(task, SIGKILL, 0, addr);
   }
-  if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) return signal(task, SIGBUS, BUS_ADRERR, addr);
+  if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)) {
+    return signal(task, SIGBUS, BUS_ADRERR, addr);
+  }
   if (fault & VM_FAULT_SIGSEGV) return signal(task, SIGSEGV, SEGV_ACCERR, addr);
   throw new Error(`fault ended with unexpected result 0x${fault.toString(16)}`);
 }
@@ -364,13 +368,8 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
     const head = f.head[pfn]!;
     if (f.order[head] === 9) {
       if (releasePreallocPte(k, vmf)) t = null;
-      const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
-      const pi = pmdIndex(vmf.address);
-      if ((!pmd || (pmd.tables[pi] === null && pmd.leafFlags[pi] === 0)) && filePmdSuitable(k, vma, vmf.address, head) &&
-        !(k.profile.mapWholeFolio && (f.flags[head]! & PG_swapbacked) === 0 && Math.ceil(vma.file.inode.sizeBytes / 4096) < f.index[head]! + 512)) {
-        const r = doSetPmd(k, vmf, head, write);
-        if (r !== VM_FAULT_FALLBACK) return r;
-      }
+      const r = finishFaultPmd(k, vmf, head, write);
+      if (r !== VM_FAULT_FALLBACK) return r;
     }
   }
   if (!t) {
@@ -416,12 +415,27 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
 }
 
 /**
+ * finish_fault's do_set_pmd step (mm/memory.c v6.18): a PMD-sized page-cache folio on an empty PMD
+ * is mapped with one PMD where do_set_pmd's checks pass and (mapWholeFolio, 74207de2ba10) the
+ * i_size guard allows it. VM_FAULT_FALLBACK sends the fault on to the PTE path.
+ */
+function finishFaultPmd(k: Kernel, vmf: VmFault, head: number, write: boolean): number {
+  const vma = vmf.vma!;
+  const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+  const pi = pmdIndex(vmf.address);
+  if (pmd && (pmd.tables[pi] !== null || pmd.leafFlags[pi] !== 0)) return VM_FAULT_FALLBACK;
+  if (!filePmdSuitable(k, vma, vmf.address, head)) return VM_FAULT_FALLBACK;
+  if (k.profile.mapWholeFolio && !folioWithinISize(k, head, maxIndex(vma.file!.inode), I_SIZE_FINISH_FAULT)) {
+    return VM_FAULT_FALLBACK;
+  }
+  return doSetPmd(k, vmf, head, write);
+}
+
+/**
  * How many PTEs finish_fault sets for file page `pfn` in v6.18 (19773df031bc "try to map the
- * entire file folio", with the i_size guard of 74207de2ba10): the whole folio when it lies inside
- * the VMA and inside this page table, does not reach past the last page of a non-shmem file, and
- * all its PTEs are empty (else the single-page fallback). Also stands for do_set_pmd, which 6.18
- * tries first for a PMD-sized folio on an empty PMD: the model maps such a folio with 512 PTEs
- * (same faults; page-cache PMD leaves are not modelled, see README limits).
+ * entire file folio", with the i_size guard of 74207de2ba10): the whole folio when the whole-folio
+ * rule allows it (whole-folio.ts, with finish_fault's i_size line) and all its PTEs are empty
+ * (else the single-page fallback). Also stands for do_set_pmd where that could not map the folio.
  */
 function wholeFolioPages(k: Kernel, vmf: VmFault, t: PteTable, pfn: number): number {
   const f = k.frames;
@@ -430,12 +444,12 @@ function wholeFolioPages(k: Kernel, vmf: VmFault, t: PteTable, pfn: number): num
   if (n === 1) return 1;
   const vma = vmf.vma!;
   const idx = pfn - head;
-  const vmaOff = vmf.pgoff - vma.pgoff;
-  const pteOff = vmf.pteIndex;
-  if (vmaOff < idx || vmaOff + (n - idx) > vma.pages || pteOff < idx || pteOff + (n - idx) > 512) return 1;
-  const fileEnd = Math.ceil(vma.file!.inode.sizeBytes / 4096);
-  if ((f.flags[head]! & PG_swapbacked) === 0 && fileEnd < f.index[head]! + n) return 1;
-  for (let j = pteOff - idx; j < pteOff - idx + n; j++) if (t.flags[j] !== 0) return 1;
+  // The folio's first file page as mapped here, and the file page of this table's first slot.
+  const fidx = vmf.pgoff - idx, tableFirst = vmf.pgoff - vmf.pteIndex;
+  const withinISize = folioWithinISize(k, head, maxIndex(vma.file!.inode), I_SIZE_FINISH_FAULT);
+  if (!wholeFolioFits(vma, fidx, n, tableFirst, withinISize)) return 1;
+  const first = vmf.pteIndex - idx;
+  for (let j = first; j < first + n; j++) if (t.flags[j] !== 0) return 1;
   return n;
 }
 
@@ -484,7 +498,8 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): number {
   if (!t) return VM_FAULT_OOM;
   const i = pteIndex(vmf.address);
   if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
-    setPte(t, i, k.frames.zeroPfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | (vma.pageProt & _PAGE_NX));
+    const zeroProt = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | (vma.pageProt & _PAGE_NX);
+    setPte(t, i, k.frames.zeroPfn, zeroProt);
     return 0;
   }
   const pfn = allocAnonPage(k);

@@ -12,12 +12,18 @@ import { PG_locked, PG_uptodate, PG_readahead, PG_workingset, PG_writeback, PG_s
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Inode } from '../fs/fs.ts';
 import type { VmFault } from './mm.ts';
-import { VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE, FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY, _PAGE_PRESENT } from './constants.ts';
-import { findFolio, maxIndex, addNewFolio, maybeUnlockMmapForIo, waitFolioUnlocked, folioMarkDirty } from './pagemap.ts';
+import {
+  VM_FAULT_FALLBACK, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_LOCKED, VM_FAULT_RETRY, VM_FAULT_OOM, VM_FAULT_NOPAGE,
+  FAULT_FLAG_TRIED, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_ALLOW_RETRY,
+} from './constants.ts';
+import {
+  findFolio, maxIndex, addNewFolio, maybeUnlockMmapForIo, waitFolioUnlocked, folioMarkDirty,
+} from './pagemap.ts';
 import { doSyncMmapReadahead, doAsyncMmapReadahead } from './readahead.ts';
-import { pteIndex, setPte } from './pgtable.ts';
-import { pteAlloc } from './pgalloc.ts';
+import { setPte } from './pgtable.ts';
+import { mapPagesPte } from './pgalloc.ts';
 import { filePmdSuitable, doSetPmd } from './huge-memory.ts';
+import { folioWithinISize, wholeFolioFits, I_SIZE_FAULT_AROUND } from './whole-folio.ts';
 
 /**
  * Read one folio synchronously (filemap_read_folio): lock is held by the caller; submit the
@@ -60,37 +66,14 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   for (let attempts = 0; attempts < 100; attempts++) {
     head = findFolio(mapping, index);
     if (head < 0) {
-      // FGP_CREAT (6.1) / page_cache_read (4.15): create the folio and read it.
-      head = addNewFolio(k, mapping, index, 0, false);
-      if (head < 0) return vmf.mmapLockDropped ? ret | VM_FAULT_RETRY : VM_FAULT_OOM;
-      if (!maybeUnlockMmapForIo(k, vmf) && !k.profile.dropMmapLockForIo) {
-        // 4.15 page_cache_read: ->readpage starts async I/O; then retry_find locks it below.
-        inode.sb.fs.readFolios(inode, [head]);
-        continue;
-      }
-      const ok = readFolioSync(k, inode, head);
-      f.flags[head] = f.flags[head]! & ~PG_locked;
-      if (!ok) return VM_FAULT_SIGBUS;
-      if (vmf.mmapLockDropped) return ret | VM_FAULT_RETRY;
+      const r = filemapCreateFolio(k, vmf, inode, index, ret);
+      if (r !== FAULT_AGAIN) return r;
       continue;
     }
-    // Lock the folio (lock_folio_maybe_drop_mmap / lock_page_or_retry).
     if ((f.flags[head]! & PG_locked) !== 0) {
-      if (k.profile.dropMmapLockForIo) {
-        if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) !== 0) return ret | VM_FAULT_RETRY;
-        maybeUnlockMmapForIo(k, vmf);
-        waitFolioUnlocked(k, head);
-      } else if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) !== 0) {
-        if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) === 0) {
-          vmf.mmapLockDropped = true;
-          k.events.mmapLockDrops++;
-          waitFolioUnlocked(k, head);
-        }
-        return ret | VM_FAULT_RETRY;
-      } else {
-        waitFolioUnlocked(k, head);
-      }
-      if (findFolio(mapping, index) !== head) continue; // truncated while we slept
+      const r = filemapWaitLockedFolio(k, vmf, head, ret);
+      if (r === FAULT_AGAIN) continue;
+      if (r !== 0) return r;
     }
     f.flags[head] = f.flags[head]! | PG_locked;
     if ((f.flags[head]! & PG_uptodate) === 0) {
@@ -118,25 +101,101 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   throw new Error('filemap_fault: folio kept vanishing (100 attempts)');
 }
 
+/** filemap_fault's helpers say "look the folio up again" with this (never a VM_FAULT_* set). */
+const FAULT_AGAIN = -1;
+
+/**
+ * filemap_fault's miss (v6.1 FGP_CREAT; v4.15 page_cache_read): create the folio at `index` and
+ * read it. Returns FAULT_AGAIN to look it up again, or the fault's result (RETRY when the mmap
+ * lock was dropped for the I/O, OOM, SIGBUS on a read error); `ret` is the MAJOR bit so far.
+ */
+function filemapCreateFolio(k: Kernel, vmf: VmFault, inode: Inode, index: number, ret: number): number {
+  const f = k.frames;
+  const head = addNewFolio(k, inode.mapping, index, 0, false);
+  if (head < 0) return vmf.mmapLockDropped ? ret | VM_FAULT_RETRY : VM_FAULT_OOM;
+  if (!maybeUnlockMmapForIo(k, vmf) && !k.profile.dropMmapLockForIo) {
+    // 4.15 page_cache_read: ->readpage starts async I/O; then retry_find locks it.
+    inode.sb.fs.readFolios(inode, [head]);
+    return FAULT_AGAIN;
+  }
+  const ok = readFolioSync(k, inode, head);
+  f.flags[head] = f.flags[head]! & ~PG_locked;
+  if (!ok) return VM_FAULT_SIGBUS;
+  if (vmf.mmapLockDropped) return ret | VM_FAULT_RETRY;
+  return FAULT_AGAIN;
+}
+
+/**
+ * filemap_fault finding folio `head` locked: lock_folio_maybe_drop_mmap (v6.1, profile
+ * dropMmapLockForIo: drop mmap_lock and sleep, unless RETRY_NOWAIT) or lock_page_or_retry (v4.15:
+ * with ALLOW_RETRY drop mmap_sem, wait and return RETRY; without it, wait holding it). Returns 0
+ * when the folio may be taken now, FAULT_AGAIN when it was truncated while we slept, or RETRY.
+ */
+function filemapWaitLockedFolio(k: Kernel, vmf: VmFault, head: number, ret: number): number {
+  if (k.profile.dropMmapLockForIo) {
+    if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) !== 0) return ret | VM_FAULT_RETRY;
+    maybeUnlockMmapForIo(k, vmf);
+    waitFolioUnlocked(k, head);
+  } else if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) !== 0) {
+    if ((vmf.flags & FAULT_FLAG_RETRY_NOWAIT) === 0) {
+      vmf.mmapLockDropped = true;
+      k.events.mmapLockDrops++;
+      waitFolioUnlocked(k, head);
+    }
+    return ret | VM_FAULT_RETRY;
+  } else {
+    waitFolioUnlocked(k, head);
+  }
+  return findFolio(vmf.vma!.file!.inode.mapping, vmf.pgoff) !== head ? FAULT_AGAIN : 0;
+}
+
 /** One page table's worth of page-cache entries, gathered per filemap_map_pages call (no allocation). */
 const MAP_BATCH = 512;
-const batchIndex = new Float64Array(MAP_BATCH), batchEntry = new Float64Array(MAP_BATCH), batchOrder = new Uint8Array(MAP_BATCH);
+const batchIndex = new Float64Array(MAP_BATCH);
+const batchEntry = new Float64Array(MAP_BATCH);
+const batchOrder = new Uint8Array(MAP_BATCH);
+
+/**
+ * next_uptodate_folio (mm/filemap.c v6.18; next_uptodate_page in v5.12-v6.1, the loop body of
+ * filemap_map_pages before): the first slot from `j` on of the gathered batch (`n` entries) that
+ * holds a folio fault-around may map, or `n` when none is left. Skipped, in every version: value
+ * entries (shadows, DAX entries), locked folios (the trylock fails; nothing ever waits), folios not
+ * uptodate or marked PG_readahead (the fault must reach ->fault to start the next readahead), and
+ * the walk's index at or past EOF (`maxIdx` pages). That index is the folio's first page inside
+ * the window; the versions differ in the window's end, not here: with mapPagesEofClamp (6.1.159+,
+ * 6.12+) the caller has cut the window at the last page of the file, so no page of a large folio
+ * past EOF is mapped; without it (plain 6.1 and older) the pages of a folio that straddles EOF
+ * are, up to the window's end.
+ */
+function nextUptodateFolio(k: Kernel, j: number, n: number, maxIdx: number): number {
+  const f = k.frames;
+  for (; j < n; j++) {
+    const entry = batchEntry[j]!;
+    if (xaIsValue(entry) || batchIndex[j]! >= maxIdx) continue;
+    const fl = f.flags[entry / 2 - 1]!;
+    if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) continue;
+    return j;
+  }
+  return n;
+}
+
+/** What filemap_map_folio_range calls of one filemap_map_pages run add up (one object, reused). */
+const mapRun = { ret: 0, mapped: 0, missDec: 0, swapBacked: false };
 
 /**
  * filemap_map_pages: map every ready page of file pages [start, end] that has an empty PTE.
- * Models mm/filemap.c filemap_map_pages (v3.16 through v6.12) and its skip rules (reference §2.4):
- * value entries, locked, not uptodate, PG_readahead-marked, at/after EOF, and present PTEs are
- * skipped; nothing ever waits. Returns NOPAGE when the faulting page itself got mapped.
+ * Models mm/filemap.c filemap_map_pages (v3.16 through v6.18) and its skip rules (reference §2.4,
+ * nextUptodateFolio): value entries, locked, not uptodate, PG_readahead-marked, at/after EOF, and
+ * present PTEs are skipped; nothing ever waits. Returns NOPAGE when the faulting page itself got
+ * mapped.
  *
  * With profile.mapWholeFolio (v6.18: 357b92761d94 plus the i_size guard of 74207de2ba10) a large
- * folio that lies inside the VMA and inside one page table is mapped whole, even the pages
- * outside [start, end]. Whether that is allowed ("can map large") is decided once, from the first
- * ready folio of the window: shmem always, other files only when that folio ends at or before the
- * last page of the file. When the PMD is still empty (vmf.pte null, left so by doFaultAround) and
- * mapping large is not allowed, nothing is mapped and no page table is installed: the fault goes
- * on to ->fault and finish_fault, as pte_offset_map_lock fails on the empty PMD in 6.18.
- * Otherwise the caller has allocated the PTE table covering the window, or it is installed here
- * (pmd_install in filemap_map_pmd).
+ * folio is mapped whole where the whole-folio rule allows it (whole-folio.ts), even the pages
+ * outside [start, end]; the i_size guard is asked once, of the first ready folio of the window
+ * (can_map_large). When the PMD is still empty (vmf.pte null, left so by doFaultAround) and mapping
+ * large is not allowed, nothing is mapped and no page table is installed: the fault goes on to
+ * ->fault and finish_fault, as pte_offset_map_lock fails on the empty PMD in 6.18. Otherwise the
+ * caller has allocated the PTE table covering the window, or it is installed here (filemapMapPmd).
  */
 export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: number): number {
   const vma = vmf.vma!;
@@ -145,89 +204,87 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   const maxIdx = maxIndex(mapping.host);
   if (k.profile.mapPagesEofClamp && end > maxIdx - 1) end = maxIdx - 1;
   if (end < start) return 0;
-  const whole = k.profile.mapWholeFolio;
-  let canMapLarge = false;
   // The window lies inside one page table, so one batch holds all its entries.
   assert(end - start < MAP_BATCH, 'filemap_map_pages window larger than a page table');
-  const nEntries = mapping.pages.gather(start, end, batchIndex, batchEntry, batchOrder, MAP_BATCH);
-  if (whole) {
-    // next_uptodate_folio for the first folio of the window, then the i_size guard.
-    let first = -1;
-    for (let j = 0; j < nEntries; j++) {
-      const entry = batchEntry[j]!;
-      if (xaIsValue(entry) || batchIndex[j]! >= maxIdx) continue;
-      const head = entry / 2 - 1;
-      const fl = f.flags[head]!;
-      if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) continue;
-      first = head;
-      break;
-    }
-    if (first < 0) return 0;
-    canMapLarge = (f.flags[first]! & PG_swapbacked) !== 0 || maxIdx - 1 >= f.index[first]! + (1 << f.order[first]!);
+  const n = mapping.pages.gather(start, end, batchIndex, batchEntry, batchOrder, MAP_BATCH);
+  let j = nextUptodateFolio(k, 0, n, maxIdx);
+  if (j === n) return 0;
+  let canMapLarge = false;
+  if (k.profile.mapWholeFolio) {
+    const first = batchEntry[j]! / 2 - 1;
+    canMapLarge = folioWithinISize(k, first, maxIdx, I_SIZE_FAULT_AROUND);
     if (!vmf.pte) {
       if (!canMapLarge) return 0;
-      // filemap_map_pmd: a PMD-sized first folio on an empty PMD is mapped with one PMD.
-      if (f.order[first] === 9 && filePmdSuitable(k, vma, vmf.address, first)) {
-        const r = doSetPmd(k, vmf, first, false);
-        if (r === 0) return VM_FAULT_NOPAGE;
-        if (r !== VM_FAULT_FALLBACK) return r;
-      }
-      const t = pteAlloc(k, vma, vmf.address);
-      if (!t) return VM_FAULT_OOM;
-      vmf.pte = t;
-      vmf.pteIndex = pteIndex(vmf.address);
+      const r = filemapMapPmd(k, vmf, first);
+      if (r !== 0) return r;
     }
   }
-  const t = vmf.pte!;
-  const ra = vma.file!.ra;
-  const prot = vma.pageProt;
-  const missStyle = k.profile.mmapMissStyle;
-  let missDec = 0;
-  let ret = 0;
-  let mapped = 0;
-  let lastSwapBacked = false;
-  const base = vmf.pteIndex - (vmf.pgoff - start); // PTE index of file page `start`
-  // File page index of the first page of the VMA, and of the first page of this PTE table.
-  const vmaFirst = vma.pgoff, vmaLast = vma.pgoff + vma.pages - 1;
-  const tableFirst = start - base, tableLast = tableFirst + 511;
-  for (let j = 0; j < nEntries; j++) {
-    const entry = batchEntry[j]!, idx = batchIndex[j]!;
-    if (xaIsValue(entry)) continue;
-    const head = entry / 2 - 1;
-    const fl = f.flags[head]!;
-    if ((fl & PG_locked) !== 0 || (fl & PG_uptodate) === 0 || (fl & PG_readahead) !== 0) continue;
-    const fidx = f.index[head]!;
-    const n = 1 << f.order[head]!;
-    // Without the EOF clamp only the first page considered in each folio is checked (plain 6.1).
-    if (idx >= maxIdx) continue;
-    let from = idx;
-    let last = Math.min(end, fidx + n - 1);
-    // Map the large folio fully where it fits in the VMA and in this page table.
-    if (whole && canMapLarge && n > 1 && fidx >= vmaFirst && fidx + n - 1 <= vmaLast && fidx >= tableFirst && fidx + n - 1 <= tableLast) {
-      from = fidx;
-      last = fidx + n - 1;
-    }
-    for (let i = from; i <= last; i++) {
-      if (missStyle === 'per-candidate-page') missDec++;
-      else if (missStyle === 'per-candidate-not-workingset' && (fl & PG_workingset) === 0) missDec++;
-      const pi = base + (i - start);
-      if (t.flags[pi] !== 0) continue;
-      const pfn = head + (i - fidx);
-      setPte(t, pi, pfn, prot);
-      lastSwapBacked = (fl & PG_swapbacked) !== 0;
-      f.mapcount[pfn] = f.mapcount[pfn]! + 1;
-      f.refcount[head] = f.refcount[head]! + 1;
-      mapped++;
-      if (missStyle === 'per-mapped-page') missDec++;
-      if (i === vmf.pgoff) ret = VM_FAULT_NOPAGE;
+  const run = mapRun;
+  run.ret = 0; run.mapped = 0; run.missDec = 0; run.swapBacked = false;
+  // File page index mapped by the first slot of this PTE table.
+  const tableFirst = vmf.pgoff - vmf.pteIndex;
+  for (; j < n; j = nextUptodateFolio(k, j + 1, n, maxIdx)) {
+    const head = batchEntry[j]! / 2 - 1;
+    const fidx = f.index[head]!, nr = 1 << f.order[head]!;
+    // Map the large folio fully where the whole-folio rule allows it; else the window's part of it.
+    if (canMapLarge && wholeFolioFits(vma, fidx, nr, tableFirst, true)) {
+      filemapMapFolioRange(k, vmf, head, fidx, fidx + nr - 1);
+    } else {
+      filemapMapFolioRange(k, vmf, head, batchIndex[j]!, Math.min(end, fidx + nr - 1));
     }
   }
   // Pages of one file share the swap-backed property, so the last folio mapped decides the counter.
-  if (mapped > 0) vma.mm.addFileRss(lastSwapBacked, mapped);
-  ra.mmapMiss = Math.max(0, ra.mmapMiss - missDec);
-  k.events.faultaroundPagesMapped += mapped;
-  k.charge(mapped * k.costs.faultAroundPerPageNs);
-  return ret;
+  if (run.mapped > 0) vma.mm.addFileRss(run.swapBacked, run.mapped);
+  const ra = vma.file!.ra;
+  ra.mmapMiss = Math.max(0, ra.mmapMiss - run.missDec);
+  k.events.faultaroundPagesMapped += run.mapped;
+  k.charge(run.mapped * k.costs.faultAroundPerPageNs);
+  return run.ret;
+}
+
+/**
+ * filemap_map_pmd (mm/filemap.c v6.18) on an empty PMD: a PMD-sized first folio is mapped with one
+ * PMD (do_set_pmd); otherwise the PTE table is installed (mapPagesPte). Returns NOPAGE when the
+ * PMD was mapped, OOM or another error from do_set_pmd, else 0 with vmf.pte set.
+ */
+function filemapMapPmd(k: Kernel, vmf: VmFault, first: number): number {
+  const vma = vmf.vma!;
+  if (k.frames.order[first] === 9 && filePmdSuitable(k, vma, vmf.address, first)) {
+    const r = doSetPmd(k, vmf, first, false);
+    if (r === 0) return VM_FAULT_NOPAGE;
+    if (r !== VM_FAULT_FALLBACK) return r;
+  }
+  return mapPagesPte(k, vmf) === null ? VM_FAULT_OOM : 0;
+}
+
+/**
+ * filemap_map_folio_range (mm/filemap.c v6.1-v6.18): map file pages [from, last] of folio `head`
+ * into the empty slots of vmf.pte with vm_page_prot, taking a folio reference per page, and count
+ * mmap_miss as the profile's version does (mmapMissStyle). Adds to mapRun.
+ */
+function filemapMapFolioRange(k: Kernel, vmf: VmFault, head: number, from: number, last: number): void {
+  const f = k.frames;
+  const t = vmf.pte!;
+  const run = mapRun;
+  const prot = vmf.vma!.pageProt;
+  const missStyle = k.profile.mmapMissStyle;
+  const fl = f.flags[head]!;
+  const fidx = f.index[head]!;
+  // PTE slot of file page `from`.
+  let pi = vmf.pteIndex + (from - vmf.pgoff);
+  for (let i = from; i <= last; i++, pi++) {
+    if (missStyle === 'per-candidate-page') run.missDec++;
+    else if (missStyle === 'per-candidate-not-workingset' && (fl & PG_workingset) === 0) run.missDec++;
+    if (t.flags[pi] !== 0) continue;
+    const pfn = head + (i - fidx);
+    setPte(t, pi, pfn, prot);
+    run.swapBacked = (fl & PG_swapbacked) !== 0;
+    f.mapcount[pfn] = f.mapcount[pfn]! + 1;
+    f.refcount[head] = f.refcount[head]! + 1;
+    run.mapped++;
+    if (missStyle === 'per-mapped-page') run.missDec++;
+    if (i === vmf.pgoff) run.ret = VM_FAULT_NOPAGE;
+  }
 }
 
 /**

@@ -38,7 +38,10 @@ export function thpAnonEligible(k: Kernel, vma: Vma, addr: number): boolean {
   return haddr >= vma.start && haddr + PMD_SIZE <= vma.end;
 }
 
-/** vma_alloc_anon_folio_pmd + folio_zero_user (mm/huge_memory.c v6.18): a zeroed anonymous 2 MiB folio; -1 when none. */
+/**
+ * vma_alloc_anon_folio_pmd + folio_zero_user (mm/huge_memory.c v6.18): a zeroed anonymous 2 MiB
+ * folio; -1 when none.
+ */
 function allocThp(k: Kernel): number {
   const head = k.allocPages(9);
   if (head < 0) return -1;
@@ -49,7 +52,10 @@ function allocThp(k: Kernel): number {
   return head;
 }
 
-/** map_anon_folio_pmd (mm/huge_memory.c v6.18): map anonymous folio `head` with the PMD leaf `pi`, writable and dirty. */
+/**
+ * map_anon_folio_pmd (mm/huge_memory.c v6.18): map anonymous folio `head` with the PMD leaf `pi`,
+ * writable and dirty.
+ */
 function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, replacing: boolean): void {
   const f = k.frames;
   for (let i = 0; i < 512; i++) f.mapcount[head + i] = 1;
@@ -68,8 +74,9 @@ function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, re
 }
 
 /**
- * do_huge_pmd_anonymous_page (mm/huge_memory.c v6.1, v6.18): the fault of an empty PMD in an eligible anonymous VMA. Returns 0
- * (mapped), VM_FAULT_OOM, or VM_FAULT_FALLBACK (handle it with PTEs).
+ * do_huge_pmd_anonymous_page (mm/huge_memory.c v6.1, v6.18): the fault of an empty PMD in an
+ * eligible anonymous VMA. Returns 0 (mapped), VM_FAULT_OOM, or VM_FAULT_FALLBACK (handle it with
+ * PTEs).
  */
 export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
   const vma = vmf.vma!;
@@ -80,7 +87,9 @@ export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
   if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
     const hz = k.hugeZeroPage();
     if (hz < 0) { k.vmstat.thp_fault_fallback++; return VM_FAULT_FALLBACK; }
-    setPmdLeaf(vma.mm, pmd, pi, hz, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE | (vma.pageProt & _PAGE_NX));
+    const zeroProt = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE |
+      (vma.pageProt & _PAGE_NX);
+    setPmdLeaf(vma.mm, pmd, pi, hz, zeroProt);
     k.charge(k.costs.pteSetNs);
     return 0;
   }
@@ -91,8 +100,9 @@ export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
 }
 
 /**
- * do_huge_pmd_wp_page (mm/huge_memory.c v6.18; before 6.13 the huge zero PMD is always split) for an anonymous VMA: a write to the read-only PMD leaf `pi`. Returns 0 when
- * handled at PMD level, else splits the PMD and returns VM_FAULT_FALLBACK (the PTE path goes on).
+ * do_huge_pmd_wp_page (mm/huge_memory.c v6.18; before 6.13 the huge zero PMD is always split) for
+ * an anonymous VMA: a write to the read-only PMD leaf `pi`. Returns 0 when handled at PMD level,
+ * else splits the PMD and returns VM_FAULT_FALLBACK (the PTE path goes on).
  */
 export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: number): number {
   const vma = vmf.vma!;
@@ -115,9 +125,9 @@ export function doHugePmdWpAnon(k: Kernel, vmf: VmFault, pmd: PmdTable, pi: numb
 }
 
 /**
- * __split_huge_pmd_locked (mm/huge_memory.c v6.18) for an anonymous VMA: replace the PMD leaf by a page table of 512 PTEs with the
- * same protection, mapping the 4 KiB zero page (a huge zero PMD) or each subpage of the THP (one
- * reference per PTE; the folio is freed when the last one goes).
+ * __split_huge_pmd_locked (mm/huge_memory.c v6.18) for an anonymous VMA: replace the PMD leaf by a
+ * page table of 512 PTEs with the same protection, mapping the 4 KiB zero page (a huge zero PMD)
+ * or each subpage of the THP (one reference per PTE; the folio is freed when the last one goes).
  */
 export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number): void {
   const f = k.frames;
@@ -127,7 +137,8 @@ export function splitHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blo
   if (!t) throw new Error('split_huge_pmd: no memory for a page table');
   const zero = pfn === k.hugeZeroPfn;
   const prot = lf & ~_PAGE_PSE;
-  for (let j = 0; j < 512; j++) setPte(t, j, zero ? f.zeroPfn : pfn + j, zero ? prot & ~(_PAGE_RW | _PAGE_DIRTY) : prot);
+  const pteProt = zero ? prot & ~(_PAGE_RW | _PAGE_DIRTY) : prot;
+  for (let j = 0; j < 512; j++) setPte(t, j, zero ? f.zeroPfn : pfn + j, pteProt);
   if (!zero) {
     f.refcount[pfn] = f.refcount[pfn]! + 511;
     k.anonThpPmdMapped--;
@@ -152,7 +163,10 @@ export function zapHugePmdAnon(k: Kernel, vma: Vma, pmd: PmdTable, pi: number): 
   if (f.refcount[pfn] === 0) { k.lru.removeFolio(pfn); f.free(pfn, 9); }
 }
 
-/** Is the PMD leaf at `pfn` a page-cache folio (not DAX pmem, not a zero page, not anonymous)? (vm_normal_folio_pmd's question, v6.18) */
+/**
+ * Is the PMD leaf at `pfn` a page-cache folio (not DAX pmem, not a zero page, not anonymous)?
+ * (vm_normal_folio_pmd's question, v6.18)
+ */
 export function isPageCachePmd(k: Kernel, pfn: number): boolean {
   return pfn < k.pmemBase && k.frames.owner[pfn]! > 0;
 }
@@ -223,7 +237,8 @@ export function zapHugePmd(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, markD
  * __split_huge_pmd (mm/huge_memory.c v6.18): an anonymous PMD becomes 512 PTEs; a file or DAX PMD
  * is just zapped, and the next access refaults.
  */
-export function splitHugePmdAny(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number, markDirty: (head: number) => void): void {
+export function splitHugePmdAny(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, blockStart: number,
+  markDirty: (head: number) => void): void {
   if (!vma.file) { splitHugePmd(k, vma, pmd, pi, blockStart); return; }
   zapHugePmd(k, vma, pmd, pi, markDirty);
   k.vmstat.thp_split_pmd++;

@@ -21,7 +21,8 @@ import type { Kernel } from '../kernel/kernel.ts';
 import { removeFolio } from './pagemap.ts';
 import { folioReferenced, unmapMappingPages } from './rmap.ts';
 
-export const LRU_INACTIVE_ANON = 0, LRU_ACTIVE_ANON = 1, LRU_INACTIVE_FILE = 2, LRU_ACTIVE_FILE = 3, LRU_UNEVICTABLE = 4;
+export const LRU_INACTIVE_ANON = 0, LRU_ACTIVE_ANON = 1, LRU_INACTIVE_FILE = 2, LRU_ACTIVE_FILE = 3;
+export const LRU_UNEVICTABLE = 4;
 export const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable'];
 
 export class Lru {

@@ -14,7 +14,13 @@ export interface VmOperations {
   readonly name: string;
   /** ->fault: resolve the page at vmf.pgoff (set vmf.page, return LOCKED), or install the PTE itself (NOPAGE). */
   fault(vmf: VmFault): number;
-  /** ->map_pages: map whatever of file pages [startPgoff, endPgoff] is ready (fault-around). */
+  /**
+   * ->map_pages: map whatever of file pages [startPgoff, endPgoff] is ready (fault-around), under
+   * the PTE lock, never sleeping. vmf.pte may be null (6.18: the PMD is still empty): take the
+   * table from mapPagesPte (pgalloc.ts). do_fault_around checks what it installed (fault-around.ts
+   * checkMapPages): PTEs of this table inside the window, or whole folios where 6.18's whole-folio
+   * rule allows, writable only where vm_page_prot is.
+   */
   mapPages?(vmf: VmFault, startPgoff: number, endPgoff: number): number;
   /** ->page_mkwrite: a page is about to become writable (write-notify). */
   pageMkwrite?(vmf: VmFault): number;

@@ -7,13 +7,16 @@ import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW } from '..
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { Vma } from './mm.ts';
 import type { Mm } from './mm.ts';
+import type { File } from '../fs/fs.ts';
 import {
   PAGE_SIZE, PMD_SIZE, TASK_SIZE, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_TYPE, MAP_SHARED, MAP_PRIVATE,
   MAP_SHARED_VALIDATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_SYNC, MAP_LOCKED, MAP_GROWSDOWN,
-  MAP_POPULATE, MAP_NONBLOCK, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE,
+  MAP_POPULATE, MAP_NONBLOCK, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD,
+  VM_MAYWRITE,
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
-  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, VM_DONTCOPY,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT,
+  VM_DONTCOPY,
   MADV_POPULATE_READ, MADV_POPULATE_WRITE,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
@@ -75,7 +78,8 @@ function unmappedAreaTopdown(mm: Mm, len: number, high: number): number {
  * return an address congruent to the file offset modulo 2 MiB, when the file range holds at
  * least one whole aligned 2 MiB chunk.
  */
-export function getUnmappedArea(mm: Mm, addr: number, len: number, offsetBytes: number, flags: number, thp: boolean): number {
+export function getUnmappedArea(mm: Mm, addr: number, len: number, offsetBytes: number, flags: number,
+  thp: boolean): number {
   if (len > TASK_SIZE) return -ENOMEM;
   if (flags & MAP_FIXED) {
     if (addr % PAGE_SIZE !== 0) return -EINVAL;
@@ -108,7 +112,10 @@ function insertVma(mm: Mm, vma: Vma): void {
   mm.vmaCache = null;
 }
 
-/** Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma: the new VMA holds its own file reference). */
+/**
+ * Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma, mm/mmap.c
+ * v6.1: the new VMA holds its own file reference).
+ */
 function splitAt(k: Kernel, mm: Mm, addr: number): void {
   const v = mm.findVma(addr);
   if (!v || v.start >= addr) return;
@@ -192,51 +199,29 @@ export interface MmapResult { addr: number; vma: Vma | null }
  * address, or -errno. Flag validation follows reference §5.2 (VM_SYNC computed from the unmasked
  * flags before MAP_SHARED strips unknown bits).
  */
-export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot: number, flags: number, fd: number, offsetBytes: number, name = ''): number {
+export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot: number, flags: number, fd: number,
+  offsetBytes: number, name = ''): number {
   const mm = proc.mm;
   if (len === 0) return -EINVAL;
   if (offsetBytes % PAGE_SIZE !== 0 || offsetBytes < 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (len > TASK_SIZE) return -ENOMEM;
   if (offsetBytes + len > 2 ** 53) return -EOVERFLOW;
-  let file = null;
+  let file: File | null = null;
   if ((flags & MAP_ANONYMOUS) === 0) {
     file = fd >= 0 ? proc.fds[fd] ?? null : null;
     if (!file) return -EBADF;
   }
   // MAP_FIXED_NOREPLACE asks for exactly `addr` (it implies MAP_FIXED, minus the replacing).
   if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
-  const fs = file ? file.inode.sb.fs : null;
-  const thp = file ? fs!.thpUnmappedArea(file.inode) : false;
+  const thp = file ? file.inode.sb.fs.thpUnmappedArea(file.inode) : false;
   const a = getUnmappedArea(mm, addr, len, offsetBytes, flags, thp);
   if (a < 0) return a;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !rangeFree(mm, a, len)) return -EEXIST;
-  // calc_vm_prot_bits | calc_vm_flag_bits | VM_MAY*
-  let vmFlags = protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-  if (flags & MAP_SYNC) vmFlags |= VM_SYNC;
-  if (flags & MAP_LOCKED) vmFlags |= VM_LOCKED;
-  if (flags & MAP_GROWSDOWN) vmFlags |= VM_GROWSDOWN;
-  if (flags & MAP_NORESERVE) vmFlags |= VM_NORESERVE;
+  let vmFlags = mmapVmFlags(prot, flags);
   if (file) {
-    switch (flags & MAP_TYPE) {
-      case MAP_SHARED:
-      case MAP_SHARED_VALIDATE: {
-        const f2 = (flags & MAP_TYPE) === MAP_SHARED ? (flags & LEGACY_MAP_MASK) : flags;
-        if ((f2 & ~(LEGACY_MAP_MASK | fs!.mmapSupportedFlags)) >>> 0 !== 0) return -EOPNOTSUPP;
-        if ((prot & PROT_WRITE) !== 0 && !file.writable) return -EACCES;
-        vmFlags |= VM_SHARED | VM_MAYSHARE;
-        if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
-        if (!file.readable) return -EACCES;
-        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
-        break;
-      }
-      case MAP_PRIVATE:
-        if (!file.readable) return -EACCES;
-        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
-        break;
-      default:
-        return -EINVAL;
-    }
+    vmFlags = mmapFileVmFlags(file, prot, flags, vmFlags);
+    if (vmFlags < 0) return vmFlags;
   } else {
     switch (flags & MAP_TYPE) {
       case MAP_SHARED:
@@ -253,7 +238,60 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
         return -EINVAL;
     }
   }
-  // mmap_region: replace whatever was there (MAP_FIXED), then create the VMA and call f_op->mmap.
+  const err = mmapRegion(k, proc, a, len, vmFlags, file, offsetBytes, name);
+  if (err < 0) return err;
+  // do_mmap's populate: MAP_LOCKED (VM_LOCKED) or MAP_POPULATE without MAP_NONBLOCK (mm_populate).
+  if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
+    populateVma(k, proc.tasks[0]!, mm.findVma(a)!);
+  }
+  return a;
+}
+
+/** calc_vm_prot_bits | calc_vm_flag_bits | VM_MAY* (do_mmap, mm/mmap.c v6.1): a new mapping's VMA flags. */
+function mmapVmFlags(prot: number, flags: number): number {
+  let vmFlags = protToVmFlags(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if (flags & MAP_SYNC) vmFlags |= VM_SYNC;
+  if (flags & MAP_LOCKED) vmFlags |= VM_LOCKED;
+  if (flags & MAP_GROWSDOWN) vmFlags |= VM_GROWSDOWN;
+  if (flags & MAP_NORESERVE) vmFlags |= VM_NORESERVE;
+  return vmFlags;
+}
+
+/**
+ * do_mmap's checks for a file mapping (mm/mmap.c v6.1): the mapping type, flags the filesystem
+ * does not support under MAP_SHARED_VALIDATE (EOPNOTSUPP), and the file's access mode (EACCES).
+ * Returns the VMA flags with the sharing bits, or -errno (VMA flags fit in 31 bits, so a negative
+ * result is always an errno).
+ */
+function mmapFileVmFlags(file: File, prot: number, flags: number, vmFlags: number): number {
+  switch (flags & MAP_TYPE) {
+    case MAP_SHARED:
+    case MAP_SHARED_VALIDATE: {
+      const f2 = (flags & MAP_TYPE) === MAP_SHARED ? (flags & LEGACY_MAP_MASK) : flags;
+      if ((f2 & ~(LEGACY_MAP_MASK | file.inode.sb.fs.mmapSupportedFlags)) >>> 0 !== 0) return -EOPNOTSUPP;
+      if ((prot & PROT_WRITE) !== 0 && !file.writable) return -EACCES;
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+      if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+      if (!file.readable) return -EACCES;
+      if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+      return vmFlags;
+    }
+    case MAP_PRIVATE:
+      if (!file.readable) return -EACCES;
+      if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+      return vmFlags;
+    default:
+      return -EINVAL;
+  }
+}
+
+/**
+ * mmap_region (mm/mmap.c v6.1): replace whatever was at [a, a+len) (MAP_FIXED), create the VMA
+ * and call f_op->mmap. Returns 0 or the -errno of f_op->mmap.
+ */
+function mmapRegion(k: Kernel, proc: Process, a: number, len: number, vmFlags: number, file: File | null,
+  offsetBytes: number, name: string): number {
+  const mm = proc.mm;
   if (!rangeFree(mm, a, len)) doMunmap(k, mm, a, len);
   const vma = new Vma(mm, a, a + len, offsetBytes / PAGE_SIZE, vmFlags, file);
   vma.name = name;
@@ -267,9 +305,7 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
   }
   vma.pageProt = vmaPageProt(vma);
   insertVma(mm, vma);
-  // do_mmap's populate: MAP_LOCKED (VM_LOCKED) or MAP_POPULATE without MAP_NONBLOCK (mm_populate).
-  if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) populateVma(k, proc.tasks[0]!, vma);
-  return a;
+  return 0;
 }
 
 /** mprotect (mm/mprotect.c v6.1): change protections of [addr, addr+len). */
@@ -321,15 +357,17 @@ const PTE_CHG_MASK = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL | _PAGE_DEVMAP
 function modifiedEntry(vma: Vma, old: number, newProt: number, upgrade: boolean): number {
   if (newProt === 0) return (old & PTE_CHG_MASK) | _PAGE_PROTNONE;
   let fl = (old & PTE_CHG_MASK) | newProt;
-  if (upgrade && (fl & _PAGE_RW) === 0 && (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
+  const sharedWritable = (vma.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
+  if (upgrade && (fl & _PAGE_RW) === 0 && sharedWritable && (old & _PAGE_DIRTY) !== 0) fl |= _PAGE_RW;
   return fl;
 }
 
 /**
- * change_protection (mm/mprotect.c v6.18; the same rules since 2.6 for these bits) over `vma`: every populated PTE and huge PMD leaf gets the
- * VMA's new protection. A huge PMD that the VMA covers only in part is split first
- * (vma_adjust_trans_huge / __split_huge_pmd): an anonymous THP into 512 PTEs, a page-cache or DAX
- * PMD by zapping it (the next access refaults). Returns how many entries changed.
+ * change_protection (mm/mprotect.c v6.18; the same rules since 2.6 for these bits) over `vma`:
+ * every populated PTE and huge PMD leaf gets the VMA's new protection. A huge PMD that the VMA
+ * covers only in part is split first (vma_adjust_trans_huge / __split_huge_pmd): an anonymous THP
+ * into 512 PTEs, a page-cache or DAX PMD by zapping it (the next access refaults). Returns how
+ * many entries changed.
  */
 function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
   const newProt = vma.pageProt;
@@ -380,104 +418,156 @@ function clearDevmapPmds(mm: Mm, start: number, end: number): void {
   }
 }
 
-/** madvise (mm/madvise.c v6.1) for the advices daxsim models. */
+/**
+ * One advice's work on the part [s0, e0) of VMA `v` that the range covers: 0 to go on with the
+ * next VMA, or -errno to stop there (madvise_vma_behavior's switch, mm/madvise.c v6.1).
+ */
+type MadviseHandler = (k: Kernel, mm: Mm, v: Vma, s0: number, e0: number, advice: number) => number;
+
+/** MADV_DONTNEED (madvise_dontneed_free): zap the range; the VMA stays as it is. */
+function madviseDontneed(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (v.flags & VM_LOCKED) return -EINVAL;
+  zapRange(k, v, s0, e0, true);
+  return 0;
+}
+
+/**
+ * MADV_POPULATE_READ/WRITE: madvise_populate -> faultin_vma_page_range (mm/madvise.c, mm/gup.c
+ * v6.1): GUP faults, counted in the task's min/maj_flt; EINVAL for a mapping the access is not
+ * allowed on, EFAULT when a fault ends in SIGBUS (past EOF) or SIGSEGV.
+ */
+function madvisePopulate(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number, advice: number): number {
+  const write = advice === MADV_POPULATE_WRITE;
+  if ((v.flags & (write ? VM_WRITE : VM_READ)) === 0) return -EINVAL;
+  const r = populateRange(k, k.current, v, s0, e0, write);
+  return r < 0 ? r : 0;
+}
+
+/**
+ * MADV_FREE (madvise_free_single_vma): private anonymous memory only. The pages become lazily
+ * freeable; the model never reclaims anonymous memory, so they keep their contents, as Linux does
+ * until memory runs short.
+ */
+function madviseFree(_k: Kernel, _mm: Mm, v: Vma): number {
+  return v.file !== null || (v.flags & VM_SHARED) !== 0 ? -EINVAL : 0;
+}
+
+/** MADV_REMOVE (madvise_remove): punch a hole in the file behind a shared mapping that may be written. */
+function madviseRemove(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (v.file === null) return -EINVAL;
+  if ((v.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES;
+  const off = (v.pgoff + (s0 - v.start) / PAGE_SIZE) * PAGE_SIZE;
+  const r = k.vfs.fallocate(v.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
+  return r < 0 ? r : 0;
+}
+
+/** MADV_COLD (madvise_cold): a reclaim-order hint; the model's LRU keeps its order. */
+function madviseCold(k: Kernel, mm: Mm, _v: Vma, s0: number, e0: number): number {
+  if (k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
+  return 0;
+}
+
+/**
+ * MADV_PAGEOUT (madvise_pageout): reclaim now the page-cache folios this VMA maps that no other
+ * process maps. Anonymous pages stay (no swap); DAX has no page-cache folios.
+ */
+function madvisePageout(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
+  if (!v.file || v.file.inode.dax) return 0;
+  const f = k.frames;
+  const heads = new Set<number>();
+  for (let va = s0; va < e0; va += PAGE_SIZE) {
+    const pmd = pmdTableOf(mm.pgd, va);
+    if (!pmd) continue;
+    const pi = pmdIndex(va);
+    const leaf = pmd.leafFlags[pi] !== 0;
+    const pfn = leaf ? pmd.leafPfn[pi]! : pmd.tables[pi]?.pfn[pteIndex(va)] ?? -1;
+    const fl = leaf ? pmd.leafFlags[pi]! : pmd.tables[pi]?.flags[pteIndex(va)] ?? 0;
+    if (fl === 0 || (fl & _PAGE_SPECIAL) !== 0 || pfn < 0 || pfn >= k.pmemBase || f.owner[pfn]! <= 0) continue;
+    if (f.mapcount[pfn]! > 1) continue; // folio_likely_mapped_shared
+    heads.add(f.head[pfn]!);
+  }
+  for (const h of heads) k.lru.pageoutFolio(h);
+  return 0;
+}
+
+/** MADV_WILLNEED (madvise_willneed): start readahead of the file range; EBADF for anonymous memory. */
+function madviseWillneed(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (!v.file) return -EBADF;
+  if (v.file.inode.dax) return 0;
+  pageCacheRa(k, v.file.inode.mapping, v.pgoff + (s0 - v.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
+  return 0;
+}
+
+/** The VMA flags an advice sets and clears (madvise_vma_behavior's new_flags, v6.1). */
+const madviseFlagChanges = new Map<number, readonly [set: number, clear: number]>([
+  [MADV_NORMAL, [0, VM_SEQ_READ | VM_RAND_READ]],
+  [MADV_RANDOM, [VM_RAND_READ, VM_SEQ_READ]],
+  [MADV_SEQUENTIAL, [VM_SEQ_READ, VM_RAND_READ]],
+  [MADV_HUGEPAGE, [VM_HUGEPAGE, VM_NOHUGEPAGE]],
+  [MADV_NOHUGEPAGE, [VM_NOHUGEPAGE, VM_HUGEPAGE]],
+  [MADV_DONTFORK, [VM_DONTCOPY, 0]],
+  [MADV_DOFORK, [0, VM_DONTCOPY]],
+]);
+
+/**
+ * The flag advices (madvise_update_vma, mm/madvise.c v6.1): split the VMA only where its flags
+ * really change, set them, and merge what has become alike again.
+ */
+function madviseUpdateFlags(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number, advice: number): number {
+  const [set, clear] = madviseFlagChanges.get(advice)!;
+  const nf = (v.flags & ~clear) | set;
+  if (nf === v.flags) return 0;
+  for (const w of vmasIn(k, mm, s0, e0)) w.flags = nf;
+  mergeVmas(k, mm, s0, e0);
+  return 0;
+}
+
+/** The advices daxsim models and their handlers; any other advice is EINVAL. */
+const madviseHandlers = new Map<number, MadviseHandler>([
+  [MADV_DONTNEED, madviseDontneed],
+  [MADV_POPULATE_READ, madvisePopulate],
+  [MADV_POPULATE_WRITE, madvisePopulate],
+  [MADV_FREE, madviseFree],
+  [MADV_REMOVE, madviseRemove],
+  [MADV_COLD, madviseCold],
+  [MADV_PAGEOUT, madvisePageout],
+  [MADV_WILLNEED, madviseWillneed],
+  ...[...madviseFlagChanges.keys()].map((a): [number, MadviseHandler] => [a, madviseUpdateFlags]),
+]);
+
+/** Does [addr, end) contain an address no VMA maps? (madvise's -ENOMEM "unmapped_error"). */
+function rangeHasHole(mm: Mm, addr: number, end: number): boolean {
+  let cur = addr;
+  for (const v of mm.vmas) {
+    if (v.end <= cur) continue;
+    if (v.start >= end) break;
+    if (v.start > cur) return true;
+    cur = v.end;
+  }
+  return cur < end;
+}
+
+/**
+ * madvise (mm/madvise.c v6.1, do_madvise and madvise_walk_vmas) for the advices daxsim models:
+ * check the arguments, run the advice's handler on each VMA the range overlaps (stopping at the
+ * first error), and report ENOMEM when part of the range was not mapped.
+ */
 export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
-  const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
-    MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE];
-  if (!known.includes(advice)) return -EINVAL;
+  const handler = madviseHandlers.get(advice);
+  if (!handler) return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   const end = addr + len;
   if (end < addr) return -EINVAL;
   if (len === 0) return 0;
-  let unmapped = false;
-  let cur = addr;
-  for (const v of mm.vmas) {
-    if (v.end <= cur) continue;
-    if (v.start >= end) break;
-    if (v.start > cur) unmapped = true;
-    cur = v.end;
-  }
-  if (cur < end) unmapped = true;
-  // DONTNEED and WILLNEED leave the VMAs as they are (madvise_dontneed_free, madvise_willneed);
-  // the flag advices split a VMA only where its flags really change (madvise_update_vma).
+  const unmapped = rangeHasHole(mm, addr, end);
+  // The VMAs as they were before any handler split or merged them.
   const overlapping = mm.vmas.filter((v) => v.start < end && v.end > addr);
-  for (const v0 of overlapping) {
-    const s0 = Math.max(addr, v0.start), e0 = Math.min(end, v0.end);
-    if (advice === MADV_DONTNEED) {
-      if (v0.flags & VM_LOCKED) return -EINVAL;
-      zapRange(k, v0, s0, e0, true);
-      continue;
-    }
-    if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
-      // madvise_populate -> faultin_vma_page_range (mm/madvise.c, mm/gup.c v6.1): GUP faults,
-      // counted in the task's min/maj_flt; EINVAL for a mapping the access is not allowed on,
-      // EFAULT when a fault ends in SIGBUS (past EOF) or SIGSEGV, ENOMEM for a hole in the range.
-      const write = advice === MADV_POPULATE_WRITE;
-      if ((v0.flags & (write ? VM_WRITE : VM_READ)) === 0) return -EINVAL;
-      const r = populateRange(k, k.current, v0, s0, e0, write);
-      if (r < 0) return r;
-      continue;
-    }
-    if (advice === MADV_FREE) {
-      // madvise_free_single_vma: private anonymous memory only. The pages become lazily freeable;
-      // the model never reclaims anonymous memory, so they keep their contents, as Linux does
-      // until memory runs short.
-      if (v0.file !== null || (v0.flags & VM_SHARED) !== 0) return -EINVAL;
-      continue;
-    }
-    if (advice === MADV_REMOVE) {
-      // madvise_remove: punch a hole in the file behind a shared mapping that may be written.
-      if (v0.file === null) return -EINVAL;
-      if ((v0.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES;
-      const off = (v0.pgoff + (s0 - v0.start) / PAGE_SIZE) * PAGE_SIZE;
-      const r = k.vfs.fallocate(v0.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
-      if (r < 0) return r;
-      continue;
-    }
-    if ((advice === MADV_COLD || advice === MADV_PAGEOUT) && k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
-    if (advice === MADV_COLD) continue; // a reclaim-order hint: the model's LRU keeps its order
-    if (advice === MADV_PAGEOUT) {
-      // madvise_pageout: reclaim now the page-cache folios this VMA maps that no other process
-      // maps. Anonymous pages stay (no swap); DAX has no page-cache folios.
-      if (v0.file && !v0.file.inode.dax) {
-        const f = k.frames;
-        const heads = new Set<number>();
-        for (let va = s0; va < e0; va += PAGE_SIZE) {
-          const pmd = pmdTableOf(mm.pgd, va);
-          if (!pmd) continue;
-          const pi = pmdIndex(va);
-          const pfn = pmd.leafFlags[pi] !== 0 ? pmd.leafPfn[pi]! : pmd.tables[pi]?.pfn[pteIndex(va)] ?? -1;
-          const fl = pmd.leafFlags[pi] !== 0 ? pmd.leafFlags[pi]! : pmd.tables[pi]?.flags[pteIndex(va)] ?? 0;
-          if (fl === 0 || (fl & _PAGE_SPECIAL) !== 0 || pfn < 0 || pfn >= k.pmemBase || f.owner[pfn]! <= 0) continue;
-          const head = f.head[pfn]!;
-          if (f.mapcount[pfn]! > 1) continue; // folio_likely_mapped_shared
-          heads.add(head);
-        }
-        for (const h of heads) k.lru.pageoutFolio(h);
-      }
-      continue;
-    }
-    if (advice === MADV_WILLNEED) {
-      if (v0.file && !v0.file.inode.dax) pageCacheRa(k, v0.file.inode.mapping, v0.pgoff + (s0 - v0.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
-      else if (!v0.file) return -EBADF;
-      continue;
-    }
-    let nf = v0.flags;
-    switch (advice) {
-      case MADV_NORMAL: nf &= ~(VM_SEQ_READ | VM_RAND_READ); break;
-      case MADV_RANDOM: nf = (nf & ~VM_SEQ_READ) | VM_RAND_READ; break;
-      case MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
-      case MADV_HUGEPAGE: nf = (nf & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
-      case MADV_NOHUGEPAGE: nf = (nf & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
-      case MADV_DONTFORK: nf |= VM_DONTCOPY; break;
-      case MADV_DOFORK: nf &= ~VM_DONTCOPY; break;
-    }
-    if (nf === v0.flags) continue;
-    for (const v of vmasIn(k, mm, s0, e0)) v.flags = nf;
-    mergeVmas(k, mm, s0, e0);
+  for (const v of overlapping) {
+    const r = handler(k, mm, v, Math.max(addr, v.start), Math.min(end, v.end), advice);
+    if (r < 0) return r;
   }
   mm.invalidateWalkCache();
   return unmapped ? -ENOMEM : 0;
 }
-

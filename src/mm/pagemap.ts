@@ -6,7 +6,7 @@
  * Entries: a folio is stored as a multi-order XArray entry (pfn+1)*2 (even); value entries (odd)
  * are shadows of evicted pages (workingset) or DAX entries.
  */
-import { assert } from '../lib/assert.ts';
+import { panic } from '../lib/assert.ts';
 import { xaIsValue, xaMkValue, xaToValue } from '../lib/xarray.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_swapbacked, OWNER_NONE } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -48,7 +48,8 @@ export function folioPages(k: Kernel, head: number): number {
  * (filemap_add_folio, v6.1). A shadow entry left by eviction makes this a refault
  * (workingset_refault). Returns the head PFN, or -1 when memory is exhausted.
  */
-export function addNewFolio(k: Kernel, mapping: AddressSpace, index: number, order: number, swapBacked: boolean): number {
+export function addNewFolio(k: Kernel, mapping: AddressSpace, index: number, order: number,
+  swapBacked: boolean): number {
   const start = index - (index % (1 << order));
   const pfn = k.allocPages(order);
   if (pfn < 0) return -1;
@@ -80,7 +81,9 @@ export function removeFolio(k: Kernel, mapping: AddressSpace, head: number, shad
   const idx = f.index[head]!;
   const order = f.order[head]!;
   const n = 1 << order;
-  for (let i = 0; i < n; i++) assert(f.mapcount[head + i] === 0, `removing mapped page ${head + i} from the page cache`);
+  for (let i = 0; i < n; i++) {
+    if (f.mapcount[head + i] !== 0) panic(`removing mapped page ${head + i} from the page cache`);
+  }
   if (shadow > 0 && order === 0) mapping.pages.store(idx, xaMkValue(shadow), 0);
   else mapping.pages.erase(idx);
   mapping.nrpages -= n;
@@ -118,7 +121,8 @@ export function maybeUnlockMmapForIo(k: Kernel, vmf: VmFault): boolean {
   if (vmf.mmapLockDropped) return true;
   if (!k.profile.dropMmapLockForIo) return false;
   const fl = vmf.flags;
-  if ((fl & FAULT_FLAG_ALLOW_RETRY) === 0 || (fl & FAULT_FLAG_TRIED) !== 0 || (fl & FAULT_FLAG_RETRY_NOWAIT) !== 0) return false;
+  if ((fl & FAULT_FLAG_ALLOW_RETRY) === 0) return false;
+  if ((fl & FAULT_FLAG_TRIED) !== 0 || (fl & FAULT_FLAG_RETRY_NOWAIT) !== 0) return false;
   vmf.mmapLockDropped = true;
   k.events.mmapLockDrops++;
   return true;

@@ -6,8 +6,8 @@
  */
 import { assert } from '../lib/assert.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import type { Vma } from './mm.ts';
-import { PteTable, PmdTable, PudTable, PMD_BYTES, pmdIndex, pgdIndex, pudIndex } from './pgtable.ts';
+import type { Vma, VmFault } from './mm.ts';
+import { PteTable, PmdTable, PudTable, PMD_BYTES, pmdIndex, pgdIndex, pudIndex, pteIndex } from './pgtable.ts';
 
 /**
  * Find or allocate the PTE table covering `addr` (__pte_alloc and the levels above). Returns null
@@ -60,4 +60,23 @@ export function pmdAlloc(k: Kernel, vma: Vma, addr: number): PmdTable | null {
     mm.pgtablePages++;
   }
   return pmd;
+}
+
+/**
+ * The PTE table a ->map_pages installs into (the contract of do_fault_around, mm/memory.c). In
+ * v3.15-v5.11 do_fault_around installed the table before calling ->map_pages; from v5.12 it only
+ * preallocates one (vmf->prealloc_pte) and the callee installs it: filemap_map_pages ->
+ * filemap_map_pmd -> pmd_install (v5.12-v6.18), after deciding whether to map a PMD instead. The
+ * model installs it early on profiles without mapWholeFolio and leaves an empty PMD empty on 6.18,
+ * so a ->map_pages must not assume vmf.pte: it gets its table here, vmf.pte or the table covering
+ * vmf.address allocated now (vmf.pte and vmf.pteIndex set). Null when no page is left for it (the
+ * callee returns VM_FAULT_OOM).
+ */
+export function mapPagesPte(k: Kernel, vmf: VmFault): PteTable | null {
+  if (vmf.pte) return vmf.pte;
+  const t = pteAlloc(k, vmf.vma!, vmf.address);
+  if (!t) return null;
+  vmf.pte = t;
+  vmf.pteIndex = pteIndex(vmf.address);
+  return t;
 }

@@ -138,6 +138,34 @@ export function installLogClose(): void {
   log.n = 0;
 }
 
+/** The install log as its readers see it (entries [from, n) of one ->map_pages call). */
+export interface InstallLogView {
+  readonly n: number;
+  readonly tables: ReadonlyArray<PteTable | PmdTable>;
+  readonly index: readonly number[];
+}
+export const installLogView: InstallLogView = installLog;
+
+/**
+ * Start recording the entries a ->map_pages call makes present, for do_fault_around's contract
+ * check: returns the log position they start at. While tasks run concurrently the fault's log is
+ * already open and its position is returned; otherwise the log is opened here and -1 returned, and
+ * installWatchEnd(-1) closes it again, leaving every entry visible at once as noteInstall would
+ * have. Allocates nothing once the log's arrays have grown.
+ */
+export function installWatchBegin(): number {
+  const log = installLog;
+  if (log.active) return log.n;
+  log.active = true;
+  log.n = 0;
+  return -1;
+}
+
+/** End what installWatchBegin started (`mark` is what it returned). */
+export function installWatchEnd(mark: number): void {
+  if (mark < 0) installLogClose();
+}
+
 /**
  * A new entry at `t[i]` (empty before): in concurrent mode log it for stamping, otherwise it is
  * visible at once (clear a stamp left by an earlier concurrent run).
@@ -167,7 +195,8 @@ export function setPte(t: PteTable, i: number, pfn: number, flags: number): void
  * Install a huge PMD leaf in an empty slot (set_pmd_at, v6.1), keeping the table's used count and
  * noting the new entry for visibility stamping; `mm`'s walk cache is invalidated.
  */
-export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number, flags: number): void {
+export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i: number, pfn: number,
+  flags: number): void {
   assert(pmd.leafFlags[i] === 0 && pmd.tables[i] === null, 'set_pmd_at over a populated PMD');
   assert((flags & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0, 'setPmdLeaf with an empty value');
   pmd.leafFlags[i] = flags;

@@ -16,7 +16,10 @@ export const MMAP_LOTSAMISS = 100;
 /** MAX_PAGECACHE_ORDER on x86-64: PMD order. */
 const MAX_PAGECACHE_ORDER = 9;
 
-/** mapping_large_folio_support (include/linux/pagemap.h v6.18): does the filesystem give this file large folios (ext4 on 6.x profiles)? */
+/**
+ * mapping_large_folio_support (include/linux/pagemap.h v6.18): does the filesystem give this file
+ * large folios (ext4 on 6.x profiles)?
+ */
 function largeFolioSupport(mapping: AddressSpace): boolean {
   const inode = mapping.host;
   return inode.sb.fs.writeFolioOrder(inode, 0, 2 ** 21) > 0;
@@ -155,7 +158,8 @@ export function asyncRa618(k: Kernel, mapping: AddressSpace, ra: FileRaState, he
  * with PG_readahead, and hand them to the filesystem to read (holes complete at once). Stops at
  * end of file (do_page_cache_ra's clamp) and when memory runs out.
  */
-export function pageCacheRa(k: Kernel, mapping: AddressSpace, index: number, nrToRead: number, lookahead: number): number {
+export function pageCacheRa(k: Kernel, mapping: AddressSpace, index: number, nrToRead: number,
+  lookahead: number): number {
   const inode = mapping.host;
   if (inode.sizeBytes === 0) return 0;
   const endIndex = Math.floor((inode.sizeBytes - 1) / 4096);
@@ -202,7 +206,8 @@ export function nextRaSize(cur: number, max: number): number {
  * ondemand_readahead (v6.1): the window logic shared by read(2) and async mmap readahead.
  * `hitMarker` is true when called because a PG_readahead page was hit.
  */
-export function ondemandReadahead(k: Kernel, mapping: AddressSpace, ra: FileRaState, index: number, reqSize: number, hitMarker: boolean): void {
+export function ondemandReadahead(k: Kernel, mapping: AddressSpace, ra: FileRaState, index: number, reqSize: number,
+  hitMarker: boolean): void {
   const max = ra.raPages;
   if (max === 0) return;
   let initial = false;

@@ -77,7 +77,8 @@ export function zapRange(k: Kernel, vma: Vma, startVa: number, endVa: number, ev
  * unmap_mapping_range / unmap_mapping_pages (mm/memory.c v6.1): zap file pages
  * [startIndex, startIndex + nrPages) in every VMA of the file.
  */
-export function unmapMappingPages(k: Kernel, mapping: AddressSpace, startIndex: number, nrPages: number, evenCows: boolean): number {
+export function unmapMappingPages(k: Kernel, mapping: AddressSpace, startIndex: number, nrPages: number,
+  evenCows: boolean): number {
   let n = 0;
   const endIndex = startIndex + nrPages; // exclusive
   for (const vma of mapping.iMmap) {
@@ -123,7 +124,8 @@ export function wrprotectFilePages(k: Kernel, mapping: AddressSpace, start: numb
  * The rmap walk over a file (rmap_walk_file, mm/rmap.c v6.1): for each VMA in `mapping`'s i_mmap
  * (shared ones only if `sharedOnly`) that maps file page `index`, the VMA and the address.
  */
-function forEachVmaOfIndex(mapping: AddressSpace, index: number, sharedOnly: boolean, fn: (vma: Vma, va: number) => void): void {
+function forEachVmaOfIndex(mapping: AddressSpace, index: number, sharedOnly: boolean,
+  fn: (vma: Vma, va: number) => void): void {
   for (const vma of mapping.iMmap) {
     if (sharedOnly && (vma.flags & VM_SHARED) === 0) continue;
     if (index < vma.pgoff || index >= vma.pgoff + vma.pages) continue;

@@ -52,7 +52,10 @@ export class Tmpfs implements FileSystem {
   writeback(): number { return 0; }
   setSize(): number { return 0; }
 
-  /** shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them (done by the VFS). */
+  /**
+   * shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them
+   * (done by the VFS).
+   */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & FALLOC_FL_PUNCH_HOLE) return 0;
     if (mode & ~FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
