@@ -18,6 +18,7 @@ import {
 } from '../src/mm/constants.ts';
 import type { VmFault, VmOperations } from '../src/mm/mm.ts';
 import { setPte } from '../src/mm/pgtable.ts';
+import { pteAlloc } from '../src/mm/pgalloc.ts';
 import { findFolio } from '../src/mm/pagemap.ts';
 import { folioWithinISize, I_SIZE_FINISH_FAULT, I_SIZE_FAULT_AROUND } from '../src/mm/whole-folio.ts';
 import { InvariantError } from '../src/lib/assert.ts';
@@ -68,9 +69,15 @@ test('seed 000 (Kani) on a linux-6.18 base: dax_map_pages gets its PTE table and
   assert.deepEqual(asPosted, on618);
 });
 
-/** A tmpfs file of `pages` pages, cached, and a read mapping of it whose ->map_pages is wrapped by `bad`. */
+type MapPages = (vmf: VmFault, start: number, end: number) => number;
+
+/**
+ * A cached tmpfs file of `pages` pages and a mapping of it whose ->map_pages is `bad`, which may
+ * call the real one (filemap_map_pages) as `real`.
+ */
 function wrappedMapPages(profile: string, pages: number, flags: number,
-  bad: (m: Machine, vmf: VmFault, start: number, end: number) => void): { m: Machine; p: Process; a: number } {
+  bad: (m: Machine, vmf: VmFault, start: number, end: number, real: MapPages) => number):
+  { m: Machine; p: Process; a: number } {
   const m = new Machine({ profile, memoryBytes: 1 * 2 ** 30 });
   m.mount('/mnt/shm', 'tmpfs');
   const p = m.process();
@@ -83,11 +90,7 @@ function wrappedMapPages(profile: string, pages: number, flags: number,
     ...ops,
     name: 'bad_map_pages',
     fault: (vmf) => ops.fault(vmf),
-    mapPages: (vmf, start, end) => {
-      const r = ops.mapPages!(vmf, start, end);
-      bad(m, vmf, start, end);
-      return r;
-    },
+    mapPages: (vmf, start, end) => bad(m, vmf, start, end, ops.mapPages!),
   };
   vma.ops = wrapped;
   return { m, p, a };
@@ -106,33 +109,51 @@ function mapExtra(m: Machine, vmf: VmFault, idx: number, prot: number): void {
 test('a ->map_pages that maps a page past its window trips do_fault_around\'s check', () => {
   for (const profile of ['linux-6.1', 'linux-6.18']) {
     const { p, a } = wrappedMapPages(profile, 64, MAP_SHARED,
-      (m, vmf, _start, end) => mapExtra(m, vmf, end + 1, vmf.vma!.pageProt));
-    const want = /bad_map_pages ->map_pages installed PTE slot 16 outside its window \(slots 0-15, file pages 0-15\)/;
+      (m, vmf, start, end, real) => {
+        const r = real(vmf, start, end);
+        mapExtra(m, vmf, end + 1, vmf.vma!.pageProt);
+        return r;
+      });
+    const want = new RegExp('bad_map_pages ->map_pages installed 1 PTE\\(s\\) at slots 16-16, outside its window ' +
+      '\\(slots 0-15, file pages 0-15\\) and not as part of a whole folio');
     assert.throws(() => p.load(a), (e: unknown) => e instanceof InvariantError && want.test(e.message), profile);
   }
 });
 
 test('a ->map_pages that stays inside its window passes the check (the wrapper alone changes nothing)', () => {
-  const { m, p, a } = wrappedMapPages('linux-6.1', 64, MAP_SHARED, () => {});
+  const { m, p, a } = wrappedMapPages('linux-6.1', 64, MAP_SHARED,
+    (_m, vmf, start, end, real) => real(vmf, start, end));
   // One fault per 16-page window, each mapping the whole window (the faulting page included).
   assert.equal(faults(p, () => p.access(a, 64 * PG, PG, false)), 4);
   assert.equal(m.modelEvents().faultaroundPagesMapped, 64);
 });
 
+test('a ->map_pages that maps a PTE into another page table trips the check', () => {
+  // A 4 MiB file at a 2 MiB-aligned address: file page 512 is slot 0 of the next PTE table.
+  const { p, a } = wrappedMapPages('linux-6.18', 1024, MAP_SHARED, (m, vmf, start, end, real) => {
+    const r = real(vmf, start, end);
+    const other = pteAlloc(m.k, vmf.vma!, vmf.vma!.start + 2 * MiB)!;
+    assert.notEqual(other, vmf.pte);
+    const head = findFolio(vmf.vma!.file!.inode.mapping, 512);
+    setPte(other, 0, head + (512 - m.k.frames.index[head]!), vmf.vma!.pageProt);
+    return r;
+  });
+  assert.throws(() => p.load(a), (e: unknown) => e instanceof InvariantError &&
+    /bad_map_pages ->map_pages installed 1 PTE\(s\) outside the page table of the fault/.test(e.message));
+});
+
 test('a ->map_pages that maps a writable PTE on a read fault of a write-notify mapping trips the check', () => {
   // A shared tmpfs mapping needs no write-notify (vm_page_prot is writable: no trip); a private
   // one maps read-only, and a writable PTE there would skip the COW.
-  const { p, a } = wrappedMapPages('linux-6.1', 64, MAP_PRIVATE, (m, vmf, start) => {
+  const { p, a } = wrappedMapPages('linux-6.1', 64, MAP_PRIVATE, (m, vmf, start, end, real) => {
     assert.equal(vmf.vma!.pageProt & _PAGE_RW, 0);
-    const t = vmf.pte!;
-    const i = vmf.pteIndex + (start + 3 - vmf.pgoff);
-    assert.notEqual(t.flags[i], 0, 'filemap_map_pages mapped the page');
-    t.flags[i] = 0;
-    t.used--;
-    mapExtra(m, vmf, start + 3, vmf.vma!.pageProt | _PAGE_RW);
+    // The real one maps all but the window's last page; that one is mapped writable.
+    const r = real(vmf, start, end - 1);
+    mapExtra(m, vmf, end, vmf.vma!.pageProt | _PAGE_RW);
+    return r;
   });
   assert.throws(() => p.load(a), (e: unknown) => e instanceof InvariantError &&
-    /bad_map_pages ->map_pages installed a writable PTE \(slot 3\) on a read fault/.test(e.message));
+    /bad_map_pages ->map_pages installed a writable PTE on a read fault/.test(e.message));
 });
 
 test('6.18 i_size guard (74207de2ba10): finish_fault maps a folio ending at the last page, fault-around not', () => {
@@ -158,4 +179,44 @@ test('6.18 i_size guard (74207de2ba10): finish_fault maps a folio ending at the 
   const a = p.mmap(A, MiB, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
   assert.equal(faults(p, () => p.access(a, MiB, PG, false)), 1);
   assert.equal(m.modelEvents().faultaroundPagesMapped, 0);
+});
+
+/** linux-6.18 ext4, a 3 MiB file of 1 MiB folios (three 256-page folios), mapped 2 MiB-aligned. */
+function largeFolioFile(bad?: (m: Machine, vmf: VmFault, start: number, end: number, real: MapPages) => number):
+  { m: Machine; p: Process; a: number } {
+  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1 * 2 ** 30,
+    devices: [{ name: 'vda', type: 'block', sizeBytes: 2 ** 30 }] });
+  m.mkfs('vda', 'ext4');
+  m.mount('/mnt', 'ext4', 'vda');
+  const p = m.process();
+  const fd = p.open('/mnt/f', O_RDWR | O_CREAT | O_TRUNC);
+  for (let o = 0; o < 3 * MiB; o += MiB) assert.equal(p.pwrite(fd, MiB, o, 1), MiB);
+  const a = p.mmap(A, 3 * MiB, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (bad) {
+    const vma = p.kp.mm.findVma(a)!;
+    const ops = vma.ops!;
+    vma.ops = { ...ops, name: 'bad_map_pages', fault: (vmf) => ops.fault(vmf),
+      mapPages: (vmf, start, end) => bad(m, vmf, start, end, ops.mapPages!) };
+  }
+  return { m, p, a };
+}
+
+test('6.18 fault-around maps a whole folio beyond its window (357b92761d94) and the check accepts it', () => {
+  const { m, p, a } = largeFolioFile();
+  // Window: file pages 16-31; the folio 0-255 lies in the VMA and the page table, ends before EOF.
+  assert.equal(faults(p, () => assert.equal(p.load(a + 20 * PG), 1)), 1);
+  assert.equal(m.modelEvents().faultaroundPagesMapped, 256);
+  assert.equal(faults(p, () => p.access(a, MiB, PG, false)), 0);
+});
+
+test('6.18: a ->map_pages that maps a page of a folio outside its window trips the check', () => {
+  // 240 whole-folio pages outside the window (0-15, 32-255) are allowed, page 300 is not.
+  const { p, a } = largeFolioFile((m, vmf, start, end, real) => {
+    const r = real(vmf, start, end);
+    // File page 300 (second folio, not reaching the window 16-31) at its own slot.
+    mapExtra(m, vmf, 300, vmf.vma!.pageProt);
+    return r;
+  });
+  assert.throws(() => p.load(a + 20 * PG), (e: unknown) => e instanceof InvariantError &&
+    /installed 241 PTE\(s\) at slots 0-300, outside its window \(slots 16-31, file pages 16-31\)/.test(e.message));
 });

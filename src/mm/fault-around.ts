@@ -8,11 +8,10 @@
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from './mm.ts';
-import { panic } from '../lib/assert.ts';
+import { assertions, panic } from '../lib/assert.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_OOM, FAULT_FLAG_WRITE, _PAGE_RW, _PAGE_SPECIAL } from './constants.ts';
 import { pteAlloc } from './pgalloc.ts';
-import { PmdTable, pmdIndex, pteIndex, pteTableOf, setPte, installLogView, installWatchBegin, installWatchEnd,
-} from './pgtable.ts';
+import { pmdIndex, pmdTableOf, pteIndex, pteTableOf, setPte, installStats, installWatch } from './pgtable.ts';
 import type { PteTable } from './pgtable.ts';
 import { isPageCachePmd } from './huge-memory.ts';
 import { wholeFolioFits } from './whole-folio.ts';
@@ -27,14 +26,22 @@ import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
  */
 export function faultAroundWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number,
   nrPages: number): [number, number] {
+  computeWindow(vmStart, vmPgoff, vmPages, address, pgoff, nrPages);
+  return [win.start, win.end];
+}
+
+/** The window faultAroundWindow describes, computed into `win` (the fault path allocates no tuple). */
+const win = { start: 0, end: 0 };
+function computeWindow(vmStart: number, vmPgoff: number, vmPages: number, address: number, pgoff: number,
+  nrPages: number): void {
   const windowBytes = nrPages * 4096;
   const aligned = address - (address % windowBytes);
   const s = Math.max(aligned, vmStart);
   const start = pgoff - (address - s) / 4096;
   const tableEnd = start - pteIndex(s) + 511;
   const vmaEnd = vmPgoff + vmPages - 1;
-  const end = Math.min(tableEnd, vmaEnd, start + nrPages - 1);
-  return [start, end];
+  win.start = start;
+  win.end = Math.min(tableEnd, vmaEnd, start + nrPages - 1);
 }
 
 /**
@@ -47,10 +54,13 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   // should_fault_around: the window must exceed faultAroundMinPages - 1 pages (3.16+: more than 1).
   if (nr < k.profile.faultAroundMinPages) return 0;
   const vma = vmf.vma!;
-  let [start, end] = faultAroundWindow(vma.start, vma.pgoff, vma.pages, vmf.address, vmf.pgoff, nr);
+  computeWindow(vma.start, vma.pgoff, vma.pages, vmf.address, vmf.pgoff, nr);
+  let start = win.start;
+  const end = win.end;
   // 6.18 (mapWholeFolio): an empty PMD stays empty until ->map_pages decides how to map
   // (filemap_map_pmd installs the table); before, the table was allocated here.
-  const t = vmf.pte ?? (k.profile.mapWholeFolio ? pteTableOf(vma.mm.pgd, vmf.address) : pteAlloc(k, vma, vmf.address));
+  const t = vmf.pte ?? (k.profile.mapWholeFolio ? pteTableOf(vma.mm.pgd, vmf.address) :
+    pteAlloc(k, vma, vmf.address));
   if (!t && !k.profile.mapWholeFolio) return VM_FAULT_OOM;
   vmf.pte = t;
   vmf.pteIndex = pteIndex(vmf.address);
@@ -63,10 +73,20 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   }
   k.events.faultaroundCalls++;
   k.spinDepth++;
-  const mark = installWatchBegin();
+  // What the call installs: counted by installStats and the table's used count, placed by
+  // installWatch; checked by checkMapPages (an assertion: off when the benchmark turns them off).
+  const check = assertions.enabled;
+  const entries0 = installStats.entries, pmds0 = installStats.pmdLeaves, used0 = t ? t.used : 0;
+  if (check) {
+    const first = vmf.pteIndex - (vmf.pgoff - start); // PTE slot of file page `start`
+    installWatch.begin(first, first + (end - start));
+  }
   const r = vma.ops!.mapPages!(vmf, start, end);
-  checkMapPages(k, vmf, start, end, mark < 0 ? 0 : mark);
-  installWatchEnd(mark);
+  if (check) {
+    installWatch.active = false;
+    const ptes = installStats.entries - entries0 - (installStats.pmdLeaves - pmds0);
+    if (ptes !== 0 || installStats.pmdLeaves !== pmds0) checkMapPages(k, vmf, start, end, ptes, used0);
+  }
   k.spinDepth--;
   if (r === VM_FAULT_OOM) return r;
   // A PMD mapping (filemap_map_pmd -> do_set_pmd) leaves no PTE to look at: trust NOPAGE.
@@ -77,39 +97,41 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
 /**
  * The contract of ->map_pages, checked after every call (do_fault_around, mm/memory.c v3.15-v6.18;
  * Documentation/filesystems/locking.rst: ->map_pages maps pages "associated with offsets from
- * start_pgoff till end_pgoff"): every entry the call made present (install log entries from
- * `from` on) is a PTE in vmf.pte, the table covering the fault, inside the window [start, end],
- * or, on profiles with mapWholeFolio (6.18 filemap_map_folio_range), a page at its own slot of a
- * page-cache folio that overlaps the window and fits the whole-folio rule (whole-folio.ts; the
- * i_size guard, which 6.18 asks of the window's first folio only, is not asked again), or one PMD
- * mapping the 2 MiB of the fault with such a folio (filemap_map_pmd). And none is writable unless
- * the fault is a write or vm_page_prot itself grants write (a shared mapping without write-notify,
- * as shmem's): fault-around runs on read faults, whose PTEs come from vm_page_prot.
+ * start_pgoff till end_pgoff"), from what installWatch saw: every PTE the call made present is in
+ * vmf.pte, the table covering the fault, at a slot inside the window [start, end], or, on profiles
+ * with mapWholeFolio (6.18 filemap_map_folio_range), inside the slots of a page-cache folio that
+ * overlaps the window and fits the whole-folio rule (whole-folio.ts; the i_size guard, which 6.18
+ * asks of the window's first folio only, is not asked again): the new PTE at the lowest (highest)
+ * slot is a page of such a folio, at its own slot, and that folio reaches the window. A PMD leaf
+ * is allowed only there, at the fault's PMD with a page-cache folio (filemap_map_pmd). And no new
+ * entry is writable unless the fault is a write or vm_page_prot itself grants write (a shared
+ * mapping without write-notify, as shmem's): fault-around runs on read faults, whose PTEs come
+ * from vm_page_prot.
  */
-function checkMapPages(k: Kernel, vmf: VmFault, start: number, end: number, from: number): void {
-  const log = installLogView;
+function checkMapPages(k: Kernel, vmf: VmFault, start: number, end: number, ptes: number, used0: number): void {
+  const w = installWatch;
   const vma = vmf.vma!;
   const mayWrite = (vmf.flags & FAULT_FLAG_WRITE) !== 0 || (vma.pageProt & _PAGE_RW) !== 0;
-  const first = pteIndex(vmf.address) - (vmf.pgoff - start); // PTE slot of file page `start`
-  const last = first + (end - start);
-  for (let j = from; j < log.n; j++) {
-    const t = log.tables[j]!, i = log.index[j]!;
-    if (t instanceof PmdTable) {
-      if (!k.profile.mapWholeFolio || i !== pmdIndex(vmf.address) || !isPageCachePmd(k, t.leafPfn[i]!)) {
-        mapPagesBroke(vmf, `mapped PMD ${i} for a fault in PMD ${pmdIndex(vmf.address)}`);
-      }
-      if (!mayWrite && (t.leafFlags[i]! & _PAGE_RW) !== 0) mapPagesBroke(vmf, 'mapped a writable PMD on a read fault');
-      continue;
+  if (w.pmds > 0) {
+    const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
+    const pi = pmdIndex(vmf.address);
+    if (!k.profile.mapWholeFolio || w.pmds > 1 || w.pmdIndex !== pi || !pmd || !isPageCachePmd(k, pmd.leafPfn[pi]!)) {
+      mapPagesBroke(vmf, `mapped ${w.pmds} PMD(s), the last at ${w.pmdIndex}, for a fault in PMD ${pi}`);
     }
-    if (t !== vmf.pte) mapPagesBroke(vmf, 'installed a PTE outside the page table of the fault');
-    if ((i < first || i > last) && !wholeFolioPage(k, vmf, t, i, start, end)) {
-      mapPagesBroke(vmf, `installed PTE slot ${i} outside its window (slots ${first}-${last}, file pages ` +
-        `${start}-${end}), not as part of a whole folio`);
-    }
-    if (!mayWrite && (t.flags[i]! & _PAGE_RW) !== 0) {
-      mapPagesBroke(vmf, `installed a writable PTE (slot ${i}) on a read fault`);
-    }
+    if (!mayWrite && (w.pmdFlagsOr & _PAGE_RW) !== 0) mapPagesBroke(vmf, 'mapped a writable PMD on a read fault');
   }
+  if (ptes === 0) return;
+  // A table allocated by the call (vmf.pte null before) was empty: used0 is 0 then.
+  if (!vmf.pte || vmf.pte.used - used0 !== ptes) {
+    mapPagesBroke(vmf, `installed ${ptes - (vmf.pte ? vmf.pte.used - used0 : 0)} PTE(s) outside the page table of ` +
+      'the fault');
+  }
+  if (w.outside > 0 && ((w.lo < w.first && !wholeFolioReaches(k, vmf, vmf.pte, w.lo, w.first, w.last)) ||
+    (w.hi > w.last && !wholeFolioReaches(k, vmf, vmf.pte, w.hi, w.first, w.last)))) {
+    mapPagesBroke(vmf, `installed ${w.outside} PTE(s) at slots ${w.lo}-${w.hi}, outside its window (slots ` +
+      `${w.first}-${w.last}, file pages ${start}-${end}) and not as part of a whole folio`);
+  }
+  if (!mayWrite && (w.flagsOr & _PAGE_RW) !== 0) mapPagesBroke(vmf, 'installed a writable PTE on a read fault');
 }
 
 /** Stop the simulation: a ->map_pages broke its contract (the message is built only here). */
@@ -117,8 +139,11 @@ function mapPagesBroke(vmf: VmFault, what: string): never {
   panic(`${vmf.vma!.ops!.name} ->map_pages ${what}`);
 }
 
-/** Is PTE slot `i` of `t` a page-cache page at its own slot of a folio the whole-folio rule lets fault-around map? */
-function wholeFolioPage(k: Kernel, vmf: VmFault, t: PteTable, i: number, start: number, end: number): boolean {
+/**
+ * Is PTE slot `i` of `t` a page-cache page at its own slot, of a folio that reaches the window's
+ * slots [first, last] and that the whole-folio rule lets fault-around map whole?
+ */
+function wholeFolioReaches(k: Kernel, vmf: VmFault, t: PteTable, i: number, first: number, last: number): boolean {
   if (!k.profile.mapWholeFolio || (t.flags[i]! & _PAGE_SPECIAL) !== 0) return false;
   const f = k.frames;
   const pfn = t.pfn[i]!;
@@ -126,7 +151,8 @@ function wholeFolioPage(k: Kernel, vmf: VmFault, t: PteTable, i: number, start: 
   const head = f.head[pfn]!;
   const fidx = f.index[head]!, n = 1 << f.order[head]!;
   const tableFirst = vmf.pgoff - pteIndex(vmf.address);
-  return f.index[pfn] === tableFirst + i && fidx <= end && fidx + n - 1 >= start &&
+  const folioFirst = fidx - tableFirst; // the folio's slots: [folioFirst, folioFirst + n - 1]
+  return f.index[pfn] === tableFirst + i && folioFirst <= last && folioFirst + n - 1 >= first &&
     wholeFolioFits(vmf.vma!, fidx, n, tableFirst, true);
 }
 

@@ -21,6 +21,7 @@ import {
 } from './pagemap.ts';
 import { doSyncMmapReadahead, doAsyncMmapReadahead } from './readahead.ts';
 import { setPte } from './pgtable.ts';
+import type { PteTable } from './pgtable.ts';
 import { mapPagesPte } from './pgalloc.ts';
 import { filePmdSuitable, doSetPmd } from './huge-memory.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FAULT_AROUND } from './whole-folio.ts';
@@ -179,9 +180,6 @@ function nextUptodateFolio(k: Kernel, j: number, n: number, maxIdx: number): num
   return n;
 }
 
-/** What filemap_map_folio_range calls of one filemap_map_pages run add up (one object, reused). */
-const mapRun = { ret: 0, mapped: 0, missDec: 0, swapBacked: false };
-
 /**
  * filemap_map_pages: map every ready page of file pages [start, end] that has an empty PTE.
  * Models mm/filemap.c filemap_map_pages (v3.16 through v6.18) and its skip rules (reference §2.4,
@@ -219,27 +217,38 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
       if (r !== 0) return r;
     }
   }
-  const run = mapRun;
-  run.ret = 0; run.mapped = 0; run.missDec = 0; run.swapBacked = false;
+  const t = vmf.pte!;
+  const prot = vma.pageProt;
+  const missStyle = k.profile.mmapMissStyle;
+  const faultSlotWasEmpty = t.flags[vmf.pteIndex] === 0;
+  let mapped = 0, missDec = 0, swapBacked = false;
   // File page index mapped by the first slot of this PTE table.
   const tableFirst = vmf.pgoff - vmf.pteIndex;
   for (; j < n; j = nextUptodateFolio(k, j + 1, n, maxIdx)) {
     const head = batchEntry[j]! / 2 - 1;
     const fidx = f.index[head]!, nr = 1 << f.order[head]!;
     // Map the large folio fully where the whole-folio rule allows it; else the window's part of it.
-    if (canMapLarge && wholeFolioFits(vma, fidx, nr, tableFirst, true)) {
-      filemapMapFolioRange(k, vmf, head, fidx, fidx + nr - 1);
-    } else {
-      filemapMapFolioRange(k, vmf, head, batchIndex[j]!, Math.min(end, fidx + nr - 1));
-    }
+    const whole = canMapLarge && wholeFolioFits(vma, fidx, nr, tableFirst, true);
+    const from = whole ? fidx : batchIndex[j]!;
+    const last = whole ? fidx + nr - 1 : Math.min(end, fidx + nr - 1);
+    const got = filemapMapFolioRange(k, t, head, from - tableFirst, from, last, prot);
+    const fl = f.flags[head]!;
+    // mmap_miss: per page looked at (5.12-6.1), per such page not in the workingset (6.12+), or
+    // per page mapped (3.16, 4.15).
+    if (missStyle === 'per-candidate-page') missDec += last - from + 1;
+    else if (missStyle === 'per-candidate-not-workingset') missDec += (fl & PG_workingset) === 0 ? last - from + 1 : 0;
+    else missDec += got;
+    if (got > 0) swapBacked = (fl & PG_swapbacked) !== 0;
+    mapped += got;
   }
   // Pages of one file share the swap-backed property, so the last folio mapped decides the counter.
-  if (run.mapped > 0) vma.mm.addFileRss(run.swapBacked, run.mapped);
+  if (mapped > 0) vma.mm.addFileRss(swapBacked, mapped);
   const ra = vma.file!.ra;
-  ra.mmapMiss = Math.max(0, ra.mmapMiss - run.missDec);
-  k.events.faultaroundPagesMapped += run.mapped;
-  k.charge(run.mapped * k.costs.faultAroundPerPageNs);
-  return run.ret;
+  ra.mmapMiss = Math.max(0, ra.mmapMiss - missDec);
+  k.events.faultaroundPagesMapped += mapped;
+  k.charge(mapped * k.costs.faultAroundPerPageNs);
+  // The faulting page's slot is filled only with that page, so: did this call map it?
+  return faultSlotWasEmpty && t.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
 }
 
 /**
@@ -258,33 +267,24 @@ function filemapMapPmd(k: Kernel, vmf: VmFault, first: number): number {
 }
 
 /**
- * filemap_map_folio_range (mm/filemap.c v6.1-v6.18): map file pages [from, last] of folio `head`
- * into the empty slots of vmf.pte with vm_page_prot, taking a folio reference per page, and count
- * mmap_miss as the profile's version does (mmapMissStyle). Adds to mapRun.
+ * filemap_map_folio_range (mm/filemap.c v6.1-v6.18): map file pages [from, last] of folio `head`,
+ * the first of them at PTE slot `pi`, into the empty slots of `t` with `prot` (vm_page_prot),
+ * taking a folio reference per page mapped. Returns how many it mapped.
  */
-function filemapMapFolioRange(k: Kernel, vmf: VmFault, head: number, from: number, last: number): void {
+function filemapMapFolioRange(k: Kernel, t: PteTable, head: number, pi: number, from: number, last: number,
+  prot: number): number {
   const f = k.frames;
-  const t = vmf.pte!;
-  const run = mapRun;
-  const prot = vmf.vma!.pageProt;
-  const missStyle = k.profile.mmapMissStyle;
-  const fl = f.flags[head]!;
-  const fidx = f.index[head]!;
-  // PTE slot of file page `from`.
-  let pi = vmf.pteIndex + (from - vmf.pgoff);
+  const pfn0 = head - f.index[head]!; // pfn of file page i is pfn0 + i
+  let mapped = 0;
   for (let i = from; i <= last; i++, pi++) {
-    if (missStyle === 'per-candidate-page') run.missDec++;
-    else if (missStyle === 'per-candidate-not-workingset' && (fl & PG_workingset) === 0) run.missDec++;
     if (t.flags[pi] !== 0) continue;
-    const pfn = head + (i - fidx);
+    const pfn = pfn0 + i;
     setPte(t, pi, pfn, prot);
-    run.swapBacked = (fl & PG_swapbacked) !== 0;
     f.mapcount[pfn] = f.mapcount[pfn]! + 1;
-    f.refcount[head] = f.refcount[head]! + 1;
-    run.mapped++;
-    if (missStyle === 'per-mapped-page') run.missDec++;
-    if (i === vmf.pgoff) run.ret = VM_FAULT_NOPAGE;
+    mapped++;
   }
+  f.refcount[head] = f.refcount[head]! + mapped;
+  return mapped;
 }
 
 /**

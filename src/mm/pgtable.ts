@@ -138,32 +138,43 @@ export function installLogClose(): void {
   log.n = 0;
 }
 
-/** The install log as its readers see it (entries [from, n) of one ->map_pages call). */
-export interface InstallLogView {
-  readonly n: number;
-  readonly tables: ReadonlyArray<PteTable | PmdTable>;
-  readonly index: readonly number[];
-}
-export const installLogView: InstallLogView = installLog;
-
 /**
- * Start recording the entries a ->map_pages call makes present, for do_fault_around's contract
- * check: returns the log position they start at. While tasks run concurrently the fault's log is
- * already open and its position is returned; otherwise the log is opened here and -1 returned, and
- * installWatchEnd(-1) closes it again, leaving every entry visible at once as noteInstall would
- * have. Allocates nothing once the log's arrays have grown.
+ * What the running ->map_pages call has made present, for do_fault_around's contract check
+ * (fault-around.ts): the OR of the flag words of its new PTEs, how many of them fell outside the
+ * window's slots [first, last] and the lowest and highest of those, and the same for new huge PMD
+ * leaves. The new PTEs themselves are counted by installStats.entries and the table's `used`.
+ * setPte and setPmdLeaf update it only while `active` (one branch otherwise): a new PTE inside
+ * the window costs two compares and an OR, and nothing is allocated.
  */
-export function installWatchBegin(): number {
-  const log = installLog;
-  if (log.active) return log.n;
-  log.active = true;
-  log.n = 0;
-  return -1;
+export class InstallWatch {
+  active = false;
+  first = 0;
+  last = 0;
+  flagsOr = 0;
+  outside = 0;
+  lo = 0;
+  hi = 0;
+  pmds = 0;
+  pmdIndex = 0;
+  pmdFlagsOr = 0;
+  /** Start watching a ->map_pages call whose window is PTE slots [first, last] (do_fault_around). */
+  begin(first: number, last: number): void {
+    this.active = true;
+    this.first = first; this.last = last;
+    this.flagsOr = 0; this.outside = 0; this.lo = 512; this.hi = -1;
+    this.pmds = 0; this.pmdIndex = 0; this.pmdFlagsOr = 0;
+  }
 }
+export const installWatch = new InstallWatch();
 
-/** End what installWatchBegin started (`mark` is what it returned). */
-export function installWatchEnd(mark: number): void {
-  if (mark < 0) installLogClose();
+function watchPte(i: number, flags: number): void {
+  const w = installWatch;
+  w.flagsOr |= flags;
+  if (i < w.first || i > w.last) {
+    w.outside++;
+    if (i < w.lo) w.lo = i;
+    if (i > w.hi) w.hi = i;
+  }
 }
 
 /**
@@ -186,6 +197,7 @@ export function setPte(t: PteTable, i: number, pfn: number, flags: number): void
   if (t.flags[i] === 0) {
     t.used++;
     noteInstall(t, i);
+    if (installWatch.active) watchPte(i, flags);
   }
   t.flags[i] = flags;
   t.pfn[i] = pfn;
@@ -204,6 +216,8 @@ export function setPmdLeaf(mm: { invalidateWalkCache(): void }, pmd: PmdTable, i
   pmd.used++;
   installStats.pmdLeaves++;
   noteInstall(pmd, i);
+  const w = installWatch;
+  if (w.active) { w.pmds++; w.pmdIndex = i; w.pmdFlagsOr |= flags; }
   mm.invalidateWalkCache();
 }
 
