@@ -89,6 +89,7 @@ const DAX_PFN_MKWRITES = {
 const DAX_MAP_PAGES = {
   none: 'no ->map_pages in ext4_dax_vm_ops: no DAX fault-around',
   'kani-2014': "Kani's RFC (seed 000): dax_map_pages as posted",
+  'entry-pfn': 'map only pages whose XArray entry already holds a media PFN (no iomap_begin, no sleeping lock)',
 } as const;
 
 // ---- The runtime shape ----

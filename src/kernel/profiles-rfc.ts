@@ -4,7 +4,7 @@
  * a vm_ops callback also has a row in the filesystem's vm_ops table (src/fs/ext4/ext4.ts).
  */
 import { defineProfile, type KernelProfile } from './knobs.ts';
-import { base315, dax2014 } from './profile-bases.ts';
+import { base315, base618, dax2014 } from './profile-bases.ts';
 
 /** Seed 001: Shutemov, Feb 2014, on 3.14: ->fault fills a naturally aligned 32-page array. */
 export const rfcShutemov2014: KernelProfile = defineProfile({
@@ -37,4 +37,17 @@ export const rfcWilcox2014: KernelProfile = defineProfile({
   // The Dirty bit must be set again when a cleaned page is written; the post does not say how,
   // so the profile uses the mechanism merged for exactly that (dax_pfn_mkwrite, 4.5).
   daxPfnMkwrite: 'dax_pfn_mkwrite',
+});
+
+/**
+ * This project's example RFC on the 6.18 base (issue 10): DAX fault-around that maps only the
+ * pages whose XArray entry already holds a media PFN (src/dax/map-pages.ts), so a re-read after
+ * MADV_DONTNEED, or a second mapping of a file another mapping faulted in, takes one fault per
+ * window instead of one per page, with no iomap_begin. Not a posted patch.
+ */
+export const rfcDaxEntryPfn: KernelProfile = defineProfile({
+  ...base618,
+  name: 'rfc-dax-entry-pfn',
+  description: 'Example RFC on 6.18: DAX ->map_pages maps pages whose entry already holds a PFN (no iomap_begin)',
+  daxMapPages: 'entry-pfn',
 });

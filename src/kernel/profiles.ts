@@ -7,7 +7,8 @@
  *   validates and displays it.
  * - profile-bases.ts: the releases as named bases (`base315`, `base413`, `base415`, `base61`,
  *   `base618`, `dax2014`, and the pre-5 delta `pre5`) a new profile spreads.
- * - profiles-rfc.ts: the RFC profiles (rfc-shutemov-2014, rfc-kani-2014, rfc-wilcox-2014).
+ * - profiles-rfc.ts: the RFC profiles (rfc-shutemov-2014, rfc-kani-2014, rfc-wilcox-2014, and this
+ *   project's example rfc-dax-entry-pfn); every profile it exports is registered here.
  *
  * Every profile is validated against the schema when this module loads (a bad value in a
  * definition fails at once, not when a fault reads it); `resolveProfile` validates a scenario's
@@ -18,7 +19,7 @@ import {
   KNOB_NAMES, ProfileError, knobRow, unknownKnob, validateKnob, type KernelProfile,
 } from './knobs.ts';
 import { base315, base413, base415, base61, base618, dax2014 } from './profile-bases.ts';
-import { rfcKani2014, rfcShutemov2014, rfcWilcox2014 } from './profiles-rfc.ts';
+import * as rfcProfiles from './profiles-rfc.ts';
 import { didYouMean, nearest } from '../lib/suggest.ts';
 
 export type { KernelProfile, FaultAroundStyle, PgfaultAccounting, RusageAccounting, MmapMissStyle } from './knobs.ts';
@@ -62,15 +63,19 @@ export const profiles: Readonly<Record<string, KernelProfile>> = Object.freeze(O
   Object.create(null) as Record<string, KernelProfile>,
   {
     'linux-3.15': base315,
-    'rfc-shutemov-2014': rfcShutemov2014,
+    'rfc-shutemov-2014': rfcProfiles.rfcShutemov2014,
     'dax-2014': dax2014,
-    'rfc-kani-2014': rfcKani2014,
-    'rfc-wilcox-2014': rfcWilcox2014,
+    'rfc-kani-2014': rfcProfiles.rfcKani2014,
+    'rfc-wilcox-2014': rfcProfiles.rfcWilcox2014,
     'linux-4.13': base413,
     'linux-4.15': base415,
     'linux-6.1': base61,
     'linux-6.18': base618,
   },
+  // Every other profile profiles-rfc.ts exports, after the releases: adding an RFC profile is one
+  // `export const` there (module namespace order: by export name).
+  Object.fromEntries(Object.values(rfcProfiles).filter((p) => !['rfc-shutemov-2014', 'rfc-kani-2014',
+    'rfc-wilcox-2014'].includes(p.name)).map((p) => [p.name, p])),
 ));
 for (const [key, p] of Object.entries(profiles)) checkDefinition(key, p);
 

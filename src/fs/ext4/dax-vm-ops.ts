@@ -14,14 +14,15 @@
  *      entry using it (src/kernel/profiles-rfc.ts, spreading a base, and its name in profiles.ts);
  *   2. one row in the callback's table here;
  *   3. the function the row names (the mechanism itself in src/dax/, its maker here).
- * Example: a DAX ->map_pages that maps only entries already holding a PFN would be
- * `daxMapPages: 'entry-pfn'`, the row `'entry-pfn': entryPfnMapPagesOp` in DAX_MAP_PAGES_OPS and
- * `entryPfnMapPagesOp(c)` returning `(vmf, s, e) => daxEntryPfnMapPages(c.k, vmf, c.fs, s, e)`.
+ * Example (profile rfc-dax-entry-pfn): a DAX ->map_pages that maps only entries already holding a
+ * PFN is the knob value `daxMapPages: 'entry-pfn'`, the profile in profiles-rfc.ts, the row
+ * `'entry-pfn': entryPfnMapPagesOp` in DAX_MAP_PAGES_OPS and daxEntryPfnMapPages (src/dax/map-pages.ts).
  */
 import type { Kernel } from '../../kernel/kernel.ts';
 import type { KernelProfile } from '../../kernel/knobs.ts';
 import type { VmFault, VmOperations } from '../../mm/mm.ts';
 import { daxPfnMkwrite, kaniDaxMapPages } from '../../dax/fault.ts';
+import { daxEntryPfnMapPages } from '../../dax/map-pages.ts';
 import type { Ext4 } from './ext4.ts';
 
 /** What a variant's maker gets: the kernel, the filesystem, and its ->fault (ext4_dax_fault). */
@@ -62,9 +63,13 @@ function daxPfnMkwriteOp(c: DaxOpsCtx): PfnMkwriteOp {
 const DAX_MAP_PAGES_OPS: Variants<KernelProfile['daxMapPages'], MapPagesOp> = {
   none: null,
   'kani-2014': kaniMapPagesOp,
+  'entry-pfn': entryPfnMapPagesOp,
 };
 function kaniMapPagesOp(c: DaxOpsCtx): MapPagesOp {
   return (vmf, s, e) => kaniDaxMapPages(c.k, vmf, c.fs, s, e);
+}
+function entryPfnMapPagesOp(c: DaxOpsCtx): MapPagesOp {
+  return (vmf, s, e) => daxEntryPfnMapPages(c.k, vmf, s, e);
 }
 
 /**
