@@ -278,18 +278,18 @@ function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail 
     }
   }
   if (!prog.check && !prog.recover) return null;
-  if (detail) view.reads = [];
+  if (detail) view.reads = new Map();
   try {
     if (prog.recover) {
       try {
         prog.recover(view);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read: view.reads ?? [], expected: null };
+        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read: view.readRanges(), expected: null };
       }
     }
     const r = prog.check ? prog.check(view) : null;
-    return r === null ? null : { invariant: 'check', message: r, read: view.reads ?? [], expected: null };
+    return r === null ? null : { invariant: 'check', message: r, read: view.readRanges(), expected: null };
   } finally {
     view.reads = null;
   }

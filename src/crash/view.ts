@@ -27,7 +27,7 @@ export class CrashView {
   /** Media bytes that differ from the durable view in this state: key block * 4096 + offset. */
   readonly overlay: Map<number, number>;
   /** While non-null, every byte read through the view is recorded here (failure reports). */
-  reads: Array<{ path: string; offset: number; bytes: number[] }> | null = null;
+  reads: Map<string, Map<number, number>> | null = null;
 
   constructor(fs: Ext4, pmem: PmemDevice, mountPoint: string, overlay: Map<number, number>) {
     this.fs = fs;
@@ -71,13 +71,25 @@ export class CrashView {
     return b;
   }
 
-  /** Record a byte read, merging it into the previous range when it continues it. */
+  /** Record a byte read (bounded: 64 KiB of reads per state are kept). */
   private noteRead(path: string, offset: number, b: number): void {
-    const r = this.reads!;
-    const last = r[r.length - 1];
-    if (last && last.path === path && last.offset + last.bytes.length === offset && last.bytes.length < 4096) {
-      last.bytes.push(b);
-    } else if (r.length < 256) r.push({ path, offset, bytes: [b] });
+    let m = this.reads!.get(path);
+    if (m === undefined) { m = new Map(); this.reads!.set(path, m); }
+    if (m.size < 65536) m.set(offset, b);
+  }
+
+  /** The bytes read while `reads` was on, as sorted contiguous ranges per file. */
+  readRanges(): Array<{ path: string; offset: number; bytes: number[] }> {
+    const out: Array<{ path: string; offset: number; bytes: number[] }> = [];
+    for (const [path, m] of this.reads ?? []) {
+      const offs = [...m.keys()].sort((x, y) => x - y);
+      for (const o of offs) {
+        const last = out[out.length - 1];
+        if (last && last.path === path && last.offset + last.bytes.length === o) last.bytes.push(m.get(o)!);
+        else out.push({ path, offset: o, bytes: [m.get(o)!] });
+      }
+    }
+    return out;
   }
 
   /**
