@@ -1,6 +1,7 @@
 /**
  * The crash explorer (issue 5): run a program on a DAX file once, stop it at every crash point
- * (each store to persistent memory, each flush and fence, each syscall and fault boundary), and
+ * (each store to persistent memory, each flush and fence, each syscall and fault boundary, and the
+ * program's end), and
  * at each one enumerate the media images a power failure could leave:
  * - everything flushed and fenced (and everything the kernel wrote non-temporally, and every
  *   journal commit) is there;
@@ -377,6 +378,9 @@ function runToCrashPoints(
       sess!.m.k.crashHook = crashHook;
       prog.run(context(sess!));
     }
+    // A power failure after the program's last operation is a crash state too (with every
+    // expectation it registered last).
+    if (sess) hook(sess, 'end');
   } catch (e) {
     if (e instanceof Stop) return;
     if (e instanceof PmProgramError || e instanceof RangeError) {
