@@ -286,7 +286,8 @@ function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail 
         prog.recover(view);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read: view.readRanges(), expected: null };
+        const read = view.readRanges();
+        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read, expected: null };
       }
     }
     const r = prog.check ? prog.check(view) : null;
@@ -384,7 +385,8 @@ function runToCrashPoints(
   } catch (e) {
     if (e instanceof Stop) return;
     if (e instanceof PmProgramError || e instanceof RangeError) {
-      throw new CrashProgramError(`program ${prog.name}: ${e.message}${sourceOf(e.stack) ? ` at ${sourceOf(e.stack)}` : ''}`);
+      const at = sourceOf(e.stack);
+      throw new CrashProgramError(`program ${prog.name}: ${e.message}${at ? ` at ${at}` : ''}`);
     }
     throw e;
   } finally {
@@ -440,7 +442,9 @@ function opAt(s: Session, where: string): { op: string; addr: number; file: { pa
 /** The file and offset a process maps at `addr`, or null. */
 function fileOfAddr(op: PmOp, addr: number): { path: string; offset: number } | null {
   for (const v of op.p.kp.mm.vmas) {
-    if (addr >= v.start && addr < v.end && v.file) return { path: v.file.path, offset: v.pgoff * 4096 + addr - v.start };
+    if (addr >= v.start && addr < v.end && v.file) {
+      return { path: v.file.path, offset: v.pgoff * 4096 + addr - v.start };
+    }
   }
   return null;
 }

@@ -12,7 +12,7 @@ export const EXIT_FAIL = 1;
 /** Not every crash state was checked (sampled points, --max-states) or none was: not a pass. */
 export const EXIT_INCOMPLETE = 4;
 
-/** The exit code for a set of results: any failure 1; else any empty or partial run 4 (partial: 0 with allowPartial). */
+/** The exit code of a set of results: any failure 1; else any empty or partial run 4 (partial: 0 if allowed). */
 export function exitCodeOf(results: readonly ExploreResult[], allowPartial: boolean): number {
   if (results.some((r) => r.verdict === 'fail')) return EXIT_FAIL;
   if (results.some((r) => r.verdict === 'empty')) return EXIT_INCOMPLETE;
@@ -56,8 +56,11 @@ export function formatCoverage(r: ExploreResult): string[] {
     ? `${r.sampledPoints} crash points were sampled, not explored exhaustively (points ` +
       `${r.sampledPointList.slice(0, 10).join(', ')}${r.sampledPoints > 10 ? ', ...' : ''})`
     : '';
-  const cut = r.truncated ? `--max-states stopped the run after ${r.states} states at crash point ${r.crashPoints - 1}` : '';
-  if (r.verdict === 'pass') out.push(`  PASS: all ${r.states} crash states of every crash point satisfy the invariants`);
+  const cut = r.truncated
+    ? `--max-states stopped the run after ${r.states} states at crash point ${r.crashPoints - 1}` : '';
+  if (r.verdict === 'pass') {
+    out.push(`  PASS: all ${r.states} crash states of every crash point satisfy the invariants`);
+  }
   else if (r.verdict === 'empty') {
     out.push('  NOTHING CHECKED: the run reached no crash point on a DAX filesystem (0 states); this is not a pass');
   } else if (r.verdict === 'partial') {
