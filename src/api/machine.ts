@@ -489,11 +489,17 @@ export class Process {
     return done;
   }
 
-  /** SFENCE / MFENCE: make pending CLWB/CLFLUSHOPT write-backs durable. */
-  fence(_insn: 'sfence' | 'mfence'): number {
+  /**
+   * SFENCE / MFENCE make earlier CLWB/CLFLUSHOPT write-backs and non-temporal stores durable; LFENCE
+   * orders neither (Intel SDM vol. 2A SFENCE, MFENCE, LFENCE; src/hw/pmem.ts).
+   */
+  fence(insn: 'sfence' | 'mfence' | 'lfence'): number {
+    if (insn !== 'sfence' && insn !== 'mfence' && insn !== 'lfence') {
+      throw new RangeError(`fence: unknown instruction "${String(insn)}" (sfence, mfence or lfence)`);
+    }
     const k = this.enter();
-    for (const d of k.pmems) d.sfence();
-    if (k.crashHook !== null) k.crashHook(_insn);
+    if (insn !== 'lfence') for (const d of k.pmems) d.sfence();
+    if (k.crashHook !== null) k.crashHook(insn);
     return 0;
   }
 

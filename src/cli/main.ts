@@ -13,7 +13,8 @@ import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { explore, replay, CrashInputError, type CrashProgram, type ExploreResult } from '../crash/explore.ts';
+import { explore, replay, CrashInputError, CrashProgramError, type CrashProgram } from '../crash/explore.ts';
+import { exitCodeOf, formatExplore, formatReplay } from '../crash/report.ts';
 import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
 import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
@@ -31,16 +32,19 @@ commands:
                       re-run the seed experiments (kani-2014, kara-2017, zwisler-2017,
                       shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
                       held-out figure leaves its tolerance
-  crash FILE [--program NAME] [--max-states N] [--seed S] [--json]
+  crash FILE [--program NAME] [--max-states N] [--seed S] [--all] [--allow-partial] [--json]
                       explore every crash state of the programs a TypeScript module exports
                       (default export: a CrashProgram or a list), or of a YAML/JSON scenario
-                      (built-in invariants); exit 1 when an invariant breaks
+                      (built-in invariants); exit 1 when an invariant breaks, 4 when not every
+                      state was checked (sampled points, --max-states; 0 with --allow-partial)
+                      or none was; --all: every distinct failure, by invariant and source line
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
 ${KERNEL_USAGE}
   help                show this text
 
-exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
+exit codes: 0 ok, 1 an expect failed (crash: an invariant broke), 2 bad usage or invalid scenario,
+  3 internal error, 4 crash: exploration incomplete or empty`;
 
 class UsageError extends Error {}
 
@@ -196,7 +200,7 @@ function cmdReproduce(args: string[]): number {
   return failed.length ? 1 : 0;
 }
 
-interface CrashArgs { file: string; json: boolean; opt: Record<string, string> }
+interface CrashArgs { file: string; json: boolean; opt: Record<string, string>; flags: Set<string> }
 
 const CRASH_VALUE_OPTIONS = ['--program', '--max-states', '--seed', '--replay'];
 
@@ -204,9 +208,11 @@ function parseCrashArgs(args: string[]): CrashArgs {
   const opt: Record<string, string> = {};
   let file: string | null = null;
   let json = false;
+  const flags = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') json = true;
+    else if (a === '--all' || a === '--allow-partial') flags.add(a);
     else if (CRASH_VALUE_OPTIONS.includes(a)) {
       const v = args[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
@@ -216,7 +222,7 @@ function parseCrashArgs(args: string[]): CrashArgs {
     else throw new UsageError(`unexpected argument "${a}"`);
   }
   if (file === null) throw new UsageError('crash needs a FILE.ts exporting crash programs');
-  return { file, json, opt };
+  return { file, json, opt, flags };
 }
 
 /** The value of a numeric option, or undefined when it was not given. */
@@ -256,41 +262,13 @@ function cmdReplay(prog: CrashProgram, spec: string, json: boolean): number {
   const m = /^(\d+):(\d+(?:,\d+)*)?$/.exec(spec);
   if (!m) throw new UsageError(`--replay: expected POINT:K1,K2,... got "${spec}"`);
   const r = replay(prog, Number(m[1]), m[2] ? m[2].split(',').map(Number) : []);
-  if (json) {
-    console.log(JSON.stringify(r, null, 2));
-    return r.violation ? 1 : 0;
-  }
-  console.log(`crash point ${m[1]} (${r.where}); journal committed up to tid ${r.committedTid}`);
-  for (const l of r.lines) {
-    console.log(`  line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
-  }
-  for (const [p, f] of Object.entries(r.files)) {
-    console.log(`  ${p}: size ${f.sizeBytes}, first bytes [${f.head.join(',')}]`);
-  }
-  console.log(r.violation ? `  BROKEN ${r.violation[0]}: ${r.violation[1]}` : '  every invariant holds');
+  if (json) console.log(JSON.stringify(r, null, 2));
+  else for (const l of formatReplay(Number(m[1]), r)) console.log(l);
   return r.violation ? 1 : 0;
 }
 
-/** The text summary of one program's exploration, with a replay command per failure. */
-function printExplore(file: string, p: CrashProgram, r: ExploreResult): void {
-  const points = `${r.crashPoints} crash points, ${r.states} states ` +
-    `(${r.exhaustivePoints} points exhaustive, ${r.sampledPoints} sampled)`;
-  const stopped = r.truncated ? ', stopped at --max-states' : '';
-  console.log(`${p.name} (${r.profile}): ${points}, ${Math.round(r.statesPerSecond)} states/s${stopped}`);
-  if (!r.failures.length) console.log(`  all ${r.states} crash states satisfy the invariants`);
-  for (const f of r.failures) {
-    console.log(`  BROKEN at crash point ${f.point} (${f.where}): ${f.invariant}: ${f.message}`);
-    for (const l of f.lines.filter((x) => x.kept < x.stores)) {
-      console.log(`    line ${l.line} of block ${l.block}: ${l.kept} of ${l.stores} stores reached the media`);
-    }
-    const program = JSON.stringify(p.name);
-    const state = `${f.point}:${f.choice.join(',')}`;
-    console.log(`    replay: npm run daxsim -- crash ${file} --program ${program} --replay ${state}`);
-  }
-}
-
 async function cmdCrash(args: string[]): Promise<number> {
-  const { file, json, opt } = parseCrashArgs(args);
+  const { file, json, opt, flags } = parseCrashArgs(args);
   const all = await loadCrashPrograms(file);
   const progs = opt['--program'] ? all.filter((p) => p.name === opt['--program']) : all;
   if (!progs.length) {
@@ -302,16 +280,15 @@ async function cmdCrash(args: string[]): Promise<number> {
   }
   const maxStates = optionNumber(opt, '--max-states');
   const seed = optionNumber(opt, '--seed');
-  let failed = 0;
+  const allFailures = flags.has('--all');
   const results = [];
   for (const p of progs) {
-    const r = explore(p, { maxStates, seed });
+    const r = explore(p, { maxStates, seed, stopAtFirstFailure: !allFailures });
     results.push(r);
-    if (r.failures.length) failed++;
-    if (!json) printExplore(file, p, r);
+    if (!json) for (const l of formatExplore(file, p, r, allFailures)) console.log(l);
   }
   if (json) console.log(JSON.stringify(results, null, 2));
-  return failed ? 1 : 0;
+  return exitCodeOf(results, flags.has('--allow-partial'));
 }
 
 function main(argv: string[]): number | Promise<number> {
@@ -349,7 +326,8 @@ function report(e: unknown): number {
     console.error(`daxsim: ${e.message}\n\n${USAGE}`);
     return 2;
   }
-  if (e instanceof ScenarioError || e instanceof CrashInputError || e instanceof ProfileError) {
+  if (e instanceof ScenarioError || e instanceof CrashInputError || e instanceof ProfileError
+    || e instanceof CrashProgramError) {
     console.error(`daxsim: ${e.message}`);
     return 2;
   }

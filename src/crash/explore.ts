@@ -1,27 +1,37 @@
 /**
  * The crash explorer (issue 5): run a program on a DAX file once, stop it at every crash point
- * (each store to persistent memory, each flush and fence, each syscall and fault boundary), and
+ * (each store to persistent memory, each flush and fence, each syscall and fault boundary, and the
+ * program's end), and
  * at each one enumerate the media images a power failure could leave:
  * - everything flushed and fenced (and everything the kernel wrote non-temporally, and every
  *   journal commit) is there;
- * - each cache line not yet durable holds a program-order prefix of the stores made to it since
- *   it last was (the CPU may evict it at any moment); stores are single bytes, so none tears;
+ * - each cache line not yet durable holds a program-order prefix of the failure-atomic units
+ *   stored to it since it last was (the CPU may evict it at any moment); a unit is an aligned
+ *   store of at most 8 bytes (src/hw/pmem.ts, src/crash/pm.ts), so wider stores tear at 8 bytes;
  * - metadata is that of the last committed transaction (recovery replays committed ones only).
  * Each image is checked through a CrashView (no remount; the image overlays the durable view
  * copy-on-write) against the built-in invariants (the MAP_SYNC guarantee; data covered by a
  * completed fsync/msync survives) and the program's own (expectDurable, check). With ADR the CPU
  * caches are lost at a power failure; with eADR (persistence: 'eadr') they are saved, so every
  * store is durable at once and each crash point has one image.
+ *
+ * Verdicts (issue 15): 'pass' only when every crash point was explored exhaustively and the run
+ * was not cut short; 'partial' when some point was sampled or maxStates stopped the run; 'empty'
+ * when no crash state was checked at all; 'fail' when an invariant broke.
  */
 import { Machine } from '../api/machine.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { CrashView } from './view.ts';
 import type { Ext4 } from '../fs/ext4/ext4.ts';
-import type { PmemDevice } from '../hw/pmem.ts';
+import { STORE_CONT, type PmemDevice } from '../hw/pmem.ts';
 import type { Inode } from '../fs/fs.ts';
+import type { PendingLine } from '../hw/pmem.ts';
 import { VM_SHARED, VM_SYNC, _PAGE_RW } from '../mm/constants.ts';
 import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
+import { PmOps, PmProgramError, type PmHooks, type PmOp } from './pm.ts';
+import type { Process } from '../api/machine.ts';
+import { fileURLToPath } from 'node:url';
 
 export interface CrashContext {
   readonly machine: Machine;
@@ -32,6 +42,8 @@ export interface CrashContext {
    * `offsetBytes` of `path`.
    */
   expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes?: number): void;
+  /** The PM instructions and libpmem calls (src/crash/pm.ts) on `p`'s mappings (default: a new process). */
+  pm(p?: Process): PmOps;
 }
 
 export interface CrashProgram {
@@ -45,6 +57,11 @@ export interface CrashProgram {
   run(ctx: CrashContext): void;
   /** A user invariant on the recovered state: null when it holds, else what broke. */
   check?(view: CrashView): string | null;
+  /**
+   * The program's recovery code, run on a writable copy of each crash image before `check` (its
+   * writes change that state's image only). An exception it throws is a failure ('recover').
+   */
+  recover?(view: CrashView): void;
   /** Instead of `run`: a parsed scenario, run step by step (built-in invariants only). */
   readonly scenario?: Scenario;
 }
@@ -52,16 +69,24 @@ export interface CrashProgram {
 export interface ExploreOptions {
   /** Stop after this many crash states (default 1,000,000). */
   maxStates?: number;
-  /** A crash point with at most this many images is explored exhaustively (default 256). */
+  /** A crash point with at most this many images is explored exhaustively (default 4096). */
   exhaustiveLimit?: number;
   /** Images sampled at a crash point with more: the two extremes plus seeded random prefixes (default 32). */
   samplesPerPoint?: number;
   seed?: number;
-  /** Stop at the first failing state (default true). */
+  /** Stop at the first failing state (default true); false: every distinct failure (one per point and invariant). */
   stopAtFirstFailure?: boolean;
 }
 
-export interface LineChoice { block: number; line: number; stores: number; kept: number }
+/** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
+export interface LineChoice {
+  block: number; line: number; stores: number; kept: number;
+  /** Where the line is in a file (live mapping at the crash point), when it is file data. */
+  path?: string; offset?: number;
+}
+
+/** Bytes of a file read in a crash state. */
+export interface ReadRange { path: string; offset: number; bytes: number[] }
 
 export interface CrashFailure {
   /** Index of the crash point (0-based, in program order) and what it was. */
@@ -74,7 +99,21 @@ export interface CrashFailure {
   invariant: string;
   message: string;
   replay: string;
+  /** The operation at the crash point (store64, clwb, memcpy, sfence, fault, syscall, ...). */
+  op: string;
+  /** The program's source location of that operation (file:line), when it could be found. */
+  source: string | null;
+  /** The operation's address and, when it is a mapped file, the file and offset. */
+  addr: number;
+  file: { path: string; offset: number } | null;
+  /** What the check read (check/recover), or the range an expectDurable covered, in this state. */
+  read: ReadRange[];
+  expected: ReadRange | null;
+  /** Failing states at this crash point with this invariant (only the first is kept). */
+  count: number;
 }
+
+export type Verdict = 'pass' | 'fail' | 'partial' | 'empty';
 
 export interface ExploreResult {
   program: string;
@@ -88,6 +127,11 @@ export interface ExploreResult {
   failures: CrashFailure[];
   /** True when maxStates stopped the run before the program ended. */
   truncated: boolean;
+  /** Failing states in all (failures holds one per crash point and invariant). */
+  failingStates: number;
+  /** The crash points explored by sampling (the first 100), not exhaustively. */
+  sampledPointList: number[];
+  verdict: Verdict;
 }
 
 class Stop extends Error {}
@@ -109,7 +153,7 @@ function prng(seed: number): () => number {
 
 interface Expectation { path: string; offsetBytes: number; bytes: Uint8Array; label: string }
 
-interface Session {
+interface Session extends PmHooks {
   m: Machine;
   fs: Ext4;
   pmem: PmemDevice;
@@ -140,7 +184,8 @@ function setup(prog: CrashProgram): Session {
 /** Start recording on a machine whose DAX filesystem may not be mounted yet (scenarios mount it in a step). */
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
-  const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map() } as unknown as Session;
+  const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map(), quiet: false, op: null } as
+    unknown as Session;
   m.k.syncHook = (inode: Inode, first: number, last: number) => {
     if (bind(s)) recordSync(s, inode, s.names!, first, last);
   };
@@ -218,20 +263,38 @@ function syncViolation(s: Session): string | null {
   return null;
 }
 
-/** Invariants that depend on the media image. */
-function imageViolation(s: Session, view: CrashView, prog: CrashProgram): [string, string] | null {
+/** A broken invariant: its name, its message, and the bytes involved. */
+interface Violation { invariant: string; message: string; read: ReadRange[]; expected: ReadRange | null }
+
+/** Invariants that depend on the media image; `detail` records the bytes read (failure reports only). */
+function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail = false): Violation | null {
   for (const e of s.expectations) {
     const got = view.read(e.path, e.offsetBytes, e.bytes.length);
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
       const held = got ? summary(got) : 'nothing (no such file)';
-      return ['expectDurable', `${e.label}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`];
+      return { invariant: 'expectDurable',
+        message: `${e.label}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`,
+        read: got ? [{ path: e.path, offset: e.offsetBytes, bytes: [...got] }] : [],
+        expected: { path: e.path, offset: e.offsetBytes, bytes: [...e.bytes] } };
     }
   }
-  if (prog.check) {
-    const r = prog.check(view);
-    if (r !== null) return ['check', r];
+  if (!prog.check && !prog.recover) return null;
+  if (detail) view.reads = new Map();
+  try {
+    if (prog.recover) {
+      try {
+        prog.recover(view);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        const read = view.readRanges();
+        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read, expected: null };
+      }
+    }
+    const r = prog.check ? prog.check(view) : null;
+    return r === null ? null : { invariant: 'check', message: r, read: view.readRanges(), expected: null };
+  } finally {
+    view.reads = null;
   }
-  return null;
 }
 
 function summary(b: Uint8Array): string {
@@ -240,32 +303,61 @@ function summary(b: Uint8Array): string {
 }
 
 /** Build the overlay for one choice of prefixes. */
-type PendingLines = ReadonlyArray<{ block: number; line: number; stores: readonly number[] }>;
+type PendingLines = readonly PendingLine[];
 
 /** The invariants that do not depend on the media image: the MAP_SYNC guarantee, then fsync/msync durability. */
-function metaViolation(s: Session): [string, string] | null {
+function metaViolation(s: Session): Violation | null {
   const ms = mapSyncViolation(s);
-  if (ms) return ['MAP_SYNC guarantee', ms];
+  if (ms) return { invariant: 'MAP_SYNC guarantee', message: ms, read: [], expected: null };
   const sv = syncViolation(s);
-  return sv ? ['fsync/msync durability', sv] : null;
+  return sv ? { invariant: 'fsync/msync durability', message: sv, read: [], expected: null } : null;
 }
 
-/** What a choice keeps of each pending line. */
-function lineChoices(lines: PendingLines, choice: readonly number[]): LineChoice[] {
-  return lines.map((l, i) => ({ block: l.block, line: l.line, stores: l.stores.length, kept: choice[i]! }));
+/** The file and offset holding device block `block` in the live extents, or null. */
+export function fileOfBlock(s: { fs: Ext4; dir: string; names?: Map<string, Inode> }, block: number):
+  { path: string; offset: number } | null {
+  for (const [name, inode] of s.names ?? []) {
+    for (const e of s.fs.extentsOf(inode)) {
+      if (e.kind === 'written' && block >= e.pblk && block < e.pblk + e.lenBlocks) {
+        return { path: `${s.dir}/${name}`, offset: (e.lblk + block - e.pblk) * 4096 };
+      }
+    }
+  }
+  return null;
 }
 
-function overlayFor(lines: PendingLines, choice: readonly number[]): Map<number, number> {
+/** What a choice keeps of each pending line, with the file range each line holds. */
+function lineChoices(s: Session, lines: PendingLines, choice: readonly number[]): LineChoice[] {
+  return lines.map((l, i) => {
+    const f = fileOfBlock(s, l.block);
+    const c: LineChoice = { block: l.block, line: l.line, stores: l.units, kept: choice[i]! };
+    if (f) { c.path = f.path; c.offset = f.offset + l.line * 64; }
+    return c;
+  });
+}
+
+/** Bytes of the first `units` failure-atomic units of each line (STORE_CONT continues a unit). */
+export function overlayFor(lines: PendingLines, choice: readonly number[]): Map<number, number> {
   const o = new Map<number, number>();
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
-    for (let j = 0; j < choice[i]!; j++) {
-      const st = l.stores[j]!;
+    const keep = choice[i]!;
+    let units = 0;
+    for (let j = 0; j < l.stores.length; j++) {
+      let st = l.stores[j]!;
+      if (st >= STORE_CONT) st -= STORE_CONT;
+      else if (++units > keep) break;
       o.set(l.block * 4096 + Math.floor(st / 256), st % 256);
     }
   }
   return o;
 }
+
+/** Crash points inside one PM instruction (its byte stores and line flushes) are hidden; faults are not. */
+const QUIET_POINTS = new Set(['store', 'clwb', 'clflushopt', 'clflush']);
+
+/** An exception from the program's own code (not the model's): reported to the user, exit 2. */
+export class CrashProgramError extends Error {}
 
 /**
  * Runs `prog` (its `run`, or its scenario step by step) with `hook` called at every crash point
@@ -275,7 +367,10 @@ function runToCrashPoints(
   prog: CrashProgram, initial: Session | null, hook: (s: Session, where: string) => void,
 ): void {
   let sess = initial;
-  const crashHook = (where: string): void => hook(sess!, where);
+  const crashHook = (where: string): void => {
+    if (sess!.quiet && QUIET_POINTS.has(where)) return;
+    hook(sess!, where);
+  };
   try {
     if (prog.scenario) {
       const onMachine = (m: Machine): void => { sess = attach(m); m.k.crashHook = crashHook; };
@@ -284,11 +379,44 @@ function runToCrashPoints(
       sess!.m.k.crashHook = crashHook;
       prog.run(context(sess!));
     }
+    // A power failure after the program's last operation is a crash state too (with every
+    // expectation it registered last).
+    if (sess) hook(sess, 'end');
   } catch (e) {
-    if (!(e instanceof Stop)) throw e;
+    if (e instanceof Stop) return;
+    if (e instanceof PmProgramError || e instanceof RangeError) {
+      const at = sourceOf(e.stack);
+      throw new CrashProgramError(`program ${prog.name}: ${e.message}${at ? ` at ${at}` : ''}`);
+    }
+    throw e;
   } finally {
     if (sess) sess.m.k.crashHook = null;
   }
+}
+
+const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/** The first stack frame outside daxsim's src/ (the program's call site), as path:line, or null. */
+export function sourceOf(stack: string | undefined): string | null {
+  if (!stack) return null;
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
+    if (!m) continue;
+    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    if (file.startsWith(SRC_DIR) || file.includes('/node_modules/')) continue;
+    const cwd = process.cwd() + '/';
+    return `${file.startsWith(cwd) ? file.slice(cwd.length) : file}:${m[2]}`;
+  }
+  return null;
+}
+
+/** The program's call site now (only called when a failure is recorded: stacks are not cheap). */
+function callSite(): string | null {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack;
+  Error.stackTraceLimit = limit;
+  return sourceOf(stack);
 }
 
 interface ExploreLimits {
@@ -299,6 +427,48 @@ interface ExploreLimits {
   stopFirst: boolean;
 }
 
+/** The operation at a crash point: the PM op in progress, else the raw one (its last store's file offset). */
+function opAt(s: Session, where: string): { op: string; addr: number; file: { path: string; offset: number } | null } {
+  const op = s.op;
+  if (op !== null) return { op: op.name, addr: op.addr, file: op.addr >= 0 ? fileOfAddr(op, op.addr) : null };
+  if (where === 'store' && s.pmem.lastStorePhys >= 0) {
+    const phys = s.pmem.lastStorePhys;
+    const f = fileOfBlock(s, Math.floor(phys / 4096) - s.pmem.pfnBase);
+    return { op: where, addr: -1, file: f ? { path: f.path, offset: f.offset + (phys % 4096) } : null };
+  }
+  return { op: where, addr: -1, file: null };
+}
+
+/** The file and offset a process maps at `addr`, or null. */
+function fileOfAddr(op: PmOp, addr: number): { path: string; offset: number } | null {
+  for (const v of op.p.kp.mm.vmas) {
+    if (addr >= v.start && addr < v.end && v.file) {
+      return { path: v.file.path, offset: v.pgoff * 4096 + addr - v.start };
+    }
+  }
+  return null;
+}
+
+/** Record a failing state: the first per (point, invariant) is kept with its details, the others counted. */
+function recordFailure(
+  s: Session, prog: CrashProgram, res: ExploreResult, here: number, where: string, lines: PendingLines,
+  choice: readonly number[], bad: Violation,
+): void {
+  res.failingStates++;
+  const prev = res.failures[res.failures.length - 1];
+  if (prev && prev.point === here && prev.invariant === bad.invariant) { prev.count++; return; }
+  let v = bad;
+  if (bad.invariant === 'check' || bad.invariant === 'recover') {
+    // Re-run the check on the same state with its reads recorded.
+    v = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog, true) ?? bad;
+  }
+  const at = opAt(s, where);
+  res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(s, lines, choice),
+    committedTid: s.fs.journal.committedTid, invariant: v.invariant, message: v.message,
+    replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}`,
+    op: at.op, addr: at.addr, file: at.file, source: callSite(), read: v.read, expected: v.expected, count: 1 });
+}
+
 /** Checks the images of one crash point: all of them when few enough, else seeded samples. */
 function explorePoint(
   s: Session, prog: CrashProgram, res: ExploreResult, lim: ExploreLimits, here: number, where: string,
@@ -306,16 +476,14 @@ function explorePoint(
   const lines = s.pmem.pendingLineStores();
   const meta = metaViolation(s);
   let total = 1;
-  for (const l of lines) { total *= l.stores.length + 1; if (total > lim.exhaustiveLimit) break; }
+  for (const l of lines) { total *= l.units + 1; if (total > lim.exhaustiveLimit) break; }
   const tryChoice = (choice: number[]): boolean => {
     if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
     res.states++;
-    let bad: [string, string] | null = meta;
+    let bad: Violation | null = meta;
     if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
     if (!bad) return true;
-    res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(lines, choice),
-      committedTid: s.fs.journal.committedTid, invariant: bad[0], message: bad[1],
-      replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}` });
+    recordFailure(s, prog, res, here, where, lines, choice, bad);
     if (lim.stopFirst) throw new Stop();
     return false;
   };
@@ -325,23 +493,31 @@ function explorePoint(
     for (;;) {
       tryChoice(choice);
       let i = 0;
-      while (i < choice.length && ++choice[i]! > lines[i]!.stores.length) choice[i++] = 0;
+      while (i < choice.length && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
       if (i === choice.length) break;
     }
   } else {
     res.sampledPoints++;
+    if (res.sampledPointList.length < 100) res.sampledPointList.push(here);
     const rnd = prng((lim.seed * 1000003) ^ here);
     tryChoice(lines.map(() => 0));
-    tryChoice(lines.map((l) => l.stores.length));
-    for (let n = 2; n < lim.samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.stores.length + 1))));
+    tryChoice(lines.map((l) => l.units));
+    for (let n = 2; n < lim.samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.units + 1))));
   }
+}
+
+/** The verdict of a finished exploration (see the module comment). */
+function verdictOf(r: ExploreResult): Verdict {
+  if (r.failures.length > 0) return 'fail';
+  if (r.states === 0) return 'empty';
+  return r.truncated || r.sampledPoints > 0 ? 'partial' : 'pass';
 }
 
 /** Explore every crash point of `prog`. */
 export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreResult {
   const lim: ExploreLimits = {
     maxStates: opts.maxStates ?? 1_000_000,
-    exhaustiveLimit: opts.exhaustiveLimit ?? 256,
+    exhaustiveLimit: opts.exhaustiveLimit ?? 4096,
     samples: opts.samplesPerPoint ?? 32,
     seed: opts.seed ?? 1,
     stopFirst: opts.stopAtFirstFailure ?? true,
@@ -350,6 +526,7 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   const res: ExploreResult = {
     program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0,
     states: 0, exhaustivePoints: 0, sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false,
+    failingStates: 0, sampledPointList: [], verdict: 'empty',
   };
   const t0 = performance.now();
   let point = 0;
@@ -361,10 +538,12 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   });
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
+  res.verdict = verdictOf(res);
   return res;
 }
 
 function context(s: Session): CrashContext {
+  const ops = new Map<Process, PmOps>();
   return {
     machine: s.m,
     dir: s.dir,
@@ -372,14 +551,28 @@ function context(s: Session): CrashContext {
       const b = typeof bytes === 'number' ? new Uint8Array(lengthBytes).fill(bytes) : bytes.slice();
       s.expectations.push({ path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` });
     },
+    pm(p?: Process): PmOps {
+      const proc = p ?? s.m.process();
+      let o = ops.get(proc);
+      if (!o) { o = new PmOps(proc, s); ops.set(proc, o); }
+      return o;
+    },
   };
 }
 
+/** A media range that matters in a replayed state: a non-durable line, with its bytes on the media and in the CPU. */
+export interface ReplayLine extends LineChoice { media: number[]; cpu: number[] }
+
 export interface ReplayResult {
   where: string;
-  lines: LineChoice[];
+  op: string;
+  file: { path: string; offset: number } | null;
+  lines: ReplayLine[];
   committedTid: number;
   violation: [string, string] | null;
+  /** What the check read in this state (or the expectation's range). */
+  read: ReadRange[];
+  expected: ReadRange | null;
   files: Record<string, { sizeBytes: number; head: number[] }>;
 }
 
@@ -391,18 +584,28 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
     throw new CrashInputError(`replay: crash point ${point} has ${has}, the choice gives ${choice.length}`);
   }
   choice.forEach((c, i) => {
-    const stores = lines[i]!.stores.length;
-    if (c < 0 || c > stores) throw new CrashInputError(`replay: line ${i} has ${stores} stores, cannot keep ${c}`);
+    const units = lines[i]!.units;
+    if (c < 0 || c > units) throw new CrashInputError(`replay: line ${i} has ${units} stores, cannot keep ${c}`);
   });
-  const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
-  const meta = metaViolation(s);
+  const overlay = overlayFor(lines, choice);
+  const view = new CrashView(s.fs, s.pmem, s.dir, overlay);
+  const rl: ReplayLine[] = lineChoices(s, lines, choice).map((l) => {
+    const media: number[] = [], cpu: number[] = [];
+    for (let o = l.line * 64; o < l.line * 64 + 64; o++) {
+      media.push(view.mediaByte(l.block, o));
+      cpu.push(s.pmem.readByte(s.pmem.pfnBase + l.block, o));
+    }
+    return { ...l, media, cpu };
+  });
+  const v = metaViolation(s) ?? imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, new Map(overlay)), prog, true);
   const files: Record<string, { sizeBytes: number; head: number[] }> = {};
   for (const name of s.fs.committedNames.keys()) {
     const path = `${s.dir}/${name}`;
     files[path] = { sizeBytes: view.sizeBytes(path), head: [...(view.read(path, 0, 16) ?? [])] };
   }
-  return { where, lines: lineChoices(lines, choice), committedTid: s.fs.journal.committedTid,
-    violation: meta ?? imageViolation(s, view, prog), files };
+  const at = opAt(s, where);
+  return { where, op: at.op, file: at.file, lines: rl, committedTid: s.fs.journal.committedTid,
+    violation: v ? [v.invariant, v.message] : null, read: v?.read ?? [], expected: v?.expected ?? null, files };
 }
 
 /** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */

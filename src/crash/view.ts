@@ -4,6 +4,12 @@
  * recovery replays committed transactions only), and their bytes come from the media image,
  * which is the device's durable view overlaid copy-on-write with the cache-line prefixes chosen
  * for this crash state. Holes and unwritten blocks read as zeros.
+ *
+ * Recovery code (issue 15) runs on a writable copy: `write` changes the image of this state only
+ * (the overlay is per state), as a recovery program's stores and pwrites change the media it
+ * recovered; `fsync` is accepted and makes nothing more durable (the image is not crashed again).
+ * Writes must land inside the recovered file's size and written blocks: allocating blocks in
+ * recovery would need a mounted filesystem, which the view does not model.
  */
 import type { Ext4 } from '../fs/ext4/ext4.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
@@ -11,12 +17,17 @@ import { ExtentMap } from '../fs/ext4/extents.ts';
 
 const EMPTY_EXTENTS = new ExtentMap();
 
+/** A recovery write the view cannot apply (reported as the program's failure, not a model bug). */
+export class RecoveryWriteError extends Error {}
+
 export class CrashView {
   private readonly fs: Ext4;
   private readonly pmem: PmemDevice;
   private readonly mountPoint: string;
   /** Media bytes that differ from the durable view in this state: key block * 4096 + offset. */
   readonly overlay: Map<number, number>;
+  /** While non-null, every byte read through the view is recorded here (failure reports). */
+  reads: Map<string, Map<number, number>> | null = null;
 
   constructor(fs: Ext4, pmem: PmemDevice, mountPoint: string, overlay: Map<number, number>) {
     this.fs = fs;
@@ -55,8 +66,57 @@ export class CrashView {
     const i = this.inode(path);
     if (!i || offsetBytes >= i.sizeBytes) return -1;
     const m = i.extents.lookup(Math.floor(offsetBytes / 4096));
-    if (m.kind !== 'written') return 0;
-    return this.mediaByte(m.pblk, offsetBytes % 4096);
+    const b = m.kind !== 'written' ? 0 : this.mediaByte(m.pblk, offsetBytes % 4096);
+    if (this.reads !== null) this.noteRead(path, offsetBytes, b);
+    return b;
+  }
+
+  /** Record a byte read (bounded: 64 KiB of reads per state are kept). */
+  private noteRead(path: string, offset: number, b: number): void {
+    let m = this.reads!.get(path);
+    if (m === undefined) { m = new Map(); this.reads!.set(path, m); }
+    if (m.size < 65536) m.set(offset, b);
+  }
+
+  /** The bytes read while `reads` was on, as sorted contiguous ranges per file. */
+  readRanges(): Array<{ path: string; offset: number; bytes: number[] }> {
+    const out: Array<{ path: string; offset: number; bytes: number[] }> = [];
+    for (const [path, m] of this.reads ?? []) {
+      const offs = [...m.keys()].sort((x, y) => x - y);
+      for (const o of offs) {
+        const last = out[out.length - 1];
+        if (last && last.path === path && last.offset + last.bytes.length === o) last.bytes.push(m.get(o)!);
+        else out.push({ path, offset: o, bytes: [m.get(o)!] });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Recovery code's write of `bytes` at `offsetBytes` of `path` into this state's image. Throws
+   * RecoveryWriteError when the file does not exist, the range passes its size, or a page is a hole.
+   */
+  write(path: string, offsetBytes: number, bytes: Uint8Array | readonly number[]): void {
+    const i = this.inode(path);
+    if (!i) throw new RecoveryWriteError(`recovery write to ${path}: no such file after recovery`);
+    if (offsetBytes < 0 || offsetBytes + bytes.length > i.sizeBytes) {
+      throw new RecoveryWriteError(`recovery write to ${path} [${offsetBytes}, ${offsetBytes + bytes.length}) ` +
+        `passes its size ${i.sizeBytes} (allocation in recovery is not modelled)`);
+    }
+    for (let k = 0; k < bytes.length; k++) {
+      const off = offsetBytes + k;
+      const m = i.extents.lookup(Math.floor(off / 4096));
+      if (m.kind !== 'written') {
+        throw new RecoveryWriteError(`recovery write to ${path} at ${off}: page ${Math.floor(off / 4096)} is a ` +
+          `hole (allocation in recovery is not modelled)`);
+      }
+      this.overlay.set(m.pblk * 4096 + (off % 4096), bytes[k]! & 0xff);
+    }
+  }
+
+  /** fsync in recovery code: accepted; the image is this state's and is not crashed again. */
+  fsync(path: string): number {
+    return this.exists(path) ? 0 : -1;
   }
 
   /** Bytes [offset, offset+len) of the recovered file (short at EOF), or null without the file. */

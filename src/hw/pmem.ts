@@ -14,6 +14,17 @@
  *   filesystem's zeroing of newly allocated blocks) bypasses the cache: durable at once.
  * - A power failure keeps only durable data.
  *
+ * - A non-temporal store (MOVNTI/MOVNTDQ, Intel SDM vol. 1 §10.4.6.2 and vol. 3A §11.3.1) goes to a
+ *   write-combining buffer, not the cache: it is durable after the next SFENCE/MFENCE (SDM vol. 3A
+ *   §8.2.2: fences order WC stores), and before that it may or may not have reached the media. If
+ *   the line was cached it is written back first, so the line's earlier stores land with it or
+ *   before. Modelled as the store plus the line becoming flush-pending (`nonTemporal` mode).
+ * - Failure atomicity: an aligned store of up to 8 bytes reaches the media whole or not at all
+ *   (SDM vol. 3A §8.1.1 guarantees such accesses are atomic; PMDK's pmem_memcpy and the PMDK
+ *   transaction code rely on 8-byte failure atomicity). The crash explorer records each such store
+ *   as one unit (`beginAtomic`/`endAtomic` around its bytes); wider or unaligned stores are split
+ *   by the caller at 8-byte boundaries, each piece a unit.
+ *
  * Simplification: a line that is stored to again after its CLWB/CLFLUSHOPT but before the SFENCE
  * stays flush-pending, and the SFENCE makes its CURRENT content durable (real hardware only
  * guarantees the content as of the CLWB; the newer bytes may or may not persist).
@@ -48,6 +59,12 @@ const LINE_DIRTY = 1;
 /** Dirty, CLWB/CLFLUSHOPT issued, durable at the next SFENCE. */
 const LINE_PENDING = 2;
 
+/**
+ * A line not yet durable, for the crash explorer: its stores (packed offset * 256 + value, with
+ * STORE_CONT on the bytes that continue a failure-atomic unit) and how many units they form.
+ */
+export interface PendingLine { block: number; line: number; stores: readonly number[]; units: number }
+
 export interface PmemConfig {
   name: string;
   sizeBytes: number;
@@ -76,6 +93,15 @@ interface BlockState {
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
   inPendingList: boolean;
 }
+
+/**
+ * The stores a not-yet-durable line received since it last was durable (crash explorer). Each
+ * entry packs offset * 256 + value; STORE_CONT marks a byte that belongs to the same failure-atomic
+ * unit as the entry before it. `units` counts the units; a crash keeps a prefix of units.
+ */
+interface LineRecord { stores: number[]; units: number; group: number }
+/** Flag on a packed store: same failure-atomic unit as the previous entry of the line. */
+export const STORE_CONT = 1 << 20;
 
 /** Byte `off` of one view of a block. */
 function viewByte(v: Uint8Array | number, off: number): number {
@@ -177,7 +203,17 @@ export class PmemDevice {
    * on the media (any prefix: the CPU may evict the line at any moment).
    */
   recordLineStores = false;
-  private readonly lineStores = new Map<number, number[]>();
+  /**
+   * While true, CPU stores are non-temporal (MOVNT*): each store's line becomes flush-pending at
+   * once, so the next SFENCE makes it durable (see the module comment).
+   */
+  nonTemporal = false;
+  private readonly lineStores = new Map<number, LineRecord>();
+  /** The open failure-atomic unit (0: none, every byte store is its own unit). */
+  private atomicGroup = 0;
+  private atomicSeq = 0;
+  /** Physical byte address of the last CPU store (while recordLineStores is on), or -1. */
+  lastStorePhys = -1;
   /** Per block, how many times its CPU view was changed (while recordLineStores is on). */
   private readonly versions = new Map<number, number>();
 
@@ -248,12 +284,8 @@ export class PmemDevice {
       }
     }
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
-    if (this.recordLineStores && this.writeCache) {
-      const key = block * LINES_PER_BLOCK + (off >>> 6);
-      let l = this.lineStores.get(key);
-      if (l === undefined) { l = []; this.lineStores.set(key, l); }
-      l.push(off * 256 + value);
-    }
+    if (this.recordLineStores && this.writeCache) this.recordStore(block, off, value);
+    if (this.nonTemporal && this.writeCache) this.markPending(s, off >>> 6);
     const c = s.cpu;
     if (typeof c !== 'number') {
       c[off] = value; // without a write cache this buffer is the durable view too
@@ -265,6 +297,34 @@ export class PmemDevice {
     s.cpu = buf;
     // Without a write cache both views stay one representation.
     if (!this.writeCache) s.durable = buf;
+  }
+
+  /** Record one byte store of a non-durable line (crash explorer), grouping an open atomic unit. */
+  private recordStore(block: number, off: number, value: number): void {
+    const key = block * LINES_PER_BLOCK + (off >>> 6);
+    let l = this.lineStores.get(key);
+    if (l === undefined) { l = { stores: [], units: 0, group: 0 }; this.lineStores.set(key, l); }
+    const g = this.atomicGroup;
+    if (g !== 0 && l.group === g) l.stores.push(off * 256 + value + STORE_CONT);
+    else {
+      l.stores.push(off * 256 + value);
+      l.units++;
+      l.group = g;
+    }
+    this.lastStorePhys = (this.pfnBase + block) * PAGE_SIZE + off;
+  }
+
+  /**
+   * Open a failure-atomic unit: the byte stores until endAtomic reach the media together or not at
+   * all (an aligned store of at most 8 bytes, SDM vol. 3A §8.1.1). The caller keeps it in 8 bytes.
+   */
+  beginAtomic(): void {
+    if (this.atomicGroup !== 0) panic(`${this.name}: nested failure-atomic store`);
+    this.atomicGroup = ++this.atomicSeq;
+  }
+
+  endAtomic(): void {
+    this.atomicGroup = 0;
   }
 
   // ---------------------------------------------------------------- driver block interface
@@ -438,8 +498,12 @@ export class PmemDevice {
   private writeBackLine(physAddr: number): void {
     const s = this.issueFlush(physAddr);
     if (s === null) return;
+    this.markPending(s, lineOfAddr(physAddr));
+  }
+
+  /** A dirty line becomes flush-pending: durable at the next SFENCE. */
+  private markPending(s: BlockState, line: number): void {
     const lines = s.lines!;
-    const line = lineOfAddr(physAddr);
     if (lines[line] === LINE_DIRTY) {
       lines[line] = LINE_PENDING;
       this.addPending(s);
@@ -502,12 +566,18 @@ export class PmemDevice {
    * Lines not yet durable with the stores made to them, for the crash explorer (requires
    * recordLineStores): block, line index, and the packed stores in program order.
    */
-  pendingLineStores(): Array<{ block: number; line: number; stores: readonly number[] }> {
-    const out: Array<{ block: number; line: number; stores: readonly number[] }> = [];
-    for (const [key, stores] of this.lineStores) {
-      out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores });
+  pendingLineStores(): PendingLine[] {
+    const out: PendingLine[] = [];
+    for (const [key, l] of this.lineStores) {
+      out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores: l.stores,
+        units: l.units });
     }
     return out;
+  }
+
+  /** Lines not yet durable (recordLineStores on): the size of pendingLineStores() without building it. */
+  pendingLineCount(): number {
+    return this.lineStores.size;
   }
 
   /** How many times `block`'s contents changed so far (counted while recordLineStores is on). */
