@@ -5,7 +5,7 @@
 
 import { profiles, resolveProfile } from '../kernel/profiles.ts';
 import { formatProfile, ProfileError } from '../kernel/knobs.ts';
-import { loadScenarioFile } from '../scenario/parse.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
 import { runScenario, type Report, type RunResult, type StepResult } from '../scenario/run.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { experiments, rowOk } from '../reproduce/experiments.ts';
