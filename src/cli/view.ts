@@ -26,7 +26,8 @@ export function parseViewArgs(args: string[]): ViewOptions {
     if (a === '--port') {
       const v = args[++i];
       if (v === undefined || !/^\d+$/.test(v) || Number(v) > 65535) {
-        throw new ViewUsageError(`view: --port needs a port number 0-65535, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+        const got = v === undefined ? 'nothing' : JSON.stringify(v);
+        throw new ViewUsageError(`view: --port needs a port number 0-65535, got ${got}`);
       }
       port = Number(v);
     } else if (a.startsWith('-')) throw new ViewUsageError(`view: unknown option ${a} (options: --port N)`);

@@ -38,7 +38,8 @@ export interface PageTableView {
 }
 
 function leaf(va: number, index: number, flags: number, pfn: number): LeafView {
-  return { va, index, pfn, flags: pteFlagNames(flags), x86: '0x' + pteToX86(flags, pfn).toString(16).padStart(16, '0') };
+  const x86 = '0x' + pteToX86(flags, pfn).toString(16).padStart(16, '0');
+  return { va, index, pfn, flags: pteFlagNames(flags), x86 };
 }
 
 /** Key of a leaf for diffs: its VA times two, plus one for a PMD leaf. */
@@ -77,7 +78,8 @@ export function forEachLeaf(mm: Mm, fn: (va: number, huge: boolean, flags: numbe
   }
 }
 
-function mark(before: Map<number, string> | null, key: number, flags: number, pfn: number): 'new' | 'changed' | undefined {
+function mark(before: Map<number, string> | null, key: number, flags: number,
+  pfn: number): 'new' | 'changed' | undefined {
   if (before === null) return undefined;
   const old = before.get(key);
   if (old === undefined) return 'new';

@@ -147,7 +147,8 @@ export function timeline(s: Scenario): Timeline {
 function processViews(m: Machine, before: Map<number, Map<number, string>> | null): ProcessView[] {
   return m.k.processes.map((p: KProcess) => ({
     name: p.name, pid: p.pid,
-    vmas: p.mm.vmas.map((v) => ({ start: v.start, end: v.end, pgoff: v.pgoff, file: v.file?.path ?? null, name: v.name })),
+    vmas: p.mm.vmas.map((v) => ({
+      start: v.start, end: v.end, pgoff: v.pgoff, file: v.file?.path ?? null, name: v.name })),
     pageTable: pageTableTree(p.mm, before?.get(p.pid) ?? new Map()),
   }));
 }
@@ -171,7 +172,8 @@ function windowOf(m: Machine, tid: number, addr: number): FaultWindow | null {
     first = Math.max(pgoff - (pgoff % 32), vma.pgoff);
     last = Math.min(first + 31, vma.pgoff + vma.pages - 1);
   } else {
-    [first, last] = faultAroundWindow(vma.start, vma.pgoff, vma.pages, va, pgoff, Math.floor(m.k.faultAroundBytes / 4096));
+    const nr = Math.floor(m.k.faultAroundBytes / 4096);
+    [first, last] = faultAroundWindow(vma.start, vma.pgoff, vma.pages, va, pgoff, nr);
   }
   const toVa = (i: number): number => vma.start + (i - vma.pgoff) * 4096;
   return { startVa: toVa(first), endVa: toVa(last) + 4096, firstPgoff: first, lastPgoff: last };

@@ -15,7 +15,8 @@ function faultsPerStep(tl: Timeline): Map<number, number> {
 }
 
 /** A table of both profiles: per step its result and faults, then the current snapshot's totals. */
-export function comparePaneHtml(a: Timeline, sa: Snapshot | null, pb: string, b: Timeline, sb: Snapshot | null): string {
+export function comparePaneHtml(a: Timeline, sa: Snapshot | null, pb: string, b: Timeline,
+  sb: Snapshot | null): string {
   const fa = faultsPerStep(a), fb = faultsPerStep(b);
   const n = Math.max(a.steps.length, b.steps.length);
   let rows = '';
@@ -23,7 +24,8 @@ export function comparePaneHtml(a: Timeline, sa: Snapshot | null, pb: string, b:
     const ra = a.steps[i], rb = b.steps[i];
     const res = (r: typeof ra): string => (r === undefined ? '–' : r.errno ?? r.signal?.signal ??
       (typeof r.result === 'number' ? String(r.result) : 'ok'));
-    rows += `<tr><td>${i} ${ra?.op ?? rb?.op ?? ''}</td>${cell(res(ra), res(rb))}${cell(fa.get(i) ?? 0, fb.get(i) ?? 0)}</tr>`;
+    rows += `<tr><td>${i} ${ra?.op ?? rb?.op ?? ''}</td>${cell(res(ra), res(rb))}` +
+      `${cell(fa.get(i) ?? 0, fb.get(i) ?? 0)}</tr>`;
   }
   const tot = (s: Snapshot | null): [number, number, number] => [
     s?.processes.reduce((x, p) => x + p.pageTable.ptes, 0) ?? 0,

@@ -107,7 +107,10 @@ const actions: Record<string, () => void> = {
 
 function keydown(e: KeyboardEvent): void {
   if ((e.target as HTMLElement).tagName === 'TEXTAREA') {
-    if (e.key === 'Enter' && e.ctrlKey) { load(($('editor') as HTMLTextAreaElement).value, 'editor'); e.preventDefault(); }
+    if (e.key === 'Enter' && e.ctrlKey) {
+      load(($('editor') as HTMLTextAreaElement).value, 'editor');
+      e.preventDefault();
+    }
     return;
   }
   const k = e.key;
@@ -131,7 +134,8 @@ function init(): void {
   sel.addEventListener('change', () => pick(Number(sel.value)));
   cmp.addEventListener('change', () => { loadOther(); go(st.at); });
   $('btn-load').addEventListener('click', () => load(($('editor') as HTMLTextAreaElement).value, 'editor'));
-  const buttons: Array<[string, string]> = [['btn-start', 'start'], ['btn-back', 'back'], ['btn-back-fault', 'backFault'],
+  const buttons: Array<[string, string]> = [['btn-start', 'start'], ['btn-back', 'back'],
+    ['btn-back-fault', 'backFault'],
     ['btn-fault', 'fault'], ['btn-step', 'step'], ['btn-run', 'run']];
   for (const [id, a] of buttons) $(id).addEventListener('click', () => actions[a]!());
   $('steps').addEventListener('click', (e) => {

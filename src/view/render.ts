@@ -37,11 +37,13 @@ export function lastFaultHtml(lf: LastFault | null): string {
   if (lf === null) return '<p class="mono">no fault in this step yet</p>';
   const w = lf.window ? `<p class="mono" id="fa-window">fault-around window: ${hex(lf.window.startVa)}–` +
     `${hex(lf.window.endVa)} (file pages ${lf.window.firstPgoff}–${lf.window.lastPgoff})</p>` : '';
-  const rows = lf.installed.slice(0, 24).map((l) => `<tr><td>${hex(l.va)}</td><td>${l.flags.includes('PSE') ? 'PMD' : 'PTE'}` +
+  const rows = lf.installed.slice(0, 24).map((l) => `<tr><td>${hex(l.va)}</td>` +
+    `<td>${l.flags.includes('PSE') ? 'PMD' : 'PTE'}` +
     `</td><td>${l.pfn}</td><td>${l.flags}</td><td>${l.x86}</td></tr>`).join('');
   const more = lf.installed.length > 24 ? `<tr><td colspan="5">… ${lf.installed.length - 24} more</td></tr>` : '';
   return `<p class="mono" id="fault-line">${faultLine(lf.fault)}</p>${w}` +
-    `<table id="installed"><tr><th>VA</th><th>level</th><th>PFN</th><th>flags</th><th>x86 entry</th></tr>${rows}${more}</table>`;
+    '<table id="installed"><tr><th>VA</th><th>level</th><th>PFN</th><th>flags</th><th>x86 entry</th></tr>' +
+    `${rows}${more}</table>`;
 }
 
 function inWindow(va: number, lf: LastFault | null): boolean {
@@ -57,14 +59,16 @@ function gridHtml(t: PteTableView, lf: LastFault | null): string {
     const cls = ['pte'];
     if (p) cls.push('present', ...(p.flags.split('|').includes('RW') ? ['rw'] : []), ...(p.mark ? [p.mark] : []));
     if (inWindow(va, lf)) cls.push('win');
-    cells += `<div class="${cls.join(' ')}" data-va="${va}" title="PTE[${i}] ${hex(va)}${p ? ` PFN ${p.pfn} ${p.flags}` : ' empty'}"></div>`;
+    const title = `PTE[${i}] ${hex(va)}${p ? ` PFN ${p.pfn} ${p.flags}` : ' empty'}`;
+    cells += `<div class="${cls.join(' ')}" data-va="${va}" title="${title}"></div>`;
   }
   return `<div class="grid">${cells}</div>`;
 }
 
 function pmdHtml(m: PmdView, lf: LastFault | null, uva: number): string {
   const leaves = m.huge.map((h) => `<div class="pmd-leaf${h.mark === 'new' ? ' new' : ''}" data-va="${h.va}">` +
-    `PMD[${h.index}] ${hex(h.va)} huge 2 MiB → PFN ${h.pfn} ${h.flags} ${h.x86}${h.mark ? ` (${h.mark})` : ''}</div>`);
+    `PMD[${h.index}] ${hex(h.va)} huge 2 MiB → PFN ${h.pfn} ${h.flags} ${h.x86}` +
+    `${h.mark ? ` (${h.mark})` : ''}</div>`);
   const tables = m.tables.map((t) => {
     const hot = t.ptes.some((p) => p.mark) || inWindow(t.va, lf) || inWindow(t.va + 2 ** 21 - 4096, lf);
     const nNew = t.ptes.filter((p) => p.mark === 'new').length;
@@ -79,14 +83,17 @@ function pmdHtml(m: PmdView, lf: LastFault | null, uva: number): string {
 /** The page-table tree of each process. */
 export function pageTableHtml(snap: Snapshot): string {
   const lf = snap.lastFault;
-  const legend = '<div class="legend"><span><i style="background:#7aa7d6"></i>present</span><span><i style="background:' +
-    '#3f7fbf"></i>writable</span><span><i style="background:#f08c00"></i>new</span><span><i style="background:#c2255c">' +
-    `</i>changed</span><span><i style="border:2px solid #2b8a3e"></i>fault-around window</span> (marks since the ${snap.marksSince})</div>`;
+  const item = (style: string, label: string): string => `<span><i style="${style}"></i>${label}</span>`;
+  const legend = `<div class="legend">${item('background:#7aa7d6', 'present')}` +
+    `${item('background:#3f7fbf', 'writable')}` +
+    `${item('background:#f08c00', 'new')}${item('background:#c2255c', 'changed')}` +
+    `${item('border:2px solid #2b8a3e', 'fault-around window')} (marks since the ${snap.marksSince})</div>`;
   return legend + snap.processes.map((p) => {
     const pt = p.pageTable;
     const vmas = p.vmas.map((v) => `${hex(v.start)}-${hex(v.end)} ${v.file ? esc(v.file) : 'anon'}`).join('; ');
     const puds = pt.puds.map((u) => `<details class="node" open><summary>PGD[${u.index}] → PUD table (frame ` +
-      `${u.framePfn}) ${hex(u.va)}</summary><div class="level">${u.pmds.map((m) => pmdHtml(m, lf, m.va)).join('')}</div></details>`);
+      `${u.framePfn}) ${hex(u.va)}</summary><div class="level">` +
+      `${u.pmds.map((m) => pmdHtml(m, lf, m.va)).join('')}</div></details>`);
     return `<div class="node"><b>${esc(p.name)}</b> (pid ${p.pid}): PGD frame ${pt.pgdFramePfn}, ${pt.ptes} PTEs, ` +
       `${pt.hugePmds} huge PMDs, ${pt.tablePages} table pages<br><span class="hint">VMAs: ${vmas || 'none'}</span>` +
       `<div class="level">${puds.join('')}</div></div>`;
@@ -134,7 +141,8 @@ export function countersHtml(tl: Timeline, upToStep: number, other: Timeline | n
     const cells = keys.map((k) => {
       const v = k === 'pgfault' || k === 'journalCommits' ? String(c[k]) : kib(c[k]);
       const d = o && o[k] !== c[k] ? ` class="diff" title="other profile: ${o[k]}"` : '';
-      return `<td${d}>${v}${o && o[k] !== c[k] ? ` / ${k === 'pgfault' || k === 'journalCommits' ? o[k] : kib(o[k])}` : ''}</td>`;
+      const ov = o && o[k] !== c[k] ? ` / ${k === 'pgfault' || k === 'journalCommits' ? o[k] : kib(o[k])}` : '';
+      return `<td${d}>${v}${ov}</td>`;
     }).join('');
     return `<tr><td>${c.step}</td>${cells}</tr>`;
   }).join('');
@@ -152,12 +160,14 @@ export function timelineSvg(tl: Timeline, current: number): string {
   const ticks = fs.map((f) => {
     const y = tasks.indexOf(f.task) * lane + 4;
     const col = f.signal ? '#000' : f.counted === 'major' ? '#c92a2a' : '#1c7ed6';
-    return `<rect x="${x(f.startNs).toFixed(1)}" y="${y}" width="${Math.max(1, x(f.endNs) - x(f.startNs)).toFixed(1)}" ` +
+    const w = Math.max(1, x(f.endNs) - x(f.startNs)).toFixed(1);
+    return `<rect x="${x(f.startNs).toFixed(1)}" y="${y}" width="${w}" ` +
       `height="${lane - 8}" fill="${col}"${f.n === current ? ' stroke="#f08c00" stroke-width="3"' : ''}/>`;
   }).join('');
   const labels = tasks.map((t, i) => `<text x="2" y="${i * lane + 16}">${esc(t)}</text>`).join('');
   return `<svg width="${W}" height="${H}" role="img" aria-label="fault timeline">${labels}${ticks}` +
-    `<text x="40" y="${H - 2}">${(t0 / 1e6).toFixed(3)} ms</text><text x="${W - 70}" y="${H - 2}">${(t1 / 1e6).toFixed(3)} ms` +
+    `<text x="40" y="${H - 2}">${(t0 / 1e6).toFixed(3)} ms</text>` +
+    `<text x="${W - 70}" y="${H - 2}">${(t1 / 1e6).toFixed(3)} ms` +
     `</text></svg><div class="hint">${fs.length} faults${tl.faultsTruncated ? ' (first 50000 shown)' : ''}; ` +
     'red major, blue minor, black signal</div>';
 }
