@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { loadScenarioFile } from '../src/scenario/parse.ts';
+import { loadScenarioFile } from '../src/scenario/load.ts';
 import { runScenario } from '../src/scenario/run.ts';
 
 const dir = new URL('../examples/', import.meta.url);

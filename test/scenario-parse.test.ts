@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatBytes, parseBytes, parseNs } from '../src/scenario/units.ts';
-import { loadScenarioFile, parseScenario } from '../src/scenario/parse.ts';
+import { parseScenario } from '../src/scenario/parse.ts';
+import { loadScenarioFile } from '../src/scenario/load.ts';
 import { ScenarioError } from '../src/scenario/types.ts';
 import type { Scenario, StepBase } from '../src/scenario/types.ts';
 

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenarioFile, parseScenario } from '../src/scenario/parse.ts';
+import { parseScenario } from '../src/scenario/parse.ts';
+import { loadScenarioFile } from '../src/scenario/load.ts';
 import { createPageByte, runScenario } from '../src/scenario/run.ts';
 import { ScenarioError } from '../src/scenario/types.ts';
 

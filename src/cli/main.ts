@@ -5,7 +5,7 @@
 
 import { profiles, resolveProfile } from '../kernel/profiles.ts';
 import { formatProfile, ProfileError } from '../kernel/knobs.ts';
-import { loadScenarioFile } from '../scenario/parse.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
 import { runScenario, type Report, type RunResult, type StepResult } from '../scenario/run.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { experiments, rowOk } from '../reproduce/experiments.ts';
@@ -18,6 +18,7 @@ import { exitCodeOf, formatExplore, formatReplay } from '../crash/report.ts';
 import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
 import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
+import { viewMain, VIEW_USAGE, ViewUsageError } from './view.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -41,6 +42,7 @@ commands:
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
 ${KERNEL_USAGE}
+${VIEW_USAGE}
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed (crash: an invariant broke), 2 bad usage or invalid scenario,
@@ -305,6 +307,8 @@ function main(argv: string[]): number | Promise<number> {
         return cmdCrash(args).catch((e: unknown) => report(e));
       case 'kernel':
         return kernelMain(args);
+      case 'view':
+        return viewMain(args).catch((e: unknown) => report(e));
       case 'help':
       case '--help':
       case '-h':
@@ -322,7 +326,7 @@ function main(argv: string[]): number | Promise<number> {
 
 /** Exit code and message for an error: usage and scenario errors are the user's; anything else is a bug. */
 function report(e: unknown): number {
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || e instanceof ViewUsageError) {
     console.error(`daxsim: ${e.message}\n\n${USAGE}`);
     return 2;
   }

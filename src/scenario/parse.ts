@@ -3,7 +3,6 @@
 // the first problem as a ScenarioError naming where it is (`steps[4] (mmap).flags[1]`) and,
 // when the YAML parser knows it, the line.
 
-import { readFileSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { describeValue, parseBytes, parseNs } from './units.ts';
@@ -836,15 +835,4 @@ export function parseScenario(text: string, sourceName: string): Scenario {
   };
   if (root === null || root === undefined) throw new ScenarioError('', 'the file is empty', sourceName);
   return readScenario(root, ctx);
-}
-
-/** Reads a .yaml, .yml or .json scenario file and parses it (see parseScenario). */
-export function loadScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ScenarioError('', `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, path);
-  }
-  return parseScenario(text, path);
 }

@@ -54,6 +54,8 @@ export interface RunOptions {
   collectHostTime?: boolean;
   /** Called with the machine as soon as it exists, before any mount (the crash explorer attaches here). */
   onMachine?: (m: Machine) => void;
+  /** Called after each step with its result (the browser view's stepper stops runs here). */
+  onStepDone?: (sr: StepResult) => void;
 }
 
 // ---- Counters ----
@@ -100,6 +102,7 @@ class Runner implements StepRunner {
   readonly source: string;
   readonly cpus: number;
   readonly hostTime: boolean;
+  readonly onStepDone: ((sr: StepResult) => void) | undefined;
   readonly processes = new Map<string, Process>();
   /** Thread name -> its Process handle and the name of its process. */
   readonly threads = new Map<string, { proc: Process; processName: string }>();
@@ -118,6 +121,7 @@ class Runner implements StepRunner {
     this.source = s.source;
     this.cpus = Math.max(s.machine.cpus, 1);
     this.hostTime = opts.collectHostTime ?? true;
+    this.onStepDone = opts.onStepDone;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
     const devices = deviceConfigs(s);
     try {
@@ -276,6 +280,7 @@ class Runner implements StepRunner {
     if (out.signal !== undefined) sr.signal = out.signal;
     else if (typeof out.result === 'number' && out.result < 0) sr.errno = errnoName(-out.result);
     this.result.steps.push(sr);
+    this.onStepDone?.(sr);
     if (step.expect === undefined) return;
     if (step.op === 'report') {
       const rep = this.result.reports[step.args.name];
