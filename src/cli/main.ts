@@ -17,6 +17,7 @@ import { explore, replay, CrashInputError, type CrashProgram, type ExploreResult
 import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
 import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
+import { fuzzMain, FUZZ_USAGE } from '../oracle/fuzz-command.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -38,6 +39,7 @@ commands:
   crash FILE.ts --program NAME --replay POINT:K1,K2,...
                       rebuild one crash state and show the recovered files
 ${KERNEL_USAGE}
+${FUZZ_USAGE}
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed, 2 bad usage or invalid scenario, 3 internal error`;
@@ -328,6 +330,8 @@ function main(argv: string[]): number | Promise<number> {
         return cmdCrash(args).catch((e: unknown) => report(e));
       case 'kernel':
         return kernelMain(args);
+      case 'fuzz':
+        return fuzzMain(args);
       case 'help':
       case '--help':
       case '-h':
