@@ -135,7 +135,11 @@ class Gen {
   /** A step on a mapping: access/load/store/munmap/mprotect/madvise/msync. */
   onMap(): void {
     const r = this.r;
-    const m = r.pick(this.maps);
+    // No step on a mapping after its munmap: runner.c refills an unmapped hole with its PROT_NONE
+    // reservation (to keep placements), so the kernel would see that, not a hole.
+    const live = this.maps.filter((x) => x.live);
+    if (live.length === 0) return this.mmap();
+    const m = r.pick(live);
     const kind = r.pick(['access', 'access', 'access', 'access', 'load', 'store', 'madvise', 'madvise', 'mprotect',
       'msync', 'munmap']);
     const range = (): Record<string, unknown> => {
@@ -256,7 +260,7 @@ export function generate(seed: number, fs: OracleFs): Program {
     const w = r.int(100);
     if (w < 4) g.create();
     else if (w < 9) g.open();
-    else if (w < 22 || g.maps.length === 0) g.mmap();
+    else if (w < 22 || !g.maps.some((m) => m.live)) g.mmap();
     else if (w < 62) g.onMap();
     else if (w < 85) g.onFd();
     else g.misc();
