@@ -19,6 +19,7 @@ import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
 import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
 import { viewMain, VIEW_USAGE, ViewUsageError } from './view.ts';
+import { fuzzMain, FUZZ_USAGE } from '../oracle/fuzz-command.ts';
 
 const USAGE = `usage: daxsim <command> [arguments]
 
@@ -43,6 +44,7 @@ commands:
                       rebuild one crash state and show the recovered files
 ${KERNEL_USAGE}
 ${VIEW_USAGE}
+${FUZZ_USAGE}
   help                show this text
 
 exit codes: 0 ok, 1 an expect failed (crash: an invariant broke), 2 bad usage or invalid scenario,
@@ -309,6 +311,8 @@ function main(argv: string[]): number | Promise<number> {
         return kernelMain(args);
       case 'view':
         return viewMain(args).catch((e: unknown) => report(e));
+      case 'fuzz':
+        return fuzzMain(args);
       case 'help':
       case '--help':
       case '-h':

@@ -32,7 +32,9 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
   const file = new File(inode, flags, inode.sb.raPages ?? k.profile.readaheadPages, path, proc);
-  if ((flags & O_TRUNC) !== 0 && file.writable) {
+  // do_open -> handle_truncate (fs/namei.c, 6.1 and 6.18): O_TRUNC truncates whatever the access
+  // mode (build_open_flags only adds MAY_WRITE to the permission check; the model's tasks are root).
+  if ((flags & O_TRUNC) !== 0) {
     const err = truncateInode(k, inode, 0);
     if (err < 0) return err;
   }

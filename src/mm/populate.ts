@@ -7,13 +7,19 @@
  */
 import type { Kernel, Task } from '../kernel/kernel.ts';
 import type { Vma } from './mm.ts';
-import { VM_SHARED, VM_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_TRIED,
+import { VM_READ, VM_EXEC, VM_SHARED, VM_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_TRIED,
   VM_FAULT_RETRY, VM_FAULT_ERROR, VM_FAULT_OOM, _PAGE_RW, _PAGE_PRESENT, PMD_SIZE } from './constants.ts';
 import { EFAULT, ENOMEM } from '../lib/errno.ts';
 import { handleMmFault } from './fault.ts';
 import { pteIndex, pteTableOf, pmdTableOf, pmdIndex } from './pgtable.ts';
 
+/**
+ * __mm_populate -> populate_vma_page_range (mm/gup.c, 6.1 and 6.18): a VMA without read, write or
+ * exec (PROT_NONE, !vma_is_accessible) gets no FOLL_FORCE, so check_vma_flags refuses it with
+ * -EFAULT before any fault, and __mm_populate ignores the error: mmap succeeds, nothing is mapped.
+ */
 export function populateVma(k: Kernel, task: Task, vma: Vma): void {
+  if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return;
   populateRange(k, task, vma, vma.start, vma.end, (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
 }
 

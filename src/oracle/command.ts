@@ -29,7 +29,7 @@ const ALL = ['5.10', '6.1', '6.12', '6.18', '7.2'];
 
 export class KernelUsageError extends Error {}
 
-interface Options { files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined }
+export interface Options { files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined }
 
 function parseArgs(args: string[]): Options {
   const o: Options = { files: [], kernels: [], fs: undefined, record: undefined };
@@ -61,7 +61,7 @@ function parseArgs(args: string[]): Options {
 }
 
 /** One scenario prepared for one kernel: the (possibly fs-overridden) scenario and the model's figures. */
-interface Prepared {
+export interface Prepared {
   file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
   modelWhy: string; kinds: OracleFs[]; ra: number | undefined }
 
@@ -94,7 +94,7 @@ function prepare(file: string, text: string, kernel: string, fs: OracleFs | unde
 }
 
 /** A comparison's outcome for one scenario on one kernel. */
-interface Outcome { p: Prepared; kernel: string; real: RealRun | OracleSetupError; diffs: Difference[] }
+export interface Outcome { p: Prepared; kernel: string; real: RealRun | OracleSetupError; diffs: Difference[] }
 
 function jobId(n: number, file: string): string {
   return `s${n}-${basename(file).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
@@ -111,7 +111,7 @@ function encodeFor(p: Prepared, fs: OracleFs | undefined, dirOf: (kind: OracleFs
 }
 
 /** Runs every file on kernel `kernel`: on the host directly, in a guest as one batch. */
-function runKernel(o: Options, kernel: string, texts: Map<string, string>): Outcome[] {
+export function runKernel(o: Options, kernel: string, texts: Map<string, string>): Outcome[] {
   const preps = o.files.map((f) => prepare(f, texts.get(f)!, kernel, o.fs, true));
   const reals = new Map<number, RealRun | OracleSetupError>();
   if (kernel === HOST_KERNEL) {
@@ -196,15 +196,21 @@ export interface RecordMeta {
   date: string;
 }
 
-function record(dir: string, x: Outcome, fs: OracleFs | undefined): string | null {
+/** The recorded lines of one real run (meta, header, warnings, steps, end), or null when it did not run. */
+export function recordLines(x: Outcome, fs: OracleFs | undefined): object[] | null {
   const r = x.real;
   if (r instanceof OracleSetupError) return null;
-  mkdirSync(dir, { recursive: true });
   const meta: RecordMeta = { meta: 1, scenario: x.p.file, sha256: createHash('sha256').update(x.p.text).digest('hex'),
     text: x.p.text, kernel: x.kernel, release: r.header.release, fs: r.header.fs, fsOverride: fs ?? null,
     profile: x.p.profile, readAheadKb: x.p.ra ?? null, date: new Date().toISOString() };
-  const name = `${basename(x.p.file).replace(/\.(ya?ml|json)$/, '')}.linux-${x.kernel}.${r.header.fs}.jsonl`;
-  const lines = [meta, r.header, ...r.warnings.map((w) => ({ warning: w })), ...r.steps, { end: true }];
+  return [meta, r.header, ...r.warnings.map((w) => ({ warning: w })), ...r.steps, { end: true }];
+}
+
+function record(dir: string, x: Outcome, fs: OracleFs | undefined): string | null {
+  const lines = recordLines(x, fs);
+  if (lines === null || x.real instanceof OracleSetupError) return null;
+  mkdirSync(dir, { recursive: true });
+  const name = `${basename(x.p.file).replace(/\.(ya?ml|json)$/, '')}.linux-${x.kernel}.${x.real.header.fs}.jsonl`;
   writeFileSync(join(dir, name), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return join(dir, name);
 }

@@ -134,7 +134,7 @@ function pageBits(m: Machine, vma: Vma | null, va: number): PageBits {
 
 /** Every figure runner.c's dump_map prints, for the mapping [addr, addr + len) of process p. */
 export function mapFigures(m: Machine, p: Process, rec: MapRec, env: ModelEnv): MapFigures {
-  const n = rec.len / 4096;
+  const n = Math.ceil(rec.len / 4096); // the VMA (and runner.c's dump_map) covers the last partial page
   const cols = { mc: '', pr: '', fi: '', ex: '', sd: '', zp: '', pm: '' };
   const parts: Record<keyof typeof cols, string[]> = { mc: [], pr: [], fi: [], ex: [], sd: [], zp: [], pm: [] };
   for (let i = 0; i < n; i++) {

@@ -308,7 +308,7 @@ static void mincore_of(struct map *m, size_t n, char *s)
 
 static void dump_map(struct map *m)
 {
-	size_t n = m->len / PG;
+	size_t n = (m->len + PG - 1) / PG; /* the VMA covers the last partial page */
 	if (n > MAXPAGES)
 		n = MAXPAGES;
 	long sm[4];
