@@ -37,6 +37,7 @@ function parseSize(s: string): number {
   if (!m) throw new Error(`--size: "${s}" is not a size like 16M, 1G or 64G`);
   const mult = { '': 1, K: 2 ** 10, M: MiB, G: GiB, T: 2 ** 40 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
   const v = Number(m[1]) * mult;
+  if (v === 0) return 0;
   if (v < MiB || v % (2 * MiB) !== 0) throw new Error(`--size: ${s} must be a multiple of 2 MiB`);
   return v;
 }

@@ -39,6 +39,9 @@ export const LINES_PER_BLOCK = PAGE_SIZE / CACHE_LINE_BYTES;
 /** Largest device accepted (64 TiB): keeps every physical byte address an exact integer. */
 export const PMEM_SIZE_BYTES_MAX = 2 ** 46;
 
+/** Clean line-state objects kept for reuse (bounded: about 1 MiB of host memory). */
+const STATE_POOL_MAX = 4096;
+
 /** Line states, one byte per line: the dirty bitmap and the flush-pending bitmap in one. */
 const LINE_CLEAN = 0;
 /** Written by a store, not durable, no write-back issued. */
@@ -162,6 +165,8 @@ export class PmemDevice {
   private readonly media = new ContentStore();
   /** Contents of the lines dirty in the CPU cache (only those lines are meaningful). */
   private readonly cache = new ContentStore();
+  /** Clean line states out of the table and the pending list, kept for reuse (no allocation per store). */
+  private readonly statePool: BlockState[] = [];
   /**
    * The crash explorer's view of the cache: for every line that is not durable, the stores made to
    * it since it last was, in program order (each packed as offset * 256 + value). Kept only while
@@ -230,7 +235,8 @@ export class PmemDevice {
     }
     let s = this.blocks.get(block);
     if (s === undefined) {
-      s = { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false };
+      s = this.statePool.pop() ?? { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false };
+      s.block = block;
       this.blocks.set(block, s);
     }
     const line = off >>> 6;
@@ -343,6 +349,7 @@ export class PmemDevice {
       for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
         if (lines[l] === LINE_PENDING) this.persistLine(s, l);
       }
+      if (s.dirtyLines === 0 && this.blocks.get(s.block) !== s) this.recycle(s);
     }
     list.length = 0;
   }
@@ -455,7 +462,16 @@ export class PmemDevice {
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
     // A clean block needs no line state; a stale pending-list entry is harmless (all lines clean).
-    if (s.dirtyLines === 0) this.blocks.delete(s.block);
+    if (s.dirtyLines === 0) {
+      this.blocks.delete(s.block);
+      if (!s.inPendingList) this.recycle(s);
+    }
+  }
+
+  /** Keep a clean state that nothing refers to any more for the next dirty block (bounded pool). */
+  private recycle(s: BlockState): void {
+    if (s.dirtyLines !== 0) panic(`${this.name}: recycling block ${s.block}'s state with dirty lines`);
+    if (this.statePool.length < STATE_POOL_MAX) this.statePool.push(s);
   }
 
   /** Every dirty line of `s` is dropped from the cache, unwritten (power failure, durable overwrite). */
