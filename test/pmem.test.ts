@@ -114,7 +114,9 @@ test('writeBlock and zeroBlocks are durable at once and drop the block\'s dirty 
   assert.equal(d.readByte(BASE + 2, 100), 4);
   assert.equal(d.readBlock(3), 0x5a);
   assert.equal(d.readBlock(4), 0);
-  assert.equal(d.contentBytes(), PAGE + 64, 'block 2\'s buffer plus its kept line-state bytes');
+  // Storage at cache-line granularity (src/hw/content-store.ts): block 2 is its fill byte 3 plus the
+  // one 64-byte line holding byte 100; block 3 a fill byte; nothing cached, no line state kept.
+  assert.deepEqual(d.lineCounts(), { media: 1, cached: 0, states: 0 }, 'block 2: fill byte plus one line');
 });
 
 test('a store to a written block leaves the old contents durable (copy-on-first-dirty)', () => {
@@ -192,8 +194,9 @@ test('memory grows with blocks touched, not device size: a fresh 1 TiB device ho
   d.zeroBlocks(0, d.totalBlocks); // walks the touched blocks, not 2^28 of them
   assert.equal(d.readByte(last, 4095), 0);
   d.writeByte(last, 0, 2);
-  // one CPU buffer + 64 line-state bytes (durable view is still the fill byte 0)
-  assert.equal(d.contentBytes(), PAGE + 64);
+  // one dirty 64-byte line in the CPU cache and one block's line states; the media holds nothing
+  assert.deepEqual(d.lineCounts(), { media: 0, cached: 1, states: 1 });
+  assert.ok(d.contentBytes() < 2 << 20, `${d.contentBytes()} bytes held for one line`);
 });
 
 test('repeated store/flush cycles reuse buffers: host memory stays constant', () => {

@@ -3,12 +3,13 @@
  * PFN. Arrays grow with the highest PFN handed out, not with the configured memory size, so a
  * 64 GiB machine that touches 100 pages costs 100 pages of descriptors.
  *
- * Page contents are real bytes but sparse: a frame holds either a 4 KiB buffer or a single fill
- * byte meaning "every byte is this value" (0 for a zeroed page). A `pwrite` of a patterned page
- * and a zero page both cost no buffer; the first store of a different byte materialises it.
+ * Page contents are real bytes but sparse (src/hw/content-store.ts): a frame holds a fill byte
+ * meaning "every byte is this value" (0 for a zeroed page) plus the 64-byte lines that differ from
+ * it. A `pwrite` of a patterned page and a zero page cost no line; a store keeps one line.
  */
 import { assert } from '../lib/assert.ts';
 import { PAGE_SIZE } from '../mm/constants.ts';
+import { ContentStore } from './content-store.ts';
 
 /** Page flags: Linux's bit numbers (include/linux/page-flags.h, v6.1 enum pageflags). */
 export const PG_locked = 1 << 0;
@@ -64,8 +65,8 @@ export class Frames {
   lruPrev: Int32Array;
   lruNext: Int32Array;
   lruList: Int8Array; // which LRU list (-1 none)
-  fill: Uint8Array;
-  data: Array<Uint8Array | undefined> = [];
+  /** Frame contents by PFN. */
+  readonly contents = new ContentStore();
 
   private capacity = 0;
   private highWater = 0; // next never-used PFN
@@ -86,7 +87,6 @@ export class Frames {
     this.lruPrev = new Int32Array(0);
     this.lruNext = new Int32Array(0);
     this.lruList = new Int8Array(0);
-    this.fill = new Uint8Array(0);
     for (let o = 0; o <= 10; o++) this.freeLists.push([]);
     this.grow(1024);
     const z = this.alloc(0);
@@ -120,7 +120,6 @@ export class Frames {
     const idx = new Float64Array(cap); idx.set(this.index); this.index = idx;
     const ord = new Int8Array(cap); ord.set(this.order); this.order = ord;
     const ll = new Int8Array(cap); ll.set(this.lruList); ll.fill(-1, this.lruList.length); this.lruList = ll;
-    const f = new Uint8Array(cap); f.set(this.fill); this.fill = f;
     this.capacity = cap;
   }
 
@@ -167,8 +166,7 @@ export class Frames {
       this.index[p] = 0;
       this.order[p] = 0;
       this.head[p] = pfn;
-      this.fill[p] = 0;
-      this.data[p] = undefined;
+      this.contents.fillPage(p, 0);
       this.lruList[p] = -1;
     }
     this.refcount[pfn] = 1;
@@ -188,7 +186,7 @@ export class Frames {
       this.flags[p] = 0;
       this.refcount[p] = 0;
       this.owner[p] = OWNER_NONE;
-      this.data[p] = undefined;
+      this.contents.fillPage(p, 0);
     }
     this.freeLists[order]!.push(pfn);
     this.freePages += n;
@@ -239,57 +237,41 @@ export class Frames {
 
   /** Read byte `off` (0..4095) of frame `pfn`. */
   readByte(pfn: number, off: number): number {
-    const d = this.data[pfn];
-    return d === undefined ? this.fill[pfn]! : d[off]!;
+    return this.contents.readByte(pfn, off);
   }
 
-  /** Write byte `off` of frame `pfn`, materialising a buffer only when the byte differs from the fill. */
+  /** Write byte `off` of frame `pfn`; a 64-byte line is kept only when the byte differs from the fill. */
   writeByte(pfn: number, off: number, value: number): void {
-    let d = this.data[pfn];
-    if (d === undefined) {
-      const f = this.fill[pfn]!;
-      if (f === value) return;
-      d = new Uint8Array(PAGE_SIZE);
-      if (f !== 0) d.fill(f);
-      this.data[pfn] = d;
-    }
-    d[off] = value;
+    this.contents.writeByte(pfn, off, value);
   }
 
   /** Set the whole frame to one byte value (zeroing is fill 0). */
   fillFrame(pfn: number, value: number): void {
-    this.data[pfn] = undefined;
-    this.fill[pfn] = value;
+    this.contents.fillPage(pfn, value);
   }
 
   /** Copy the contents of frame `src` into frame `dst` (copy_user_highpage). */
   copyFrame(dst: number, src: number): void {
-    const d = this.data[src];
-    if (d === undefined) this.fillFrame(dst, this.fill[src]!);
-    else this.data[dst] = d.slice();
+    this.contents.copyPage(dst, this.contents, src);
   }
 
-  /** Contents of a frame as a snapshot value: a buffer copy or a fill byte (for storage layers). */
+  /** Contents of a frame as a snapshot value: a fresh buffer or a fill byte (for storage layers). */
   snapshot(pfn: number): Uint8Array | number {
-    const d = this.data[pfn];
-    return d === undefined ? this.fill[pfn]! : d.slice();
+    return this.contents.snapshot(pfn);
   }
 
   /** Load a snapshot value into a frame. */
   restore(pfn: number, v: Uint8Array | number): void {
-    if (typeof v === 'number') this.fillFrame(pfn, v);
-    else this.data[pfn] = v.slice();
+    this.contents.restore(pfn, v);
   }
 
   /** Host bytes used by page descriptors (for the benchmark's memory accounting). */
   descriptorBytes(): number {
-    return this.capacity * (4 * 7 + 8 + 3);
+    return this.capacity * (4 * 7 + 8 + 2);
   }
 
-  /** Host bytes used by materialised page contents. */
+  /** Host bytes used by page contents (fill bytes, stored lines and their index). */
   contentBytes(): number {
-    let n = 0;
-    for (const d of this.data) if (d) n += d.length;
-    return n;
+    return this.contents.bytesHeld();
   }
 }

@@ -34,23 +34,24 @@
  * instructions do nothing; they are then NOT counted in `linesFlushed`, matching the kernel,
  * which skips dax_flush entirely in that case.
  *
- * Storage is sparse and grows with blocks touched, never with the device size. Per 4 KiB block
- * there is a CPU view and a durable view, each absent (zeros), a fill byte, or a 4 KiB buffer.
- * While a block has no dirty line both views are the same representation; the first dirty line
- * gives the durable view its own copy (copy-on-first-dirty), and the copy is recycled into a
- * small pool when the block is clean again, so store/flush cycles allocate nothing in steady
- * state. Buffers returned by readBlock are the live CPU view: they change with later stores.
+ * Storage is sparse and grows with the 64-byte lines written, never with the device size
+ * (src/hw/content-store.ts): the media (what survives) is one content store, the CPU cache's
+ * dirty lines another holding only lines not yet durable; a load sees the cached line when it is
+ * dirty, else the media. Line states exist only for blocks with a dirty line. Buffers returned
+ * by readBlock are fresh copies.
  */
 import { panic } from '../lib/assert.ts';
 import { PAGE_SIZE } from '../mm/constants.ts';
+import { ContentStore } from './content-store.ts';
 
 export const CACHE_LINE_BYTES = 64;
 /** Cache lines per 4 KiB block. */
 export const LINES_PER_BLOCK = PAGE_SIZE / CACHE_LINE_BYTES;
 /** Largest device accepted (64 TiB): keeps every physical byte address an exact integer. */
 export const PMEM_SIZE_BYTES_MAX = 2 ** 46;
-/** Spare 4 KiB buffers kept for reuse (bounded: at most 256 KiB of host memory). */
-const BUFFER_POOL_MAX = 64;
+
+/** Clean line-state objects kept for reuse (bounded: about 1 MiB of host memory). */
+const STATE_POOL_MAX = 4096;
 
 /** Line states, one byte per line: the dirty bitmap and the flush-pending bitmap in one. */
 const LINE_CLEAN = 0;
@@ -78,16 +79,12 @@ export interface PmemConfig {
   requestLatencyNs?: number;
 }
 
-/** Per-block state; present only for blocks that hold non-zero data or have had dirty lines. */
+/** Per-block line states; present only while the block has a dirty or flush-pending line. */
 interface BlockState {
   /** Block number on the device. */
   block: number;
-  /** What loads see (CPU caches + media). */
-  cpu: Uint8Array | number;
-  /** What survives a power failure. Same representation as `cpu` while dirtyLines === 0. */
-  durable: Uint8Array | number;
-  /** One LINE_* byte per cache line; allocated at the block's first dirty line, then kept. */
-  lines: Uint8Array | null;
+  /** One LINE_* byte per cache line. */
+  lines: Uint8Array;
   /** Lines in state DIRTY or PENDING. */
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
@@ -102,11 +99,6 @@ interface BlockState {
 interface LineRecord { stores: number[]; units: number; group: number }
 /** Flag on a packed store: same failure-atomic unit as the previous entry of the line. */
 export const STORE_CONT = 1 << 20;
-
-/** Byte `off` of one view of a block. */
-function viewByte(v: Uint8Array | number, off: number): number {
-  return typeof v === 'number' ? v : v[off]!;
-}
 
 /** Index within its block of the cache line holding physical byte `physAddr`. */
 function lineOfAddr(physAddr: number): number {
@@ -195,7 +187,12 @@ export class PmemDevice {
   private readonly blocks = new BlockTable();
   /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
   private readonly pendingList: BlockState[] = [];
-  private readonly bufferPool: Uint8Array[] = [];
+  /** What a power failure keeps, per block. */
+  private readonly media = new ContentStore();
+  /** Contents of the lines dirty in the CPU cache (only those lines are meaningful). */
+  private readonly cache = new ContentStore();
+  /** Clean line states out of the table and the pending list, kept for reuse (no allocation per store). */
+  private readonly statePool: BlockState[] = [];
   /**
    * The crash explorer's view of the cache: for every line that is not durable, the stores made to
    * it since it last was, in program order (each packed as offset * 256 + value). Kept only while
@@ -251,8 +248,10 @@ export class PmemDevice {
   /** A CPU load of one byte: sees the CPU view (cached stores included). */
   readByte(pfn: number, off: number): number {
     this.checkPfnOff(pfn, off);
-    const s = this.blocks.get(pfn - this.pfnBase);
-    return s === undefined ? 0 : viewByte(s.cpu, off);
+    const block = pfn - this.pfnBase;
+    const s = this.blocks.get(block);
+    return s !== undefined && s.lines[off >>> 6] !== LINE_CLEAN
+      ? this.cache.readByte(block, off) : this.media.readByte(block, off);
   }
 
   /**
@@ -263,42 +262,31 @@ export class PmemDevice {
     this.checkPfnOff(pfn, off);
     if ((value & 0xff) !== value) panic(`${this.name}: store of ${value} at pfn ${pfn} offset ${off} is not a byte`);
     const block = pfn - this.pfnBase;
-    let s = this.blocks.get(block);
-    if (s === undefined) {
-      if (!this.writeCache && value === 0) return; // durable zero over zeros: nothing changes
-      s = { block, cpu: 0, durable: 0, lines: null, dirtyLines: 0, inPendingList: false };
-      this.blocks.set(block, s);
-    }
-    if (this.writeCache) {
-      let lines = s.lines;
-      if (lines === null) {
-        lines = new Uint8Array(LINES_PER_BLOCK);
-        s.lines = lines;
-      }
-      const line = off >>> 6;
-      if (lines[line] === LINE_CLEAN) {
-        if (s.dirtyLines === 0) this.splitViews(s);
-        lines[line] = LINE_DIRTY;
-        s.dirtyLines++;
-        this.dirtyLinesTotal++;
-      }
-    }
+    // Durable zero over an all-zero block: nothing changes (not even its version).
+    if (!this.writeCache && value === 0 && this.media.linesOf(block) === 0 && this.media.fillOf(block) === 0) return;
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
-    if (this.recordLineStores && this.writeCache) this.recordStore(block, off, value);
-    if (this.nonTemporal && this.writeCache) this.markPending(s, off >>> 6);
-    const c = s.cpu;
-    if (typeof c !== 'number') {
-      c[off] = value; // without a write cache this buffer is the durable view too
+    if (!this.writeCache) {
+      this.media.writeByte(block, off, value);
       return;
     }
-    if (c === value) return;
-    const buf = this.takeFilled(c);
-    buf[off] = value;
-    s.cpu = buf;
-    // Without a write cache both views stay one representation.
-    if (!this.writeCache) s.durable = buf;
+    let s = this.blocks.get(block);
+    if (s === undefined) {
+      s = this.statePool.pop() ??
+        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false };
+      s.block = block;
+      this.blocks.set(block, s);
+    }
+    const line = off >>> 6;
+    if (s.lines[line] === LINE_CLEAN) {
+      this.cache.copyLine(block, line, this.media, block);
+      s.lines[line] = LINE_DIRTY;
+      s.dirtyLines++;
+      this.dirtyLinesTotal++;
+    }
+    if (this.recordLineStores) this.recordStore(block, off, value);
+    this.cache.writeByte(block, off, value);
+    if (this.nonTemporal) this.markPending(s, line);
   }
-
   /** Record one byte store of a non-durable line (crash explorer), grouping an open atomic unit. */
   private recordStore(block: number, off: number, value: number): void {
     const key = block * LINES_PER_BLOCK + (off >>> 6);
@@ -327,13 +315,21 @@ export class PmemDevice {
     this.atomicGroup = 0;
   }
 
+
   // ---------------------------------------------------------------- driver block interface
 
-  /** CPU view of `block` (= pfn - pfnBase): a fill byte or a live buffer the caller must not modify. */
+  /** CPU view of `block` (= pfn - pfnBase): a fill byte or a fresh 4 KiB copy. */
   readBlock(block: number): Uint8Array | number {
     this.checkBlockRange(block, 1);
     const s = this.blocks.get(block);
-    return s === undefined ? 0 : s.cpu;
+    const v = this.media.snapshot(block);
+    if (s === undefined) return v;
+    const buf = typeof v === 'number' ? new Uint8Array(PAGE_SIZE).fill(v) : v;
+    for (let l = 0; l < LINES_PER_BLOCK; l++) {
+      if (s.lines[l] === LINE_CLEAN) continue;
+      for (let i = l * CACHE_LINE_BYTES; i < (l + 1) * CACHE_LINE_BYTES; i++) buf[i] = this.cache.readByte(block, i);
+    }
+    return buf;
   }
 
   /**
@@ -355,12 +351,13 @@ export class PmemDevice {
   /** Durable zeroing of [block, block + count), as the fs zeroes newly allocated blocks (non-temporal). */
   zeroBlocks(block: number, count: number): void {
     this.checkBlockRange(block, count);
-    if (count <= this.blocks.size) {
+    if (this.recordLineStores || count <= this.blocks.size) {
       for (let b = block; b < block + count; b++) this.setDurable(b, 0);
       return;
     }
     const end = block + count;
     for (const b of [...this.blocks.keys()]) if (b >= block && b < end) this.setDurable(b, 0);
+    this.media.fillRange(block, count, 0);
   }
 
   /**
@@ -400,7 +397,7 @@ export class PmemDevice {
     const s = this.issueFlush(physAddr);
     if (s === null) return;
     const line = lineOfAddr(physAddr);
-    if (s.lines![line] !== LINE_CLEAN) this.persistLine(s, line);
+    if (s.lines[line] !== LINE_CLEAN) this.persistLine(s, line);
   }
 
   /** SFENCE: every flush-pending line becomes durable (with its current content). */
@@ -408,12 +405,14 @@ export class PmemDevice {
     const list = this.pendingList;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      s.inPendingList = false;
       const lines = s.lines;
-      if (lines === null) continue;
       for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
         if (lines[l] === LINE_PENDING) this.persistLine(s, l);
       }
+      // Still marked as listed while its lines persist, so persistLine leaves recycling to here
+      // (once: a state pushed twice into the pool would be shared by two blocks).
+      s.inPendingList = false;
+      if (s.dirtyLines === 0 && this.blocks.get(s.block) !== s) this.recycle(s);
     }
     list.length = 0;
   }
@@ -433,7 +432,7 @@ export class PmemDevice {
     const first = pfn - this.pfnBase;
     for (let b = first; b < first + nPages; b++) {
       const s = this.blocks.get(b);
-      if (s === undefined || s.lines === null || s.dirtyLines === 0) continue;
+      if (s === undefined || s.dirtyLines === 0) continue;
       const lines = s.lines;
       for (let l = 0; l < LINES_PER_BLOCK; l++) if (lines[l] === LINE_DIRTY) lines[l] = LINE_PENDING;
       this.addPending(s);
@@ -454,26 +453,24 @@ export class PmemDevice {
   /** The byte at (pfn, off) that a power failure now would leave on the media. */
   durableByte(pfn: number, off: number): number {
     this.checkPfnOff(pfn, off);
-    const s = this.blocks.get(pfn - this.pfnBase);
-    return s === undefined ? 0 : viewByte(s.durable, off);
+    return this.media.readByte(pfn - this.pfnBase, off);
   }
 
   /** Power failure: every non-durable line is lost; the CPU view becomes the durable view. */
   powerFail(): void {
     for (const [b, s] of [...this.blocks]) {
-      if (s.dirtyLines > 0) {
-        s.lines!.fill(LINE_CLEAN);
-        this.dirtyLinesTotal -= s.dirtyLines;
-        s.dirtyLines = 0;
-        // The lost CPU buffer may still be referenced by a readBlock caller: drop it, never reuse.
-        s.cpu = s.durable;
-      }
+      if (s.dirtyLines > 0) this.dropDirty(s);
       s.inPendingList = false;
-      if (s.cpu === 0) this.blocks.delete(b);
+      this.blocks.delete(b);
     }
     this.pendingList.length = 0;
     this.lineStores.clear();
     if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
+  }
+
+  /** Lines held: in the media store, in the CPU cache (dirty), and blocks with line states. */
+  lineCounts(): { media: number; cached: number; states: number } {
+    return { media: this.media.lineCount, cached: this.cache.lineCount, states: this.blocks.size };
   }
 
   /** Host bytes of the block lookup index (one 512-slot array per 2 MiB that holds data). */
@@ -481,15 +478,9 @@ export class PmemDevice {
     return this.blocks.indexBytes;
   }
 
-  /** Host bytes held: block buffers (a shared one once), line-state arrays, and the spare pool. */
+  /** Host bytes held: media and cached lines (content stores) and line-state arrays. */
   contentBytes(): number {
-    let n = this.bufferPool.length * PAGE_SIZE;
-    for (const s of this.blocks.values()) {
-      if (typeof s.cpu !== 'number') n += s.cpu.length;
-      if (typeof s.durable !== 'number' && s.durable !== s.cpu) n += s.durable.length;
-      if (s.lines !== null) n += s.lines.length;
-    }
-    return n;
+    return this.media.bytesHeld() + this.cache.bytesHeld() + this.blocks.size * LINES_PER_BLOCK;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -503,7 +494,7 @@ export class PmemDevice {
 
   /** A dirty line becomes flush-pending: durable at the next SFENCE. */
   private markPending(s: BlockState, line: number): void {
-    const lines = s.lines!;
+    const lines = s.lines;
     if (lines[line] === LINE_DIRTY) {
       lines[line] = LINE_PENDING;
       this.addPending(s);
@@ -519,7 +510,7 @@ export class PmemDevice {
     if (!this.writeCache) return null;
     this.linesFlushedCount++;
     const s = this.blocks.get(block);
-    return s === undefined || s.lines === null ? null : s;
+    return s === undefined ? null : s;
   }
 
   private addPending(s: BlockState): void {
@@ -530,31 +521,34 @@ export class PmemDevice {
 
   /** Copy line `line` of the CPU view into the durable view and mark it clean. */
   private persistLine(s: BlockState, line: number): void {
-    const lines = s.lines!;
-    const c = s.cpu;
-    let d = s.durable;
-    if (typeof d === 'number') {
-      // The fill byte may equal the line's content; only materialise when something differs.
-      const lo = line * CACHE_LINE_BYTES;
-      let same = true;
-      if (typeof c === 'number') same = c === d;
-      else for (let i = lo; i < lo + CACHE_LINE_BYTES; i++) if (c[i] !== d) { same = false; break; }
-      if (!same) {
-        d = this.takeFilled(d);
-        s.durable = d;
-      }
-    }
-    if (typeof d !== 'number') {
-      const lo = line * CACHE_LINE_BYTES;
-      if (typeof c === 'number') d.fill(c, lo, lo + CACHE_LINE_BYTES);
-      else d.set(c.subarray(lo, lo + CACHE_LINE_BYTES), lo);
-    }
-    lines[line] = LINE_CLEAN;
+    this.media.copyLine(s.block, line, this.cache, s.block);
+    this.cache.dropLine(s.block, line);
+    s.lines[line] = LINE_CLEAN;
     if (this.recordLineStores) this.forgetLine(s, line);
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
-    if (s.dirtyLines === 0) this.joinViews(s);
+    // A clean block needs no line state; a stale pending-list entry is harmless (all lines clean).
+    if (s.dirtyLines === 0) {
+      this.blocks.delete(s.block);
+      if (!s.inPendingList) this.recycle(s);
+    }
+  }
+
+  /** Keep a clean state that nothing refers to any more for the next dirty block (bounded pool). */
+  private recycle(s: BlockState): void {
+    if (s.dirtyLines !== 0) panic(`${this.name}: recycling block ${s.block}'s state with dirty lines`);
+    if (this.statePool.length < STATE_POOL_MAX) this.statePool.push(s);
+  }
+
+  /** Every dirty line of `s` is dropped from the cache, unwritten (power failure, durable overwrite). */
+  private dropDirty(s: BlockState): void {
+    for (let l = 0; l < LINES_PER_BLOCK; l++) {
+      if (s.lines[l] !== LINE_CLEAN) this.cache.dropLine(s.block, l);
+    }
+    s.lines.fill(LINE_CLEAN);
+    this.dirtyLinesTotal -= s.dirtyLines;
+    s.dirtyLines = 0;
   }
 
   /** Drop the recorded stores of a line that became durable or was overwritten durably. */
@@ -593,70 +587,22 @@ export class PmemDevice {
 
   /** A durable byte by block (the media image without any pending line). */
   durableBlockByte(block: number, off: number): number {
-    const s = this.blocks.get(block);
-    return s === undefined ? 0 : viewByte(s.durable, off);
-  }
-
-  /** First dirty line of a clean block: give the durable view its own copy. */
-  private splitViews(s: BlockState): void {
-    if (s.cpu !== s.durable) panic(`${this.name}: clean block with different CPU and durable views`);
-    const c = s.cpu;
-    if (typeof c !== 'number') {
-      const d = this.takeBuffer();
-      d.set(c);
-      s.durable = d;
-    }
-  }
-
-  /** Last dirty line persisted: both views are equal again; share the CPU one, recycle the other. */
-  private joinViews(s: BlockState): void {
-    const d = s.durable;
-    // A buffer in the durable slot that differs from the CPU one was made by splitViews or
-    // persistLine and never handed out, so it is safe to reuse.
-    if (typeof d !== 'number' && d !== s.cpu && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
-    s.durable = s.cpu;
+    return this.media.readByte(block, off);
   }
 
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     const s = this.blocks.get(block);
-    if (s === undefined) {
-      if (v !== 0) {
-        this.blocks.set(block, { block, cpu: v, durable: v, lines: null, dirtyLines: 0, inPendingList: false });
-      }
-      return;
-    }
-    if (s.dirtyLines > 0) {
-      s.lines!.fill(LINE_CLEAN);
-      this.dirtyLinesTotal -= s.dirtyLines;
-      s.dirtyLines = 0;
+    if (s !== undefined) {
+      this.dropDirty(s);
       if (this.recordLineStores) {
         for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
       }
-      const d = s.durable;
-      const spare = typeof d !== 'number' && d !== s.cpu && d !== v;
-      if (spare && this.bufferPool.length < BUFFER_POOL_MAX) this.bufferPool.push(d);
+      // A stale entry in the pending list is harmless: its lines are all clean now.
+      this.blocks.delete(block);
     }
-    s.cpu = v;
-    s.durable = v;
-    // A stale entry in the pending list is harmless: its lines are all clean now.
-    if (v === 0 && !s.inPendingList) this.blocks.delete(block);
-  }
-
-  private takeBuffer(): Uint8Array {
-    return this.bufferPool.pop() ?? new Uint8Array(PAGE_SIZE);
-  }
-
-  private takeFilled(fill: number): Uint8Array {
-    const buf = this.bufferPool.pop();
-    if (buf === undefined) {
-      const fresh = new Uint8Array(PAGE_SIZE);
-      if (fill !== 0) fresh.fill(fill);
-      return fresh;
-    }
-    buf.fill(fill);
-    return buf;
+    this.media.restore(block, v);
   }
 
   private checkPfnOff(pfn: number, off: number): void {

@@ -12,6 +12,7 @@
  * closure is created per fault, and an access that hits a present PTE never enters this code.
  */
 import { assert, panic } from '../lib/assert.ts';
+import { EventHeap } from '../lib/event-heap.ts';
 import { Frames } from '../hw/frames.ts';
 import { Vmstat, Events } from './counters.ts';
 import { mergeCosts, type CostTable } from './costs.ts';
@@ -142,7 +143,7 @@ export class Kernel {
   pmemBase = Infinity;
   private readonly inodeTable = new Map<number, Inode>();
   private nextIno = 12;
-  private pending: PendingEvent[] = [];
+  private pending = new EventHeap();
   private seq = 0;
   private nextPid = 1;
 
@@ -265,17 +266,15 @@ export class Kernel {
   /** Schedule `fn` to run when simulated time reaches `doneNs` (I/O completion). */
   schedule(doneNs: number, fn: () => void): void {
     const e: PendingEvent = { doneNs, seq: this.seq++, fn };
-    // Insert keeping (doneNs, seq) order; queues are short.
-    let i = this.pending.length;
-    while (i > 0 && this.pending[i - 1]!.doneNs > doneNs) i--;
-    this.pending.splice(i, 0, e);
+    // A heap keyed by (doneNs, seq): the order a sorted list gives, O(log n) per event.
+    this.pending.push(e);
   }
 
   /** Apply every pending completion due at or before the current task's clock. */
   runDue(): void {
     const now = this.current.clockNs;
-    while (this.pending.length > 0 && this.pending[0]!.doneNs <= now) {
-      const e = this.pending.shift()!;
+    while (this.pending.length > 0 && this.pending.peek()!.doneNs <= now) {
+      const e = this.pending.pop();
       e.fn();
     }
   }
@@ -292,7 +291,7 @@ export class Kernel {
   sleepUntil(cond: () => boolean, what: string): void {
     this.mightSleep(what);
     while (!cond()) {
-      const e = this.pending[0];
+      const e = this.pending.peek();
       if (!e) panic(`task ${this.current.name} sleeps forever waiting for ${what}`);
       if (e.doneNs > this.current.clockNs) this.current.clockNs = e.doneNs;
       this.runDue();
