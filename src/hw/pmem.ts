@@ -216,6 +216,11 @@ export class PmemDevice {
   lastStorePhys = -1;
   /** Per block, how many times its CPU view was changed (while recordLineStores is on). */
   private readonly versions = new Map<number, number>();
+  /**
+   * While non-null, every block whose durable view changes is appended (duplicates allowed): the
+   * crash explorer re-checks only expectations on those blocks (issue 15). Drained by its owner.
+   */
+  durableLog: number[] | null = null;
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -285,6 +290,7 @@ export class PmemDevice {
     }
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     if (this.recordLineStores && this.writeCache) this.recordStore(block, off, value);
+    if (!this.writeCache && this.durableLog !== null) this.durableLog.push(block);
     if (this.nonTemporal && this.writeCache) this.markPending(s, off >>> 6);
     const c = s.cpu;
     if (typeof c !== 'number') {
@@ -551,6 +557,7 @@ export class PmemDevice {
     }
     lines[line] = LINE_CLEAN;
     if (this.recordLineStores) this.forgetLine(s, line);
+    if (this.durableLog !== null) this.durableLog.push(s.block);
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
@@ -620,6 +627,7 @@ export class PmemDevice {
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
+    if (this.durableLog !== null) this.durableLog.push(block);
     const s = this.blocks.get(block);
     if (s === undefined) {
       if (v !== 0) {
