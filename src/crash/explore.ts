@@ -81,6 +81,8 @@ export interface ExploreOptions {
   stopAtFirstFailure?: boolean;
   /** Check every state by the full path too and assert both agree (tests of the incremental check). */
   crossCheck?: boolean;
+  /** Explore only the crash points p with p % count === index (src/crash/shard.ts merges the parts). */
+  shard?: { index: number; count: number };
 }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
@@ -116,6 +118,8 @@ export interface CrashFailure {
   expected: ReadRange | null;
   /** Failing states at this crash point with this invariant (only the first is kept). */
   count: number;
+  /** The failing state's index among the states of its crash point (shard merges). */
+  stateInPoint: number;
 }
 
 export type Verdict = 'pass' | 'fail' | 'partial' | 'empty';
@@ -137,6 +141,8 @@ export interface ExploreResult {
   /** The crash points explored by sampling (the first 100), not exhaustively. */
   sampledPointList: number[];
   verdict: Verdict;
+  /** A shard's part (explore with `shard`): which one, and per explored point [point, states, sampled 0/1]. */
+  shard?: { index: number; count: number; points: number[] };
 }
 
 class Stop extends Error {}
@@ -504,7 +510,7 @@ function fileOfAddr(op: PmOp, addr: number): { path: string; offset: number } | 
 /** Record a failing state: the first per (point, invariant) is kept with its details, the others counted. */
 function recordFailure(
   s: Session, prog: CrashProgram, res: ExploreResult, here: number, where: string, lines: PendingLines,
-  choice: readonly number[], bad: Violation,
+  choice: readonly number[], bad: Violation, stateInPoint: number,
 ): void {
   res.failingStates++;
   const prev = res.failures[res.failures.length - 1];
@@ -518,7 +524,8 @@ function recordFailure(
   res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(s, lines, choice),
     committedTid: s.fs.journal.committedTid, invariant: v.invariant, message: v.message,
     replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}`,
-    op: at.op, addr: at.addr, file: at.file, source: callSite(), read: v.read, expected: v.expected, count: 1 });
+    op: at.op, addr: at.addr, file: at.file, source: callSite(), read: v.read, expected: v.expected, count: 1,
+    stateInPoint });
 }
 
 /**
@@ -547,13 +554,14 @@ function explorePoint(
   const user = prog.check !== undefined || prog.recover !== undefined;
   let total = 1;
   for (const l of lines) { total *= l.units + 1; if (total > lim.exhaustiveLimit) break; }
+  const first = res.states;
   const tryChoice = (choice: number[]): boolean => {
     if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
     res.states++;
     let bad: Violation | null = meta;
     if (!bad) bad = stateViolation(s, prog, inc, lines, choice, user, lim.crossCheck);
     if (!bad) return true;
-    recordFailure(s, prog, res, here, where, lines, choice, bad);
+    recordFailure(s, prog, res, here, where, lines, choice, bad, res.states - first - 1);
     if (lim.stopFirst) throw new Stop();
     return false;
   };
@@ -601,11 +609,22 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   };
   const t0 = performance.now();
   let point = 0;
+  const shard = opts.shard;
+  if (shard) res.shard = { index: shard.index, count: shard.count, points: [] };
   runToCrashPoints(prog, s, (sess, where) => {
     if (!bind(sess)) return; // no DAX filesystem yet: nothing can be lost
     const here = point++;
     res.crashPoints++;
-    explorePoint(sess, prog, res, lim, here, where);
+    if (shard && here % shard.count !== shard.index) {
+      sess.mapSyncKernelWork = true; // this point's changes are not seen: recompute at the next explored one
+      return;
+    }
+    const before = res.states, sampled = res.sampledPoints;
+    try {
+      explorePoint(sess, prog, res, lim, here, where);
+    } finally {
+      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled);
+    }
   });
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
