@@ -457,6 +457,7 @@ const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
 export function sourceOf(stack: string | undefined): string | null {
   if (!stack) return null;
   for (const line of stack.split('\n').slice(1)) {
+    if (/[( ]node:/.test(line)) continue; // Node's own frames (a worker's module loader)
     const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
     if (!m) continue;
     const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
@@ -524,7 +525,7 @@ function recordFailure(
   res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(s, lines, choice),
     committedTid: s.fs.journal.committedTid, invariant: v.invariant, message: v.message,
     replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}`,
-    op: at.op, addr: at.addr, file: at.file, source: callSite(), read: v.read, expected: v.expected, count: 1,
+    op: at.op, addr: at.addr, file: at.file, source: where === 'end' ? null : callSite(), read: v.read, expected: v.expected, count: 1,
     stateInPoint });
 }
 
