@@ -525,7 +525,8 @@ function recordFailure(
   res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(s, lines, choice),
     committedTid: s.fs.journal.committedTid, invariant: v.invariant, message: v.message,
     replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}`,
-    op: at.op, addr: at.addr, file: at.file, source: where === 'end' ? null : callSite(), read: v.read, expected: v.expected, count: 1,
+    op: at.op, addr: at.addr, file: at.file, source: where === 'end' ? null : callSite(), read: v.read,
+    expected: v.expected, count: 1,
     stateInPoint });
 }
 
@@ -690,7 +691,8 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
     }
     return { ...l, media, cpu };
   });
-  const v = metaViolation(s, null) ?? imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, new Map(overlay)), prog, true);
+  const fresh = new CrashView(s.fs, s.pmem, s.dir, new Map(overlay));
+  const v = metaViolation(s, null) ?? imageViolation(s, fresh, prog, true);
   const files: Record<string, { sizeBytes: number; head: number[] }> = {};
   for (const name of s.fs.committedNames.keys()) {
     const path = `${s.dir}/${name}`;

@@ -272,7 +272,8 @@ export class IncrementalExpectations {
 }
 
 function overlaps(e: Expectation, ranges: readonly number[]): boolean {
-  const lo = Math.floor(e.offsetBytes / 4096), hi = Math.floor((e.offsetBytes + Math.max(1, e.bytes.length) - 1) / 4096);
+  const lo = Math.floor(e.offsetBytes / 4096);
+  const hi = Math.floor((e.offsetBytes + Math.max(1, e.bytes.length) - 1) / 4096);
   for (let i = 0; i < ranges.length; i += 2) if (lo < ranges[i + 1]! && hi >= ranges[i]!) return true;
   return false;
 }

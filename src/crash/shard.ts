@@ -14,7 +14,9 @@ import { CrashInputError, type ExploreOptions, type ExploreResult, type Verdict 
 export function parseShard(spec: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(spec);
   const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || !(n >= 1 && i >= 1 && i <= n)) throw new CrashInputError(`--shard: expected I/N with 1 <= I <= N, got "${spec}"`);
+  if (!m || !(n >= 1 && i >= 1 && i <= n)) {
+    throw new CrashInputError(`--shard: expected I/N with 1 <= I <= N, got "${spec}"`);
+  }
   return { index: i - 1, count: n };
 }
 
@@ -34,8 +36,10 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
   const n = parts[0]!.shard?.count ?? 0;
   const seen = new Set<number>();
   for (const p of parts) {
-    if (!p.shard || p.shard.count !== n) throw new CrashInputError('merge: every part must be a shard of the same count');
-    if (p.program !== parts[0]!.program) throw new CrashInputError(`merge: parts of ${p.program} and ${parts[0]!.program}`);
+    if (!p.shard || p.shard.count !== n) throw new CrashInputError('merge: every part must be a shard of one count');
+    if (p.program !== parts[0]!.program) {
+      throw new CrashInputError(`merge: parts of ${p.program} and ${parts[0]!.program}`);
+    }
     if (seen.has(p.shard.index)) throw new CrashInputError(`merge: shard ${p.shard.index + 1}/${n} given twice`);
     seen.add(p.shard.index);
   }
@@ -46,7 +50,8 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
     for (let i = 0; i < a.length; i += 3) points.push([a[i]!, a[i + 1]!, a[i + 2]!]);
   }
   points.sort((x, y) => x[0] - y[0]);
-  const failures = parts.flatMap((p) => p.failures).sort((x, y) => x.point - y.point || x.stateInPoint - y.stateInPoint);
+  const failures = parts.flatMap((p) => p.failures)
+    .sort((x, y) => x.point - y.point || x.stateInPoint - y.stateInPoint);
   const firstFail = stopFirst ? failures[0] : undefined;
   let states = 0, exhaustive = 0, sampled = 0, truncated = false, cut = Infinity, cutState = Infinity;
   const sampledList: number[] = [];
@@ -60,7 +65,8 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
     }
     states += take;
   }
-  const kept = (firstFail ? [firstFail] : failures).filter((f) => f.point < cut || (f.point === cut && f.stateInPoint < cutState));
+  const kept = (firstFail ? [firstFail] : failures)
+    .filter((f) => f.point < cut || (f.point === cut && f.stateInPoint < cutState));
   const last = parts.reduce((a, p) => Math.max(a, p.crashPoints), 0);
   const crashPoints = truncated ? cut + 1 : firstFail && kept.length ? firstFail.point + 1 : last;
   const hostMs = parts.reduce((a, p) => Math.max(a, p.hostMs), 0);
@@ -80,14 +86,15 @@ export async function exploreOnWorkers(file: string, name: string, opts: Explore
   Promise<ExploreResult> {
   if (!(Number.isInteger(workers) && workers >= 1)) throw new CrashInputError(`--workers: ${workers} is not a count`);
   const t0 = performance.now();
-  const parts = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<ExploreResult>((ok, bad) => {
+  const one = (index: number): Promise<ExploreResult> => new Promise<ExploreResult>((ok, bad) => {
     const w = new Worker(new URL('./worker-main.ts', import.meta.url),
       { workerData: { file, name, opts: { ...opts, shard: { index, count: workers } } } });
     w.once('message', (m: { result?: ExploreResult; error?: string }) => {
       if (m.result) ok(m.result); else bad(new CrashInputError(m.error ?? 'worker failed'));
     });
     w.once('error', bad);
-  })));
+  });
+  const parts = await Promise.all(Array.from({ length: workers }, (_, index) => one(index)));
   const r = mergeShards(parts, opts.stopAtFirstFailure ?? true, opts.maxStates ?? 1_000_000);
   r.hostMs = performance.now() - t0;
   r.statesPerSecond = r.states / Math.max(r.hostMs / 1000, 1e-9);
