@@ -1,29 +1,34 @@
 /**
- * The crash explorer's speed (issue 5): states per second on a program of 512 writes, and the
- * largest log-append program (records of 64 bytes, each flushed and fenced before its flag) it
- * checks exhaustively within a minute. Printed, never asserted.
+ * The crash explorer's speed (issues 5, 15): states per second on examples/crash/map-sync.ts's
+ * MAP_SYNC program, on MAP_SYNC programs of 512 and 4096 writes, and the largest log-append
+ * program (records of 64 bytes, each flushed and fenced before its flag) it checks exhaustively
+ * within a minute. Printed, never asserted. `node bench/crash-bench.ts NAME...` runs only the
+ * programs whose names contain one of the arguments ("log" for the log-append series).
  */
 import { explore, type CrashProgram, type CrashContext } from '../src/crash/explore.ts';
+import mapSyncPrograms from '../examples/crash/map-sync.ts';
 import { O_RDWR, O_CREAT, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_SHARED_VALIDATE,
   MAP_SYNC } from '../src/mm/constants.ts';
 
-/** 512 one-byte writes, one per page of a MAP_SYNC mapping of an empty file, each flushed and fenced. */
-const writes512: CrashProgram = {
-  name: 'writes-512', description: '512 page writes through MAP_SYNC, each clwb+sfence', profile: 'linux-6.1',
-  run(ctx: CrashContext) {
-    const p = ctx.machine.process();
-    const fd = p.open(`${ctx.dir}/f`, O_RDWR | O_CREAT);
-    p.ftruncate(fd, 512 * 4096);
-    p.fsync(fd);
-    const a = p.mmap(0, 512 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
-    for (let i = 0; i < 512; i++) {
-      p.store(a + i * 4096, 1);
-      p.flush(a + i * 4096, 1, 'clwb');
-      p.fence('sfence');
-      ctx.expectDurable(`${ctx.dir}/f`, i * 4096, 1, 1);
-    }
-  },
-};
+/** `n` one-byte writes, one per page of a MAP_SYNC mapping of an empty file, each flushed and fenced. */
+function mapSyncWrites(n: number): CrashProgram {
+  return {
+    name: `writes-${n}`, description: `${n} page writes through MAP_SYNC, each clwb+sfence`, profile: 'linux-6.1',
+    run(ctx: CrashContext) {
+      const p = ctx.machine.process();
+      const fd = p.open(`${ctx.dir}/f`, O_RDWR | O_CREAT);
+      p.ftruncate(fd, n * 4096);
+      p.fsync(fd);
+      const a = p.mmap(0, n * 4096, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+      for (let i = 0; i < n; i++) {
+        p.store(a + i * 4096, 1);
+        p.flush(a + i * 4096, 1, 'clwb');
+        p.fence('sfence');
+        ctx.expectDurable(`${ctx.dir}/f`, i * 4096, 1, 1);
+      }
+    },
+  };
+}
 
 /** 512 writes with no flush at all: the pending set grows to 512 lines, so points are sampled. */
 const unflushed512: CrashProgram = {
@@ -61,12 +66,28 @@ function logAppend(records: number): CrashProgram {
   };
 }
 
-for (const prog of [writes512, unflushed512]) {
-  const r = explore(prog, { exhaustiveLimit: 4096 });
+const only = process.argv.slice(2);
+const wanted = (name: string): boolean => only.length === 0 || only.some((o) => name.includes(o));
+const mapSync = mapSyncPrograms.find((p) => p.name === 'flush-with-map-sync')!;
+
+/** Explore `prog` until at least a second has passed (small programs are run again), and print its rate. */
+function measure(prog: CrashProgram): void {
+  let states = 0, ms = 0, runs = 0;
+  let r = explore(prog, { exhaustiveLimit: 4096 });
+  for (;;) {
+    states += r.states; ms += r.hostMs; runs++;
+    if (ms >= 1000 || runs >= 1000) break;
+    r = explore(prog, { exhaustiveLimit: 4096 });
+  }
   console.log(`${prog.name}: ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} exhaustive, ` +
-    `${r.sampledPoints} sampled points), ` +
-    `${(r.hostMs / 1000).toFixed(2)} s, ${Math.round(r.statesPerSecond)} states/s, failures ${r.failures.length}`);
+    `${r.sampledPoints} sampled points), verdict ${r.verdict}, ${runs} run(s) in ` +
+    `${(ms / 1000).toFixed(2)} s, ${Math.round(states / (ms / 1000))} states/s`);
 }
+
+for (const prog of [mapSync, mapSyncWrites(512), mapSyncWrites(4096), unflushed512]) {
+  if (wanted(prog.name)) measure(prog);
+}
+if (!wanted('log')) process.exit(0);
 // Double the program until one exhaustive exploration takes more than a minute (or 2^16 records).
 let records = 16;
 let largest = '';

@@ -10,11 +10,13 @@ import { runScenario, type Report, type RunResult, type StepResult } from '../sc
 import { ScenarioError } from '../scenario/types.ts';
 import { experiments, rowOk } from '../reproduce/experiments.ts';
 import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { explore, replay, CrashInputError, CrashProgramError, type CrashProgram } from '../crash/explore.ts';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { explore, replay, CrashInputError, CrashProgramError, type CrashProgram, type ExploreResult }
+  from '../crash/explore.ts';
 import { exitCodeOf, formatExplore, formatReplay } from '../crash/report.ts';
+import { loadCrashPrograms as loadPrograms, CrashLoadError } from '../crash/load.ts';
+import { exploreOnWorkers, mergeShards, parseShard } from '../crash/shard.ts';
 import type { Machine } from '../api/machine.ts';
 import type { FaultTraceEvent } from '../kernel/kernel.ts';
 import { kernelMain, KERNEL_USAGE } from '../oracle/command.ts';
@@ -35,6 +37,7 @@ commands:
                       shutemov-2014, wilcox-2014) beside the published figures; exit 1 when a
                       held-out figure leaves its tolerance
   crash FILE [--program NAME] [--max-states N] [--seed S] [--all] [--allow-partial] [--json]
+        [--workers N] [--shard I/N] [--merge A.json,B.json,...]
                       explore every crash state of the programs a TypeScript module exports
                       (default export: a CrashProgram or a list), or of a YAML/JSON scenario
                       (built-in invariants); exit 1 when an invariant breaks, 4 when not every
@@ -206,7 +209,7 @@ function cmdReproduce(args: string[]): number {
 
 interface CrashArgs { file: string; json: boolean; opt: Record<string, string>; flags: Set<string> }
 
-const CRASH_VALUE_OPTIONS = ['--program', '--max-states', '--seed', '--replay'];
+const CRASH_VALUE_OPTIONS = ['--program', '--max-states', '--seed', '--replay', '--shard', '--workers', '--merge'];
 
 function parseCrashArgs(args: string[]): CrashArgs {
   const opt: Record<string, string> = {};
@@ -237,28 +240,27 @@ function optionNumber(opt: Record<string, string>, k: string): number | undefine
   return n;
 }
 
-/** The crash programs of `file`: a YAML/JSON scenario, or the default export of a TypeScript module. */
+/** The crash programs of `file` (src/crash/load.ts), with a bad file as a usage error. */
 async function loadCrashPrograms(file: string): Promise<CrashProgram[]> {
-  let all: CrashProgram[];
-  if (/\.(ya?ml|json)$/.test(file)) {
-    // A scenario: run step by step, checked against the built-in invariants.
-    const sc = loadScenarioFile(file);
-    const profile = sc.kernel.profile ?? 'linux-6.18';
-    all = [{ name: sc.name ?? file, description: `scenario ${file}`, profile, run: () => {}, scenario: sc }];
-  } else {
-    let mod: { default?: unknown };
-    try {
-      mod = await import(pathToFileURL(resolve(file)).href) as { default?: unknown };
-    } catch (e) {
-      throw new UsageError(`cannot load ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    }
-    all = (Array.isArray(mod.default) ? mod.default : [mod.default]) as CrashProgram[];
+  try {
+    return await loadPrograms(file);
+  } catch (e) {
+    if (e instanceof CrashLoadError) throw new UsageError(e.message);
+    throw e;
   }
-  if (!all.length || all.some((p) => !p || typeof p.run !== 'function' || typeof p.name !== 'string')) {
-    throw new UsageError(
-      `${file}: the default export must be a crash program ({ name, description, run }) or a list of them`);
+}
+
+/** A shard's result of program `name` from a `--shard I/N --json` output file. */
+function readShard(file: string, name: string): ExploreResult {
+  let all: ExploreResult[];
+  try {
+    all = JSON.parse(readFileSync(file, 'utf8')) as ExploreResult[];
+  } catch (e) {
+    throw new UsageError(`--merge: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return all;
+  const r = Array.isArray(all) ? all.find((x) => x.program === name) : undefined;
+  if (!r?.shard) throw new UsageError(`--merge: ${file} holds no shard result of program ${name}`);
+  return r;
 }
 
 /** `crash --replay POINT:K1,K2,...`: rebuild one crash state of one program and describe it. */
@@ -286,8 +288,13 @@ async function cmdCrash(args: string[]): Promise<number> {
   const seed = optionNumber(opt, '--seed');
   const allFailures = flags.has('--all');
   const results = [];
+  const shard = opt['--shard'] !== undefined ? parseShard(opt['--shard']) : undefined;
+  const workers = optionNumber(opt, '--workers') ?? 1;
+  const merge = opt['--merge']?.split(',');
   for (const p of progs) {
-    const r = explore(p, { maxStates, seed, stopAtFirstFailure: !allFailures });
+    const o = { maxStates, seed, stopAtFirstFailure: !allFailures, shard };
+    const r = merge ? mergeShards(merge.map((f) => readShard(f, p.name)), !allFailures, maxStates)
+      : workers > 1 && !shard ? await exploreOnWorkers(file, p.name, o, workers) : explore(p, o);
     results.push(r);
     if (!json) for (const l of formatExplore(file, p, r, allFailures)) console.log(l);
   }

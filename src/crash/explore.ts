@@ -32,6 +32,9 @@ import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
 import { PmOps, PmProgramError, type PmHooks, type PmOp } from './pm.ts';
 import type { Process } from '../api/machine.ts';
 import { fileURLToPath } from 'node:url';
+import { IncrementalExpectations, type Expectation } from './incremental.ts';
+import { assert } from '../lib/assert.ts';
+import type { ExtentLookup } from '../fs/ext4/extents.ts';
 
 export interface CrashContext {
   readonly machine: Machine;
@@ -76,6 +79,10 @@ export interface ExploreOptions {
   seed?: number;
   /** Stop at the first failing state (default true); false: every distinct failure (one per point and invariant). */
   stopAtFirstFailure?: boolean;
+  /** Check every state by the full path too and assert both agree (tests of the incremental check). */
+  crossCheck?: boolean;
+  /** Explore only the crash points p with p % count === index (src/crash/shard.ts merges the parts). */
+  shard?: { index: number; count: number };
 }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
@@ -111,6 +118,8 @@ export interface CrashFailure {
   expected: ReadRange | null;
   /** Failing states at this crash point with this invariant (only the first is kept). */
   count: number;
+  /** The failing state's index among the states of its crash point (shard merges). */
+  stateInPoint: number;
 }
 
 export type Verdict = 'pass' | 'fail' | 'partial' | 'empty';
@@ -132,6 +141,8 @@ export interface ExploreResult {
   /** The crash points explored by sampling (the first 100), not exhaustively. */
   sampledPointList: number[];
   verdict: Verdict;
+  /** A shard's part (explore with `shard`): which one, and per explored point [point, states, sampled 0/1]. */
+  shard?: { index: number; count: number; points: number[] };
 }
 
 class Stop extends Error {}
@@ -151,8 +162,6 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Expectation { path: string; offsetBytes: number; bytes: Uint8Array; label: string }
-
 interface Session extends PmHooks {
   m: Machine;
   fs: Ext4;
@@ -167,6 +176,12 @@ interface Session extends PmHooks {
    * CPU's (lines persist CPU content), so the check is per crash point, not per image.
    */
   synced: Map<number, { path: string; index: number; version: number; durableAtSync: boolean }>;
+  /** The incremental expectDurable check (src/crash/incremental.ts), made when the DAX mount is found. */
+  inc: IncrementalExpectations | null;
+  /** The MAP_SYNC result of the last point that recomputed it, and what it depended on. */
+  mapSync: string | null;
+  mapSyncTid: number;
+  mapSyncKernelWork: boolean;
 }
 
 const DIR = '/mnt';
@@ -184,8 +199,8 @@ function setup(prog: CrashProgram): Session {
 /** Start recording on a machine whose DAX filesystem may not be mounted yet (scenarios mount it in a step). */
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
-  const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map(), quiet: false, op: null } as
-    unknown as Session;
+  const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map(), quiet: false, op: null,
+    inc: null, mapSync: null, mapSyncTid: -1, mapSyncKernelWork: true } as unknown as Session;
   m.k.syncHook = (inode: Inode, first: number, last: number) => {
     if (bind(s)) recordSync(s, inode, s.names!, first, last);
   };
@@ -202,6 +217,8 @@ function bind(s: Session): boolean {
   s.pmem = fs.pmem!;
   s.dir = sb.mountPoint.replace(/\/$/, '');
   s.names = sb.inodes;
+  s.inc = new IncrementalExpectations(fs, s.pmem, s.dir);
+  for (const e of s.expectations) s.inc.add(e);
   return true;
 }
 
@@ -221,33 +238,63 @@ function recordSync(s: Session, inode: Inode, names: Map<string, Inode>, first: 
   }
 }
 
-/** The MAP_SYNC guarantee at this instant: every writably mapped block of a MAP_SYNC VMA is committed there. */
+/**
+ * The MAP_SYNC guarantee at this instant: every writably mapped block of a MAP_SYNC VMA is committed
+ * there (dax_iomap_pte_fault with IOMAP_F_DIRTY commits before the PTE is made writable, fs/dax.c
+ * v6.1). Walks each VMA one PTE table at a time and resolves pages with one reused lookup.
+ */
 function mapSyncViolation(s: Session): string | null {
   const base = s.pmem.pfnBase;
+  const look: ExtentLookup = { kind: 'hole', lblk: 0, pblk: -1, lenBlocks: 0 };
   for (const p of s.m.k.processes) {
     for (const v of p.mm.vmas) {
       if ((v.flags & (VM_SYNC | VM_SHARED)) !== (VM_SYNC | VM_SHARED) || !v.file || !v.file.inode.dax) continue;
       const committed = s.fs.committed.get(v.file.inode.ino);
-      for (let va = v.start; va < v.end; va += 4096) {
-        let pfn = -1;
+      let lo = -1, hi = -1, pblk = -1, kind = 'hole';
+      for (let va = v.start; va < v.end;) {
+        const stepEnd = Math.min(v.end, va - (va % 0x200000) + 0x200000);
         const pmd = pmdTableOf(p.mm.pgd, va);
-        if (pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW)) pfn = pmd.leafPfn[pmdIndex(va)]! + pteIndex(va);
-        else {
-          const t = pteTableOf(p.mm.pgd, va);
-          if (t && (t.flags[pteIndex(va)]! & _PAGE_RW)) pfn = t.pfn[pteIndex(va)]!;
-        }
-        if (pfn < base) continue;
-        const index = v.pgoff + (va - v.start) / 4096;
-        const m = committed?.extents.lookup(index);
-        if (!m || m.kind !== 'written' || m.pblk !== pfn - base) {
-          const found = m ? `${m.kind} block ${m.pblk}` : 'no such file';
-          const page = `page ${index} of ${v.file.path}`;
-          return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
+        const t = pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW) ? null : pteTableOf(p.mm.pgd, va);
+        if (!t && !(pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW))) { va = stepEnd; continue; }
+        for (; va < stepEnd; va += 4096) {
+          let pfn = -1;
+          if (!t) pfn = pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va);
+          else if (t.flags[pteIndex(va)]! & _PAGE_RW) pfn = t.pfn[pteIndex(va)]!;
+          if (pfn < base) continue;
+          const index = v.pgoff + (va - v.start) / 4096;
+          if (committed && (index < lo || index >= hi)) {
+            const m = committed.extents.lookupInto(index, look);
+            lo = index; hi = index + m.lenBlocks; pblk = m.pblk - index; kind = m.kind;
+          }
+          if (!committed || kind !== 'written' || pblk + index !== pfn - base) {
+            const found = committed ? `${kind} block ${kind === 'hole' ? -1 : pblk + index}` : 'no such file';
+            const page = `page ${index} of ${v.file.path}`;
+            return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
+          }
         }
       }
     }
   }
   return null;
+}
+
+/** Crash points after which page tables and committed metadata are as at the point before (a PM instruction). */
+const INSTRUCTION_POINTS = new Set(['store', 'clwb', 'clflushopt', 'clflush', 'sfence', 'mfence', 'lfence',
+  'memcpy', 'memset', 'pmem_flush', 'pmem_memcpy', 'store8', 'store16', 'store32', 'store64']);
+
+/**
+ * The MAP_SYNC result, recomputed only when it can have changed: after a fault, a syscall, a
+ * journal commit or deferred kernel work (a pending completion may run at the next entry).
+ */
+function mapSyncCached(s: Session, where: string): string | null {
+  const tid = s.fs.journal.committedTid;
+  const instruction = INSTRUCTION_POINTS.has(where) || where.startsWith('store') || where.startsWith('ntstore');
+  if (!instruction || tid !== s.mapSyncTid || s.mapSyncKernelWork) {
+    s.mapSync = mapSyncViolation(s);
+    s.mapSyncTid = tid;
+  }
+  s.mapSyncKernelWork = s.m.k.hasPending;
+  return s.mapSync;
 }
 
 /** fsync/msync durability at this crash point (independent of the line prefixes, see Session.synced). */
@@ -268,6 +315,11 @@ interface Violation { invariant: string; message: string; read: ReadRange[]; exp
 
 /** Invariants that depend on the media image; `detail` records the bytes read (failure reports only). */
 function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail = false): Violation | null {
+  return expectViolation(s, view) ?? userViolation(view, prog, detail);
+}
+
+/** The first expectDurable the image breaks, in registration order. */
+function expectViolation(s: Session, view: CrashView): Violation | null {
   for (const e of s.expectations) {
     const got = view.read(e.path, e.offsetBytes, e.bytes.length);
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
@@ -278,6 +330,11 @@ function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail 
         expected: { path: e.path, offset: e.offsetBytes, bytes: [...e.bytes] } };
     }
   }
+  return null;
+}
+
+/** The program's recovery code and check on the image. */
+function userViolation(view: CrashView, prog: CrashProgram, detail: boolean): Violation | null {
   if (!prog.check && !prog.recover) return null;
   if (detail) view.reads = new Map();
   try {
@@ -306,8 +363,8 @@ function summary(b: Uint8Array): string {
 type PendingLines = readonly PendingLine[];
 
 /** The invariants that do not depend on the media image: the MAP_SYNC guarantee, then fsync/msync durability. */
-function metaViolation(s: Session): Violation | null {
-  const ms = mapSyncViolation(s);
+function metaViolation(s: Session, where: string | null): Violation | null {
+  const ms = where === null ? mapSyncViolation(s) : mapSyncCached(s, where);
   if (ms) return { invariant: 'MAP_SYNC guarantee', message: ms, read: [], expected: null };
   const sv = syncViolation(s);
   return sv ? { invariant: 'fsync/msync durability', message: sv, read: [], expected: null } : null;
@@ -400,6 +457,7 @@ const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
 export function sourceOf(stack: string | undefined): string | null {
   if (!stack) return null;
   for (const line of stack.split('\n').slice(1)) {
+    if (/[( ]node:/.test(line)) continue; // Node's own frames (a worker's module loader)
     const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
     if (!m) continue;
     const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
@@ -425,6 +483,7 @@ interface ExploreLimits {
   samples: number;
   seed: number;
   stopFirst: boolean;
+  crossCheck: boolean;
 }
 
 /** The operation at a crash point: the PM op in progress, else the raw one (its last store's file offset). */
@@ -452,7 +511,7 @@ function fileOfAddr(op: PmOp, addr: number): { path: string; offset: number } | 
 /** Record a failing state: the first per (point, invariant) is kept with its details, the others counted. */
 function recordFailure(
   s: Session, prog: CrashProgram, res: ExploreResult, here: number, where: string, lines: PendingLines,
-  choice: readonly number[], bad: Violation,
+  choice: readonly number[], bad: Violation, stateInPoint: number,
 ): void {
   res.failingStates++;
   const prev = res.failures[res.failures.length - 1];
@@ -466,7 +525,24 @@ function recordFailure(
   res.failures.push({ point: here, where, choice: [...choice], lines: lineChoices(s, lines, choice),
     committedTid: s.fs.journal.committedTid, invariant: v.invariant, message: v.message,
     replay: `daxsim crash FILE --program ${JSON.stringify(prog.name)} --replay ${here}:${choice.join(',')}`,
-    op: at.op, addr: at.addr, file: at.file, source: callSite(), read: v.read, expected: v.expected, count: 1 });
+    op: at.op, addr: at.addr, file: at.file, source: where === 'end' ? null : callSite(), read: v.read,
+    expected: v.expected, count: 1,
+    stateInPoint });
+}
+
+/**
+ * The image invariants of one state: the incremental expectDurable check, and the full one only
+ * when it fails (for the report) or when the program has its own check or recovery code.
+ */
+function stateViolation(s: Session, prog: CrashProgram, inc: IncrementalExpectations, lines: PendingLines,
+  choice: readonly number[], user: boolean, crossCheck: boolean): Violation | null {
+  const holds = inc.holds(choice);
+  if (holds && !user && !crossCheck) return null;
+  const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
+  const full = expectViolation(s, view);
+  assert((full === null) === holds, `crash explorer: incremental check says ${holds ? 'holds' : 'fails'} but ` +
+    `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.join(',')})`);
+  return full ?? (user ? userViolation(view, prog, false) : null);
 }
 
 /** Checks the images of one crash point: all of them when few enough, else seeded samples. */
@@ -474,16 +550,20 @@ function explorePoint(
   s: Session, prog: CrashProgram, res: ExploreResult, lim: ExploreLimits, here: number, where: string,
 ): void {
   const lines = s.pmem.pendingLineStores();
-  const meta = metaViolation(s);
+  const meta = metaViolation(s, where);
+  const inc = s.inc!;
+  inc.prepare(lines);
+  const user = prog.check !== undefined || prog.recover !== undefined;
   let total = 1;
   for (const l of lines) { total *= l.units + 1; if (total > lim.exhaustiveLimit) break; }
+  const first = res.states;
   const tryChoice = (choice: number[]): boolean => {
     if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
     res.states++;
     let bad: Violation | null = meta;
-    if (!bad) bad = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog);
+    if (!bad) bad = stateViolation(s, prog, inc, lines, choice, user, lim.crossCheck);
     if (!bad) return true;
-    recordFailure(s, prog, res, here, where, lines, choice, bad);
+    recordFailure(s, prog, res, here, where, lines, choice, bad, res.states - first - 1);
     if (lim.stopFirst) throw new Stop();
     return false;
   };
@@ -521,6 +601,7 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     samples: opts.samplesPerPoint ?? 32,
     seed: opts.seed ?? 1,
     stopFirst: opts.stopAtFirstFailure ?? true,
+    crossCheck: opts.crossCheck ?? false,
   };
   const s = prog.scenario ? null : setup(prog);
   const res: ExploreResult = {
@@ -530,11 +611,22 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   };
   const t0 = performance.now();
   let point = 0;
+  const shard = opts.shard;
+  if (shard) res.shard = { index: shard.index, count: shard.count, points: [] };
   runToCrashPoints(prog, s, (sess, where) => {
     if (!bind(sess)) return; // no DAX filesystem yet: nothing can be lost
     const here = point++;
     res.crashPoints++;
-    explorePoint(sess, prog, res, lim, here, where);
+    if (shard && here % shard.count !== shard.index) {
+      sess.mapSyncKernelWork = true; // this point's changes are not seen: recompute at the next explored one
+      return;
+    }
+    const before = res.states, sampled = res.sampledPoints;
+    try {
+      explorePoint(sess, prog, res, lim, here, where);
+    } finally {
+      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled);
+    }
   });
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
@@ -549,7 +641,9 @@ function context(s: Session): CrashContext {
     dir: s.dir,
     expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes = 1): void {
       const b = typeof bytes === 'number' ? new Uint8Array(lengthBytes).fill(bytes) : bytes.slice();
-      s.expectations.push({ path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` });
+      const e = { path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` };
+      s.expectations.push(e);
+      s.inc?.add(e);
     },
     pm(p?: Process): PmOps {
       const proc = p ?? s.m.process();
@@ -597,7 +691,8 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
     }
     return { ...l, media, cpu };
   });
-  const v = metaViolation(s) ?? imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, new Map(overlay)), prog, true);
+  const fresh = new CrashView(s.fs, s.pmem, s.dir, new Map(overlay));
+  const v = metaViolation(s, null) ?? imageViolation(s, fresh, prog, true);
   const files: Record<string, { sizeBytes: number; head: number[] }> = {};
   for (const name of s.fs.committedNames.keys()) {
     const path = `${s.dir}/${name}`;

@@ -213,6 +213,11 @@ export class PmemDevice {
   lastStorePhys = -1;
   /** Per block, how many times its CPU view was changed (while recordLineStores is on). */
   private readonly versions = new Map<number, number>();
+  /**
+   * While non-null, every block whose durable view changes is appended (duplicates allowed): the
+   * crash explorer re-checks only expectations on those blocks (issue 15). Drained by its owner.
+   */
+  durableLog: number[] | null = null;
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -266,6 +271,7 @@ export class PmemDevice {
     if (!this.writeCache && value === 0 && this.media.linesOf(block) === 0 && this.media.fillOf(block) === 0) return;
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     if (!this.writeCache) {
+      if (this.durableLog !== null) this.durableLog.push(block);
       this.media.writeByte(block, off, value);
       return;
     }
@@ -525,6 +531,7 @@ export class PmemDevice {
     this.cache.dropLine(s.block, line);
     s.lines[line] = LINE_CLEAN;
     if (this.recordLineStores) this.forgetLine(s, line);
+    if (this.durableLog !== null) this.durableLog.push(s.block);
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
@@ -593,6 +600,7 @@ export class PmemDevice {
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
+    if (this.durableLog !== null) this.durableLog.push(block);
     const s = this.blocks.get(block);
     if (s !== undefined) {
       this.dropDirty(s);
