@@ -284,6 +284,7 @@ export class Process {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
+    if (!f.readable) return -EBADF;
     if (!abiInts(lengthBytes) || lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
     const r = fileRead(k, f, f.posBytes, readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT)), out);
     if (r > 0) f.posBytes += r;
@@ -295,6 +296,7 @@ export class Process {
     if (!abiInts(lengthBytes, offsetBytes)) return -EINVAL;
     if (offsetBytes < 0) return -EINVAL; // ksys_pread64 checks pos before the fd
     if (!f) return -EBADF;
+    if (!f.readable) return -EBADF; // vfs_read checks FMODE_READ before rw_verify_area
     if (lengthBytes < 0) return -EINVAL;
     const n = readLimit(f.inode, offsetBytes, Math.min(lengthBytes, MAX_RW_COUNT));
     return this.done(fileRead(k, f, offsetBytes, n, out));
@@ -349,8 +351,9 @@ export class Process {
     if (!f) return -EBADF;
     if (!abiInts(mode, offsetBytes, lengthBytes) || offsetBytes < 0 || lengthBytes <= 0) return -EINVAL;
     // vfs_fallocate: the mode checks, then FMODE_WRITE, then s_maxbytes (fs/open.c, 6.1/6.18).
-    if ((mode & ~0x7f) === 0 && (mode & 0x12) !== 0x12 && f.writable
-      && fallocateSizeOk(f.inode, offsetBytes, lengthBytes) < 0) return -EFBIG;
+    const modeOk = (mode & ~0x7f) === 0 && (mode & 0x12) !== 0x12 && !((mode & 2) && !(mode & 1));
+    if (modeOk && !f.writable) return -EBADF;
+    if (modeOk && fallocateSizeOk(f.inode, offsetBytes, lengthBytes) < 0) return -EFBIG;
     return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
@@ -370,6 +373,7 @@ export class Process {
   mprotect(addr: number, lengthBytes: number, prot: number): number {
     if (!abiInts(addr, lengthBytes, prot) || addr < 0 || addr % 4096 !== 0) return -EINVAL;
     // do_mprotect_pkey (mm/mprotect.c 6.1/6.18): start + PAGE_ALIGN(len) wrapping is ENOMEM.
+    if (lengthBytes === 0) return 0; // before the prot check (arch_validate_prot comes after it)
     if (lengthBytes < 0) return -ENOMEM;
     return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot));
   }

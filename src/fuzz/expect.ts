@@ -13,16 +13,16 @@ export const MAX_RW_COUNT = 0x7ffff000;
 /** ext4_max_size (fs/ext4/super.c) for extent files with 4 KiB blocks: EXT_MAX_BLOCKS blocks. */
 export const EXT4_MAXBYTES = 0xffffffff * 4096;
 /** MAX_LFS_FILESIZE (include/linux/fs.h), tmpfs's s_maxbytes (shmem_fill_super). */
-export const TMPFS_MAXBYTES = 2 ** 63 - 1;
+export const TMPFS_MAXBYTES = 2 ** 44; // the model's limit (src/fs/limits.ts), below Linux's 2^63 - 1
 
 const isInt = Number.isInteger;
 
 /** ksys_pwrite64 -> vfs_write -> rw_verify_area -> generic_write_checks (fs/read_write.c, mm/filemap.c). */
 export function expectWrite(open: boolean, writable: boolean, len: number, pos: number, smax: number,
-  bufLen: number): { e: Expect; count: number } {
-  if (!isInt(pos) || !isInt(len)) return { e: -EINVAL, count: 0 };
-  if (pos < 0) return { e: -EINVAL, count: 0 };
+  bufLen: number, positional: boolean): { e: Expect; count: number } {
+  if (positional && (!isInt(pos) || pos < 0)) return { e: -EINVAL, count: 0 };
   if (!open || !writable) return { e: -EBADF, count: 0 };
+  if (!isInt(len)) return { e: -EINVAL, count: 0 };
   if (len < 0) return { e: -EINVAL, count: 0 };
   let count = Math.min(len, MAX_RW_COUNT);
   if (count === 0) return { e: 0, count: 0 };
@@ -37,10 +37,9 @@ export function expectWrite(open: boolean, writable: boolean, len: number, pos: 
 /** ksys_pread64 -> vfs_read -> rw_verify_area -> filemap_read / dax_iomap_rw. */
 export function expectRead(open: boolean, readable: boolean, len: number, pos: number, smax: number,
   size: number): Expect {
-  if (!isInt(pos) || !isInt(len)) return -EINVAL;
-  if (pos < 0) return -EINVAL;
+  if (!isInt(pos) || pos < 0) return -EINVAL;
   if (!open || !readable) return -EBADF;
-  if (len < 0) return -EINVAL;
+  if (!isInt(len) || len < 0) return -EINVAL;
   const count = Math.min(len, MAX_RW_COUNT);
   if (count === 0 || pos >= smax) return 0;
   return Math.max(0, Math.min(count, size - pos));

@@ -49,7 +49,7 @@ type Gen = (r: Rng, odd: number) => number[];
 const O_BITS = [0x40, 0x80, 0x200, 0x400];
 /** Generators per op; the first argument of fd ops and mapping ops is a slot number. */
 const GENS: Record<string, Gen> = {
-  open: (r, o) => [r.int(PATHS.length), r.pick([0, 1, 2, 2, 2]) | flagsOf(r, O_BITS, o / 4)],
+  open: (r, o) => [r.int(PATHS.length), r.pick([0, 1, 2, 2, 2]) | flagsOf(r, O_BITS, 0 * o)],
   close: (r) => [r.int(4)],
   pwrite: (r, o) => [r.int(4), size(r, o), size(r, o), r.int(256), r.int(4)],
   write: (r, o) => [r.int(4), size(r, o), r.int(256)],
