@@ -26,7 +26,9 @@ import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_ACCESSED, _PAGE_RW, _PAGE_DIRTY, _
   PMD_SIZE } from '../mm/constants.ts';
 import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sysFsync, sysUnlink, sysStat,
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
-import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT } from '../lib/errno.ts';
+import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT, EFAULT, ENOMEM, EFBIG, SIGSEGV, SEGV_MAPERR } from '../lib/errno.ts';
+import { abiInts, abiSizeT, MAX_RW_COUNT } from '../lib/abi.ts';
+import { newsizeOk, fallocateSizeOk, writeLimit, readLimit } from '../fs/limits.ts';
 import { faultAroundBytesSet } from '../kernel/profiles.ts';
 import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
 import { Vfs } from '../fs/vfs.ts';
@@ -282,37 +284,76 @@ export class Process {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
-    const r = fileRead(k, f, f.posBytes, lengthBytes, out);
+    if (!f.readable) return -EBADF;
+    if (!abiInts(lengthBytes) || lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
+    const r = fileRead(k, f, f.posBytes, readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT)), out);
     if (r > 0) f.posBytes += r;
     return this.done(r);
   }
   pread(fd: number, lengthBytes: number, offsetBytes: number, out: Uint8Array | null = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
+    if (!abiInts(lengthBytes, offsetBytes)) return -EINVAL;
+    if (offsetBytes < 0) return -EINVAL; // ksys_pread64 checks pos before the fd
     if (!f) return -EBADF;
-    if (offsetBytes < 0) return -EINVAL;
-    return this.done(fileRead(k, f, offsetBytes, lengthBytes, out));
+    if (!f.readable) return -EBADF; // vfs_read checks FMODE_READ before rw_verify_area
+    if (lengthBytes < 0) return -EINVAL;
+    const n = readLimit(f.inode, offsetBytes, Math.min(lengthBytes, MAX_RW_COUNT));
+    return this.done(fileRead(k, f, offsetBytes, n, out));
   }
   write(fd: number, lengthBytes: number, src: WriteSource): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
-    const r = fileWrite(k, f, pos, lengthBytes, src);
+    const n = this.writeCount(f, pos, lengthBytes, src);
+    if (n <= 0) return n;
+    const r = fileWrite(k, f, pos, n, src);
     if (r > 0) f.posBytes = pos + r;
     return this.done(r);
+  }
+  /**
+   * vfs_write's checks before the filesystem (fs/read_write.c rw_verify_area, mm/filemap.c
+   * generic_write_checks, 6.1/6.18): EBADF without write access, EINVAL for a negative count, the
+   * count capped at MAX_RW_COUNT and s_maxbytes (EFBIG at or past it), and a buffer shorter than
+   * the count is a short write (copy_from_user stops at its end; EFAULT when nothing was copied).
+   * Returns the count to write, 0, or -errno.
+   */
+  private writeCount(f: NonNullable<KProcess['fds'][number]>, pos: number, len: number, src: WriteSource): number {
+    if (!abiInts(len, pos)) return -EINVAL;
+    if (!f.writable) return -EBADF;
+    if (len < 0) return -EINVAL;
+    if (len === 0) return 0;
+    let n = writeLimit(f.inode, pos, Math.min(len, MAX_RW_COUNT));
+    if (n < 0) return n;
+    if (typeof src !== 'number' && src.length < n) n = src.length;
+    return n === 0 ? -EFAULT : n;
   }
   pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
+    if (!abiInts(lengthBytes, offsetBytes) || offsetBytes < 0) return -EINVAL;
     if (!f) return -EBADF;
-    if (offsetBytes < 0) return -EINVAL;
-    return this.done(fileWrite(k, f, offsetBytes, lengthBytes, src));
+    // O_APPEND: generic_write_checks moves every write, pwrite's too, to i_size (pwrite(2) BUGS).
+    const pos = (f.flags & 0x400) ? f.inode.sizeBytes : offsetBytes;
+    const n = this.writeCount(f, pos, lengthBytes, src);
+    if (n <= 0) return n;
+    return this.done(fileWrite(k, f, pos, n, src));
   }
   ftruncate(fd: number, sizeBytes: number): number {
+    if (!abiInts(sizeBytes) || sizeBytes < 0) return -EINVAL; // do_sys_ftruncate: length < 0
+    const f = this.kp.fds[fd];
+    if (f && f.writable && newsizeOk(f.inode, sizeBytes) < 0) return -EFBIG;
     return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
+    const f = this.kp.fds[fd];
+    if (!f) return -EBADF;
+    if (!abiInts(mode, offsetBytes, lengthBytes) || offsetBytes < 0 || lengthBytes <= 0) return -EINVAL;
+    // vfs_fallocate: the mode checks, then FMODE_WRITE, then s_maxbytes (fs/open.c, 6.1/6.18).
+    const modeOk = (mode & ~0x7f) === 0 && (mode & 0x12) !== 0x12 && !((mode & 2) && !(mode & 1));
+    if (modeOk && !f.writable) return -EBADF;
+    if (modeOk && fallocateSizeOk(f.inode, offsetBytes, lengthBytes) < 0) return -EFBIG;
     return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
@@ -322,18 +363,33 @@ export class Process {
 
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number,
     name = ''): number {
-    return this.done(doMmap(this.enter(), this.kp, addr, lengthBytes, prot, flags, fd, offsetBytes, name));
+    if (!abiInts(addr, lengthBytes, prot, flags) || !abiInts(fd, offsetBytes)) return -EINVAL;
+    return this.done(doMmap(this.enter(), this.kp, addr, abiSizeT(lengthBytes), prot, flags, fd, offsetBytes, name));
   }
   munmap(addr: number, lengthBytes: number): number {
-    return this.done(doMunmap(this.enter(), this.kp.mm, addr, lengthBytes));
+    if (!abiInts(addr, lengthBytes) || addr < 0) return -EINVAL;
+    return this.done(doMunmap(this.enter(), this.kp.mm, addr, abiSizeT(lengthBytes)));
   }
   mprotect(addr: number, lengthBytes: number, prot: number): number {
+    if (!abiInts(addr, lengthBytes, prot) || addr < 0 || addr % 4096 !== 0) return -EINVAL;
+    // do_mprotect_pkey (mm/mprotect.c 6.1/6.18): start + PAGE_ALIGN(len) wrapping is ENOMEM.
+    if (lengthBytes === 0) return 0; // before the prot check (arch_validate_prot comes after it)
+    if (lengthBytes < 0) return -ENOMEM;
     return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot));
   }
   madvise(addr: number, lengthBytes: number, advice: number): number {
+    if (!abiInts(addr, lengthBytes, advice) || addr < 0) return -EINVAL;
+    // do_madvise (mm/madvise.c 6.1/6.18): an end below the start (a negative size_t) is EINVAL.
+    if (lengthBytes < 0) return -EINVAL;
     return this.done(doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice));
   }
   msync(addr: number, lengthBytes: number, flags: number): number {
+    if (!abiInts(addr, lengthBytes, flags) || addr < 0) return -EINVAL;
+    // msync (mm/msync.c 6.1/6.18): the flag checks first, then an end below the start is ENOMEM.
+    if (lengthBytes < 0) {
+      const r = sysMsync(this.enter(), this.kp, addr, 0, flags);
+      return r < 0 ? r : -ENOMEM;
+    }
     return this.done(sysMsync(this.enter(), this.kp, addr, lengthBytes, flags));
   }
 
@@ -353,6 +409,7 @@ export class Process {
 
   /** Read one byte at virtual address `addr`; returns 0-255, or -signo. */
   load(addr: number): number {
+    if (!Number.isSafeInteger(addr) || addr < 0) return this.badAddress(addr);
     const k = this.enter();
     const task = this.task;
     for (let tries = 0; tries < 64; tries++) {
@@ -378,6 +435,7 @@ export class Process {
 
   /** Write one byte at `addr`; returns 0, or -signo. */
   store(addr: number, value: number): number {
+    if (!Number.isSafeInteger(addr) || addr < 0) return this.badAddress(addr);
     const k = this.enter();
     const task = this.task;
     for (let tries = 0; tries < 64; tries++) {
@@ -406,6 +464,15 @@ export class Process {
       if (sig !== 0) return -sig;
     }
     throw new Error(`store 0x${addr.toString(16)}: the fault handler kept returning without a writable PTE`);
+  }
+
+  /**
+   * An address no user pointer holds (negative: a kernel address; fractional, NaN, infinite: none):
+   * the access faults with no VMA, SIGSEGV/SEGV_MAPERR as do_user_addr_fault's bad_area gives.
+   */
+  private badAddress(addr: number): number {
+    this.task.lastSignal = { signo: SIGSEGV, code: SEGV_MAPERR, addr };
+    return -SIGSEGV;
   }
 
   /**
@@ -441,6 +508,8 @@ export class Process {
    */
   access(addr: number, lengthBytes: number, strideBytes: number, write: boolean, descending = false,
     value = 1): number {
+    // A stride that is not a positive whole number would never end the loop (or never move): EINVAL.
+    if (!abiInts(lengthBytes, strideBytes) || lengthBytes < 0 || strideBytes <= 0) return -EINVAL;
     const n = Math.ceil(lengthBytes / strideBytes);
     for (let j = 0; j < n; j++) {
       const a = addr + (descending ? n - 1 - j : j) * strideBytes;

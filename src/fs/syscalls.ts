@@ -13,13 +13,16 @@ import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
+import { lookupPath } from './namei.ts';
 
 /** Data for a write: a buffer, or one byte value repeated. */
 export type WriteSource = Uint8Array | number;
 
 export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): number {
-  const r = k.vfs.resolve(path);
-  if (!r) return -ENOENT;
+  const r = lookupPath(k.vfs, path);
+  if (typeof r === 'number') return r;
+  if (r.dir || r.sb === null) return -EISDIR;
+  if (r.trailingSlash) return (flags & O_CREAT) ? -EISDIR : -ENOENT; // a new name with a trailing slash
   if (r.name === '' || r.name.endsWith('/')) return -EISDIR;
   let inode = r.sb.inodes.get(r.name);
   if (!inode) {
@@ -338,8 +341,9 @@ export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean
 }
 
 export function sysUnlink(k: Kernel, path: string): number {
-  const r = k.vfs.resolve(path);
-  if (!r) return -ENOENT;
+  const r = lookupPath(k.vfs, path);
+  if (typeof r === 'number') return r;
+  if (r.dir || r.sb === null) return -EISDIR; // unlink(2) of a directory (do_unlinkat)
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
   r.sb.inodes.delete(r.name);
@@ -359,8 +363,9 @@ export interface StatResult {
 }
 
 export function sysStat(k: Kernel, path: string): StatResult | number {
-  const r = k.vfs.resolve(path);
-  if (!r) return -ENOENT;
+  const r = lookupPath(k.vfs, path);
+  if (typeof r === 'number') return r;
+  if (r.dir || r.sb === null) return -ENOENT; // the model keeps no directory inodes
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
   const st: StatResult = { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
@@ -392,6 +397,7 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
   const mm = proc.mm;
   for (const v of [...mm.vmas]) {
     if (v.end <= cur || cur >= end) continue;
+    if (v.start >= end) break; // a VMA wholly past the range (the gap below it is reported as ENOMEM)
     if (v.start > cur) unmapped = true;
     if ((flags & MS_SYNC) && (v.flags & VM_SHARED) && v.file) {
       // vfs_fsync_range over the file bytes this VMA maps in [cur, end) only.
