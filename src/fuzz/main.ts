@@ -48,7 +48,8 @@ export async function fuzz(opts: { seed: number; timeS: number; count: number; c
       await w.terminate();
       w = spawn(opts);
       const sig = `hang|program of seed ${seed}`;
-      findings.set(sig, { seed, sig, message: `no answer within ${opts.hangMs} ms`, code: [], calls: opts.calls, det: true });
+      const message = `no answer within ${opts.hangMs} ms`;
+      findings.set(sig, { seed, sig, message, code: [], calls: opts.calls, det: true });
       opts.log(`seed ${seed}: HANG (no answer within ${opts.hangMs} ms)`);
     } else if (res.sig !== null && !findings.has(res.sig)) {
       findings.set(res.sig, res);
@@ -71,10 +72,14 @@ async function cli(): Promise<void> {
     'hang-ms': { type: 'string', default: '10000' }, 'no-shrink': { type: 'boolean', default: false } } });
   const n = (name: string, v: string, inf = false): number => {
     const x = inf && v === 'Infinity' ? Infinity : /^\d+$/.test(v) ? Number(v) : NaN;
-    if (Number.isNaN(x)) { console.error(`daxsim fuzz: --${name} must be a whole number, got "${v}"`); process.exit(2); }
+    if (Number.isNaN(x)) {
+      console.error(`daxsim fuzz: --${name} must be a whole number, got "${v}"`);
+      process.exit(2);
+    }
     return x;
   };
-  const r = await fuzz({ seed: n('seed', values.seed), timeS: n('time', values.time), count: n('count', values.count, true),
+  const r = await fuzz({
+    seed: n('seed', values.seed), timeS: n('time', values.time), count: n('count', values.count, true),
     calls: n('calls', values.calls), hangMs: n('hang-ms', values['hang-ms']), shrink: !values['no-shrink'],
     log: (s) => console.log(s) });
   console.log(`${r.tried} programs tried from seed ${values.seed}, ${r.findings.size} distinct finding(s)`);

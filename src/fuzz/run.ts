@@ -39,7 +39,8 @@ export class FuzzRun {
 
   constructor(prog: FuzzProgram) {
     this.prog = prog;
-    const devs = prog.fs === 'tmpfs' ? [] : [{ name: 'd0', type: prog.fs === 'ext4' ? 'block' as const : 'pmem' as const,
+    const devType = prog.fs === 'ext4' ? 'block' as const : 'pmem' as const;
+    const devs = prog.fs === 'tmpfs' ? [] : [{ name: 'd0', type: devType,
       sizeBytes: 64 * MiB }];
     this.m = new Machine({ profile: prog.profile, memoryBytes: 256 * MiB, devices: devs });
     this.code.push(`const m = new Machine({ profile: ${JSON.stringify(prog.profile)}, memoryBytes: 256 * 2 ** 20, ` +
@@ -75,7 +76,8 @@ export class FuzzRun {
     this.trace.push(`${op} ${String(r)}`);
     if (e === 'any') return;
     const ok = Array.isArray(e) ? e.includes(r as number) : r === e;
-    if (!ok) throw new Mismatch(`${op}(${args}) returned ${String(r)}, Linux: ${Array.isArray(e) ? e.join(' or ') : e}`);
+    const linux = Array.isArray(e) ? e.join(' or ') : e;
+    if (!ok) throw new Mismatch(`${op}(${args}) returned ${String(r)}, Linux: ${linux}`);
   }
 
   exists = (name: string): boolean => this.files.has(name);
@@ -84,7 +86,9 @@ export class FuzzRun {
   invariants(): void {
     const now = this.m.vmstat();
     for (const [k, v] of Object.entries(now)) {
-      if (v < (this.counters[k] ?? 0)) throw new Mismatch(`invariant: vmstat ${k} went down ${this.counters[k]} -> ${v}`);
+      if (v < (this.counters[k] ?? 0)) {
+        throw new Mismatch(`invariant: vmstat ${k} went down ${this.counters[k]} -> ${v}`);
+      }
     }
     this.counters = now;
     const model = mergeRuns(this.p.kp.mm.vmas.map((v) => [v.start, v.end, v.flags & 7] as [number, number, number]));
@@ -140,7 +144,9 @@ function truncateShadow(f: FuzzRun, file: ShadowFile, n: number): void {
   file.truncate(n);
   // truncate_pagecache unmaps private COW copies past the new EOF as well (even_cows).
   const first = Math.ceil(n / PAGE);
-  for (const v of f.mm.vmas) if (v.file === file && !v.shared) for (const i of v.priv.keys()) if (i >= first) v.priv.delete(i);
+  for (const v of f.mm.vmas) {
+    if (v.file === file && !v.shared) for (const i of v.priv.keys()) if (i >= first) v.priv.delete(i);
+  }
 }
 
 function bufferFor(a4: number, count: number, v: number): Uint8Array | number {
@@ -161,7 +167,8 @@ function opPwrite(f: FuzzRun, a: number[], positional: boolean): void {
   const ex = expectWrite(d !== undefined, d !== undefined && (d.flags & 3) !== 0, len, pos, f.smax, bufLen,
     positional);
   if (ex.count > 16 * MiB) { f.trace.push('skip big write'); return; }
-  const srcText = typeof src === 'number' ? String(src) : `new Uint8Array(${src.length}).map((_, i) => (i * 7 + ${a[3]}) & 255)`;
+  const srcText = typeof src === 'number' ? String(src)
+    : `new Uint8Array(${src.length}).map((_, i) => (i * 7 + ${a[3]}) & 255)`;
   const r = positional ? f.p.pwrite(fd, len, off, src) : f.p.write(fd, len, src);
   const args = positional ? `${fd}, ${num(len)}, ${num(off)}, ${srcText}` : `${fd}, ${num(len)}, ${srcText}`;
   // ENOSPC, or a short write when the device fills, is the filesystem's answer.
@@ -373,7 +380,8 @@ function teardown(f: FuzzRun): void {
 export function runProgram(prog: FuzzProgram, calls: readonly Call[] = prog.calls): RunResult {
   let f: FuzzRun;
   try { f = new FuzzRun(prog); } catch (e) {
-    return { finding: { kind: 'exception', call: -1, op: 'setup', message: String(e) }, trace: [], code: [], executed: 0 };
+    const finding = { kind: 'exception' as const, call: -1, op: 'setup', message: String(e) };
+    return { finding, trace: [], code: [], executed: 0 };
   }
   let i = 0;
   try {
