@@ -88,9 +88,9 @@ export function placementsOf(s: Scenario, model: StepFigures[]): Record<number, 
   for (const st of s.steps) {
     const r = model[st.index]?.r;
     if (st.op === 'mmap' && st.args.addrBytes === undefined && r !== undefined && r >= 0) out[st.index] = r;
-    // Where the model's mremap put a range when the scenario gave no MREMAP_FIXED address (the runner
-    // moves there with MREMAP_FIXED when it is not the old address, as ASLR would choose differently).
-    if (st.op === 'mremap' && !st.args.flags.names.includes('MREMAP_FIXED') && r !== undefined && r >= 0) {
+    // Where the model's mremap put a range (the runner moves there with MREMAP_FIXED when it is not
+    // the old address, as the kernel's own choice could differ); also tells the encoder it succeeded.
+    if (st.op === 'mremap' && r !== undefined && r >= 0) {
       out[st.index] = r;
     }
   }

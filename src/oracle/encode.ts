@@ -309,8 +309,13 @@ class Encoder {
   private mremap(st: Step & { op: 'mremap' }): string {
     const a = st.args;
     const oldLen = a.oldLengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - a.offsetBytes);
-    if (a.offsetBytes === 0 && oldLen >= (this.mapLength.get(a.map) ?? 0)) this.mapLength.set(a.map, a.newLengthBytes);
     const place = this.t.placements?.[st.index];
+    // The map follows its range after a mremap the model made succeed (steps/procs.ts).
+    const len = this.mapLength.get(a.map) ?? 0;
+    if (place !== undefined && a.offsetBytes === 0 && oldLen >= len) this.mapLength.set(a.map, a.newLengthBytes);
+    else if (place !== undefined && a.offsetBytes + a.newLengthBytes <= len) {
+      this.mapLength.set(a.map, a.offsetBytes + a.newLengthBytes);
+    }
     const na = a.newAddrBytes;
     for (const at of [na, place]) {
       if (at === undefined) continue;
