@@ -78,15 +78,18 @@ export const PROC_STEPS: Pick<StepHandlers, ProcStep> = {
     const [addr, len] = r.range(step, step.args, pn);
     return { result: p.mlock(addr, len, flagsToNumber(step.args.flags)) };
   },
+  /** munlock(2). */
   munlock(r, step, p, pn) {
     mustRun(r, step, pn);
     const [addr, len] = r.range(step, step.args, pn);
     return { result: p.munlock(addr, len) };
   },
+  /** mlockall(2). */
   mlockall(r, step, p, pn) {
     mustRun(r, step, pn);
     return { result: p.mlockall(flagsToNumber(step.args.flags)) };
   },
+  /** munlockall(2). */
   munlockall(r, step, p, pn) {
     mustRun(r, step, pn);
     return { result: p.munlockall() };
