@@ -160,6 +160,8 @@ function copyHugePmd(k: Kernel, dst: Vma, src: Vma, lf: number, pfn: number, va:
 export function exitMmap(k: Kernel, mm: Mm): void {
   const vmas = mm.vmas;
   for (const v of vmas) zapRange(k, v, v.start, v.end, true);
+  mm.vmas = [];
+  mm.vmaCache = null;
   for (const v of vmas) {
     freePgtables(k, mm, v.start, v.end);
     if (v.file) {
@@ -167,8 +169,10 @@ export function exitMmap(k: Kernel, mm: Mm): void {
       k.vfs.putMapping(v.file);
     }
   }
-  mm.vmas = [];
-  mm.vmaCache = null;
+  // mmdrop -> pgd_free: the last page-table page.
+  assert(mm.pgd.used === 0 && mm.pgtablePages === 1, `exit_mmap left ${mm.pgtablePages} page-table pages`);
+  k.frames.free(mm.pgd.framePfn, 0);
+  mm.pgtablePages = 0;
   mm.defFlags = 0;
   mm.invalidateWalkCache();
   assert(mm.rssAnon === 0 && mm.rssFile === 0 && mm.rssShmem === 0,
