@@ -182,6 +182,12 @@ export interface KernelProfile {
    * page-table walkers (pte_offset_map_lock).
    */
   readonly madvColdClearsDevmapPmd: boolean;
+  /**
+   * mremap looks up the VMA at the old address before anything else (do_mremap, 6.17+ rework of
+   * mm/mremap.c): a shrink or same-length call on an unmapped address is EFAULT. Before (6.1) the
+   * shrink path came first and just unmapped the tail, so it succeeded. 6.18 host: EFAULT.
+   */
+  readonly mremapVmaFirst: boolean;
 
   // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
   /**
@@ -425,6 +431,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'MADV_COLD/MADV_PAGEOUT clear a DAX PMD as "bad pmd"',
     ref: 'mm/madvise.c madvise_cold_or_pageout_pte_range, pmd_trans_unstable (5.4-6.4); 6.1 guest',
+  },
+  mremapVmaFirst: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'mremap finds the old VMA first: a shrink of an unmapped range is EFAULT',
+    ref: 'mm/mremap.c do_mremap (6.17+: vma_lookup before mremap_at); 6.18 host probe',
   },
   // DAX
   daxEntries: {

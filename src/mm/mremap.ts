@@ -39,6 +39,11 @@ export function doMremap(k: Kernel, task: Task, mm: Mm, addr: number, oldLen: nu
   newLen = pageAlign(newLen);
   if (newLen === 0) return -EINVAL;
   const res = { locked: false };
+  // 6.17+ (profile mremapVmaFirst): do_mremap finds the VMA at addr before choosing a path.
+  if (k.profile.mremapVmaFirst) {
+    const v = mm.findVma(addr);
+    if (!v || v.start > addr) return -EFAULT;
+  }
   let r: number;
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) {
     r = mremapTo(k, mm, addr, oldLen, newAddr, newLen, flags, res);

@@ -740,6 +740,7 @@ static long long do_mremap(struct map *m, size_t off, size_t oldlen, size_t newl
 	uintptr_t a = m->addr + off;
 	void *target = na >= 0 ? (void *)(uintptr_t)(na + shift) : NULL;
 	int punch = 0;
+	gaps(a, a + oldlen, 1); /* what the scenario does not map there is not mapped for the kernel either */
 	if (place >= 0 && (uintptr_t)(place + shift) != a && (flags & MREMAP_MAYMOVE)) {
 		flags |= MREMAP_FIXED;
 		target = (void *)(uintptr_t)(place + shift);
@@ -759,7 +760,7 @@ static long long do_mremap(struct map *m, size_t off, size_t oldlen, size_t newl
 	}
 	if (punch)
 		gaps(a + oldlen, a + newlen, 0);
-	if (p != MAP_FAILED && !(flags & MREMAP_DONTUNMAP))
+	if (p == MAP_FAILED || !(flags & MREMAP_DONTUNMAP))
 		gaps(a, a + oldlen, 0);
 	if (p == MAP_FAILED)
 		return -e;
