@@ -10,7 +10,8 @@ import { EINVAL, EFAULT, ENOMEM } from '../lib/errno.ts';
 import type { Kernel, Task } from '../kernel/kernel.ts';
 import { Vma, type Mm } from './mm.ts';
 import { PAGE_SIZE, PMD_SIZE, TASK_SIZE, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, MAP_SHARED, MAP_FIXED,
-  VM_MAYSHARE, VM_SHARED, VM_DONTEXPAND, VM_PFNMAP, VM_LOCKED, VM_LOCKED_MASK, VM_LOCKONFAULT, VM_WRITE } from './constants.ts';
+  VM_MAYSHARE, VM_SHARED, VM_DONTEXPAND, VM_PFNMAP, VM_LOCKED, VM_LOCKED_MASK, VM_LOCKONFAULT,
+  VM_WRITE } from './constants.ts';
 import { doMunmap, getUnmappedArea, insertVma, rangeFree } from './mmap.ts';
 import { pmdTableOf, pmdIndex, pteIndex, setPte, clearPte, setPmdLeaf, clearPmdLeaf, type PmdTable,
   type PteTable } from './pgtable.ts';

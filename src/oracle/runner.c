@@ -775,6 +775,40 @@ static int fault_around_set(unsigned long long v)
 	return put_str("/sys/kernel/debug/fault_around_bytes", s);
 }
 
+/* The steps of processes, mremap and the mlock family; 0 when `t` is none of them. */
+static int exec_proc_step(struct res *o, char **t, int n, int F, struct map *m)
+{
+	const char *op = t[0];
+	if (!strcmp(op, "fork")) {
+		o->r = do_fork(F);
+		o->forked = 1;
+	} else if (!strcmp(op, "exit")) {
+		exit_status = (int)num(t, 1, n);
+		exiting = 1;
+	} else if (!strcmp(op, "waitpid")) {
+		int st = 0;
+		pid_t r = waitpid(shm->pid[F] > 0 ? shm->pid[F] : 0x7ffffff0, &st, 0);
+		o->r = r < 0 ? -errno : WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+	} else if (!strcmp(op, "mremap")) {
+		o->r = do_mremap(m, num(t, 2, n), num(t, 3, n), num(t, 4, n), (int)num(t, 5, n),
+				 (long long)num(t, 6, n) - 1, (long long)num(t, 7, n) - 1);
+	} else if (!strcmp(op, "mlock")) {
+		void *a = (void *)(m->addr + num(t, 2, n));
+		size_t l = num(t, 3, n);
+		unsigned f = (unsigned)num(t, 4, n);
+		o->r = sysret(f ? mlock2(a, l, f) : mlock(a, l));
+	} else if (!strcmp(op, "munlock")) {
+		o->r = sysret(munlock((void *)(m->addr + num(t, 2, n)), num(t, 3, n)));
+	} else if (!strcmp(op, "mlockall")) {
+		o->r = sysret(mlockall((int)num(t, 1, n)));
+	} else if (!strcmp(op, "munlockall")) {
+		o->r = sysret(munlockall());
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* Runs one step (tokens after "step I"); fills o. */
 static void exec_step(struct res *o, char **t, int n)
 {
@@ -869,32 +903,7 @@ static void exec_step(struct res *o, char **t, int n)
 		o->state = 1;
 	} else if (!strcmp(op, "setup")) {
 		out(",\"setup\":true");
-	} else if (!strcmp(op, "fork")) {
-		o->r = do_fork(F);
-		o->forked = 1;
-	} else if (!strcmp(op, "exit")) {
-		exit_status = (int)num(t, 1, n);
-		exiting = 1;
-	} else if (!strcmp(op, "waitpid")) {
-		int st = 0;
-		pid_t r = waitpid(shm->pid[F] > 0 ? shm->pid[F] : 0x7ffffff0, &st, 0);
-		o->r = r < 0 ? -errno : WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
-	} else if (!strcmp(op, "mremap")) {
-		o->r = do_mremap(m, num(t, 2, n), num(t, 3, n), num(t, 4, n), (int)num(t, 5, n),
-				 (long long)num(t, 6, n) - 1, (long long)num(t, 7, n) - 1);
-	} else if (!strcmp(op, "mlock")) {
-		void *a = (void *)(m->addr + num(t, 2, n));
-		size_t l = num(t, 3, n);
-		unsigned f = (unsigned)num(t, 4, n);
-		o->r = sysret(f ? mlock2(a, l, f) : mlock(a, l));
-	} else if (!strcmp(op, "munlock")) {
-		o->r = sysret(munlock((void *)(m->addr + num(t, 2, n)), num(t, 3, n)));
-	} else if (!strcmp(op, "mlockall")) {
-		o->r = sysret(mlockall((int)num(t, 1, n)));
-	} else if (!strcmp(op, "munlockall")) {
-		o->r = sysret(munlockall());
-	} else {
-		die("unknown step %s", op);
+	} else if (!exec_proc_step(o, t, n, F, m)) {		die("unknown step %s", op);
 	}
 	if (o->r < 0 && !o->sig)
 		o->err = (int)-o->r;
@@ -1056,66 +1065,20 @@ static void directive(char **t, int n, long *fab0)
 	}
 }
 
-int main(int argc, char **argv)
+/* Run again without glibc's rseq registration: after fork, the kernel's rseq update on the way
+ * back to user space writes the (now write-protected) TLS page, a fault inside the measured step. */
+static void without_rseq(char **argv)
 {
-	if (argc != 3)
-		die("usage: daxsim-runner FILE.run FS-LABEL");
-	/* Without glibc's rseq registration: after fork, the kernel's rseq update on the way back to
-	 * user space writes the (now write-protected) TLS page, a fault inside the measured step. */
-	if (!getenv("DAXSIM_RUNNER_NORSEQ")) {
-		setenv("GLIBC_TUNABLES", "glibc.pthread.rseq=0", 1);
-		setenv("DAXSIM_RUNNER_NORSEQ", "1", 1);
-		execv("/proc/self/exe", argv);
-	}
-	is_root = geteuid() == 0;
-	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
-	long fab0 = -1;
-	static char fb[64];
-	if (slurp("/sys/kernel/debug/fault_around_bytes", fb, sizeof fb) > 0)
-		fab0 = strtol(fb, NULL, 10);
-	probe_env();
-	char *text = load_file(argv[1]);
-	size_t nl = 1;
-	for (char *c = text; *c; c++)
-		nl += *c == '\n';
-	char **lines = calloc(nl, sizeof *lines);
-	tokv = calloc(MAXTOK, sizeof *tokv);
-	size_t k = 0;
-	for (char *c = text, *start = text;; c++) {
-		if (*c == '\n' || !*c) {
-			int end = !*c;
-			*c = 0;
-			lines[k++] = start;
-			start = c + 1;
-			if (end)
-				break;
-		}
-	}
-	size_t first = 0;
-	for (; first < k; first++) {
-		char *l = lines[first];
-		if (!strncmp(l, "step ", 5))
-			break;
-		char copy[1024];
-		snprintf(copy, sizeof copy, "%s", l);
-		int n = split(copy, tokv, 8);
-		if (n > 0 && tokv[0][0] != '#')
-			directive(tokv, n, &fab0);
-	}
-	for (int i = 0; i < MAXSLOT; i++)
-		fds[i] = -1;
-	buf = malloc(bufsz < PG ? PG : bufsz);
-	mcvec = malloc(MAXPAGES);
-	pmvec = malloc(MAXPAGES * 8);
-	for (int i = 0; i < 7; i++)
-		rle[i] = malloc(MAXPAGES);
-	if (!buf || !mcvec || !pmvec || !rle[6])
-		die("out of memory");
-	memset(buf, 0, bufsz < PG ? PG : bufsz);
-	memset(tokv, 0, MAXTOK * sizeof *tokv);
-	oflush();
-	memset(obuf, 0, sizeof obuf);
-	memset(smapsbuf, 0, sizeof smapsbuf);
+	if (getenv("DAXSIM_RUNNER_NORSEQ"))
+		return;
+	setenv("GLIBC_TUNABLES", "glibc.pthread.rseq=0", 1);
+	setenv("DAXSIM_RUNNER_NORSEQ", "1", 1);
+	execv("/proc/self/exe", argv);
+}
+
+/* The page the processes share and one baton pipe per process slot. */
+static void setup_procs(void)
+{
 	shm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		die("mmap of the shared page: %s", errname(errno));
@@ -1125,14 +1088,11 @@ int main(int argc, char **argv)
 	for (int p = 0; p < MAXPROC; p++)
 		if (pipe(baton[p]))
 			die("pipe: %s", errname(errno));
-	setup_signals();
-	warm_stack();
-	if (mlockall(MCL_CURRENT))
-		out("{\"warning\":\"mlockall: %s (the runner's own pages may fault inside steps)\"}\n", errname(errno));
-	if (resv_len)
-		reserve(resv_want, resv_len); /* after mlockall: the reservation stays unlocked */
-	header(argv[2], fab0);
-	oflush();
+}
+
+/* The step lines [first, k): this process runs its own and passes the baton for the others'. */
+static void run_steps(char **lines, size_t first, size_t k)
+{
 	for (size_t i = first; i < k; i++) {
 		if (lines[i][0] == 0 || lines[i][0] == '#')
 			continue;
@@ -1185,6 +1145,72 @@ int main(int argc, char **argv)
 			pass_baton(p, BATON_END);
 	while (wait(NULL) > 0)
 		;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		die("usage: daxsim-runner FILE.run FS-LABEL");
+	without_rseq(argv);
+	is_root = geteuid() == 0;
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	long fab0 = -1;
+	static char fb[64];
+	if (slurp("/sys/kernel/debug/fault_around_bytes", fb, sizeof fb) > 0)
+		fab0 = strtol(fb, NULL, 10);
+	probe_env();
+	char *text = load_file(argv[1]);
+	size_t nl = 1;
+	for (char *c = text; *c; c++)
+		nl += *c == '\n';
+	char **lines = calloc(nl, sizeof *lines);
+	tokv = calloc(MAXTOK, sizeof *tokv);
+	size_t k = 0;
+	for (char *c = text, *start = text;; c++) {
+		if (*c == '\n' || !*c) {
+			int end = !*c;
+			*c = 0;
+			lines[k++] = start;
+			start = c + 1;
+			if (end)
+				break;
+		}
+	}
+	size_t first = 0;
+	for (; first < k; first++) {
+		char *l = lines[first];
+		if (!strncmp(l, "step ", 5))
+			break;
+		char copy[1024];
+		snprintf(copy, sizeof copy, "%s", l);
+		int n = split(copy, tokv, 8);
+		if (n > 0 && tokv[0][0] != '#')
+			directive(tokv, n, &fab0);
+	}
+	for (int i = 0; i < MAXSLOT; i++)
+		fds[i] = -1;
+	buf = malloc(bufsz < PG ? PG : bufsz);
+	mcvec = malloc(MAXPAGES);
+	pmvec = malloc(MAXPAGES * 8);
+	for (int i = 0; i < 7; i++)
+		rle[i] = malloc(MAXPAGES);
+	if (!buf || !mcvec || !pmvec || !rle[6])
+		die("out of memory");
+	memset(buf, 0, bufsz < PG ? PG : bufsz);
+	memset(tokv, 0, MAXTOK * sizeof *tokv);
+	oflush();
+	memset(obuf, 0, sizeof obuf);
+	memset(smapsbuf, 0, sizeof smapsbuf);
+	setup_procs();
+	setup_signals();
+	warm_stack();
+	if (mlockall(MCL_CURRENT))
+		out("{\"warning\":\"mlockall: %s (the runner's own pages may fault inside steps)\"}\n", errname(errno));
+	if (resv_len)
+		reserve(resv_want, resv_len); /* after mlockall: the reservation stays unlocked */
+	header(argv[2], fab0);
+	oflush();
+	run_steps(lines, first, k);
 	out("{\"end\":true}\n");
 	oflush();
 	if (fab0 > 0)

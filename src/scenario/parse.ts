@@ -624,7 +624,9 @@ export const STEP_READERS: StepReaders = {
   exit: {
     keys: ['status'],
     read: (f, common) => {
-      if ((common.process ?? 'main') === 'main') f.at.fail('exit needs the process of a forked child (main cannot exit)');
+      if ((common.process ?? 'main') === 'main') {
+        f.at.fail('exit needs the process of a forked child (main cannot exit)');
+      }
       return { status: f.or('status', (v, at) => asInt(v, at, 0, 255), 0) };
     },
   },
