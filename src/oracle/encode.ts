@@ -112,7 +112,7 @@ export interface Encoded {
 }
 
 const NOT_REAL: Partial<Record<Step['op'], string>> = {
-  spawn: 'threads and processes (spawn) are not run on the real kernel yet',
+  spawn: 'spawn (a thread, or a fresh process that is no fork) is not run on the real kernel yet',
   copy: 'copy (cp in chunks, or a background copier) is not run on the real kernel yet',
   stop: 'background work (stop) has no single-threaded real equivalent',
   wait: 'background work (wait) has no single-threaded real equivalent',
