@@ -183,9 +183,10 @@ export interface KernelProfile {
    */
   readonly madvColdClearsDevmapPmd: boolean;
   /**
-   * mremap looks up the VMA at the old address before anything else (do_mremap, 6.17+ rework of
-   * mm/mremap.c): a shrink or same-length call on an unmapped address is EFAULT. Before (6.1) the
-   * shrink path came first and just unmapped the tail, so it succeeded. 6.18 host: EFAULT.
+   * mremap looks up the VMA at the old address before anything else (SYSCALL_DEFINE5(mremap) since
+   * 5.16's hugetlb support, do_mremap after the 6.17 rework): a shrink or same-length call on an
+   * unmapped address is EFAULT (measured on the 6.1 guest and the 6.18 host). Before, the shrink
+   * path came first and just unmapped the tail, so it succeeded (4.x sources; not measured).
    */
   readonly mremapVmaFirst: boolean;
 
@@ -435,7 +436,7 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
   mremapVmaFirst: {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'mremap finds the old VMA first: a shrink of an unmapped range is EFAULT',
-    ref: 'mm/mremap.c do_mremap (6.17+: vma_lookup before mremap_at); 6.18 host probe',
+    ref: 'mm/mremap.c vma_lookup before the shrink path (5.16+); 6.1 guest and 6.18 host (mremap-move)',
   },
   // DAX
   daxEntries: {

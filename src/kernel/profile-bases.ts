@@ -37,7 +37,7 @@ export const base61: KernelProfile = defineProfile({
   mprotectPmdWriteUpgrade: false,
   smapsCountsProtnonePmd: false,
   madvColdClearsDevmapPmd: true,
-  mremapVmaFirst: false,
+  mremapVmaFirst: true,
   daxEntries: 'entries',
   daxHoleReads: 'zero-page',
   daxWriteInsert: 'mkwrite',
@@ -59,6 +59,7 @@ export const base61: KernelProfile = defineProfile({
  */
 export const pre5 = Object.freeze({
   fdatawriteSkipsClean: false,
+  mremapVmaFirst: false,
   madvColdClearsDevmapPmd: false,
   mapPagesEofClamp: false,
   mmapMissStyle: 'per-mapped-page',
@@ -129,7 +130,6 @@ export const base618: KernelProfile = defineProfile({
   name: 'linux-6.18',
   description: 'Linux 6.18 (the host oracle): per-VMA locks, pgfault once per completed fault, ext4 large folios',
   perVmaLock: true,
-  mremapVmaFirst: true,
   pgfaultAccounting: 'completed',
   mmapMissStyle: 'per-candidate-not-workingset',
   ext4LargeFolios: true,

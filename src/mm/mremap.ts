@@ -40,7 +40,7 @@ export function doMremap(k: Kernel, task: Task, mm: Mm, addr: number, oldLen: nu
   newLen = pageAlign(newLen);
   if (newLen === 0) return -EINVAL;
   const res = { locked: false };
-  // 6.17+ (profile mremapVmaFirst): do_mremap finds the VMA at addr before choosing a path.
+  // 5.16+ (profile mremapVmaFirst): the VMA at addr is looked up before any path is chosen.
   if (k.profile.mremapVmaFirst) {
     const v = mm.findVma(addr);
     if (!v || v.start > addr) return -EFAULT;
@@ -49,7 +49,7 @@ export function doMremap(k: Kernel, task: Task, mm: Mm, addr: number, oldLen: nu
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) {
     r = mremapTo(k, mm, addr, oldLen, newAddr, newLen, flags, res);
   } else if (oldLen >= newLen) {
-    // Always allow a shrinking remap: it just unmaps the tail (6.1 looks up no VMA here).
+    // Always allow a shrinking remap: it just unmaps the tail.
     if (oldLen > newLen) {
       const e = doMunmap(k, mm, addr + newLen, oldLen - newLen);
       if (e < 0) return e;
