@@ -70,7 +70,7 @@ export function mmPopulate(k: Kernel, task: Task, mm: Mm, start: number, end: nu
   return 0;
 }
 
-/** __mlock_posix_error_return: GUP's EFAULT is ENOMEM and its ENOMEM is EAGAIN to mlock's caller. */
+/** __mlock_posix_error_return (mm/mlock.c v6.1): GUP's EFAULT is ENOMEM and its ENOMEM is EAGAIN to mlock's caller. */
 function posixError(e: number): number {
   return e === -EFAULT ? -ENOMEM : e === -ENOMEM ? -EAGAIN : e;
 }
@@ -113,7 +113,7 @@ export function doMlockall(k: Kernel, task: Task, mm: Mm, flags: number): number
   return 0;
 }
 
-/** munlockall(2): def_flags and every VMA lose their lock bits. */
+/** munlockall(2) (mm/mlock.c v6.1 apply_mlockall_flags(0)): def_flags and every VMA lose their lock bits. */
 export function doMunlockall(k: Kernel, mm: Mm): number {
   mm.defFlags &= ~VM_LOCKED_MASK;
   for (const v of [...mm.vmas]) mlockFixup(k, mm, v, v.start, v.end, 0);

@@ -62,7 +62,10 @@ export function doMremap(k: Kernel, task: Task, mm: Mm, addr: number, oldLen: nu
   return r;
 }
 
-/** Grow [addr, addr + oldLen): in place when the VMA ends there and the room after it is free, else move. */
+/**
+ * mremap's grow path (SYSCALL_DEFINE5(mremap), mm/mremap.c v6.1): [addr, addr + oldLen) grows in
+ * place (vma_adjust) when the VMA ends there and the room after it is free, else moves (MAYMOVE).
+ */
 function mremapGrow(k: Kernel, mm: Mm, addr: number, oldLen: number, newLen: number, flags: number,
   res: { locked: boolean }): number {
   const vma = vmaToResize(mm, addr, oldLen, newLen, flags);
@@ -152,8 +155,8 @@ function moveVma(k: Kernel, mm: Mm, vma: Vma, addr: number, oldLen: number, newL
   if (oldLen > 0) movePageTables(k, vma, addr, nv, to, oldLen);
   mm.invalidateWalkCache();
   if ((flags & MREMAP_DONTUNMAP) !== 0) {
-    // The old VMA stays, emptied; it loses VM_LOCKED (only [addr, addr + oldLen) in Linux, which splits first).
-    if (addr === vma.start && addr + oldLen === vma.end) vma.flags &= ~VM_LOCKED_MASK;
+    // The old VMA stays, emptied, and loses VM_LOCKED (6.1 clears it on the whole old VMA).
+    vma.flags &= ~VM_LOCKED_MASK;
     return to;
   }
   if (oldLen > 0) {
@@ -194,7 +197,7 @@ function movePageTables(k: Kernel, vma: Vma, oldAddr: number, nv: Vma, newAddr: 
   }
 }
 
-/** move_huge_pmd: the leaf moves to the new slot if that is empty. */
+/** move_huge_pmd (mm/huge_memory.c v6.1): the leaf moves to the new slot if that is empty. */
 function moveHugePmd(k: Kernel, nv: Vma, opmd: PmdTable, oi: number, n: number): boolean {
   const npmd = pmdAlloc(k, nv, n);
   if (!npmd) return false;
@@ -207,7 +210,7 @@ function moveHugePmd(k: Kernel, nv: Vma, opmd: PmdTable, oi: number, n: number):
   return true;
 }
 
-/** move_normal_pmd: the whole PTE table changes slot when the new one is empty. */
+/** move_normal_pmd (mm/mremap.c v6.1): the whole PTE table changes slot when the new one is empty. */
 function moveNormalPmd(k: Kernel, nv: Vma, opmd: PmdTable, oi: number, n: number): boolean {
   const npmd = pmdAlloc(k, nv, n);
   if (!npmd) return false;
@@ -238,7 +241,7 @@ function moveOnePtes(k: Kernel, t: PteTable, o: number, nv: Vma, n: number,
   }
 }
 
-/** mm_populate of the part a locked mapping grew by (errors ignored, as __mm_populate's caller asks). */
+/** mm_populate (mm/gup.c v6.1) of the part a locked mapping grew by, errors ignored. */
 function populateNew(k: Kernel, task: Task, mm: Mm, start: number, end: number): void {
   const v = mm.findVma(start);
   if (!v || v.start > start) return;
