@@ -34,6 +34,9 @@ import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_
 import { Vfs } from '../fs/vfs.ts';
 import { PG_dirty, PG_writeback, PG_swapbacked, OWNER_ANON } from '../hw/frames.ts';
 import type { Vma } from '../mm/mm.ts';
+import { copyProcess, doExit, waitChild, procState } from '../kernel/fork.ts';
+import { doMremap } from '../mm/mremap.ts';
+import { doMlock, doMunlock, doMlockall, doMunlockall } from '../mm/mlock.ts';
 
 export interface DeviceConfig {
   name: string;
@@ -142,6 +145,21 @@ export class Machine {
       p = new Process(this, kp, kp.tasks[0]!);
       this.procs.set(name, p);
     }
+    return p;
+  }
+
+  /**
+   * fork(2) of `parent` (a single-threaded process): a new process `name` with a copy of its
+   * address space and descriptors (src/kernel/fork.ts, src/mm/fork.ts). Throws when the name is
+   * taken.
+   */
+  fork(parent: Process, name: string): Process {
+    if (this.procs.has(name)) throw new Error(`fork: a process named "${name}" exists already`);
+    const k = this.k;
+    if (k.current !== parent.task) k.switchTo(parent.task);
+    const { child } = copyProcess(k, parent.kp, name);
+    const p = new Process(this, child, child.tasks[0]!);
+    this.procs.set(name, p);
     return p;
   }
 
@@ -391,6 +409,41 @@ export class Process {
       return r < 0 ? r : -ENOMEM;
     }
     return this.done(sysMsync(this.enter(), this.kp, addr, lengthBytes, flags));
+  }
+  /** mremap(2): the new address or -errno (src/mm/mremap.ts). */
+  mremap(addr: number, oldLengthBytes: number, newLengthBytes: number, flags: number, newAddr = 0): number {
+    const k = this.enter();
+    return this.done(doMremap(k, this.task, this.kp.mm, addr, oldLengthBytes, newLengthBytes, flags, newAddr));
+  }
+  /** mlock2(2) (flags 0 is mlock(2)): 0 or -errno (src/mm/mlock.ts). */
+  mlock(addr: number, lengthBytes: number, flags = 0): number {
+    return this.done(doMlock(this.enter(), this.task, this.kp.mm, addr, lengthBytes, flags));
+  }
+  munlock(addr: number, lengthBytes: number): number {
+    return this.done(doMunlock(this.enter(), this.kp.mm, addr, lengthBytes));
+  }
+  mlockall(flags: number): number { return this.done(doMlockall(this.enter(), this.task, this.kp.mm, flags)); }
+  munlockall(): number { return this.done(doMunlockall(this.enter(), this.kp.mm)); }
+
+  /** Has this process exited (exit)? */
+  get exited(): boolean { return procState(this.kp).exited; }
+  /** _exit(status): unmaps everything, closes every descriptor; the process is a zombie until waited for. */
+  exit(status = 0): number {
+    if (this.exited) throw new Error(`exit: process "${this.kp.name}" has exited already`);
+    doExit(this.enter(), this.kp, status);
+    return 0;
+  }
+  /**
+   * waitpid(child): the child's exit status (WEXITSTATUS), or -ECHILD when it is not this
+   * process's child or was reaped already. Throws when the child is still running (steps run one
+   * at a time: the wait would never return).
+   */
+  waitpid(child: Process): number {
+    this.enter();
+    if (procState(child.kp).parent === this.kp && !child.exited) {
+      throw new Error(`waitpid: process "${child.kp.name}" has not exited`);
+    }
+    return waitChild(this.kp, child.kp);
   }
 
   /**

@@ -3,11 +3,11 @@
  * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
  * non-negative result or -errno, like the raw system call.
  */
-import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST } from '../lib/errno.ts';
+import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
-  FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
+  FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
@@ -399,6 +399,8 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
     if (v.end <= cur || cur >= end) continue;
     if (v.start >= end) break; // a VMA wholly past the range (the gap below it is reported as ENOMEM)
     if (v.start > cur) unmapped = true;
+    // msync (mm/msync.c v6.1, v6.18): MS_INVALIDATE of a locked mapping is EBUSY.
+    if ((flags & MS_INVALIDATE) && (v.flags & VM_LOCKED)) return -EBUSY;
     if ((flags & MS_SYNC) && (v.flags & VM_SHARED) && v.file) {
       // vfs_fsync_range over the file bytes this VMA maps in [cur, end) only.
       const from = Math.max(cur, v.start);

@@ -183,6 +183,13 @@ export interface KernelProfile {
    * page-table walkers (pte_offset_map_lock).
    */
   readonly madvColdClearsDevmapPmd: boolean;
+  /**
+   * mremap looks up the VMA at the old address before anything else (SYSCALL_DEFINE5(mremap) since
+   * 5.16's hugetlb support, do_mremap after the 6.17 rework): a shrink or same-length call on an
+   * unmapped address is EFAULT (measured on the 6.1 guest and the 6.18 host). Before, the shrink
+   * path came first and just unmapped the tail, so it succeeded (4.x sources; not measured).
+   */
+  readonly mremapVmaFirst: boolean;
 
   // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
   /**
@@ -426,6 +433,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'MADV_COLD/MADV_PAGEOUT clear a DAX PMD as "bad pmd"',
     ref: 'mm/madvise.c madvise_cold_or_pageout_pte_range, pmd_trans_unstable (5.4-6.4); 6.1 guest',
+  },
+  mremapVmaFirst: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'mremap finds the old VMA first: a shrink of an unmapped range is EFAULT',
+    ref: 'mm/mremap.c vma_lookup before the shrink path (5.16+); 6.1 guest and 6.18 host (mremap-move)',
   },
   // DAX
   daxEntries: {

@@ -37,6 +37,7 @@ export const base61: KernelProfile = defineProfile({
   mprotectPmdWriteUpgrade: false,
   smapsCountsProtnonePmd: false,
   madvColdClearsDevmapPmd: true,
+  mremapVmaFirst: true,
   daxEntries: 'entries',
   daxHoleReads: 'zero-page',
   daxWriteInsert: 'mkwrite',
@@ -58,6 +59,7 @@ export const base61: KernelProfile = defineProfile({
  */
 export const pre5 = Object.freeze({
   fdatawriteSkipsClean: false,
+  mremapVmaFirst: false,
   madvColdClearsDevmapPmd: false,
   mapPagesEofClamp: false,
   mmapMissStyle: 'per-mapped-page',

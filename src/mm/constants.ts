@@ -40,6 +40,9 @@ export const VM_GROWSDOWN = 0x100, VM_PFNMAP = 0x400, VM_LOCKED = 0x2000;
 export const VM_SEQ_READ = 0x8000, VM_RAND_READ = 0x10000, VM_DONTCOPY = 0x20000;
 export const VM_NORESERVE = 0x200000, VM_SYNC = 0x800000, VM_MIXEDMAP = 0x10000000;
 export const VM_HUGEPAGE = 0x20000000, VM_NOHUGEPAGE = 0x40000000;
+/** include/linux/mm.h: VM_LOCKONFAULT (mlock2 MLOCK_ONFAULT, mlockall MCL_ONFAULT), VM_DONTEXPAND, VM_WIPEONFORK. */
+export const VM_LOCKONFAULT = 0x80000, VM_DONTEXPAND = 0x40000, VM_WIPEONFORK = 0x2000000;
+export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
 
 /** Fault flags, 6.1 numbering (include/linux/mm_types.h enum fault_flag). */
 export const FAULT_FLAG_WRITE = 1 << 0;
@@ -89,6 +92,10 @@ export const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEE
 export const MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11;
 export const MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_COLD = 20, MADV_PAGEOUT = 21;
 export const MADV_POPULATE_READ = 22, MADV_POPULATE_WRITE = 23;
+export const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19;
+/** include/uapi/linux/mman.h: mremap flags; mlockall and mlock2 flags (asm-generic/mman.h). */
+export const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+export const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4, MLOCK_ONFAULT = 1;
 export const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_CREAT = 0x40, O_EXCL = 0x80;

@@ -297,6 +297,7 @@ function doReadFault(k: Kernel, vmf: VmFault): number {
 /** do_cow_fault (v6.1): a write to a not-present page of a private file mapping. */
 function doCowFault(k: Kernel, vmf: VmFault): number {
   k.events.cowFaults++;
+  vmf.vma!.anonVma = true; // anon_vma_prepare
   const cow = allocAnonPage(k);
   if (cow < 0) return VM_FAULT_OOM;
   vmf.cowPage = cow;
@@ -502,6 +503,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): number {
     setPte(t, i, k.frames.zeroPfn, zeroProt);
     return 0;
   }
+  vma.anonVma = true; // anon_vma_prepare (the read path above maps the zero page without one)
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
   k.charge(k.costs.pageZeroNs);
@@ -578,6 +580,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
   const i = vmf.pteIndex;
   const f = k.frames;
   const fl = t.flags[i]!;
+  vma.anonVma = true; // anon_vma_prepare
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
   if (oldPfn !== f.zeroPfn) k.copyPhysToFrame(pfn, oldPfn);

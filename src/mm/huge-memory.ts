@@ -80,6 +80,7 @@ function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, re
  */
 export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
   const vma = vmf.vma!;
+  vma.anonVma = true; // anon_vma_prepare comes before the huge zero page branch (6.1-6.18)
   const pmd = pmdAlloc(k, vma, vmf.address);
   if (!pmd) return VM_FAULT_OOM;
   const pi = pmdIndex(vmf.address);

@@ -47,6 +47,12 @@ export class Vma {
   readonly mm: Mm;
   /** Name given by the scenario (for smaps), or ''. */
   name = '';
+  /**
+   * vma->anon_vma is set: the VMA has had an anonymous page (anon_vma_prepare in do_anonymous_page's
+   * write path, do_cow_fault, wp_page_copy, the THP fault; v6.1-6.18). It stays once set, and it is
+   * what makes fork copy the VMA's page tables (vma_needs_copy, mm/memory.c).
+   */
+  anonVma = false;
   constructor(mm: Mm, start: number, end: number, pgoff: number, flags: number, file: File | null) {
     this.mm = mm;
     this.start = start;
@@ -70,6 +76,8 @@ export class Mm {
   rssFile = 0;
   rssAnon = 0;
   rssShmem = 0;
+  /** mm->def_flags: VM_LOCKED (| VM_LOCKONFAULT) after mlockall(MCL_FUTURE) (mm/mlock.c apply_mlockall_flags). */
+  defFlags = 0;
   /** Page-table pages (PTE level and above) allocated for this mm. */
   pgtablePages = 0;
   /** One-entry walk cache: the 2 MiB block number whose PTE table is `walkPte` (software TLB for the hot path). */

@@ -16,7 +16,7 @@ import {
   VM_MAYEXEC, VM_MAYSHARE, VM_SYNC, VM_LOCKED, VM_GROWSDOWN, VM_NORESERVE, VM_SEQ_READ, VM_RAND_READ,
   VM_HUGEPAGE, VM_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_COLD, MADV_PAGEOUT,
-  VM_DONTCOPY,
+  VM_DONTCOPY, VM_PFNMAP, VM_WIPEONFORK, MADV_WIPEONFORK, MADV_KEEPONFORK,
   MADV_POPULATE_READ, MADV_POPULATE_WRITE,
   FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE, _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX, _PAGE_RW,
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
@@ -51,7 +51,7 @@ function protToVmFlags(prot: number): number {
 }
 
 /** Is [addr, addr+len) free of VMAs? */
-function rangeFree(mm: Mm, addr: number, len: number): boolean {
+export function rangeFree(mm: Mm, addr: number, len: number): boolean {
   const v = mm.findVma(addr);
   return !v || v.start >= addr + len;
 }
@@ -105,7 +105,7 @@ export function getUnmappedArea(mm: Mm, addr: number, len: number, offsetBytes: 
 }
 
 /** Insert a VMA keeping the list sorted (no merging with neighbours: each mmap stays its own VMA). */
-function insertVma(mm: Mm, vma: Vma): void {
+export function insertVma(mm: Mm, vma: Vma): void {
   let i = 0;
   while (i < mm.vmas.length && mm.vmas[i]!.start < vma.start) i++;
   mm.vmas.splice(i, 0, vma);
@@ -123,6 +123,7 @@ function splitAt(k: Kernel, mm: Mm, addr: number): void {
   tail.ops = v.ops;
   tail.pageProt = v.pageProt;
   tail.name = v.name;
+  tail.anonVma = v.anonVma; // anon_vma_clone
   v.end = addr;
   insertVma(mm, tail);
   if (v.file) {
@@ -132,7 +133,7 @@ function splitAt(k: Kernel, mm: Mm, addr: number): void {
 }
 
 /** VMAs overlapping [start, end), after splitting at both ends. */
-function vmasIn(k: Kernel, mm: Mm, start: number, end: number): Vma[] {
+export function vmasIn(k: Kernel, mm: Mm, start: number, end: number): Vma[] {
   splitAt(k, mm, start);
   splitAt(k, mm, end);
   return mm.vmas.filter((v) => v.start < end && v.end > start);
@@ -155,11 +156,12 @@ function vmasMergeable(a: Vma, b: Vma): boolean {
  * MADV_DOFORK makes it one again; so does mprotect back to the old protection). Adjacent VMAs of
  * separate mmap calls elsewhere are left as they are (the model does not merge at mmap time).
  */
-function mergeVmas(k: Kernel, mm: Mm, start: number, end: number): void {
+export function mergeVmas(k: Kernel, mm: Mm, start: number, end: number): void {
   for (let i = 0; i + 1 < mm.vmas.length;) {
     const a = mm.vmas[i]!, b = mm.vmas[i + 1]!;
     if (a.end >= start && a.end <= end && vmasMergeable(a, b)) {
       a.end = b.end;
+      a.anonVma ||= b.anonVma;
       mm.vmas.splice(i + 1, 1);
       mm.vmaCache = null;
       if (b.file) {
@@ -218,7 +220,7 @@ export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot
   const a = getUnmappedArea(mm, addr, len, offsetBytes, flags, thp);
   if (a < 0) return a;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !rangeFree(mm, a, len)) return -EEXIST;
-  let vmFlags = mmapVmFlags(prot, flags);
+  let vmFlags = mmapVmFlags(prot, flags) | mm.defFlags; // mm->def_flags: mlockall(MCL_FUTURE)
   if (file) {
     vmFlags = mmapFileVmFlags(file, prot, flags, vmFlags);
     if (vmFlags < 0) return vmFlags;
@@ -424,9 +426,17 @@ function clearDevmapPmds(mm: Mm, start: number, end: number): void {
  */
 type MadviseHandler = (k: Kernel, mm: Mm, v: Vma, s0: number, e0: number, advice: number) => number;
 
+/**
+ * can_madv_lru_vma (mm/madvise.c v6.1, v6.18): DONTNEED, FREE, COLD and PAGEOUT refuse VM_LOCKED
+ * (and PFN-map) VMAs with EINVAL.
+ */
+function canMadvLruVma(v: Vma): boolean {
+  return (v.flags & (VM_LOCKED | VM_PFNMAP)) === 0;
+}
+
 /** MADV_DONTNEED (madvise_dontneed_free): zap the range; the VMA stays as it is. */
 function madviseDontneed(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
-  if (v.flags & VM_LOCKED) return -EINVAL;
+  if (!canMadvLruVma(v)) return -EINVAL;
   zapRange(k, v, s0, e0, true);
   return 0;
 }
@@ -449,6 +459,7 @@ function madvisePopulate(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number, adv
  * until memory runs short.
  */
 function madviseFree(_k: Kernel, _mm: Mm, v: Vma): number {
+  if (!canMadvLruVma(v)) return -EINVAL;
   return v.file !== null || (v.flags & VM_SHARED) !== 0 ? -EINVAL : 0;
 }
 
@@ -462,7 +473,8 @@ function madviseRemove(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): numb
 }
 
 /** MADV_COLD (madvise_cold): a reclaim-order hint; the model's LRU keeps its order. */
-function madviseCold(k: Kernel, mm: Mm, _v: Vma, s0: number, e0: number): number {
+function madviseCold(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (!canMadvLruVma(v)) return -EINVAL;
   if (k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
   return 0;
 }
@@ -472,6 +484,7 @@ function madviseCold(k: Kernel, mm: Mm, _v: Vma, s0: number, e0: number): number
  * process maps. Anonymous pages stay (no swap); DAX has no page-cache folios.
  */
 function madvisePageout(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number): number {
+  if (!canMadvLruVma(v)) return -EINVAL;
   if (k.profile.madvColdClearsDevmapPmd) clearDevmapPmds(mm, s0, e0);
   if (!v.file || v.file.inode.dax) return 0;
   const f = k.frames;
@@ -508,6 +521,8 @@ const madviseFlagChanges = new Map<number, readonly [set: number, clear: number]
   [MADV_NOHUGEPAGE, [VM_NOHUGEPAGE, VM_HUGEPAGE]],
   [MADV_DONTFORK, [VM_DONTCOPY, 0]],
   [MADV_DOFORK, [0, VM_DONTCOPY]],
+  [MADV_WIPEONFORK, [VM_WIPEONFORK, 0]],
+  [MADV_KEEPONFORK, [0, VM_WIPEONFORK]],
 ]);
 
 /**
@@ -516,6 +531,8 @@ const madviseFlagChanges = new Map<number, readonly [set: number, clear: number]
  */
 function madviseUpdateFlags(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number, advice: number): number {
   const [set, clear] = madviseFlagChanges.get(advice)!;
+  // MADV_WIPEONFORK is only for private anonymous memory (a shared anonymous VMA has its shmem file).
+  if (advice === MADV_WIPEONFORK && (v.file !== null || (v.flags & VM_SHARED) !== 0)) return -EINVAL;
   const nf = (v.flags & ~clear) | set;
   if (nf === v.flags) return 0;
   for (const w of vmasIn(k, mm, s0, e0)) w.flags = nf;

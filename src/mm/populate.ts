@@ -8,7 +8,7 @@
 import type { Kernel, Task } from '../kernel/kernel.ts';
 import type { Vma } from './mm.ts';
 import {
-  VM_READ, VM_EXEC, VM_SHARED, VM_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY,
+  VM_READ, VM_EXEC, VM_SHARED, VM_WRITE, VM_LOCKONFAULT, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_KILLABLE, FAULT_FLAG_TRIED, VM_FAULT_RETRY, VM_FAULT_ERROR, VM_FAULT_OOM, _PAGE_RW,
   _PAGE_PRESENT, PMD_SIZE,
 } from './constants.ts';
@@ -23,6 +23,7 @@ import { pteIndex, pteTableOf, pmdTableOf, pmdIndex } from './pgtable.ts';
  */
 export function populateVma(k: Kernel, task: Task, vma: Vma): void {
   if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) return;
+  if ((vma.flags & VM_LOCKONFAULT) !== 0) return; // populate_vma_page_range: locked on fault, not now
   populateRange(k, task, vma, vma.start, vma.end, (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
 }
 

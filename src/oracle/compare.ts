@@ -88,6 +88,11 @@ export function placementsOf(s: Scenario, model: StepFigures[]): Record<number, 
   for (const st of s.steps) {
     const r = model[st.index]?.r;
     if (st.op === 'mmap' && st.args.addrBytes === undefined && r !== undefined && r >= 0) out[st.index] = r;
+    // Where the model's mremap put a range (the runner moves there with MREMAP_FIXED when it is not
+    // the old address, as the kernel's own choice could differ); also tells the encoder it succeeded.
+    if (st.op === 'mremap' && r !== undefined && r >= 0) {
+      out[st.index] = r;
+    }
   }
   return out;
 }

@@ -21,6 +21,8 @@ const CREATE_MODE = 0o644;
 const GIB = 2 ** 30;
 const BUF_MAX = GIB;
 const SLOTS = 64;
+/** Processes runner.c can run (main and its forked descendants). */
+const MAXPROC = 8;
 
 export class NotRunnableError extends Error {
   readonly reasons: string[];
@@ -110,7 +112,7 @@ export interface Encoded {
 }
 
 const NOT_REAL: Partial<Record<Step['op'], string>> = {
-  spawn: 'threads and processes (spawn) are not run on the real kernel yet',
+  spawn: 'spawn (a thread, or a fresh process that is no fork) is not run on the real kernel yet',
   copy: 'copy (cp in chunks, or a background copier) is not run on the real kernel yet',
   stop: 'background work (stop) has no single-threaded real equivalent',
   wait: 'background work (wait) has no single-threaded real equivalent',
@@ -129,6 +131,7 @@ export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
   }
   if (reasons.length > 0) throw new NotRunnableError(s.source, [...new Set(reasons)]);
   const head = ['daxsim-run 1', `bufsize ${e.bufBytes}`];
+  for (const [name, id] of e.procs.entries()) head.push(`proc ${id} ${name}`);
   if (e.resvHi > e.resvLo) head.push(`reserve 0x${e.resvLo.toString(16)} 0x${(e.resvHi - e.resvLo).toString(16)}`);
   for (const m of mounts) head.push(`dir ${target.dirs[m.target] ?? '/nonexistent'}`);
   for (const [p, id] of e.paths.entries()) head.push(`path ${id} ${e.realPath(p)} ${p}`);
@@ -140,6 +143,8 @@ class Encoder {
   readonly header: string[] = [];
   readonly paths: Slots;
   readonly maps: Slots;
+  /** Processes: main is 0, forked children follow in fork order (at most 8: runner.c MAXPROC). */
+  readonly procs: Slots;
   private readonly fds: Slots;
   private readonly mapLength = new Map<string, number>();
   private readonly targets: string[];
@@ -147,6 +152,7 @@ class Encoder {
   resvLo = Infinity;
   resvHi = 0;
   private setupDone = false;
+  private readonly forked = new Set<string>();
   private readonly t: EncodeTarget;
   private readonly reasons: string[];
 
@@ -156,6 +162,8 @@ class Encoder {
     this.paths = new Slots('file path', reasons);
     this.maps = new Slots('mapping', reasons);
     this.fds = new Slots('file descriptor', reasons);
+    this.procs = new Slots('process', reasons);
+    this.procs.get('main');
     // Longest target first, so /mnt/a/b wins over /mnt/a.
     this.targets = mounts.map((m) => m.target).sort((a, b) => b.length - a.length);
   }
@@ -191,12 +199,22 @@ class Encoder {
   step(st: Step): string {
     const why = NOT_REAL[st.op];
     if (why !== undefined) this.reasons.push(`steps[${st.index}] (${st.op}): ${why}`);
-    if (st.thread !== undefined || st.process !== undefined) {
-      const who = st.thread ?? st.process;
-      this.reasons.push(`steps[${st.index}] (${st.op}): runs on thread/process ${who}; the runner has one`);
+    if (st.thread !== undefined) {
+      this.reasons.push(`steps[${st.index}] (${st.op}): runs on thread ${st.thread}; the runner has no threads`);
     }
     if (st.op !== 'mkfs' && st.op !== 'mount') this.setupDone = true;
-    return `step ${st.index} ${this.args(st)}`;
+    const who = this.procOf(st, st.process ?? 'main');
+    return `step ${st.index} ${who === 0 ? '' : `@${who} `}${this.args(st)}`;
+  }
+
+  /** The process slot of `name`: it must be main or a child an earlier fork step made. */
+  private procOf(st: Step, name: string): number {
+    if (name !== 'main' && !this.forked.has(name)) {
+      this.reasons.push(`steps[${st.index}] (${st.op}): process ${name} is not made by an earlier fork step`);
+    }
+    const id = this.procs.get(name);
+    if (id >= MAXPROC) this.reasons.push(`more than ${MAXPROC} processes`);
+    return id;
   }
 
   private args(st: Step): string {
@@ -241,6 +259,16 @@ class Encoder {
       }
       case 'sleep': return `sleep ${st.args.durationNs}`;
       case 'report': return `report ${st.args.name.replace(/\s/g, '_')}`;
+      case 'fork':
+        this.forked.add(st.args.child);
+        return `fork ${this.procs.get(st.args.child)}`;
+      case 'exit': return `exit ${st.args.status}`;
+      case 'waitpid': return `waitpid ${this.procs.get(st.args.child)}`;
+      case 'mremap': return this.mremap(st);
+      case 'mlock': return `mlock ${this.range(st.args)} ${flagsToNumber(st.args.flags)}`;
+      case 'munlock': return `munlock ${this.range(st.args)}`;
+      case 'mlockall': return `mlockall ${flagsToNumber(st.args.flags)}`;
+      case 'munlockall': return 'munlockall';
       case 'mkfs': case 'mount':
         if (this.setupDone) this.reasons.push(`steps[${st.index}] (${st.op}): mkfs/mount after other steps`);
         return `setup ${st.op}`;
@@ -273,6 +301,31 @@ class Encoder {
       `${at === undefined ? 0 : at + 1} ${a.offsetBytes}`;
   }
 
+  /**
+   * mremap MAP OFF OLDLEN NEWLEN FLAGS NEWADDR+1 PLACE+1: the new address of MREMAP_FIXED (or a
+   * DONTUNMAP hint), and where the model's move went, which runner.c takes with MREMAP_FIXED when
+   * it is not the old range's own address (0: none).
+   */
+  private mremap(st: Step & { op: 'mremap' }): string {
+    const a = st.args;
+    const oldLen = a.oldLengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - a.offsetBytes);
+    const place = this.t.placements?.[st.index];
+    // The map follows its range after a mremap the model made succeed (steps/procs.ts).
+    const len = this.mapLength.get(a.map) ?? 0;
+    if (place !== undefined && a.offsetBytes === 0 && oldLen >= len) this.mapLength.set(a.map, a.newLengthBytes);
+    else if (place !== undefined && a.offsetBytes + a.newLengthBytes <= len) {
+      this.mapLength.set(a.map, a.offsetBytes + a.newLengthBytes);
+    }
+    const na = a.newAddrBytes;
+    for (const at of [na, place]) {
+      if (at === undefined) continue;
+      this.resvLo = Math.min(this.resvLo, Math.floor(at / GIB) * GIB);
+      this.resvHi = Math.max(this.resvHi, Math.ceil((at + a.newLengthBytes) / GIB) * GIB);
+    }
+    return `mremap ${this.maps.get(a.map)} ${a.offsetBytes} ${oldLen} ${a.newLengthBytes} ${flagsToNumber(a.flags)} ` +
+      `${na === undefined ? 0 : na + 1} ${place === undefined ? 0 : place + 1}`;
+  }
+
   private access(st: Step & { op: 'access' }): string {
     const a = st.args;
     if (a.background) this.reasons.push(`steps[${st.index}] (access): background accesses need threads`);
@@ -291,6 +344,7 @@ const MADVISE: Record<string, number> = {
   MADV_NOHUGEPAGE: C.MADV_NOHUGEPAGE, MADV_FREE: C.MADV_FREE, MADV_REMOVE: C.MADV_REMOVE,
   MADV_DONTFORK: C.MADV_DONTFORK, MADV_DOFORK: C.MADV_DOFORK, MADV_COLD: C.MADV_COLD, MADV_PAGEOUT: C.MADV_PAGEOUT,
   MADV_POPULATE_READ: C.MADV_POPULATE_READ, MADV_POPULATE_WRITE: C.MADV_POPULATE_WRITE,
+  MADV_WIPEONFORK: C.MADV_WIPEONFORK, MADV_KEEPONFORK: C.MADV_KEEPONFORK,
 };
 
 function madviseValue(name: string): number {

@@ -152,25 +152,42 @@ export function mapFigures(m: Machine, p: Process, rec: MapRec, env: ModelEnv): 
     fpmd: num('FilePmdMapped'), ...cols };
 }
 
-/** Watches the main process's mmap/munmap calls (by instance wrapping, from onMachine) to know each map's range. */
+/**
+ * Watches each process's mmap/munmap/mremap calls (by instance wrapping, from onMachine) to know
+ * each map's range, per process: a forked child starts with copies of its parent's (runner.c's
+ * child inherits its parent's table of maps the same way).
+ */
 class Watcher {
-  readonly maps = new Map<string, MapRec>();
+  readonly maps = new Map<string, Map<string, MapRec>>();
   readonly snapshots: Array<Record<string, MapFigures>> = [];
-  private main: Process | null = null;
+  private readonly procs = new Map<string, Process>();
   private readonly env: ModelEnv;
   /** Per report, in run order: whether runner.c dumps the state there (after access/load/store, at reports). */
   private readonly needed: boolean[];
-  constructor(env: ModelEnv, needed: boolean[]) {
+  /** Per report, in run order: the process whose maps runner.c dumps there. */
+  private readonly procOf: string[];
+  constructor(env: ModelEnv, needed: boolean[], procOf: string[]) {
     this.env = env;
     this.needed = needed;
+    this.procOf = procOf;
   }
 
   attach(m: Machine): void {
     const process = m.process.bind(m);
     m.process = (name?: string): Process => {
       const p = process(name);
-      if (this.main === null && (name ?? 'main') === 'main') this.watch(p);
+      const pn = name ?? 'main';
+      if (!this.procs.has(pn)) this.watch(p, pn, new Map());
       return p;
+    };
+    const fork = m.fork.bind(m);
+    m.fork = (parent: Process, name: string): Process => {
+      const c = fork(parent, name);
+      const pn = [...this.procs].find(([, q]) => q === parent)?.[0];
+      const inherited = new Map<string, MapRec>();
+      for (const [k, rec] of this.maps.get(pn ?? '') ?? []) inherited.set(k, { ...rec });
+      this.watch(c, name, inherited);
+      return c;
     };
     const meminfo = m.meminfo.bind(m);
     m.meminfo = (): Record<string, number> => {
@@ -179,20 +196,31 @@ class Watcher {
     };
   }
 
-  private watch(p: Process): void {
-    this.main = p;
-    const mmap = p.mmap.bind(p), munmap = p.munmap.bind(p);
+  private watch(p: Process, pn: string, maps: Map<string, MapRec>): void {
+    this.procs.set(pn, p);
+    this.maps.set(pn, maps);
+    const mmap = p.mmap.bind(p), munmap = p.munmap.bind(p), mremap = p.mremap.bind(p);
     p.mmap = (addr, len, prot, flags, fd, off, name = ''): number => {
       const r = mmap(addr, len, prot, flags, fd, off, name);
-      if (r >= 0) {
-        this.maps.set(name, { addr: r, len, live: true });
-      }
+      if (r >= 0) maps.set(name, { addr: r, len, live: true });
       return r;
     };
     p.munmap = (addr, len): number => {
       const r = munmap(addr, len);
-      for (const rec of this.maps.values()) {
+      for (const rec of maps.values()) {
         if (r === 0 && addr <= rec.addr && addr + len >= rec.addr + rec.len) rec.live = false;
+      }
+      return r;
+    };
+    p.mremap = (addr, oldLen, newLen, flags, newAddr): number => {
+      const r = mremap(addr, oldLen, newLen, flags, newAddr);
+      // The map follows its range as the scenario runner's handler has it (steps/procs.ts).
+      for (const rec of maps.values()) {
+        if (r < 0 || !rec.live || addr < rec.addr || addr >= rec.addr + rec.len) continue;
+        const off = addr - rec.addr;
+        if (off === 0 && oldLen >= rec.len) { rec.addr = r; rec.len = newLen; }
+        else if (off + newLen <= rec.len && r === addr) rec.len = off + newLen;
+        break;
       }
       return r;
     };
@@ -200,8 +228,11 @@ class Watcher {
 
   private snapshot(m: Machine): void {
     const out: Record<string, MapFigures> = {};
-    if (this.main !== null && this.needed[this.snapshots.length] === true) {
-      for (const [name, rec] of this.maps) if (rec.live) out[name] = mapFigures(m, this.main, rec, this.env);
+    const k = this.snapshots.length;
+    const pn = this.procOf[k] ?? 'main';
+    const p = this.procs.get(pn);
+    if (p !== undefined && this.needed[k] === true) {
+      for (const [name, rec] of this.maps.get(pn)!) if (rec.live) out[name] = mapFigures(m, p, rec, this.env);
     }
     this.snapshots.push(out);
   }
@@ -243,7 +274,12 @@ export function modelRun(s: Scenario, env: ModelEnv, profile?: string): ModelRun
     const i = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : -1;
     return i >= 0 && STATE_OPS.has(s.steps[i]!.op);
   });
-  const w = new Watcher(env, needed);
+  const procOf = reportSteps.map((st) => {
+    const name = (st.args as { name: string }).name;
+    const i = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : -1;
+    return (i >= 0 ? s.steps[i]!.process : st.process) ?? 'main';
+  });
+  const w = new Watcher(env, needed, procOf);
   const res = runScenario(inst, { collectHostTime: false, onMachine: (m) => w.attach(m) });
   if (reportSteps.length !== w.snapshots.length) {
     throw new Error(`model-side: ${w.snapshots.length} state snapshots for ${reportSteps.length} reports`);

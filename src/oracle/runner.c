@@ -30,6 +30,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +43,13 @@
 #define GIB (1UL << 30)
 #define MAXSLOT 64
 #define MAXPAGES (1UL << 21) /* pages of one mapping the state dump covers (8 GiB) */
+#define MAXPROC 8             /* main and the children fork steps make */
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
 
 /* ---------------------------------------------------------------- output */
 static char obuf[8 << 20];
@@ -89,6 +98,8 @@ static const char *errname(int e)
 	return n ? n : "E?";
 }
 
+static void die_hook(void);
+
 static void die(const char *fmt, ...)
 {
 	char msg[512];
@@ -100,6 +111,7 @@ static void die(const char *fmt, ...)
 	ostr(msg);
 	out("}\n");
 	oflush();
+	die_hook();
 	exit(2);
 }
 
@@ -120,6 +132,25 @@ static unsigned long zero_pfn, hzero_pfn;
 static unsigned long pmem_lo[8], pmem_hi[8];
 static int npmem, is_root, soft_dirty;
 static int pagemap_fd = -1;
+
+/* ---------------------------------------------------------------- processes
+ * fork steps make children; exactly one process runs at a time, in step order. Each process
+ * waits on its own pipe for the index of the next line it is to run (the baton); the one that
+ * has run a step passes the baton to the owner of the next step line. Shared state (pids, who
+ * lives, the rusage a fork step reads right after the syscall) is in a MAP_SHARED page. */
+struct shared { struct rusage ru[2]; pid_t pid[MAXPROC]; int live[MAXPROC]; };
+static struct shared *shm;
+static int me;                      /* this process's slot */
+static int baton[MAXPROC][2];
+static char procname[MAXPROC][64];
+#define BATON_END (-1L)
+#define BATON_DIE (-2L)
+
+static void pass_baton(int to, long v)
+{
+	if (write(baton[to][1], &v, sizeof v) != sizeof v)
+		_exit(3);
+}
 
 /* ---------------------------------------------------------------- signals */
 static sigjmp_buf jb;
@@ -366,6 +397,121 @@ static void dump_state(void)
 	out("}");
 }
 
+
+/* ---------------------------------------------------------------- after a fork
+ * A child starts with its parent's pages write-protected (anonymous and private ones) or not
+ * mapped at all (text: a private file mapping without anon pages is not copied), and fork
+ * write-protects the parent's too; memory locks are not inherited. So before a process runs
+ * steps again after a fork it touches every page of its own (outside the scenario's
+ * reservation): a write to each writable private page, a read of every other readable one. */
+static void rewarm(void)
+{
+	static char mapsbuf[1 << 16];
+	if (slurp("/proc/self/maps", mapsbuf, sizeof mapsbuf) <= 0)
+		return;
+	char *save, *line = strtok_r(mapsbuf, "\n", &save);
+	for (; line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long lo, hi;
+		char pr[5];
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) != 3 || pr[0] != 'r')
+			continue;
+		if (strstr(line, "[vvar") || strstr(line, "[vsyscall]"))
+			continue;
+		if (resv_hi > resv_lo && lo < resv_hi && hi > resv_lo)
+			continue;
+		for (unsigned long a = lo; a < hi; a += PG) {
+			volatile unsigned char *q = (volatile unsigned char *)a;
+			unsigned char v = *q;
+			if (pr[1] == 'w' && pr[3] == 'p')
+				*q = v;
+		}
+	}
+}
+
+/* Wait for the baton: the index of the line to go on at; END: leave; DIE: another process died. */
+static long wait_baton(void)
+{
+	long v;
+	if (read(baton[me][0], &v, sizeof v) != sizeof v)
+		_exit(3);
+	if (v == BATON_DIE) {
+		for (int i = 1; i < MAXPROC; i++)
+			if (shm->live[i] && i != me)
+				kill(shm->pid[i], SIGKILL);
+		exit(2);
+	}
+	if (v == BATON_END) {
+		if (me != 0)
+			_exit(0);
+		return v;
+	}
+	rewarm();
+	return v;
+}
+
+static void die_hook(void)
+{
+	if (shm && me != 0)
+		pass_baton(0, BATON_DIE);
+	else if (shm)
+		for (int i = 1; i < MAXPROC; i++)
+			if (shm->live[i])
+				kill(shm->pid[i], SIGKILL);
+}
+
+/* fork(2) with getrusage(RUSAGE_SELF) right after it, in one asm block that writes no user
+ * memory, into the shared page (ru[0] the parent's, ru[1] the child's): the parent's first write
+ * after fork would otherwise take a write-protect fault inside the measured step. */
+static long fork_measured(void)
+{
+	long ret;
+	struct rusage *p = &shm->ru[0];
+	__asm__ volatile(
+		"mov $57, %%eax\n\t"
+		"syscall\n\t"
+		"mov %%rax, %%r12\n\t"
+		"mov %[p], %%rsi\n\t"
+		"test %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		"add %[sz], %%rsi\n"
+		"1:\n\t"
+		"mov $98, %%eax\n\t"
+		"xor %%edi, %%edi\n\t"
+		"syscall\n\t"
+		"mov %%r12, %[r]\n\t"
+		: [r] "=r"(ret)
+		: [p] "r"(p), [sz] "i"(sizeof(struct rusage))
+		: "rax", "rdi", "rsi", "rcx", "r11", "r12", "memory", "cc");
+	return ret;
+}
+
+static int child_started; /* set in a child by its fork step: it waits for the baton first */
+static int child_forked_here; /* set in the parent by its fork step */
+
+static long long do_fork(int child)
+{
+	if (child <= 0 || child >= MAXPROC || shm->live[child])
+		die("fork: bad child slot %d", child);
+	oflush();
+	long pid = fork_measured();
+	if (pid < 0)
+		return pid;
+	if (pid == 0) {
+		me = child;
+		shm->live[child] = 1;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (pagemap_fd >= 0)
+			close(pagemap_fd);
+		pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+		child_started = 1;
+		return 0;
+	}
+	shm->pid[child] = (pid_t)pid;
+	shm->live[child] = 1;
+	child_forked_here = 1;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the reservation */
 static int cmp_map(const void *a, const void *b)
 {
@@ -426,7 +572,8 @@ static void reserve(uintptr_t lo, size_t len)
 }
 
 /* ---------------------------------------------------------------- steps */
-struct res { long long r; int err; int sig; long page; int state; };
+struct res { long long r; int err; int sig; long page; int state; int forked; };
+static int exiting, exit_status;
 
 static unsigned long long num(char **tok, int i, int n)
 {
@@ -583,6 +730,44 @@ static long long do_mmap(int ms, int fdslot, size_t len, int prot, int flags, lo
 	return (long long)((uintptr_t)p - ((uintptr_t)p >= resv_lo && (uintptr_t)p < resv_hi ? shift : 0));
 }
 
+/* mremap of [off, off + oldlen) of map m. Where the model moved the range (place, scenario
+ * address) and that is not the old address, the move goes there with MREMAP_FIXED; a grow in
+ * place needs the reservation after the range out of the way first. The map follows the range
+ * as in the model (src/scenario/steps/procs.ts); what is no longer mapped is reserved again. */
+static long long do_mremap(struct map *m, size_t off, size_t oldlen, size_t newlen, int flags,
+			   long long na, long long place)
+{
+	uintptr_t a = m->addr + off;
+	void *target = na >= 0 ? (void *)(uintptr_t)(na + shift) : NULL;
+	int punch = 0;
+	gaps(a, a + oldlen, 1); /* what the scenario does not map there is not mapped for the kernel either */
+	if (place >= 0 && (uintptr_t)(place + shift) != a && (flags & MREMAP_MAYMOVE)) {
+		flags |= MREMAP_FIXED;
+		target = (void *)(uintptr_t)(place + shift);
+	} else if (!(flags & MREMAP_FIXED) && newlen > oldlen) {
+		punch = 1;
+		gaps(a + oldlen, a + newlen, 1);
+	}
+	void *p = mremap((void *)a, oldlen, newlen, flags, target);
+	int e = errno;
+	if (p != MAP_FAILED) {
+		if (off == 0 && oldlen >= m->len) {
+			m->addr = (uintptr_t)p;
+			m->len = newlen;
+		} else if (off + newlen <= m->len && (uintptr_t)p == a) {
+			m->len = off + newlen;
+		}
+	}
+	if (punch)
+		gaps(a + oldlen, a + newlen, 0);
+	if (p == MAP_FAILED || !(flags & MREMAP_DONTUNMAP))
+		gaps(a, a + oldlen, 0);
+	if (p == MAP_FAILED)
+		return -e;
+	uintptr_t r = (uintptr_t)p;
+	return (long long)(r - (r >= resv_lo && r < resv_hi ? shift : 0));
+}
+
 static int fault_around_set(unsigned long long v)
 {
 	char s[32];
@@ -590,12 +775,47 @@ static int fault_around_set(unsigned long long v)
 	return put_str("/sys/kernel/debug/fault_around_bytes", s);
 }
 
+/* The steps of processes, mremap and the mlock family; 0 when `t` is none of them. */
+static int exec_proc_step(struct res *o, char **t, int n, int F, struct map *m)
+{
+	const char *op = t[0];
+	if (!strcmp(op, "fork")) {
+		o->r = do_fork(F);
+		o->forked = 1;
+	} else if (!strcmp(op, "exit")) {
+		exit_status = (int)num(t, 1, n);
+		exiting = 1;
+	} else if (!strcmp(op, "waitpid")) {
+		int st = 0;
+		pid_t r = waitpid(shm->pid[F] > 0 ? shm->pid[F] : 0x7ffffff0, &st, 0);
+		o->r = r < 0 ? -errno : WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+	} else if (!strcmp(op, "mremap")) {
+		o->r = do_mremap(m, num(t, 2, n), num(t, 3, n), num(t, 4, n), (int)num(t, 5, n),
+				 (long long)num(t, 6, n) - 1, (long long)num(t, 7, n) - 1);
+	} else if (!strcmp(op, "mlock")) {
+		void *a = (void *)(m->addr + num(t, 2, n));
+		size_t l = num(t, 3, n);
+		unsigned f = (unsigned)num(t, 4, n);
+		o->r = sysret(f ? mlock2(a, l, f) : mlock(a, l));
+	} else if (!strcmp(op, "munlock")) {
+		o->r = sysret(munlock((void *)(m->addr + num(t, 2, n)), num(t, 3, n)));
+	} else if (!strcmp(op, "mlockall")) {
+		o->r = sysret(mlockall((int)num(t, 1, n)));
+	} else if (!strcmp(op, "munlockall")) {
+		o->r = sysret(munlockall());
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* Runs one step (tokens after "step I"); fills o. */
 static void exec_step(struct res *o, char **t, int n)
 {
 	const char *op = t[0];
 	int F = n > 1 && strcmp(op, "fence") && strcmp(op, "sleep") && strcmp(op, "report") && strcmp(op, "setup")
-		&& strcmp(op, "dropcaches") && strcmp(op, "setknob") ? slot(t, 1, n) : 0;
+		&& strcmp(op, "dropcaches") && strcmp(op, "setknob") && strcmp(op, "exit") && strcmp(op, "mlockall")
+		? slot(t, 1, n) : 0;
 	int fd = fds[F];
 	struct map *m = &maps[F];
 	o->r = 0;
@@ -683,8 +903,7 @@ static void exec_step(struct res *o, char **t, int n)
 		o->state = 1;
 	} else if (!strcmp(op, "setup")) {
 		out(",\"setup\":true");
-	} else {
-		die("unknown step %s", op);
+	} else if (!exec_proc_step(o, t, n, F, m)) {		die("unknown step %s", op);
 	}
 	if (o->r < 0 && !o->sig)
 		o->err = (int)-o->r;
@@ -729,6 +948,12 @@ static void run_step(char **t, int n)
 	getrusage(RUSAGE_SELF, &a);
 	exec_step(&o, t + 2, n - 2);
 	getrusage(RUSAGE_SELF, &b);
+	if (o.forked && child_started) {
+		olen = 0; /* the child prints nothing for its parent's fork step (do_fork flushed before) */
+		return;
+	}
+	if (o.forked)
+		b = shm->ru[0]; /* taken right after the fork syscall */
 	out(",\"r\":%lld", o.r);
 	if (o.sig)
 		out(",\"sig\":\"%s\",\"sp\":%ld", signame(o.sig), o.page);
@@ -765,6 +990,36 @@ static void warm_stack(void)
 		s[i] = 0;
 }
 
+/* The process slot a step line belongs to: "step I @P ..." is P's, any other step main's. */
+static int line_owner(const char *l)
+{
+	const char *sp = strchr(l, ' ');
+	if (!sp || !(sp = strchr(sp + 1, ' ')) || sp[1] != '@')
+		return 0;
+	int p = atoi(sp + 2);
+	if (p < 0 || p >= MAXPROC)
+		die("bad process slot in: %.40s", l);
+	return p;
+}
+
+static size_t next_step_line(char **lines, size_t j, size_t k)
+{
+	while (j < k && (lines[j][0] == 0 || lines[j][0] == '#'))
+		j++;
+	return j;
+}
+
+/* No step is left: main prints the end; every other live process leaves. */
+static void end_all(void)
+{
+	oflush();
+	for (int p = 1; p < MAXPROC; p++)
+		if (shm->live[p] && p != me)
+			pass_baton(p, BATON_END);
+	if (me != 0)
+		pass_baton(0, BATON_END);
+}
+
 static uintptr_t resv_want;
 static size_t resv_len;
 
@@ -791,6 +1046,11 @@ static void directive(char **t, int n, long *fab0)
 	} else if (!strcmp(t[0], "mapname")) {
 		int s = slot(t, 1, n);
 		snprintf(maps[s].name, sizeof maps[s].name, "%s", n > 2 ? t[2] : "?");
+	} else if (!strcmp(t[0], "proc")) {
+		unsigned long long p = num(t, 1, n);
+		if (p >= MAXPROC)
+			die("proc slot %llu out of range", p);
+		snprintf(procname[p], sizeof procname[p], "%s", n > 2 ? t[2] : "?");
 	} else if (!strcmp(t[0], "knob")) {
 		if (n < 3 || strcmp(t[1], "fault_around_bytes"))
 			die("unknown knob line");
@@ -805,10 +1065,93 @@ static void directive(char **t, int n, long *fab0)
 	}
 }
 
+/* Run again without glibc's rseq registration: after fork, the kernel's rseq update on the way
+ * back to user space writes the (now write-protected) TLS page, a fault inside the measured step. */
+static void without_rseq(char **argv)
+{
+	if (getenv("DAXSIM_RUNNER_NORSEQ"))
+		return;
+	setenv("GLIBC_TUNABLES", "glibc.pthread.rseq=0", 1);
+	setenv("DAXSIM_RUNNER_NORSEQ", "1", 1);
+	execv("/proc/self/exe", argv);
+}
+
+/* The page the processes share and one baton pipe per process slot. */
+static void setup_procs(void)
+{
+	shm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		die("mmap of the shared page: %s", errname(errno));
+	memset(shm, 0, PG);
+	shm->live[0] = 1;
+	shm->pid[0] = getpid();
+	for (int p = 0; p < MAXPROC; p++)
+		if (pipe(baton[p]))
+			die("pipe: %s", errname(errno));
+}
+
+/* The step lines [first, k): this process runs its own and passes the baton for the others'. */
+static void run_steps(char **lines, size_t first, size_t k)
+{
+	for (size_t i = first; i < k; i++) {
+		if (lines[i][0] == 0 || lines[i][0] == '#')
+			continue;
+		int owner = line_owner(lines[i]);
+		if (owner != me) {
+			oflush();
+			pass_baton(owner, (long)i);
+			long v = wait_baton();
+			if (v == BATON_END)
+				break;
+			i = (size_t)v - 1;
+			continue;
+		}
+		int n = split(lines[i], tokv, MAXTOK);
+		if (n < 3 || strcmp(tokv[0], "step"))
+			die("line %zu: expected a step line", i + 1);
+		if (tokv[2][0] == '@') { /* step I @P OP ...: drop the owner token */
+			tokv[2] = tokv[1];
+			tokv[1] = tokv[0];
+			run_step(tokv + 1, n - 1);
+		} else {
+			run_step(tokv, n);
+		}
+		if (child_started) { /* a new child: wait for its first step */
+			child_started = 0;
+			long v = wait_baton();
+			i = (size_t)v - 1;
+			continue;
+		}
+		if (child_forked_here) { /* the parent's pages are write-protected now */
+			child_forked_here = 0;
+			rewarm();
+		}
+		if (exiting) {
+			shm->live[me] = 0;
+			size_t j = next_step_line(lines, i + 1, k);
+			if (j < k)
+				pass_baton(line_owner(lines[j]), (long)j);
+			else
+				end_all();
+			_exit(exit_status);
+		}
+	}
+	if (me != 0) {
+		end_all();
+		_exit(0);
+	}
+	for (int p = 1; p < MAXPROC; p++)
+		if (shm->live[p])
+			pass_baton(p, BATON_END);
+	while (wait(NULL) > 0)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3)
 		die("usage: daxsim-runner FILE.run FS-LABEL");
+	without_rseq(argv);
 	is_root = geteuid() == 0;
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	long fab0 = -1;
@@ -858,6 +1201,7 @@ int main(int argc, char **argv)
 	oflush();
 	memset(obuf, 0, sizeof obuf);
 	memset(smapsbuf, 0, sizeof smapsbuf);
+	setup_procs();
 	setup_signals();
 	warm_stack();
 	if (mlockall(MCL_CURRENT))
@@ -866,14 +1210,7 @@ int main(int argc, char **argv)
 		reserve(resv_want, resv_len); /* after mlockall: the reservation stays unlocked */
 	header(argv[2], fab0);
 	oflush();
-	for (size_t i = first; i < k; i++) {
-		int n = split(lines[i], tokv, MAXTOK);
-		if (n == 0 || tokv[0][0] == '#')
-			continue;
-		if (n < 3 || strcmp(tokv[0], "step"))
-			die("line %zu: expected a step line", i + 1);
-		run_step(tokv, n);
-	}
+	run_steps(lines, first, k);
 	out("{\"end\":true}\n");
 	oflush();
 	if (fab0 > 0)

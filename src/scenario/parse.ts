@@ -12,6 +12,9 @@ import {
   ERRNO_NAMES,
   FALLOC_FLAG_NAMES,
   MADVISE_NAMES,
+  MCL_FLAG_NAMES,
+  MLOCK_FLAG_NAMES,
+  MREMAP_FLAG_NAMES,
   MMAP_FLAG_ALIASES,
   MMAP_FLAG_NAMES,
   MSYNC_FLAG_NAMES,
@@ -608,6 +611,47 @@ export const STEP_READERS: StepReaders = {
       return { thread: common.thread ?? f.at.fail('missing thread'), process: common.process };
     },
   },
+  fork: {
+    keys: ['child'],
+    read: (f, common) => {
+      if (common.thread !== undefined) f.at.key('thread').fail('fork copies a process; name its process, not a thread');
+      const child = f.need('child', asName);
+      if (child === (common.process ?? 'main')) f.at.key('child').fail('the child needs a name of its own');
+      return { child };
+    },
+  },
+  exit: {
+    keys: ['status'],
+    read: (f, common) => {
+      if ((common.process ?? 'main') === 'main') {
+        f.at.fail('exit needs the process of a forked child (main cannot exit)');
+      }
+      return { status: f.or('status', (v, at) => asInt(v, at, 0, 255), 0) };
+    },
+  },
+  waitpid: { keys: ['child'], read: (f) => ({ child: f.need('child', asName) }) },
+  mremap: {
+    keys: ['map', 'offsetBytes', 'oldLengthBytes', 'newLengthBytes', 'flags', 'newAddrBytes'],
+    read: (f) => ({
+      map: f.need('map', asMapRef),
+      offsetBytes: f.or('offsetBytes', asBytes, 0),
+      oldLengthBytes: f.may('oldLengthBytes', asBytes),
+      newLengthBytes: f.need('newLengthBytes', asBytes),
+      flags: f.or('flags', (v, at) => asFlags(v, at, MREMAP_FLAG_NAMES), { names: [], extraBits: 0 }),
+      newAddrBytes: f.may('newAddrBytes', asBytes),
+    }),
+  },
+  mlock: {
+    keys: [...RANGE_KEYS, 'flags'],
+    read: (f) => ({ ...readRange(f), flags: f.or('flags', (v, at) => asFlags(v, at, MLOCK_FLAG_NAMES),
+      { names: [], extraBits: 0 }) }),
+  },
+  munlock: { keys: RANGE_KEYS, read: readRange },
+  mlockall: {
+    keys: ['flags'],
+    read: (f) => ({ flags: f.need('flags', (v, at) => asFlags(v, at, MCL_FLAG_NAMES)) }),
+  },
+  munlockall: { keys: [], read: () => ({}) },
 };
 
 function isOp(name: string): name is Op {

@@ -145,6 +145,15 @@ class Runner implements StepRunner {
     return p;
   }
 
+  processExists(name: string): boolean {
+    return this.processes.has(name);
+  }
+
+  adoptProcess(name: string, p: Process): Process {
+    this.processes.set(name, p);
+    return p;
+  }
+
   /** The handle a step runs on: its thread (created on first use) or its process's first thread. */
   taskFor(step: Step): { proc: Process; processName: string } {
     if (step.thread === undefined) {
@@ -198,7 +207,8 @@ class Runner implements StepRunner {
   }
 
   fd(step: Step, name: string, processName: string): number {
-    const f = this.fds.get(name);
+    let f = this.fds.get(name);
+    if (f && f.processName !== processName) f = this.fds.get(`${processName}/${name}`) ?? f; // a forked child's
     if (!f) this.fail(step, `fd "${name}" does not exist (its open step failed)`);
     if (f.processName !== processName) {
       this.fail(step, `fd "${name}" belongs to process "${f.processName}", not "${processName}"`);
@@ -207,7 +217,8 @@ class Runner implements StepRunner {
   }
 
   map(step: Step, name: string, processName: string): MapRecord {
-    const m = this.maps.get(name);
+    let m = this.maps.get(name);
+    if (m && m.processName !== processName) m = this.maps.get(`${processName}/${name}`) ?? m; // a forked child's
     if (!m) this.fail(step, `map "${name}" does not exist (its mmap step failed)`);
     if (m.processName !== processName) {
       this.fail(step, `map "${name}" belongs to process "${m.processName}", not "${processName}"`);

@@ -62,15 +62,22 @@ export type FallocFlagName = (typeof FALLOC_FLAG_NAMES)[number];
 export const MADVISE_NAMES = [
   'MADV_NORMAL', 'MADV_RANDOM', 'MADV_SEQUENTIAL', 'MADV_WILLNEED', 'MADV_DONTNEED', 'MADV_HUGEPAGE',
   'MADV_NOHUGEPAGE', 'MADV_FREE', 'MADV_REMOVE', 'MADV_DONTFORK', 'MADV_DOFORK', 'MADV_COLD', 'MADV_PAGEOUT',
-  'MADV_POPULATE_READ', 'MADV_POPULATE_WRITE',
+  'MADV_POPULATE_READ', 'MADV_POPULATE_WRITE', 'MADV_WIPEONFORK', 'MADV_KEEPONFORK',
 ] as const;
+
+export const MREMAP_FLAG_NAMES = ['MREMAP_MAYMOVE', 'MREMAP_FIXED', 'MREMAP_DONTUNMAP'] as const;
+export type MremapFlagName = (typeof MREMAP_FLAG_NAMES)[number];
+export const MLOCK_FLAG_NAMES = ['MLOCK_ONFAULT'] as const;
+export type MlockFlagName = (typeof MLOCK_FLAG_NAMES)[number];
+export const MCL_FLAG_NAMES = ['MCL_CURRENT', 'MCL_FUTURE', 'MCL_ONFAULT'] as const;
+export type MclFlagName = (typeof MCL_FLAG_NAMES)[number];
 export type MadviseName = (typeof MADVISE_NAMES)[number];
 
 export const ERRNO_NAMES = [
   'EPERM', 'ENOENT', 'EINTR', 'EIO', 'ENXIO', 'E2BIG', 'EBADF', 'EAGAIN', 'ENOMEM', 'EACCES', 'EFAULT',
   'EBUSY', 'EEXIST', 'EXDEV', 'ENODEV', 'ENOTDIR', 'EISDIR', 'EINVAL', 'ENFILE', 'EMFILE', 'ENOTTY',
   'ETXTBSY', 'EFBIG', 'ENOSPC', 'ESPIPE', 'EROFS', 'ENAMETOOLONG', 'ENOSYS', 'ELOOP', 'EOVERFLOW',
-  'EOPNOTSUPP', 'ENOTSUP', 'EDQUOT', 'ESTALE', 'EHWPOISON',
+  'EOPNOTSUPP', 'ENOTSUP', 'EDQUOT', 'ESTALE', 'EHWPOISON', 'ECHILD', 'ESRCH',
 ] as const;
 export type ErrnoName = (typeof ERRNO_NAMES)[number];
 
@@ -341,6 +348,29 @@ export interface SpawnArgs {
   process: string | undefined;
 }
 
+/** fork(2) by the step's process (default main): the child is a new process of that name. */
+export interface ForkArgs { child: string }
+/** _exit(2) of the step's process (never the first, main). */
+export interface ExitArgs { status: number }
+/** waitpid(2) by the step's process for its child, which must have exited; the result is its status. */
+export interface WaitpidArgs { child: string }
+/** mremap(2) of (part of) a mapping; the map name follows the moved range. */
+export interface MremapArgs {
+  map: string;
+  /** Where in the mapping the old range starts (default 0). */
+  offsetBytes: number;
+  /** undefined: from offsetBytes to the end of the mapping. */
+  oldLengthBytes: number | undefined;
+  newLengthBytes: number;
+  flags: FlagSet<MremapFlagName>;
+  /** MREMAP_FIXED (or a DONTUNMAP hint): the new address. */
+  newAddrBytes: number | undefined;
+}
+/** mlock(2), or mlock2(2) when flags are given. */
+export interface MlockArgs extends MapRangeArgs { flags: FlagSet<MlockFlagName> }
+export interface MlockallArgs { flags: FlagSet<MclFlagName> }
+export type NoArgs = Record<string, never>;
+
 /** The arguments of each op; the keys of this map are the op names. */
 export interface ArgsByOp {
   create: CreateArgs;
@@ -377,6 +407,14 @@ export interface ArgsByOp {
   copy: CopyArgs;
   stop: StopArgs;
   wait: WaitArgs;
+  fork: ForkArgs;
+  exit: ExitArgs;
+  waitpid: WaitpidArgs;
+  mremap: MremapArgs;
+  mlock: MlockArgs;
+  munlock: MapRangeArgs;
+  mlockall: MlockallArgs;
+  munlockall: NoArgs;
 }
 
 export type Op = keyof ArgsByOp;
@@ -391,6 +429,7 @@ export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
   'unlink', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store', 'flush', 'fence',
   'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep', 'copy', 'stop', 'wait', 'report', 'spawn',
+  'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];
 export type StepKind = (typeof STEP_KINDS)[number];
 /** Compiles only while STEP_KINDS names every op of ArgsByOp (the `satisfies` above refuses extra names). */

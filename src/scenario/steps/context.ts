@@ -58,6 +58,10 @@ export interface StepRunner {
   readonly background: BackgroundWork[];
   /** The process of that name, created on first use. */
   process(name: string): Process;
+  /** Has a process of that name been used or forked? */
+  processExists(name: string): boolean;
+  /** Make a process handle made elsewhere (fork) the runner's process `name`. */
+  adoptProcess(name: string, p: Process): Process;
   /** Throws the ScenarioError for `step`: the scenario cannot be run past it. */
   fail(step: Step, detail: string): never;
   /** The number of the descriptor `name` in process `processName`, or fail. */

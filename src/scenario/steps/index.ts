@@ -10,6 +10,7 @@ import type { StepHandler, StepHandlers, StepOutcome, StepRunner } from './conte
 import { FILE_STEPS } from './files.ts';
 import { MAPPING_STEPS } from './mappings.ts';
 import { SYSTEM_STEPS } from './system.ts';
+import { PROC_STEPS } from './procs.ts';
 
 export const STEP_HANDLERS: StepHandlers = {
   ...FILE_STEPS,
@@ -17,6 +18,7 @@ export const STEP_HANDLERS: StepHandlers = {
   ...ACCESS_STEPS,
   ...SYSTEM_STEPS,
   ...CONTROL_STEPS,
+  ...PROC_STEPS,
 };
 
 /** Runs `step` through its kind's handler (one table lookup per step). */
