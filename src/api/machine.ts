@@ -32,6 +32,9 @@ import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_
 import { Vfs } from '../fs/vfs.ts';
 import { PG_dirty, PG_writeback, PG_swapbacked, OWNER_ANON } from '../hw/frames.ts';
 import type { Vma } from '../mm/mm.ts';
+import { UserBuffer } from '../mm/uaccess.ts';
+import { doMincore } from '../mm/mincore.ts';
+import type { ReadTarget } from '../fs/syscalls.ts';
 
 export interface DeviceConfig {
   name: string;
@@ -278,7 +281,7 @@ export class Process {
   open(path: string, flags: number): number { return this.done(sysOpen(this.enter(), this.kp, path, flags)); }
   close(fd: number): number { return this.done(sysClose(this.enter(), this.kp, fd)); }
 
-  read(fd: number, lengthBytes: number, out: Uint8Array | null = null): number {
+  read(fd: number, lengthBytes: number, out: ReadTarget = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
@@ -286,7 +289,7 @@ export class Process {
     if (r > 0) f.posBytes += r;
     return this.done(r);
   }
-  pread(fd: number, lengthBytes: number, offsetBytes: number, out: Uint8Array | null = null): number {
+  pread(fd: number, lengthBytes: number, offsetBytes: number, out: ReadTarget = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
@@ -374,6 +377,39 @@ export class Process {
       if (sig !== 0) return -sig;
     }
     throw new Error(`load 0x${addr.toString(16)}: the fault handler kept returning without mapping the page`);
+  }
+
+  /** A syscall's user buffer at [addr, addr + lengthBytes) of this task's address space (mm/uaccess.ts). */
+  userBuffer(addr: number, lengthBytes: number): UserBuffer {
+    return new UserBuffer(this.enter(), this.task, addr, lengthBytes);
+  }
+
+  /** mincore(2) into `vec` (one byte per page); 0 or -errno. */
+  mincore(addr: number, lengthBytes: number, vec: Uint8Array): number {
+    return this.done(doMincore(this.enter(), this.kp.mm, addr, lengthBytes, vec));
+  }
+
+  /**
+   * What the CPU does before a store or load commits: make the page at `addr` accessible for the
+   * access (faulting as `store`/`load` would) without moving data; 0, or -signo.
+   */
+  probe(addr: number, write: boolean): number {
+    const k = this.enter();
+    for (let tries = 0; tries < 64; tries++) {
+      if (this.accessOk(addr, write)) return 0;
+      const sig = doUserAddrFault(k, this.task, addr, write);
+      if (sig !== 0) return -sig;
+    }
+    throw new Error(`probe 0x${addr.toString(16)}: the fault handler kept returning without mapping the page`);
+  }
+
+  /** Whether the entry mapping `addr` allows the access (present; writable for a write). */
+  private accessOk(addr: number, write: boolean): boolean {
+    const need = write ? _PAGE_PRESENT | _PAGE_RW : _PAGE_PRESENT;
+    const t = pteTableOf(this.kp.mm.pgd, addr);
+    if (t) return (t.flags[pteIndex(addr)]! & need) === need;
+    const pmd = pmdTableOf(this.kp.mm.pgd, addr);
+    return pmd !== null && (pmd.leafFlags[pmdIndex(addr)]! & need) === need;
   }
 
   /** Write one byte at `addr`; returns 0, or -signo. */

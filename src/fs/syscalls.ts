@@ -3,7 +3,8 @@
  * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
  * non-negative result or -errno, like the raw system call.
  */
-import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST } from '../lib/errno.ts';
+import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EFAULT } from '../lib/errno.ts';
+import { UserBuffer } from '../mm/uaccess.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
@@ -14,8 +15,30 @@ import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapba
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 
-/** Data for a write: a buffer, or one byte value repeated. */
-export type WriteSource = Uint8Array | number;
+/** Data for a write: a buffer, one byte value repeated, or a user buffer inside a mapping. */
+export type WriteSource = Uint8Array | number | UserBuffer;
+/** Where a read's data goes: a buffer, nowhere (the model discards it), or a user buffer inside a mapping. */
+export type ReadTarget = Uint8Array | UserBuffer | null;
+
+/** Bounce for one page copied from a user buffer (no allocation per page). */
+const USER_COPY_SCRATCH = new Uint8Array(PAGE_SIZE);
+
+/** A DAX read into a user buffer: dax_iomap_rw's copy to the user pages, through a bounce here. */
+function daxReadUser(inode: Inode, pos: number, len: number, out: UserBuffer): number {
+  const tmp = new Uint8Array(Math.max(0, Math.min(len, inode.sizeBytes - pos)));
+  const r = inode.sb.fs.daxRead!(inode, pos, tmp.length, tmp);
+  if (r <= 0) return r;
+  const c = out.copyOutBytes(0, tmp.subarray(0, r));
+  return c > 0 ? c : -EFAULT;
+}
+
+/** A DAX write from a user buffer: the source bytes are faulted in and copied first (dax_iomap_rw). */
+function daxWriteUser(inode: Inode, pos: number, len: number, src: UserBuffer): number {
+  const tmp = new Uint8Array(len);
+  const c = src.copyIn(0, tmp, len);
+  if (c === 0) return len === 0 ? 0 : -EFAULT;
+  return inode.sb.fs.daxWrite!(inode, pos, c, tmp.subarray(0, c));
+}
 
 export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): number {
   const r = k.vfs.resolve(path);
@@ -70,13 +93,13 @@ function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
  * synchronous readahead on misses and asynchronous readahead on PG_readahead pages.
  * Returns bytes read (short at EOF) or -errno.
  */
-export function fileRead(k: Kernel, file: File, pos: number, len: number, out: Uint8Array | null): number {
+export function fileRead(k: Kernel, file: File, pos: number, len: number, out: ReadTarget): number {
   if (!file.readable) return -EBADF;
   const inode = file.inode;
   const mapping = inode.mapping;
   const f = k.frames;
   k.charge(k.costs.syscallNs);
-  if (inode.dax) return inode.sb.fs.daxRead!(inode, pos, len, out);
+  if (inode.dax) return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
@@ -104,7 +127,14 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
     const pfn = head + (index - f.index[head]!);
     const off = p % PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - off, end - p);
-    if (out) for (let i = 0; i < n; i++) out[done + i] = f.readByte(pfn, off + i);
+    if (out instanceof UserBuffer) {
+      // copy_folio_to_iter -> copy_to_user, faults enabled: a short copy ends the read (-EFAULT if nothing).
+      const c = out.copyOut(done, pfn, off, n);
+      if (c < n) {
+        file.ra.prevPos = p + c - 1;
+        return done + c > 0 ? done + c : -EFAULT;
+      }
+    } else if (out) for (let i = 0; i < n; i++) out[done + i] = f.readByte(pfn, off + i);
     k.lru.markAccessed(head);
     done += n;
     p += n;
@@ -126,11 +156,20 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const f = k.frames;
   k.charge(k.costs.syscallNs);
   if (pos + len > 2 ** 44) return -EFBIG;
-  if (inode.dax) return fs.daxWrite!(inode, pos, len, src);
+  if (inode.dax) return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
   const shm = fs.typeName === 'tmpfs';
   let done = 0;
   for (let p = pos; p < pos + len;) {
     const index = Math.floor(p / PAGE_SIZE);
+    if (src instanceof UserBuffer) {
+      // generic_perform_write (v6.1): fault_in_iov_iter_readable of this page's bytes before
+      // write_begin; nothing readable ends the write (-EFAULT when nothing was written), a part
+      // makes it short.
+      const want = Math.min(PAGE_SIZE - (p % PAGE_SIZE), pos + len - p);
+      const ok = src.faultInReadable(done, want);
+      if (ok === 0) return done > 0 ? done : -EFAULT;
+      if (ok < want) len = p + ok - pos;
+    }
     let head = findFolio(mapping, index);
     if (head < 0) {
       const order = fs.writeFolioOrder(inode, index, pos + len - p);
@@ -149,7 +188,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
     } else if (!ensureUptodate(k, inode, head)) return done > 0 ? done : -5;
     if ((f.flags[head]! & PG_writeback) !== 0) k.sleepUntil(() => (f.flags[head]! & PG_writeback) === 0, 'writeback');
     const folioEnd = (f.index[head]! + (1 << f.order[head]!)) * PAGE_SIZE;
-    const chunkEnd = Math.min(pos + len, folioEnd);
+    let chunkEnd = Math.min(pos + len, folioEnd);
     for (let q = p; q < chunkEnd;) {
       const idx = Math.floor(q / PAGE_SIZE);
       const pfn = head + (idx - f.index[head]!);
@@ -160,6 +199,11 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
       if (typeof src === 'number') {
         if (n === PAGE_SIZE) f.fillFrame(pfn, src);
         else for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src);
+      } else if (src instanceof UserBuffer) {
+        // copy_page_from_iter_atomic: a source page that cannot be read makes the copy short here.
+        const c = src.copyIn(done + (q - p), USER_COPY_SCRATCH, n);
+        for (let i = 0; i < c; i++) f.writeByte(pfn, off + i, USER_COPY_SCRATCH[i]!);
+        if (c < n) { chunkEnd = q + c; len = chunkEnd - pos; break; }
       } else {
         for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src[done + (q - p) + i]!);
       }
