@@ -158,17 +158,14 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   if (pos + len > 2 ** 44) return -EFBIG;
   if (inode.dax) return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
   const shm = fs.typeName === 'tmpfs';
+  const asked = len;
   let done = 0;
   for (let p = pos; p < pos + len;) {
     const index = Math.floor(p / PAGE_SIZE);
-    if (src instanceof UserBuffer) {
-      // generic_perform_write (v6.1): fault_in_iov_iter_readable of this page's bytes before
-      // write_begin; nothing readable ends the write (-EFAULT when nothing was written), a part
-      // makes it short.
-      const want = Math.min(PAGE_SIZE - (p % PAGE_SIZE), pos + len - p);
-      const ok = src.faultInReadable(done, want);
+    if (src instanceof UserBuffer && k.profile.writeSourceFaultIn === 'before-write-begin') {
+      const ok = prefaultSource(src, done, p, pos + len);
       if (ok === 0) return done > 0 ? done : -EFAULT;
-      if (ok < want) len = p + ok - pos;
+      len = p + ok - pos;
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
@@ -200,7 +197,8 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
         if (n === PAGE_SIZE) f.fillFrame(pfn, src);
         else for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src);
       } else if (src instanceof UserBuffer) {
-        // copy_page_from_iter_atomic: a source page that cannot be read makes the copy short here.
+        // copy_page_from_iter (6.1: after the prefault; 6.18: atomic, then fault_in_readable, which
+        // the model's copy does in one go): a page that cannot be read makes the copy short.
         const c = src.copyIn(done + (q - p), USER_COPY_SCRATCH, n);
         for (let i = 0; i < c; i++) f.writeByte(pfn, off + i, USER_COPY_SCRATCH[i]!);
         if (c < n) { chunkEnd = q + c; len = chunkEnd - pos; break; }
@@ -215,7 +213,19 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
     p = chunkEnd;
     if (p > inode.sizeBytes) inode.sizeBytes = p;
   }
-  return done;
+  // After a short copy fault_in_readable could bring in nothing: -EFAULT when nothing was written.
+  return done === 0 && src instanceof UserBuffer && asked > 0 ? -EFAULT : done;
+}
+
+/**
+ * generic_perform_write (v6.1): fault_in_iov_iter_readable of the source bytes of this page's
+ * chunk [p, end) before ->write_begin. Returns the bytes now readable from p: 0 ends the write
+ * (-EFAULT when nothing was written), fewer than the chunk make it short.
+ */
+function prefaultSource(src: UserBuffer, done: number, p: number, end: number): number {
+  const want = Math.min(PAGE_SIZE - (p % PAGE_SIZE), end - p);
+  const ok = src.faultInReadable(done, want);
+  return ok < want ? ok : end - p;
 }
 
 /**
