@@ -94,7 +94,7 @@ test('example 1 (tmpfs page-cache read) parses to the documented structure, defa
       },
       {
         op: 'access', ...plain(3, 11),
-        args: { map: 'm', op: 'read', span: { kind: 'range', offsetBytes: 0, lengthBytes: 128 * MiB, strideBytes: 4096 }, order: 'ascending', exponent: undefined, byte: undefined, background: false },
+        args: { map: 'm', op: 'read', span: { kind: 'range', offsetBytes: 0, lengthBytes: 128 * MiB, strideBytes: 4096 }, order: 'ascending', exponent: undefined, orderIndex: 3, byte: undefined, background: false },
       },
       { op: 'report', ...plain(4, 12), expect: { vmstat: { pgfault: 2048 } }, args: { name: 'pass1' } },
       { op: 'munmap', ...plain(5, 13), args: { map: 'm', offsetBytes: 0, lengthBytes: undefined } },

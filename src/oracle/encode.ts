@@ -311,7 +311,7 @@ class Encoder {
     const dir = a.order === 'descending' ? 'D' : 'A';
     const sp = a.span;
     const len = sp.kind === 'pages' ? 0 : sp.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - sp.offsetBytes);
-    const seq = accessSequence(a, accessCount(a, this.mapLength.get(a.map) ?? 0), stepSeed(this.seed, st.index));
+    const seq = accessSequence(a, accessCount(a, this.mapLength.get(a.map) ?? 0), stepSeed(this.seed, a.orderIndex));
     if (seq !== null) {
       // A random order runs as the page list the model's runner draws (src/scenario/order.ts).
       if (sp.kind === 'range' && (sp.offsetBytes % 4096 !== 0 || sp.strideBytes % 4096 !== 0)) {

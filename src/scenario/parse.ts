@@ -619,7 +619,8 @@ export const STEP_READERS: StepReaders = {
         f.at.key('expect').fail(
           'a background access has no result of its own yet: put expect on the wait step that joins it');
       }
-      return { map, op, span, order, exponent, byte: f.may('byte', asByteValue), background };
+      // orderIndex is the step's index, filled in by readOp (a reader does not see it).
+      return { map, op, span, order, exponent, orderIndex: -1, byte: f.may('byte', asByteValue), background };
     },
   },
   load: {
@@ -823,6 +824,7 @@ function readOp<O extends Op>(op: O, raw: unknown, at: At, index: number, line: 
   const f = new Fields(value, at, [...spec.keys, ...COMMON_KEYS]);
   const common: Common = { thread: f.may('thread', asName), process: f.may('process', asName) };
   const args = spec.read(f, common);
+  if (op === 'access') (args as ArgsByOp['access']).orderIndex = index;
   const step: StepOf<O> = { op, index, line, ...common, expect: f.may('expect', readExpect), args };
   // A StepOf<O> for a generic O is one member of the Step union; TypeScript cannot see that itself.
   return step as Step;

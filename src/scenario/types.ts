@@ -271,6 +271,11 @@ export interface AccessArgs {
   order: AccessOrder;
   /** Zipf exponent (order: zipf only). Default 1. */
   exponent: number | undefined;
+  /**
+   * The step's position in the scenario file (set by the parser): with the scenario's seed it
+   * seeds a random order, and stays the same when tools insert steps (the oracle's reports).
+   */
+  orderIndex: number;
   /** Value stored by writes, 0-255 (only with op: write); undefined means the runner's default. */
   byte: number | undefined;
   /**

@@ -69,7 +69,7 @@ export const ACCESS_STEPS: Pick<StepHandlers, AccessStep> = {
     const write = a.op === 'write';
     const value = a.byte ?? DEFAULT_STORE_BYTE;
     const touch = (addr: number): number => (write ? p.store(addr, value) : p.load(addr));
-    const { n, addrOf } = accessPlan(a, m, stepSeed(r.seed, step.index));
+    const { n, addrOf } = accessPlan(a, m, stepSeed(r.seed, a.orderIndex));
     if (a.background) return startBackgroundAccess(r, step, p, m, n, addrOf, touch);
     let j = 0;
     let out: StepOutcome = { result: n };
