@@ -51,15 +51,14 @@ function memcpyStep(r: StepRunner, step: StepOf<'memcpy'>, p: Process, pn: strin
   const dst = r.map(step, a.map, pn), src = r.map(step, a.fromMap, pn);
   const d0 = dst.addr + a.offsetBytes, s0 = src.addr + a.fromOffsetBytes;
   // Pieces bounded by both the source's and the destination's page edges: load a piece, store it.
-  let failedAt = 0;
   for (let done = 0; done < a.lengthBytes;) {
     const sa = s0 + done, da = d0 + done;
     const n = Math.min(PAGE_BYTES - (sa % PAGE_BYTES), PAGE_BYTES - (da % PAGE_BYTES), a.lengthBytes - done);
     for (let i = 0; i < n; i++) {
       const v = p.load(sa + i);
-      if (v < 0) { failedAt = sa + i; return signalled(p, v, failedAt, src); }
+      if (v < 0) return signalled(p, v, sa + i, src);
       const w = p.store(da + i, v);
-      if (w < 0) { failedAt = da + i; return signalled(p, w, failedAt, dst); }
+      if (w < 0) return signalled(p, w, da + i, dst);
     }
     done += n;
   }
@@ -106,7 +105,9 @@ export const DATA_STEPS: Pick<StepHandlers, DataStep> = {
     return res < 0 ? signalled(p, res, addr, m) : { result: len };
   },
   /** memcpy(3) as a forward loop: each byte loaded from the source, then stored; the result is the length or -signo. */
-  memcpy: memcpyStep,
+  memcpy(r, step, p, pn) {
+    return memcpyStep(r, step, p, pn);
+  },
   /** mincore(2): the result is the number of resident pages (or -errno); data is the vector (one byte per page). */
   mincore(r, step, p, pn) {
     const [addr, len] = r.range(step, step.args, pn);
