@@ -23,7 +23,7 @@ import {
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
-import { pageCacheRa } from './readahead.ts';
+import { madviseWillneedRange } from './fadvise.ts';
 import { pteIndex, pmdTableOf, pmdIndex, clearPmdLeaf } from './pgtable.ts';
 import { splitHugePmdAny } from './huge-memory.ts';
 import { populateRange, populateVma } from './populate.ts';
@@ -491,12 +491,9 @@ function madvisePageout(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number): numb
   return 0;
 }
 
-/** MADV_WILLNEED (madvise_willneed): start readahead of the file range; EBADF for anonymous memory. */
+/** MADV_WILLNEED (madvise_willneed, src/mm/fadvise.ts): capped readahead of the file range. */
 function madviseWillneed(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
-  if (!v.file) return -EBADF;
-  if (v.file.inode.dax) return 0;
-  pageCacheRa(k, v.file.inode.mapping, v.pgoff + (s0 - v.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
-  return 0;
+  return madviseWillneedRange(k, v.file, v.pgoff + (s0 - v.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE);
 }
 
 /** The VMA flags an advice sets and clears (madvise_vma_behavior's new_flags, v6.1). */
