@@ -33,6 +33,7 @@ import { Vfs } from '../fs/vfs.ts';
 import { PG_dirty, PG_writeback, PG_swapbacked, OWNER_ANON } from '../hw/frames.ts';
 import type { Vma } from '../mm/mm.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
+import { sysMkdir } from '../fs/dirs.ts';
 import { doMincore } from '../mm/mincore.ts';
 import type { ReadTarget } from '../fs/syscalls.ts';
 
@@ -321,6 +322,7 @@ export class Process {
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
   fdatasync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, true)); }
   unlink(path: string): number { return this.done(sysUnlink(this.enter(), path)); }
+  mkdir(path: string): number { return this.done(sysMkdir(this.enter(), path)); }
   stat(path: string): StatResult | number { return sysStat(this.enter(), path); }
 
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number,

@@ -5,6 +5,7 @@
  */
 import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EFAULT } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
+import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
@@ -43,10 +44,13 @@ function daxWriteUser(inode: Inode, pos: number, len: number, src: UserBuffer): 
 export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): number {
   const r = k.vfs.resolve(path);
   if (!r) return -ENOENT;
-  if (r.name === '' || r.name.endsWith('/')) return -EISDIR;
-  let inode = r.sb.inodes.get(r.name);
+  const dir = openDirCheck(k, r.sb, r.name, flags);
+  if (typeof dir === 'number') return dir;
+  let inode = dir ?? r.sb.inodes.get(r.name);
   if (!inode) {
     if ((flags & O_CREAT) === 0) return -ENOENT;
+    const parents = walkParents(r.sb, r.name);
+    if (parents < 0) return parents;
     inode = new Inode(k.allocIno(), r.sb);
     inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
@@ -95,6 +99,7 @@ function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
  */
 export function fileRead(k: Kernel, file: File, pos: number, len: number, out: ReadTarget): number {
   if (!file.readable) return -EBADF;
+  if (file.inode.isDir) return -EISDIR; // generic_read_dir
   const inode = file.inode;
   const mapping = inode.mapping;
   const f = k.frames;
@@ -386,6 +391,7 @@ export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
   k.charge(k.costs.syscallNs);
+  if (file.inode.isDir) return 0; // the model keeps no directory blocks to write back
   return file.inode.sb.fs.fsync(file, datasync);
 }
 
@@ -394,6 +400,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   if (!r) return -ENOENT;
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
+  if (inode.isDir) return -EISDIR; // unlink(2) of a directory (may_delete)
   r.sb.inodes.delete(r.name);
   r.sb.fs.unlinked?.(inode, r.name);
   inode.nlink = 0;
@@ -413,8 +420,9 @@ export interface StatResult {
 export function sysStat(k: Kernel, path: string): StatResult | number {
   const r = k.vfs.resolve(path);
   if (!r) return -ENOENT;
-  const inode = r.sb.inodes.get(r.name);
+  const inode = r.sb.inodes.get(r.name.replace(/\/+$/, ''));
   if (!inode) return -ENOENT;
+  if (inode.isDir) return dirStat(r.sb, r.name.replace(/\/+$/, ''), inode.ino);
   const st: StatResult = { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
   if (inode.dax) {
     let n = 0, dirty = 0;

@@ -3,7 +3,7 @@
  * and madvise, with Linux's argument checks and errno (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * v6.1; flag validation per reference §5.2). Returns -errno on failure.
  */
-import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW } from '../lib/errno.ts';
+import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW, ENODEV } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { Vma } from './mm.ts';
 import type { Mm } from './mm.ts';
@@ -273,11 +273,13 @@ function mmapFileVmFlags(file: File, prot: number, flags: number, vmFlags: numbe
       vmFlags |= VM_SHARED | VM_MAYSHARE;
       if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
       if (!file.readable) return -EACCES;
+      if (file.inode.isDir) return -ENODEV; // no f_op->mmap (a directory)
       if (vmFlags & VM_GROWSDOWN) return -EINVAL;
       return vmFlags;
     }
     case MAP_PRIVATE:
       if (!file.readable) return -EACCES;
+      if (file.inode.isDir) return -ENODEV;
       if (vmFlags & VM_GROWSDOWN) return -EINVAL;
       return vmFlags;
     default:

@@ -221,7 +221,7 @@ class Encoder {
         const a = st.args;
         return `fallocate ${this.fds.get(a.fd)} ${flagsToNumber(a.mode)} ${a.offsetBytes} ${a.lengthBytes}`;
       }
-      case 'unlink': case 'stat': return `${st.op} ${this.path(st, st.args.path)}`;
+      case 'unlink': case 'stat': case 'mkdir': return `${st.op} ${this.path(st, st.args.path)}`;
       case 'mmap': return this.mmap(st);
       case 'munmap': return `munmap ${this.range(st.args)}`;
       case 'mprotect': return `mprotect ${this.range(st.args)} ${flagsToNumber(st.args.prot)}`;

@@ -766,8 +766,9 @@ static void exec_step(struct res *o, char **t, int n)
 	} else if (!strcmp(op, "open")) {
 		int p = slot(t, 2, n);
 		int r = open(paths[p].real, (int)num(t, 3, n), 0644);
+		struct stat st;
 		fds[F] = r;
-		if (r >= 0)
+		if (r >= 0 && fstat(r, &st) == 0 && !S_ISDIR(st.st_mode)) /* reports list regular files */
 			paths[p].used = 1;
 		o->r = sysret(r);
 	} else if (!strcmp(op, "close")) {
@@ -790,6 +791,8 @@ static void exec_step(struct res *o, char **t, int n)
 		o->r = sysret(fallocate(fd, num(t, 2, n), num(t, 3, n), num(t, 4, n)));
 	} else if (!strcmp(op, "fsync") || !strcmp(op, "fdatasync")) {
 		o->r = sysret(op[1] == 's' ? fsync(fd) : fdatasync(fd));
+	} else if (!strcmp(op, "mkdir")) {
+		o->r = sysret(mkdir(paths[F].real, 0755));
 	} else if (!strcmp(op, "unlink")) {
 		o->r = sysret(unlink(paths[F].real));
 	} else if (!strcmp(op, "stat")) {

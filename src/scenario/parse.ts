@@ -547,6 +547,7 @@ export const STEP_READERS: StepReaders = {
   fsync: { keys: FD_KEYS, read: readFd },
   fdatasync: { keys: FD_KEYS, read: readFd },
   unlink: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
+  mkdir: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
   stat: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
   mmap: {
     keys: ['fd', 'lengthBytes', 'prot', 'flags', 'addrBytes', 'offsetBytes', 'map'],

@@ -415,6 +415,7 @@ export interface ArgsByOp {
   fsync: FdArgs;
   fdatasync: FdArgs;
   unlink: PathArgs;
+  mkdir: PathArgs;
   stat: PathArgs;
   mmap: MmapArgs;
   munmap: MapRangeArgs;
@@ -452,7 +453,7 @@ export type Op = keyof ArgsByOp;
  */
 export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
-  'unlink', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store', 'flush', 'fence',
+  'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store', 'flush', 'fence',
   'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep', 'copy', 'stop',
   'wait', 'report', 'spawn',
 ] as const satisfies readonly Op[];

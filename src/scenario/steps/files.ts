@@ -15,7 +15,7 @@ import type { StepHandlers, StepOutcome, StepRunner } from './context.ts';
 
 type FileStep =
   | 'create' | 'open' | 'close' | 'read' | 'write' | 'pread' | 'pwrite' | 'ftruncate' | 'fallocate'
-  | 'fsync' | 'fdatasync' | 'unlink' | 'stat' | 'copy';
+  | 'fsync' | 'fdatasync' | 'unlink' | 'mkdir' | 'stat' | 'copy';
 
 /** The byte a `create: { content: written }` step fills file page `pageIndex` with. */
 export function createPageByte(pageIndex: number): number {
@@ -137,7 +137,7 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
     const fd = p.open(step.args.path, flagsToNumber(step.args.flags));
     if (fd >= 0) {
       r.fds.set(step.args.fd, { processName: pn, fd, path: step.args.path });
-      r.paths.add(step.args.path);
+      if (p.kp.fds[fd]?.inode.isDir !== true) r.paths.add(step.args.path); // reports list regular files
     }
     return { result: fd };
   },
@@ -187,6 +187,10 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
   /** unlink(2). */
   unlink(_r, step, p) {
     return { result: p.unlink(step.args.path) };
+  },
+  /** mkdir(2): a directory inode (open gives it O_RDONLY; mmap of it ENODEV). */
+  mkdir(_r, step, p) {
+    return { result: p.mkdir(step.args.path) };
   },
   /** stat(2): the result is a copy of the stat figures, or -errno. */
   stat(_r, step, p) {
