@@ -95,7 +95,7 @@ test('example 1 (tmpfs page-cache read) parses to the documented structure, defa
       },
       {
         op: 'access', ...plain(3, 11),
-        args: { map: 'm', op: 'read', span: { kind: 'range', offsetBytes: 0, lengthBytes: 128 * MiB, strideBytes: 4096 }, order: 'ascending', byte: undefined, background: false },
+        args: { map: 'm', op: 'read', span: { kind: 'range', offsetBytes: 0, lengthBytes: 128 * MiB, strideBytes: 4096 }, order: 'ascending', exponent: undefined, orderIndex: 3, byte: undefined, background: false },
       },
       { op: 'report', ...plain(4, 12), expect: { vmstat: { pgfault: 2048 } }, args: { name: 'pass1' } },
       { op: 'munmap', ...plain(5, 13), args: { map: 'm', offsetBytes: 0, lengthBytes: undefined } },
@@ -124,7 +124,7 @@ test('example 2 (DAX on pmem, MAP_SYNC) parses to the documented structure', () 
   });
   assert.deepEqual(s.steps[7], {
     op: 'access', ...plain(7, 12),
-    args: { map: 'm', op: 'write', span: { kind: 'range', offsetBytes: 0, lengthBytes: 2 * MiB, strideBytes: 4096 }, order: 'ascending', byte: undefined, background: false },
+    args: { map: 'm', op: 'write', span: { kind: 'range', offsetBytes: 0, lengthBytes: 2 * MiB, strideBytes: 4096 }, order: 'ascending', exponent: undefined, orderIndex: 7, byte: undefined, background: false },
   });
   assert.deepEqual(s.steps[8], { op: 'report', ...plain(8, 13), args: { name: 'writes' } });
 });
@@ -274,10 +274,10 @@ test('every op with all optional arguments, thread/process/expect, and shorthand
   assert.deepEqual(byOp(0), { op: 'spawn', index: 2, line: 5, thread: 't2', process: 'p2', expect: undefined, args: { thread: 't2', process: 'p2' } });
   assert.deepEqual(byOp(1)?.args, { path: '/g', sizeBytes: MiB, content: 'written', writeChunkBytes: 65536, fsync: true, mode: 0o640 });
   assert.equal(byOp(1)?.thread, 't2');
-  assert.deepEqual(byOp(2)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: 4096 });
-  assert.deepEqual(byOp(3)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: undefined, byte: 0xa5 });
-  assert.deepEqual(byOp(4)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, offsetBytes: MiB });
-  assert.deepEqual(byOp(5)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, byte: undefined, offsetBytes: 0 });
+  assert.deepEqual(byOp(2)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: 4096, buffer: undefined });
+  assert.deepEqual(byOp(3)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: undefined, buffer: undefined, byte: 0xa5, data: undefined });
+  assert.deepEqual(byOp(4)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, offsetBytes: MiB });
+  assert.deepEqual(byOp(5)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, byte: undefined, data: undefined, offsetBytes: 0 });
   assert.deepEqual(byOp(5)?.expect, { errno: 'ok', result: 4096 });
   assert.deepEqual(byOp(7)?.args, { fd: 'f', offsetBytes: 0, lengthBytes: MiB, mode: { names: ['FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_KEEP_SIZE'], extraBits: 0 } });
   assert.deepEqual(byOp(10)?.expect, { files: { '/f': { sizeBytes: 2 * MiB, blocks: 0 } } });
@@ -287,7 +287,9 @@ test('every op with all optional arguments, thread/process/expect, and shorthand
   });
   assert.deepEqual(byOp(13)?.args, { map: 'm', offsetBytes: 0, lengthBytes: 4096, prot: { names: ['PROT_NONE'], extraBits: 0 } });
   assert.deepEqual(byOp(14)?.args, { map: 'm', offsetBytes: 0, lengthBytes: undefined, advice: 'MADV_DONTNEED' });
-  assert.deepEqual(byOp(16)?.args, { map: 'anon', op: 'write', span: { kind: 'pages', pages: [3, 1, 2] }, order: 'descending', byte: 7, background: false });
+  assert.deepEqual(byOp(16)?.args, { map: 'anon', op: 'write', span: { kind: 'pages', pages: [3, 1, 2] }, order: 'descending', exponent: undefined, orderIndex: 18, byte: 7, background: false });
+  assert.deepEqual(byOp(17)?.args, { map: 'm', offsetBytes: 100, sizeBytes: 1 });
+  assert.deepEqual(byOp(18)?.args, { map: 'anon', offsetBytes: 100, byte: 255, bytes: [255] });
   assert.deepEqual(byOp(16)?.expect, { signal: 'SIGBUS', signalPage: 3 });
   assert.deepEqual(byOp(21)?.args, { device: 'vda', fs: 'ext4', placement: 'unaligned' });
   assert.deepEqual(byOp(24)?.args, { value: 1 });

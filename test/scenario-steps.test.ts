@@ -13,9 +13,10 @@ import { ACCESS_STEPS } from '../src/scenario/steps/access.ts';
 import { SYSTEM_STEPS } from '../src/scenario/steps/system.ts';
 import { CONTROL_STEPS } from '../src/scenario/steps/control.ts';
 import { PROC_STEPS } from '../src/scenario/steps/procs.ts';
+import { DATA_STEPS } from '../src/scenario/steps/data.ts';
 
 const kinds = [...STEP_KINDS].sort();
-const GROUPS = { FILE_STEPS, MAPPING_STEPS, ACCESS_STEPS, SYSTEM_STEPS, CONTROL_STEPS, PROC_STEPS };
+const GROUPS = { FILE_STEPS, MAPPING_STEPS, ACCESS_STEPS, DATA_STEPS, SYSTEM_STEPS, CONTROL_STEPS, PROC_STEPS };
 
 test('STEP_KINDS lists each step kind once', () => {
   assert.equal(new Set(STEP_KINDS).size, STEP_KINDS.length);
@@ -48,7 +49,7 @@ test('each step kind is handled in exactly one subject file (a spread would hide
 });
 
 test('every step handler has a doc comment (the syscall it stands for) right above it', () => {
-  const files = ['files', 'mappings', 'access', 'system', 'control', 'procs'];
+  const files = ['files', 'mappings', 'access', 'data', 'system', 'control', 'procs'];
   const undocumented: string[] = [];
   let seen = 0;
   for (const f of files) {

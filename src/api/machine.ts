@@ -37,6 +37,10 @@ import type { Vma } from '../mm/mm.ts';
 import { copyProcess, doExit, waitChild, procState } from '../kernel/fork.ts';
 import { doMremap } from '../mm/mremap.ts';
 import { doMlock, doMunlock, doMlockall, doMunlockall } from '../mm/mlock.ts';
+import { UserBuffer } from '../mm/uaccess.ts';
+import { sysMkdir } from '../fs/dirs.ts';
+import { doMincore } from '../mm/mincore.ts';
+import type { ReadTarget } from '../fs/syscalls.ts';
 
 export interface DeviceConfig {
   name: string;
@@ -298,7 +302,7 @@ export class Process {
   open(path: string, flags: number): number { return this.done(sysOpen(this.enter(), this.kp, path, flags)); }
   close(fd: number): number { return this.done(sysClose(this.enter(), this.kp, fd)); }
 
-  read(fd: number, lengthBytes: number, out: Uint8Array | null = null): number {
+  read(fd: number, lengthBytes: number, out: ReadTarget = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
@@ -308,7 +312,7 @@ export class Process {
     if (r > 0) f.posBytes += r;
     return this.done(r);
   }
-  pread(fd: number, lengthBytes: number, offsetBytes: number, out: Uint8Array | null = null): number {
+  pread(fd: number, lengthBytes: number, offsetBytes: number, out: ReadTarget = null): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!abiInts(lengthBytes, offsetBytes)) return -EINVAL;
@@ -344,7 +348,7 @@ export class Process {
     if (len === 0) return 0;
     let n = writeLimit(f.inode, pos, Math.min(len, MAX_RW_COUNT));
     if (n < 0) return n;
-    if (typeof src !== 'number' && src.length < n) n = src.length;
+    if (src instanceof Uint8Array && src.length < n) n = src.length;
     return n === 0 ? -EFAULT : n;
   }
   pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource): number {
@@ -377,6 +381,7 @@ export class Process {
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
   fdatasync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, true)); }
   unlink(path: string): number { return this.done(sysUnlink(this.enter(), path)); }
+  mkdir(path: string): number { return this.done(sysMkdir(this.enter(), path)); }
   stat(path: string): StatResult | number { return sysStat(this.enter(), path); }
 
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number,
@@ -484,6 +489,39 @@ export class Process {
       if (sig !== 0) return -sig;
     }
     throw new Error(`load 0x${addr.toString(16)}: the fault handler kept returning without mapping the page`);
+  }
+
+  /** A syscall's user buffer at [addr, addr + lengthBytes) of this task's address space (mm/uaccess.ts). */
+  userBuffer(addr: number, lengthBytes: number): UserBuffer {
+    return new UserBuffer(this.enter(), this.task, addr, lengthBytes);
+  }
+
+  /** mincore(2) into `vec` (one byte per page); 0 or -errno. */
+  mincore(addr: number, lengthBytes: number, vec: Uint8Array): number {
+    return this.done(doMincore(this.enter(), this.kp.mm, addr, lengthBytes, vec));
+  }
+
+  /**
+   * What the CPU does before a store or load commits: make the page at `addr` accessible for the
+   * access (faulting as `store`/`load` would) without moving data; 0, or -signo.
+   */
+  probe(addr: number, write: boolean): number {
+    const k = this.enter();
+    for (let tries = 0; tries < 64; tries++) {
+      if (this.accessOk(addr, write)) return 0;
+      const sig = doUserAddrFault(k, this.task, addr, write);
+      if (sig !== 0) return -sig;
+    }
+    throw new Error(`probe 0x${addr.toString(16)}: the fault handler kept returning without mapping the page`);
+  }
+
+  /** Whether the entry mapping `addr` allows the access (present; writable for a write). */
+  private accessOk(addr: number, write: boolean): boolean {
+    const need = write ? _PAGE_PRESENT | _PAGE_RW : _PAGE_PRESENT;
+    const t = pteTableOf(this.kp.mm.pgd, addr);
+    if (t) return (t.flags[pteIndex(addr)]! & need) === need;
+    const pmd = pmdTableOf(this.kp.mm.pgd, addr);
+    return pmd !== null && (pmd.leafFlags[pmdIndex(addr)]! & need) === need;
   }
 
   /** Write one byte at `addr`; returns 0, or -signo. */

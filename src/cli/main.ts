@@ -60,7 +60,7 @@ function formatOutcome(s: StepResult): string {
   if (typeof s.result !== 'number') return JSON.stringify(s.result);
   if (s.errno !== undefined) return `-1 ${s.errno}`;
   if (s.op === 'mmap') return `0x${s.result.toString(16)}`;
-  return String(s.result);
+  return s.data === undefined ? String(s.result) : `${s.result} data ${s.data}`;
 }
 
 function nonZero(rec: Record<string, number>): string[] {
@@ -149,7 +149,8 @@ function cmdRun(args: string[]): number {
   }
   if (json) {
     const { name, profile, reports, steps, failures } = result;
-    console.log(JSON.stringify({ name, profile, reports, steps, failures }));
+    const shown = steps.map(({ bytes: _bytes, ...rest }) => rest);
+    console.log(JSON.stringify({ name, profile, reports, steps: shown, failures }));
   } else {
     printTable(result);
   }

@@ -58,6 +58,8 @@ export class Inode {
   readonly mapping: AddressSpace;
   /** S_DAX. */
   dax = false;
+  /** S_IFDIR: a directory (made by mkdir; src/fs/dirs.ts). */
+  isDir = false;
   /** Filesystem-private state (extent map, ...). */
   fsPrivate: unknown = null;
   constructor(ino: number, sb: SuperBlock) {

@@ -54,3 +54,28 @@ export function lookupPath(vfs: Vfs, path: string): Lookup | number {
   if (trailingSlash && f.sb.inodes.has(f.name)) return -ENOTDIR;
   return { sb: f.sb, name: f.name, dir: false, trailingSlash };
 }
+
+/**
+ * The path walk for the syscalls (link_path_walk and the last component, 6.1 and 6.18), over
+ * both halves of the model's namespace: lexical steps first (`//` and `.` skipped, `..` up, a
+ * trailing slash kept as "must be a directory"), then the mount holding the result. A mount
+ * point itself is its root directory (name ''); a directory above every mount (`/`, the parents
+ * of mount points) has no superblock (sb null). Inside a mount, directories are inodes
+ * (src/fs/dirs.ts): the caller checks the components before the last with walkParents.
+ */
+export function resolvePath(vfs: Vfs, path: string): { sb: SuperBlock | null; name: string } | number {
+  if (typeof path !== 'string' || path.length === 0) return -ENOENT;
+  if (path.length >= PATH_MAX) return -ENAMETOOLONG;
+  const out: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c.length > NAME_MAX) return -ENAMETOOLONG;
+    if (c === '..') out.pop(); else out.push(c);
+  }
+  const abs = '/' + out.join('/');
+  const slash = /\/\.?$/.test(path) && out.length > 0 ? '/' : '';
+  for (const sb of vfs.mounts) if (sb.mountPoint.replace(/\/+$/, '') === abs) return { sb, name: '' };
+  if (isDir(vfs, abs)) return { sb: null, name: '' };
+  const r = vfs.resolve(abs + slash);
+  return r === null ? -ENOENT : { sb: r.sb, name: r.name };
+}

@@ -3,7 +3,9 @@
  * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
  * non-negative result or -errno, like the raw system call.
  */
-import { EBADF, EINVAL, ENOENT, EISDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY } from '../lib/errno.ts';
+import { EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT } from '../lib/errno.ts';
+import { UserBuffer } from '../mm/uaccess.ts';
+import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
@@ -13,20 +15,45 @@ import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
-import { lookupPath } from './namei.ts';
+import { resolvePath } from './namei.ts';
 
-/** Data for a write: a buffer, or one byte value repeated. */
-export type WriteSource = Uint8Array | number;
+/** Data for a write: a buffer, one byte value repeated, or a user buffer inside a mapping. */
+export type WriteSource = Uint8Array | number | UserBuffer;
+/** Where a read's data goes: a buffer, nowhere (the model discards it), or a user buffer inside a mapping. */
+export type ReadTarget = Uint8Array | UserBuffer | null;
+
+/** Bounce for one page copied from a user buffer (no allocation per page). */
+const USER_COPY_SCRATCH = new Uint8Array(PAGE_SIZE);
+
+/** A DAX read into a user buffer: dax_iomap_rw's copy to the user pages, through a bounce here. */
+function daxReadUser(inode: Inode, pos: number, len: number, out: UserBuffer): number {
+  const tmp = new Uint8Array(Math.max(0, Math.min(len, inode.sizeBytes - pos)));
+  const r = inode.sb.fs.daxRead!(inode, pos, tmp.length, tmp);
+  if (r <= 0) return r;
+  const c = out.copyOutBytes(0, tmp.subarray(0, r));
+  return c > 0 ? c : -EFAULT;
+}
+
+/** A DAX write from a user buffer: the source bytes are faulted in and copied first (dax_iomap_rw). */
+function daxWriteUser(inode: Inode, pos: number, len: number, src: UserBuffer): number {
+  const tmp = new Uint8Array(len);
+  const c = src.copyIn(0, tmp, len);
+  if (c === 0) return len === 0 ? 0 : -EFAULT;
+  return inode.sb.fs.daxWrite!(inode, pos, c, tmp.subarray(0, c));
+}
 
 export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): number {
-  const r = lookupPath(k.vfs, path);
-  if (typeof r === 'number') return r;
-  if (r.dir || r.sb === null) return -EISDIR;
-  if (r.trailingSlash) return (flags & O_CREAT) ? -EISDIR : -ENOENT; // a new name with a trailing slash
-  if (r.name === '' || r.name.endsWith('/')) return -EISDIR;
-  let inode = r.sb.inodes.get(r.name);
+  const res = resolvePath(k.vfs, path);
+  if (typeof res === 'number') return res;
+  if (res.sb === null) return -EISDIR; // a directory above every mount: no inode to open here
+  const r = { sb: res.sb, name: res.name };
+  const dir = openDirCheck(k, r.sb, r.name, flags);
+  if (typeof dir === 'number') return dir;
+  let inode = dir ?? r.sb.inodes.get(r.name);
   if (!inode) {
     if ((flags & O_CREAT) === 0) return -ENOENT;
+    const parents = walkParents(r.sb, r.name);
+    if (parents < 0) return parents;
     inode = new Inode(k.allocIno(), r.sb);
     inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
@@ -75,13 +102,14 @@ function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
  * synchronous readahead on misses and asynchronous readahead on PG_readahead pages.
  * Returns bytes read (short at EOF) or -errno.
  */
-export function fileRead(k: Kernel, file: File, pos: number, len: number, out: Uint8Array | null): number {
+export function fileRead(k: Kernel, file: File, pos: number, len: number, out: ReadTarget): number {
   if (!file.readable) return -EBADF;
+  if (file.inode.isDir) return -EISDIR; // generic_read_dir
   const inode = file.inode;
   const mapping = inode.mapping;
   const f = k.frames;
   k.charge(k.costs.syscallNs);
-  if (inode.dax) return inode.sb.fs.daxRead!(inode, pos, len, out);
+  if (inode.dax) return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
@@ -109,7 +137,14 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
     const pfn = head + (index - f.index[head]!);
     const off = p % PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - off, end - p);
-    if (out) for (let i = 0; i < n; i++) out[done + i] = f.readByte(pfn, off + i);
+    if (out instanceof UserBuffer) {
+      // copy_folio_to_iter -> copy_to_user, faults enabled: a short copy ends the read (-EFAULT if nothing).
+      const c = out.copyOut(done, pfn, off, n);
+      if (c < n) {
+        file.ra.prevPos = p + c - 1;
+        return done + c > 0 ? done + c : -EFAULT;
+      }
+    } else if (out) for (let i = 0; i < n; i++) out[done + i] = f.readByte(pfn, off + i);
     k.lru.markAccessed(head);
     done += n;
     p += n;
@@ -131,11 +166,17 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const f = k.frames;
   k.charge(k.costs.syscallNs);
   if (pos + len > 2 ** 44) return -EFBIG;
-  if (inode.dax) return fs.daxWrite!(inode, pos, len, src);
+  if (inode.dax) return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
   const shm = fs.typeName === 'tmpfs';
+  const asked = len;
   let done = 0;
   for (let p = pos; p < pos + len;) {
     const index = Math.floor(p / PAGE_SIZE);
+    if (src instanceof UserBuffer && k.profile.writeSourceFaultIn === 'before-write-begin') {
+      const ok = prefaultSource(src, done, p, pos + len);
+      if (ok === 0) return done > 0 ? done : -EFAULT;
+      len = p + ok - pos;
+    }
     let head = findFolio(mapping, index);
     if (head < 0) {
       const order = fs.writeFolioOrder(inode, index, pos + len - p);
@@ -154,7 +195,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
     } else if (!ensureUptodate(k, inode, head)) return done > 0 ? done : -5;
     if ((f.flags[head]! & PG_writeback) !== 0) k.sleepUntil(() => (f.flags[head]! & PG_writeback) === 0, 'writeback');
     const folioEnd = (f.index[head]! + (1 << f.order[head]!)) * PAGE_SIZE;
-    const chunkEnd = Math.min(pos + len, folioEnd);
+    let chunkEnd = Math.min(pos + len, folioEnd);
     for (let q = p; q < chunkEnd;) {
       const idx = Math.floor(q / PAGE_SIZE);
       const pfn = head + (idx - f.index[head]!);
@@ -165,6 +206,12 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
       if (typeof src === 'number') {
         if (n === PAGE_SIZE) f.fillFrame(pfn, src);
         else for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src);
+      } else if (src instanceof UserBuffer) {
+        // copy_page_from_iter (6.1: after the prefault; 6.18: atomic, then fault_in_readable, which
+        // the model's copy does in one go): a page that cannot be read makes the copy short.
+        const c = src.copyIn(done + (q - p), USER_COPY_SCRATCH, n);
+        for (let i = 0; i < c; i++) f.writeByte(pfn, off + i, USER_COPY_SCRATCH[i]!);
+        if (c < n) { chunkEnd = q + c; len = chunkEnd - pos; break; }
       } else {
         for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src[done + (q - p) + i]!);
       }
@@ -176,7 +223,19 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
     p = chunkEnd;
     if (p > inode.sizeBytes) inode.sizeBytes = p;
   }
-  return done;
+  // After a short copy fault_in_readable could bring in nothing: -EFAULT when nothing was written.
+  return done === 0 && src instanceof UserBuffer && asked > 0 ? -EFAULT : done;
+}
+
+/**
+ * generic_perform_write (v6.1): fault_in_iov_iter_readable of the source bytes of this page's
+ * chunk [p, end) before ->write_begin. Returns the bytes now readable from p: 0 ends the write
+ * (-EFAULT when nothing was written), fewer than the chunk make it short.
+ */
+function prefaultSource(src: UserBuffer, done: number, p: number, end: number): number {
+  const want = Math.min(PAGE_SIZE - (p % PAGE_SIZE), end - p);
+  const ok = src.faultInReadable(done, want);
+  return ok < want ? ok : end - p;
 }
 
 /**
@@ -337,15 +396,21 @@ export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
   k.charge(k.costs.syscallNs);
+  if (file.inode.isDir) return 0; // the model keeps no directory blocks to write back
   return file.inode.sb.fs.fsync(file, datasync);
 }
 
 export function sysUnlink(k: Kernel, path: string): number {
-  const r = lookupPath(k.vfs, path);
-  if (typeof r === 'number') return r;
-  if (r.dir || r.sb === null) return -EISDIR; // unlink(2) of a directory (do_unlinkat)
+  const res = resolvePath(k.vfs, path);
+  if (typeof res === 'number') return res;
+  if (res.sb === null || res.name === '') return -EISDIR; // unlink(2) of a directory (do_unlinkat)
+  const r = { sb: res.sb, name: res.name.replace(/\/+$/, '') };
+  const parents = walkParents(r.sb, r.name);
+  if (parents < 0) return parents;
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
+  if (inode.isDir) return -EISDIR; // unlink(2) of a directory (may_delete)
+  if (r.name !== res.name) return -ENOTDIR; // a trailing slash on a regular file
   r.sb.inodes.delete(r.name);
   r.sb.fs.unlinked?.(inode, r.name);
   inode.nlink = 0;
@@ -363,11 +428,17 @@ export interface StatResult {
 }
 
 export function sysStat(k: Kernel, path: string): StatResult | number {
-  const r = lookupPath(k.vfs, path);
-  if (typeof r === 'number') return r;
-  if (r.dir || r.sb === null) return -ENOENT; // the model keeps no directory inodes
-  const inode = r.sb.inodes.get(r.name);
+  const res = resolvePath(k.vfs, path);
+  if (typeof res === 'number') return res;
+  if (res.sb === null) return -ENOENT; // a directory above every mount has no inode in the model
+  const r = { sb: res.sb, name: res.name };
+  const bare = r.name.replace(/\/+$/, '');
+  const parents = bare === '' ? 0 : walkParents(r.sb, bare);
+  if (parents < 0) return parents;
+  const inode = bare === '' ? r.sb.inodes.get('') : r.sb.inodes.get(bare);
+  if (inode && !inode.isDir && bare !== r.name) return -ENOTDIR;
   if (!inode) return -ENOENT;
+  if (inode.isDir) return dirStat(r.sb, r.name.replace(/\/+$/, ''), inode.ino);
   const st: StatResult = { sizeBytes: inode.sizeBytes, blocks: inode.sb.fs.stBlocks(inode), ino: inode.ino };
   if (inode.dax) {
     let n = 0, dirty = 0;

@@ -29,6 +29,12 @@ export const FAULT_AROUND_STYLES = {
 } as const;
 export type FaultAroundStyle = keyof typeof FAULT_AROUND_STYLES;
 
+export const WRITE_SOURCE_FAULT_INS = {
+  'before-write-begin': 'generic_perform_write faults the user source in before ->write_begin (up to 6.14)',
+  'after-short-copy': 'the atomic copy runs first; fault_in_readable only after a short copy, so the folio is already created',
+} as const;
+export type WriteSourceFaultIn = keyof typeof WRITE_SOURCE_FAULT_INS;
+
 export const PGFAULT_ACCOUNTINGS = {
   'every-attempt': 'pgfault +1 at entry of every handle_mm_fault call, retries and failures included (3.15-6.3)',
   completed: 'pgfault +1 once per completed fault in mm_account_fault, failures included, retries not (6.4+)',
@@ -147,6 +153,14 @@ export interface KernelProfile {
   readonly raFolioOrders: boolean;
   /** /sys/kernel/mm/transparent_hugepage/enabled for anonymous memory (mm/huge_memory.c); the 6.18 host: madvise. */
   readonly thpAnon: keyof typeof THP_MODES;
+  /**
+   * When write(2) faults in a user buffer that lies in a mapping (mm/filemap.c generic_perform_write):
+   * 6.1 calls fault_in_iov_iter_readable first; 6.18 copies with page faults disabled and faults
+   * in only after a short copy (2025, "filemap: move prefaulting out of hot write path"), so a
+   * write from a PROT_NONE buffer leaves the folio ->write_begin made (6.18 host, tmpfs:
+   * st_blocks 8 after EFAULT; examples/read-into-mapping.yaml).
+   */
+  readonly writeSourceFaultIn: WriteSourceFaultIn;
   /**
    * 6.13+: a write to the huge zero PMD allocates a THP (do_huge_zero_wp_pmd); before, the PMD is
    * split into 4 KiB zero-page PTEs.
@@ -403,6 +417,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     ref: 'include/linux/pagevec.h PAGEVEC_SIZE 14/15, folio_batch 31 (6.4+)',
   },
   // THP
+  writeSourceFaultIn: {
+    subsystem: 'page cache', type: STR, values: WRITE_SOURCE_FAULT_INS,
+    meaning: 'when write(2) faults in a user source buffer: before write_begin, or after a short copy',
+    ref: 'mm/filemap.c generic_perform_write (6.1 prefault; 6.18 after the copy); oracle read-into-mapping',
+  },
   thpAnon: {
     subsystem: 'THP', type: STR, values: THP_MODES,
     meaning: '/sys/kernel/mm/transparent_hugepage/enabled for anonymous memory',

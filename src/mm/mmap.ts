@@ -3,7 +3,7 @@
  * and madvise, with Linux's argument checks and errno (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * v6.1; flag validation per reference §5.2). Returns -errno on failure.
  */
-import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW } from '../lib/errno.ts';
+import { EINVAL, ENOMEM, EBADF, EACCES, EOPNOTSUPP, EEXIST, EOVERFLOW, ENODEV } from '../lib/errno.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { Vma } from './mm.ts';
 import type { Mm } from './mm.ts';
@@ -23,7 +23,7 @@ import {
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
 import { freePgtables } from './pgtable-free.ts';
-import { pageCacheRa } from './readahead.ts';
+import { madviseWillneedRange } from './fadvise.ts';
 import { pteIndex, pmdTableOf, pmdIndex, clearPmdLeaf } from './pgtable.ts';
 import { splitHugePmdAny } from './huge-memory.ts';
 import { populateRange, populateVma } from './populate.ts';
@@ -275,11 +275,13 @@ function mmapFileVmFlags(file: File, prot: number, flags: number, vmFlags: numbe
       vmFlags |= VM_SHARED | VM_MAYSHARE;
       if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
       if (!file.readable) return -EACCES;
+      if (file.inode.isDir) return -ENODEV; // no f_op->mmap (a directory)
       if (vmFlags & VM_GROWSDOWN) return -EINVAL;
       return vmFlags;
     }
     case MAP_PRIVATE:
       if (!file.readable) return -EACCES;
+      if (file.inode.isDir) return -ENODEV;
       if (vmFlags & VM_GROWSDOWN) return -EINVAL;
       return vmFlags;
     default:
@@ -504,12 +506,9 @@ function madvisePageout(k: Kernel, mm: Mm, v: Vma, s0: number, e0: number): numb
   return 0;
 }
 
-/** MADV_WILLNEED (madvise_willneed): start readahead of the file range; EBADF for anonymous memory. */
+/** MADV_WILLNEED (madvise_willneed, src/mm/fadvise.ts): capped readahead of the file range. */
 function madviseWillneed(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
-  if (!v.file) return -EBADF;
-  if (v.file.inode.dax) return 0;
-  pageCacheRa(k, v.file.inode.mapping, v.pgoff + (s0 - v.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE, 0);
-  return 0;
+  return madviseWillneedRange(k, v.file, v.pgoff + (s0 - v.start) / PAGE_SIZE, (e0 - s0) / PAGE_SIZE);
 }
 
 /** The VMA flags an advice sets and clears (madvise_vma_behavior's new_flags, v6.1). */

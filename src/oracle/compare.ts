@@ -34,6 +34,7 @@ export function flatten(f: StepFigures, op: string, root: boolean): Map<string, 
   out.set('minflt', show(f.min));
   out.set('majflt', show(f.maj));
   if (f.va2m !== undefined) out.set('va%2M', show(f.va2m));
+  if (f.d !== undefined) out.set('data', f.d);
   if (f.stat !== undefined) out.set('stat', `size=${f.stat.size} blocks=${f.stat.blocks}`);
   for (const [name, m] of Object.entries(f.maps ?? {})) {
     for (const k of MAP_FIELDS) if (root || (k !== 'zp' && k !== 'pm')) out.set(`maps.${name}.${k}`, show(m[k]));

@@ -7,6 +7,8 @@
 import { flagsToNumber } from '../scenario/run.ts';
 import * as C from '../mm/constants.ts';
 import type { MountArgs, Scenario, Step } from '../scenario/types.ts';
+import { accessSequence, stepSeed } from '../scenario/order.ts';
+import { accessCount } from '../scenario/steps/access.ts';
 
 /** The filesystems the oracle can run a scenario on. */
 export const ORACLE_FS = ['tmpfs', 'ext4', 'ext4-dax', 'xfs-dax'] as const;
@@ -123,7 +125,7 @@ const NOT_REAL: Partial<Record<Step['op'], string>> = {
 export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
   const reasons: string[] = [];
   const mounts = scenarioMounts(s, reasons, target.fs);
-  const e = new Encoder(target, mounts, reasons);
+  const e = new Encoder(target, mounts, reasons, s.seed);
   const body = s.steps.map((st) => e.step(st));
   for (const [k, v] of Object.entries(s.kernel.knobs)) {
     if (k === 'faultAroundBytes' && typeof v === 'number') e.header.push(`knob fault_around_bytes ${v}`);
@@ -156,7 +158,10 @@ class Encoder {
   private readonly t: EncodeTarget;
   private readonly reasons: string[];
 
-  constructor(t: EncodeTarget, mounts: OracleMount[], reasons: string[]) {
+  private readonly seed: number;
+
+  constructor(t: EncodeTarget, mounts: OracleMount[], reasons: string[], seed: number) {
+    this.seed = seed;
     this.t = t;
     this.reasons = reasons;
     this.paths = new Slots('file path', reasons);
@@ -234,15 +239,29 @@ class Encoder {
         const a = st.args;
         return `fallocate ${this.fds.get(a.fd)} ${flagsToNumber(a.mode)} ${a.offsetBytes} ${a.lengthBytes}`;
       }
-      case 'unlink': case 'stat': return `${st.op} ${this.path(st, st.args.path)}`;
+      case 'unlink': case 'stat': case 'mkdir': return `${st.op} ${this.path(st, st.args.path)}`;
       case 'mmap': return this.mmap(st);
       case 'munmap': return `munmap ${this.range(st.args)}`;
       case 'mprotect': return `mprotect ${this.range(st.args)} ${flagsToNumber(st.args.prot)}`;
       case 'madvise': return `madvise ${this.range(st.args)} ${madviseValue(st.args.advice)}`;
       case 'msync': return `msync ${this.range(st.args)} ${flagsToNumber(st.args.flags)}`;
       case 'access': return this.access(st);
-      case 'load': return `load ${this.maps.get(st.args.map)} ${st.args.offsetBytes}`;
-      case 'store': return `store ${this.maps.get(st.args.map)} ${st.args.offsetBytes} ${st.args.byte}`;
+      case 'load': return `loadw ${this.maps.get(st.args.map)} ${st.args.offsetBytes} ${st.args.sizeBytes}`;
+      case 'store': {
+        const a = st.args;
+        return `storew ${this.maps.get(a.map)} ${a.offsetBytes} ${a.bytes.length} ${hex(a.bytes)}`;
+      }
+      case 'memset': return `memset ${this.range(st.args)} ${st.args.byte}`;
+      case 'memcpy': {
+        const a = st.args;
+        return `memcpy ${this.maps.get(a.map)} ${a.offsetBytes} ${this.maps.get(a.fromMap)} ${a.fromOffsetBytes} ` +
+          `${a.lengthBytes}`;
+      }
+      case 'mincore': {
+        const len = st.args.lengthBytes ?? Math.max(0, (this.mapLength.get(st.args.map) ?? 0) - st.args.offsetBytes);
+        this.buf(Math.ceil(len / 4096));
+        return `mincore ${this.range(st.args)}`;
+      }
       case 'flush': {
         const a = st.args;
         return `flush ${this.maps.get(a.map)} ${a.offsetBytes} ${a.lengthBytes} ${a.insn}`;
@@ -276,12 +295,24 @@ class Encoder {
     }
   }
 
+  /**
+   * read/write/pread/pwrite: `OP FD LEN CHUNK [OFF] [SRC]`, SRC for writes the fill byte, `h:HEX`
+   * (a cyclic byte sequence) or `r:SEED` (the seeded stream, runner.c data_byte); a buffer inside a
+   * mapping is `m:SLOT:OFF` (as SRC for writes, appended for reads).
+   */
   private io(st: Step & { op: 'read' | 'write' | 'pread' | 'pwrite' }): string {
     const a = st.args;
-    this.buf(a.chunkBytes ?? Math.max(a.lengthBytes, 1));
+    if (a.buffer === undefined) this.buf(a.chunkBytes ?? Math.max(a.lengthBytes, 1));
+    const ub = a.buffer === undefined ? undefined : `m:${this.maps.get(a.buffer.map)}:${a.buffer.offsetBytes}`;
     let line = `${st.op} ${this.fds.get(a.fd)} ${a.lengthBytes} ${a.chunkBytes ?? 0}`;
     if (st.op === 'pread' || st.op === 'pwrite') line += ` ${st.args.offsetBytes}`;
-    if (st.op === 'write' || st.op === 'pwrite') line += ` ${st.args.byte ?? DEFAULT_WRITE_BYTE}`;
+    if (st.op === 'write' || st.op === 'pwrite') {
+      const d = st.args.data;
+      const src = ub ?? (d === undefined ? `${st.args.byte ?? DEFAULT_WRITE_BYTE}`
+        : d.kind === 'bytes' ? `h:${hex(d.bytes)}` : `r:${d.seed}`);
+      if (d?.kind === 'bytes' && d.bytes.length > 4096) this.reasons.push(`steps[${st.index}]: data over 4096 bytes`);
+      line += ` ${src}`;
+    } else if (ub !== undefined) line += ` ${ub}`;
     return line;
   }
 
@@ -331,9 +362,19 @@ class Encoder {
     if (a.background) this.reasons.push(`steps[${st.index}] (access): background accesses need threads`);
     const head = `${this.maps.get(a.map)} ${a.op === 'write' ? 'W' : 'R'} ${a.byte ?? DEFAULT_STORE_BYTE}`;
     const dir = a.order === 'descending' ? 'D' : 'A';
-    if (a.span.kind === 'pages') return `accessp ${head} ${dir} ${a.span.pages.length} ${a.span.pages.join(' ')}`;
     const sp = a.span;
-    const len = sp.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - sp.offsetBytes);
+    const len = sp.kind === 'pages' ? 0 : sp.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - sp.offsetBytes);
+    const seq = accessSequence(a, accessCount(a, this.mapLength.get(a.map) ?? 0), stepSeed(this.seed, a.orderIndex));
+    if (seq !== null) {
+      // A random order runs as the page list the model's runner draws (src/scenario/order.ts).
+      if (sp.kind === 'range' && (sp.offsetBytes % 4096 !== 0 || sp.strideBytes % 4096 !== 0)) {
+        this.reasons.push(`steps[${st.index}] (access): a random order needs page-aligned offset and stride`);
+      }
+      const page = (j: number): number => (sp.kind === 'pages' ? sp.pages[j]!
+        : (sp.offsetBytes + j * sp.strideBytes) / 4096);
+      return `accessp ${head} A ${seq.length} ${Array.from(seq, page).join(' ')}`;
+    }
+    if (sp.kind === 'pages') return `accessp ${head} ${dir} ${sp.pages.length} ${sp.pages.join(' ')}`;
     return `accessr ${head} ${sp.offsetBytes} ${sp.strideBytes} ${Math.ceil(len / sp.strideBytes)} ${dir}`;
   }
 }
@@ -346,6 +387,11 @@ const MADVISE: Record<string, number> = {
   MADV_POPULATE_READ: C.MADV_POPULATE_READ, MADV_POPULATE_WRITE: C.MADV_POPULATE_WRITE,
   MADV_WIPEONFORK: C.MADV_WIPEONFORK, MADV_KEEPONFORK: C.MADV_KEEPONFORK,
 };
+
+/** Bytes as lowercase hex, two digits each. */
+function hex(bytes: readonly number[]): string {
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 function madviseValue(name: string): number {
   const v = MADVISE[name];

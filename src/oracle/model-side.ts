@@ -9,8 +9,8 @@ import type { Machine, Process } from '../api/machine.ts';
 import type { Scenario, Step } from '../scenario/types.ts';
 import { pteTableOf, pmdTableOf, pteIndex, pmdIndex } from '../mm/pgtable.ts';
 import { _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_SPECIAL, PMD_SIZE } from '../mm/constants.ts';
-import { PG_uptodate, OWNER_ANON } from '../hw/frames.ts';
-import { findFolio } from '../mm/pagemap.ts';
+import { OWNER_ANON } from '../hw/frames.ts';
+import { mincorePage } from '../mm/mincore.ts';
 import type { Vma } from '../mm/mm.ts';
 
 /** Per-page bits and smaps figures of one mapping, as runner.c prints them. */
@@ -32,6 +32,8 @@ export interface StepFigures {
   maj: number;
   va2m?: number;
   stat?: { size: number; blocks: number };
+  /** The bytes the step read, as src/lib/data.ts dataDigest shows them. */
+  d?: string;
   maps?: Record<string, MapFigures>;
   files?: Record<string, { size: number; blocks: number }>;
 }
@@ -54,7 +56,14 @@ export function rle(s: string): string {
   return out.join(',');
 }
 
-const STATE_OPS = new Set<Step['op']>(['access', 'load', 'store', 'report']);
+const STATE_OPS = new Set<Step['op']>(['access', 'load', 'store', 'report', 'memset', 'memcpy']);
+
+/** Whether runner.c dumps the state after this step: accesses, reports, and syscalls whose buffer is a mapping. */
+export function dumpsState(st: Step): boolean {
+  if (STATE_OPS.has(st.op)) return true;
+  return (st.op === 'read' || st.op === 'pread' || st.op === 'write' || st.op === 'pwrite')
+    && st.args.buffer !== undefined;
+}
 const PREFIX = '__oracle_';
 
 interface MapRec { addr: number; len: number; live: boolean }
@@ -73,23 +82,9 @@ function instrumented(s: Scenario): Scenario {
   return { ...s, steps };
 }
 
-/**
- * mincore of one page (mm/mincore.c v6.1 mincore_pte_range / mincore_unmapped_range /
- * mincore_page; the same in 5.10-6.18): '-' outside every VMA (ENOMEM), '1' under a huge PMD or
- * a present PTE (PROT_NONE entries included), else whether the file's page cache holds an
- * uptodate folio there (filemap_get_incore_folio: DAX and shadow value entries count as absent),
- * and '0' for anonymous memory without a PTE.
- */
+/** mincore of one page as runner.c's mincore_of prints it: '-' outside every VMA (ENOMEM). */
 function mincoreChar(m: Machine, vma: Vma | null, va: number): string {
-  if (vma === null) return '-';
-  const mm = vma.mm;
-  const pmd = pmdTableOf(mm.pgd, va);
-  if (pmd && pmd.leafFlags[pmdIndex(va)] !== 0) return '1';
-  const t = pteTableOf(mm.pgd, va);
-  if (t && (t.flags[pteIndex(va)]! & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0) return '1';
-  if (vma.file === null) return '0';
-  const head = findFolio(vma.file.inode.mapping, vma.pgoff + (va - vma.start) / 4096);
-  return head >= 0 && (m.k.frames.flags[head]! & PG_uptodate) !== 0 ? '1' : '0';
+  return vma === null ? '-' : String(mincorePage(m.k, vma, va));
 }
 
 interface PageBits { pr: string; fi: string; ex: string; zp: string; pm: string }
@@ -254,7 +249,8 @@ function stepFigures(st: Step, sr: RunResult['steps'][number], rep: RunResult['r
     const o = sr.result as { sizeBytes: number; blocks: number };
     out.stat = { size: o.sizeBytes, blocks: o.blocks };
   }
-  if (STATE_OPS.has(st.op)) {
+  if (sr.data !== undefined) out.d = sr.data;
+  if (dumpsState(st)) {
     out.maps = maps;
     out.files = {};
     for (const [path, f] of Object.entries(rep.files)) out.files[path] = { size: f.sizeBytes, blocks: f.blocks };
@@ -272,7 +268,7 @@ export function modelRun(s: Scenario, env: ModelEnv, profile?: string): ModelRun
   const needed = reportSteps.map((st) => {
     const name = (st.args as { name: string }).name;
     const i = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : -1;
-    return i >= 0 && STATE_OPS.has(s.steps[i]!.op);
+    return i >= 0 && dumpsState(s.steps[i]!);
   });
   const procOf = reportSteps.map((st) => {
     const name = (st.args as { name: string }).name;

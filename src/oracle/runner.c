@@ -596,29 +596,121 @@ static int slot(char **tok, int i, int n)
 
 static long long sysret(long long r) { return r < 0 ? -errno : r; }
 
-/* read/write/pread/pwrite in chunks, as the model's transfer(): bytes moved or the first -errno. */
-static long long transfer(int op, int fd, size_t len, size_t chunk, off_t off, int byte)
+/* ---------------------------------------------------------------- data */
+/* fmix32 of MurmurHash3, as src/lib/prng.ts mix32. */
+static uint32_t mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bU;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35U;
+	return x ^ (x >> 16);
+}
+
+/* Byte i of the seeded data stream (src/lib/data.ts streamByte). */
+static int data_byte(uint32_t seed, uint64_t i)
+{
+	uint64_t w = i / 4;
+	uint32_t x = mix32((uint32_t)w ^ mix32(seed ^ (uint32_t)(w >> 32)));
+	return (x >> (8 * (i % 4))) & 0xff;
+}
+
+/* Where a write's bytes come from, or a read's go: the runner's buffer filled with one byte
+ * ('b'), a cyclic byte sequence ('h'), the seeded stream ('r'), or a mapping's range ('m'). */
+struct src { int kind; int byte; unsigned char seq[4096]; size_t seqlen; uint32_t seed; int map; size_t off; };
+
+static int hexval(int c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+static size_t unhex(const char *h, unsigned char *out, size_t max)
+{
+	size_t n = strlen(h) / 2;
+	if (n > max)
+		die("hex data longer than %zu bytes", max);
+	for (size_t i = 0; i < n; i++)
+		out[i] = hexval(h[2 * i]) << 4 | hexval(h[2 * i + 1]);
+	return n;
+}
+
+static void parse_src(struct src *s, const char *t)
+{
+	memset(s, 0, sizeof *s);
+	if (t[0] == 'h' && t[1] == ':') {
+		s->kind = 'h';
+		s->seqlen = unhex(t + 2, s->seq, sizeof s->seq);
+	} else if (t[0] == 'r' && t[1] == ':') {
+		s->kind = 'r';
+		s->seed = strtoul(t + 2, NULL, 0);
+	} else if (t[0] == 'm' && t[1] == ':') {
+		char *e;
+		s->kind = 'm';
+		s->map = strtol(t + 2, &e, 10);
+		if (*e != ':' || s->map < 0 || s->map >= MAXSLOT)
+			die("bad buffer %s", t);
+		s->off = strtoull(e + 1, NULL, 0);
+	} else {
+		s->kind = 'b';
+		s->byte = strtol(t, NULL, 0);
+	}
+}
+
+/* The digest of the bytes a step read (src/lib/data.ts dataDigest): hex up to 64 bytes, else FNV-1a. */
+struct digest { unsigned char head[64]; uint64_t n; uint32_t h; };
+
+static void digest_add(struct digest *d, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++, d->n++) {
+		if (d->n < 64)
+			d->head[d->n] = b[i];
+		d->h = (d->h ^ b[i]) * 0x01000193U;
+	}
+}
+
+static void digest_out(struct digest *d)
+{
+	out(",\"d\":\"");
+	if (d->n <= 64)
+		for (uint64_t i = 0; i < d->n; i++)
+			out("%02x", d->head[i]);
+	else
+		out("fnv1a32:%08x len %llu", d->h, (unsigned long long)d->n);
+	out("\"");
+}
+
+#define DATA_CAPTURE_MAX (1UL << 20)
+
+/* read/write/pread/pwrite in chunks, as the model's transfer(): bytes moved or the first -errno.
+ * Reads into the runner's buffer of at most DATA_CAPTURE_MAX bytes print their data digest. */
+static long long transfer(int op, int fd, size_t len, size_t chunk, off_t off, struct src *s)
 {
 	size_t done = 0;
+	struct digest dg = { .h = 0x811c9dc5U };
+	int reading = op == 'r' || op == 'R';
 	if (chunk == 0)
 		chunk = len ? len : 1;
 	while (done < len) {
 		size_t l = len - done < chunk ? len - done : chunk;
+		unsigned char *b = s->kind == 'm' ? (unsigned char *)(maps[s->map].addr + s->off + done) : buf;
 		ssize_t r;
-		if (op == 'w' || op == 'W')
-			memset(buf, byte, l);
+		if (!reading && s->kind == 'b')
+			memset(b, s->byte, l);
+		for (size_t i = 0; !reading && (s->kind == 'h' || s->kind == 'r') && i < l; i++)
+			b[i] = s->kind == 'h' ? s->seq[(done + i) % s->seqlen] : data_byte(s->seed, done + i);
 		switch (op) {
-		case 'r': r = read(fd, buf, l); break;
-		case 'R': r = pread(fd, buf, l, off + done); break;
-		case 'w': r = write(fd, buf, l); break;
-		default: r = pwrite(fd, buf, l, off + done); break;
+		case 'r': r = read(fd, b, l); break;
+		case 'R': r = pread(fd, b, l, off + done); break;
+		case 'w': r = write(fd, b, l); break;
+		default: r = pwrite(fd, b, l, off + done); break;
 		}
 		if (r < 0)
 			return done > 0 ? (long long)done : -errno;
+		if (reading && s->kind != 'm' && len <= DATA_CAPTURE_MAX)
+			digest_add(&dg, b, r);
 		done += r;
 		if ((size_t)r < l)
 			break;
 	}
+	if (reading && s->kind != 'm' && len <= DATA_CAPTURE_MAX)
+		digest_out(&dg);
 	return done;
 }
 
@@ -707,6 +799,75 @@ static void do_touch(struct res *o, struct map *m, int kind, size_t off, size_t 
 		o->r = 0;
 	}
 	armed = 0;
+}
+
+/* Page index of the faulting address in whichever scenario mapping holds it (else in m). */
+static long sig_page(struct map *m)
+{
+	for (int i = 0; i < MAXSLOT; i++)
+		if (maps[i].live && sig_addr >= maps[i].addr && sig_addr < maps[i].addr + maps[i].len)
+			return (long)((sig_addr - maps[i].addr) / PG);
+	return (long)((sig_addr - m->addr) / PG);
+}
+
+typedef uint16_t __attribute__((aligned(1))) u16u;
+typedef uint32_t __attribute__((aligned(1))) u32u;
+typedef uint64_t __attribute__((aligned(1))) u64u;
+
+/* One mov of sz (1, 2, 4, 8) bytes at m+off, possibly across a page boundary: a load prints its
+ * bytes (d) and returns the little-endian value (8 for 8-byte loads); a store writes v. */
+static void do_wide(struct res *o, struct map *m, int store, size_t off, size_t sz, unsigned char *v)
+{
+	volatile uintptr_t a = m->addr + off;
+	uint64_t x = 0;
+	if (sigsetjmp(jb, 1)) {
+		o->r = -sig_no;
+		o->sig = sig_no;
+		o->page = sig_page(m);
+		return;
+	}
+	memcpy(&x, v, 8);
+	armed = 1;
+	if (store) {
+		if (sz == 1) *(volatile uint8_t *)a = x;
+		else if (sz == 2) *(volatile u16u *)a = x;
+		else if (sz == 4) *(volatile u32u *)a = x;
+		else *(volatile u64u *)a = x;
+	} else {
+		if (sz == 1) x = *(volatile uint8_t *)a;
+		else if (sz == 2) x = *(volatile u16u *)a;
+		else if (sz == 4) x = *(volatile u32u *)a;
+		else x = *(volatile u64u *)a;
+	}
+	armed = 0;
+	o->r = 0;
+	if (!store) {
+		struct digest dg = { .h = 0x811c9dc5U };
+		unsigned char b[8];
+		memcpy(b, &x, 8);
+		digest_add(&dg, b, sz);
+		digest_out(&dg);
+		o->r = sz == 8 ? 8 : (long long)x;
+	}
+}
+
+/* memset (from == NULL: byte) or memcpy (from m2 at soff) as a forward byte loop, the model's order. */
+static void do_mem(struct res *o, struct map *m, struct map *from, size_t off, size_t soff, size_t len, int byte)
+{
+	volatile size_t i = 0;
+	if (sigsetjmp(jb, 1)) {
+		o->r = -sig_no;
+		o->sig = sig_no;
+		o->page = sig_page(m);
+		return;
+	}
+	armed = 1;
+	for (; i < len; i++) {
+		unsigned char c = from ? *(volatile unsigned char *)(from->addr + soff + i) : byte;
+		*(volatile unsigned char *)(m->addr + off + i) = c;
+	}
+	armed = 0;
+	o->r = len;
 }
 
 static long long do_mmap(int ms, int fdslot, size_t len, int prot, int flags, long long addr, off_t off)
@@ -825,8 +986,9 @@ static void exec_step(struct res *o, char **t, int n)
 	} else if (!strcmp(op, "open")) {
 		int p = slot(t, 2, n);
 		int r = open(paths[p].real, (int)num(t, 3, n), 0644);
+		struct stat st;
 		fds[F] = r;
-		if (r >= 0)
+		if (r >= 0 && fstat(r, &st) == 0 && !S_ISDIR(st.st_mode)) /* reports list regular files */
 			paths[p].used = 1;
 		o->r = sysret(r);
 	} else if (!strcmp(op, "close")) {
@@ -836,14 +998,21 @@ static void exec_step(struct res *o, char **t, int n)
 	} else if (!strcmp(op, "read") || !strcmp(op, "write") || !strcmp(op, "pread") || !strcmp(op, "pwrite")) {
 		int c = op[0] == 'p' ? (op[1] == 'r' ? 'R' : 'W') : op[0];
 		off_t off = op[0] == 'p' ? num(t, 4, n) : 0;
-		int byte = c == 'w' ? num(t, 4, n) : c == 'W' ? num(t, 5, n) : 0;
-		o->r = transfer(c, fd, num(t, 2, n), num(t, 3, n), off, byte);
+		int si = op[0] == 'p' ? 5 : 4; /* the source (writes) or the optional buffer (reads) */
+		static struct src sp;
+		parse_src(&sp, si < n ? t[si] : "0");
+		if ((c == 'w' || c == 'W') && si >= n)
+			die("%s: no data source", op);
+		o->r = transfer(c, fd, num(t, 2, n), num(t, 3, n), off, &sp);
+		o->state = sp.kind == 'm';
 	} else if (!strcmp(op, "ftruncate")) {
 		o->r = sysret(ftruncate(fd, num(t, 2, n)));
 	} else if (!strcmp(op, "fallocate")) {
 		o->r = sysret(fallocate(fd, num(t, 2, n), num(t, 3, n), num(t, 4, n)));
 	} else if (!strcmp(op, "fsync") || !strcmp(op, "fdatasync")) {
 		o->r = sysret(op[1] == 's' ? fsync(fd) : fdatasync(fd));
+	} else if (!strcmp(op, "mkdir")) {
+		o->r = sysret(mkdir(paths[F].real, 0755));
 	} else if (!strcmp(op, "unlink")) {
 		o->r = sysret(unlink(paths[F].real));
 	} else if (!strcmp(op, "stat")) {
@@ -883,6 +1052,33 @@ static void exec_step(struct res *o, char **t, int n)
 	} else if (!strcmp(op, "load") || !strcmp(op, "store")) {
 		do_touch(o, m, op[0], num(t, 2, n), 1, op[0] == 's' ? (int)num(t, 3, n) : 0);
 		o->state = 1;
+	} else if (!strcmp(op, "loadw") || !strcmp(op, "storew")) {
+		static unsigned char v[8];
+		size_t sz = num(t, 3, n);
+		if (op[0] == 's' && (n < 5 || unhex(t[4], v, 8) != sz))
+			die("storew: %zu bytes announced", sz);
+		do_wide(o, m, op[0] == 's', num(t, 2, n), sz, v);
+		o->state = 1;
+	} else if (!strcmp(op, "memset")) {
+		do_mem(o, m, NULL, num(t, 2, n), 0, num(t, 3, n), (int)num(t, 4, n));
+		o->state = 1;
+	} else if (!strcmp(op, "memcpy")) {
+		do_mem(o, m, &maps[slot(t, 3, n)], num(t, 2, n), num(t, 4, n), num(t, 5, n), 0);
+		o->state = 1;
+	} else if (!strcmp(op, "mincore")) {
+		size_t l = num(t, 3, n), pages = (l + PG - 1) / PG;
+		if (pages > bufsz)
+			die("mincore: vector of %zu pages, buffer %zu", pages, bufsz);
+		o->r = sysret(mincore((void *)(m->addr + num(t, 2, n)), l, buf));
+		if (o->r == 0) {
+			struct digest dg = { .h = 0x811c9dc5U };
+			for (size_t i = 0; i < pages; i++) {
+				unsigned char b = buf[i] & 1;
+				o->r += b;
+				digest_add(&dg, &b, 1);
+			}
+			digest_out(&dg);
+		}
 	} else if (!strcmp(op, "flush")) {
 		int insn = !strcmp(t[4], "clwb") ? 0 : !strcmp(t[4], "clflushopt") ? 1 : 2;
 		do_touch(o, m, 'f', num(t, 2, n), num(t, 3, n), insn);

@@ -2,6 +2,7 @@
 // is a message (the runner collects them as the run's failures), never an exception.
 
 import { errnoName } from '../lib/errno.ts';
+import { firstMismatch, streamByte } from '../lib/data.ts';
 import type { Expect, FileExpect, Step } from './types.ts';
 import type { SignalRecord } from './steps/context.ts';
 
@@ -14,6 +15,10 @@ export interface StepResult {
   /** Name of the errno when result is negative and no signal was raised. */
   errno?: string;
   signal?: SignalRecord;
+  /** What the step read, as shown: hex up to 64 bytes, else an FNV-1a hash and the length (src/lib/data.ts). */
+  data?: string;
+  /** The bytes themselves (not serialised in JSON reports). */
+  bytes?: Uint8Array;
   /** Simulated time the step took on its task's clock. */
   simNs: number;
   /** Host wall time of the step (0 when collectHostTime is false). */
@@ -69,6 +74,13 @@ function checkOutcome(e: Expect, sr: StepResult, say: Say): void {
   if (e.result !== undefined) {
     if (typeof sr.result !== 'number') say('result', e.result, JSON.stringify(sr.result));
     else if (sr.result !== e.result) say('result', e.result, sr.result);
+  }
+  if (e.data !== undefined) {
+    if (sr.bytes === undefined) say('data', 'the bytes read', 'no data (the step read nothing, or over 1 MiB)');
+    else {
+      const at = firstMismatch(e.data, sr.bytes);
+      if (at >= 0) say(`data[${at}]`, streamByte(e.data, at), `${sr.bytes[at]} (read ${sr.data ?? ''})`);
+    }
   }
 }
 

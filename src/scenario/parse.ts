@@ -6,8 +6,11 @@
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { describeValue, parseBytes, parseNs } from './units.ts';
+import { streamByte as streamByteOf } from '../lib/data.ts';
 import {
   ACCESS_PAGES_MAX,
+  ACCESS_SIZES,
+  ACCESS_ORDERS,
   CPUS_MAX,
   ERRNO_NAMES,
   FALLOC_FLAG_NAMES,
@@ -28,6 +31,8 @@ import {
 } from './types.ts';
 import type {
   ArgsByOp,
+  BufferSpec,
+  DataSpec,
   DeviceSpec,
   Expect,
   FileExpect,
@@ -381,8 +386,43 @@ export type StepReaders = { [O in Op]: StepReader<O> };
 
 const FD_KEYS = ['fd'] as const;
 const RANGE_KEYS = ['map', 'offsetBytes', 'lengthBytes'] as const;
-const READ_KEYS = ['fd', 'lengthBytes', 'chunkBytes'] as const;
-const WRITE_KEYS = [...READ_KEYS, 'byte'] as const;
+const READ_KEYS = ['fd', 'lengthBytes', 'chunkBytes', 'buffer'] as const;
+const WRITE_KEYS = [...READ_KEYS, 'byte', 'data'] as const;
+/** Upper bound on the bytes a `data: { bytes | string | pattern }` sequence lists. */
+const DATA_BYTES_MAX = 1 << 16;
+
+/**
+ * `data:` of a write or an expect: `{ bytes: [1, 2, 3] }`, `{ string: "text" }` (UTF-8), `{ pattern:
+ * "0xdeadbeef" }` (the hex digits' bytes in the order written), or `{ pattern: random, seed: N }`.
+ */
+function asData(v: unknown, at: At): DataSpec {
+  const f = new Fields(v, at, ['bytes', 'string', 'pattern', 'seed']);
+  const given = ['bytes', 'string', 'pattern'].filter((k) => f.has(k));
+  if (given.length !== 1) at.fail(`give exactly one of bytes, string, pattern (got ${given.join(', ') || 'none'})`);
+  if (f.has('seed') && !f.has('pattern')) at.key('seed').fail('seed is only for pattern: random');
+  let bytes: number[];
+  if (f.has('bytes')) {
+    bytes = f.need('bytes', (x, a) => asList(x, a).map((b, i) => asByteValue(b, a.item(i))));
+  } else if (f.has('string')) {
+    bytes = [...new TextEncoder().encode(f.need('string', asString))];
+  } else {
+    const pat = f.need('pattern', asString);
+    if (pat === 'random') return { kind: 'random', seed: f.need('seed', asCount) };
+    if (f.has('seed')) at.key('seed').fail('seed is only for pattern: random');
+    const hex = /^0x([0-9a-fA-F]{2})+$/.test(pat) ? pat.slice(2) : at.key('pattern').fail(
+      `expected random or hex digits in whole bytes like "0xdeadbeef", got ${JSON.stringify(pat)}`);
+    bytes = [];
+    for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
+  }
+  if (bytes.length === 0) at.fail('the data is empty');
+  if (bytes.length > DATA_BYTES_MAX) at.fail(`at most ${DATA_BYTES_MAX} bytes (use a pattern)`);
+  return { kind: 'bytes', bytes };
+}
+
+function asBuffer(v: unknown, at: At): BufferSpec {
+  const f = new Fields(v, at, ['map', 'offsetBytes']);
+  return { map: f.need('map', asMapRef), offsetBytes: f.or('offsetBytes', asBytes, 0) };
+}
 
 function readFd(f: Fields): { fd: string } {
   return { fd: f.need('fd', asFdRef) };
@@ -393,11 +433,44 @@ function readRead(f: Fields): ReadArgs {
     fd: f.need('fd', asFdRef),
     lengthBytes: f.need('lengthBytes', asBytes),
     chunkBytes: f.may('chunkBytes', asPositiveBytes),
+    buffer: f.may('buffer', asBuffer),
   };
 }
 
+/** A write's length defaults to its `data` sequence's length; byte, data and buffer exclude each other. */
 function readWrite(f: Fields): WriteArgs {
-  return { ...readRead(f), byte: f.may('byte', asByteValue) };
+  const sources = ['byte', 'data', 'buffer'].filter((k) => f.has(k));
+  if (sources.length > 1) f.at.key(sources[1]!).fail(`give one of byte, data, buffer (got ${sources.join(', ')})`);
+  const data = f.may('data', asData);
+  if (!f.has('lengthBytes') && data?.kind !== 'bytes') {
+    f.at.fail('missing lengthBytes (required unless data gives bytes, a string or a hex pattern)');
+  }
+  const lengthBytes = f.has('lengthBytes') || data?.kind !== 'bytes' ? f.need('lengthBytes', asBytes) : data.bytes.length;
+  return {
+    fd: f.need('fd', asFdRef), lengthBytes, chunkBytes: f.may('chunkBytes', asPositiveBytes),
+    buffer: f.may('buffer', asBuffer), byte: f.may('byte', asByteValue), data,
+  };
+}
+
+/** The bytes of one store: `byte`, a little-endian `value` of sizeBytes, or sizeBytes bytes of `data`. */
+function readStoreBytes(f: Fields, size: number): number[] {
+  const given = ['byte', 'value', 'data'].filter((k) => f.has(k));
+  if (given.length !== 1) f.at.fail(`give exactly one of byte, value, data (got ${given.join(', ') || 'none'})`);
+  if (f.has('byte')) {
+    if (size !== 1) f.at.key('byte').fail(`byte stores one byte; use value or data for sizeBytes ${size}`);
+    return [f.need('byte', asByteValue)];
+  }
+  if (f.has('data')) {
+    const d = f.need('data', asData);
+    return Array.from({ length: size }, (_, i) => streamByteOf(d, i));
+  }
+  const value = f.need('value', (x, a) => {
+    if (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) return BigInt(x);
+    if (typeof x === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(x)) return BigInt(x);
+    return a.fail(`expected a non-negative whole number or hex like "0xdeadbeefcafe", got ${describeValue(x)}`);
+  });
+  if (value >> BigInt(8 * size) !== 0n) f.at.key('value').fail(`${value} does not fit in ${size} bytes`);
+  return Array.from({ length: size }, (_, i) => Number((value >> BigInt(8 * i)) & 0xffn));
 }
 
 function readRange(f: Fields): MapRangeArgs {
@@ -476,6 +549,7 @@ export const STEP_READERS: StepReaders = {
   fsync: { keys: FD_KEYS, read: readFd },
   fdatasync: { keys: FD_KEYS, read: readFd },
   unlink: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
+  mkdir: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
   stat: { keys: ['path'], read: (f) => ({ path: f.need('path', asPath) }) },
   mmap: {
     keys: ['fd', 'lengthBytes', 'prot', 'flags', 'addrBytes', 'offsetBytes', 'map'],
@@ -515,7 +589,8 @@ export const STEP_READERS: StepReaders = {
     read: (f) => ({ ...readRange(f), flags: f.need('flags', (v, at) => asFlags(v, at, MSYNC_FLAG_NAMES)) }),
   },
   access: {
-    keys: ['map', 'op', 'offsetBytes', 'lengthBytes', 'strideBytes', 'pages', 'order', 'byte', 'background'],
+    keys: ['map', 'op', 'offsetBytes', 'lengthBytes', 'strideBytes', 'pages', 'order', 'exponent', 'byte',
+      'background'],
     read: (f) => {
       const map = f.need('map', asMapRef);
       const op = f.need('op', (v, at) => asOneOf(v, at, ['read', 'write'] as const));
@@ -534,27 +609,53 @@ export const STEP_READERS: StepReaders = {
             lengthBytes: f.may('lengthBytes', asBytes),
             strideBytes: f.or('strideBytes', asPositiveBytes, PAGE_BYTES),
           };
-      const order = f.or('order', (v, at) => asOneOf(v, at, ['ascending', 'descending'] as const), 'ascending');
+      const order = f.or('order', (v, at) => asOneOf(v, at, ACCESS_ORDERS), 'ascending');
+      if (order !== 'zipf' && f.has('exponent')) f.at.key('exponent').fail('exponent is only for order: zipf');
+      const exponent = f.may('exponent', (v, at) => {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) {
+          return at.fail(`expected a number from 0 to 100, got ${describeValue(v)}`);
+        }
+        return v;
+      });
       const background = f.or('background', asBool, false);
       if (background && f.has('expect')) {
         f.at.key('expect').fail(
           'a background access has no result of its own yet: put expect on the wait step that joins it');
       }
-      return { map, op, span, order, byte: f.may('byte', asByteValue), background };
+      // orderIndex is the step's index, filled in by readOp (a reader does not see it).
+      return { map, op, span, order, exponent, orderIndex: -1, byte: f.may('byte', asByteValue), background };
     },
   },
   load: {
-    keys: ['map', 'offsetBytes'],
-    read: (f) => ({ map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes) }),
-  },
-  store: {
-    keys: ['map', 'offsetBytes', 'byte'],
+    keys: ['map', 'offsetBytes', 'sizeBytes'],
     read: (f) => ({
-      map: f.need('map', asMapRef),
-      offsetBytes: f.need('offsetBytes', asBytes),
-      byte: f.need('byte', asByteValue),
+      map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes),
+      sizeBytes: f.or('sizeBytes', (v, at) => asOneOf(v, at, ACCESS_SIZES), 1),
     }),
   },
+  store: {
+    keys: ['map', 'offsetBytes', 'sizeBytes', 'byte', 'value', 'data'],
+    read: (f) => {
+      const size = f.or('sizeBytes', (v, at) => asOneOf(v, at, ACCESS_SIZES), 1);
+      const bytes = readStoreBytes(f, size);
+      return { map: f.need('map', asMapRef), offsetBytes: f.need('offsetBytes', asBytes), byte: bytes[0]!, bytes };
+    },
+  },
+  memset: {
+    keys: [...RANGE_KEYS, 'byte'],
+    read: (f) => ({ ...readRange(f), byte: f.need('byte', asByteValue) }),
+  },
+  memcpy: {
+    keys: ['map', 'offsetBytes', 'from', 'lengthBytes'],
+    read: (f) => {
+      const from = f.need('from', asBuffer);
+      return {
+        map: f.need('map', asMapRef), offsetBytes: f.or('offsetBytes', asBytes, 0),
+        fromMap: from.map, fromOffsetBytes: from.offsetBytes, lengthBytes: f.need('lengthBytes', asBytes),
+      };
+    },
+  },
+  mincore: { keys: RANGE_KEYS, read: readRange },
   flush: {
     keys: ['map', 'offsetBytes', 'lengthBytes', 'insn'],
     read: (f) => ({
@@ -681,7 +782,7 @@ function asPlacement(v: unknown, at: At): 'aligned' | 'unaligned' | 'mballoc' {
 // ---- Expectations ----
 
 const EXPECT_KEYS = [
-  'errno', 'signal', 'signalPage', 'result', 'vmstat', 'rusage', 'meminfo', 'events', 'files', 'smaps',
+  'errno', 'signal', 'signalPage', 'result', 'vmstat', 'rusage', 'meminfo', 'events', 'files', 'smaps', 'data',
 ];
 
 function readExpect(v: unknown, at: At): Expect {
@@ -700,6 +801,7 @@ function readExpect(v: unknown, at: At): Expect {
   f.put(out, 'events', asCounters);
   f.put(out, 'files', asFileExpects);
   f.put(out, 'smaps', asSmapsExpects);
+  f.put(out, 'data', asData);
   return out;
 }
 
@@ -766,6 +868,7 @@ function readOp<O extends Op>(op: O, raw: unknown, at: At, index: number, line: 
   const f = new Fields(value, at, [...spec.keys, ...COMMON_KEYS]);
   const common: Common = { thread: f.may('thread', asName), process: f.may('process', asName) };
   const args = spec.read(f, common);
+  if (op === 'access') (args as ArgsByOp['access']).orderIndex = index;
   const step: StepOf<O> = { op, index, line, ...common, expect: f.may('expect', readExpect), args };
   // A StepOf<O> for a generic O is one member of the Step union; TypeScript cannot see that itself.
   return step as Step;

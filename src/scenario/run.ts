@@ -27,6 +27,7 @@
 import { runConcurrently, type Worker } from '../kernel/sched.ts';
 import { Machine, type DeviceConfig, type Process } from '../api/machine.ts';
 import { errnoName } from '../lib/errno.ts';
+import { dataDigest } from '../lib/data.ts';
 import { ScenarioError } from './types.ts';
 import type { MapRangeArgs, Scenario, Step } from './types.ts';
 import { checkExpect, where } from './expect.ts';
@@ -100,6 +101,7 @@ class Runner implements StepRunner {
   readonly s: Scenario;
   readonly machine: Machine;
   readonly source: string;
+  readonly seed: number;
   readonly cpus: number;
   readonly hostTime: boolean;
   readonly onStepDone: ((sr: StepResult) => void) | undefined;
@@ -119,6 +121,7 @@ class Runner implements StepRunner {
   constructor(s: Scenario, opts: RunOptions) {
     this.s = s;
     this.source = s.source;
+    this.seed = s.seed;
     this.cpus = Math.max(s.machine.cpus, 1);
     this.hostTime = opts.collectHostTime ?? true;
     this.onStepDone = opts.onStepDone;
@@ -288,6 +291,7 @@ class Runner implements StepRunner {
     const sr: StepResult = {
       index: step.index, op: step.op, result: out.result, simNs: proc.task.clockNs - clockBefore, hostWallNs: hostNs,
     };
+    if (out.data !== undefined) { sr.data = dataDigest(out.data); sr.bytes = out.data; }
     if (out.signal !== undefined) sr.signal = out.signal;
     else if (typeof out.result === 'number' && out.result < 0) sr.errno = errnoName(-out.result);
     this.result.steps.push(sr);

@@ -160,11 +160,31 @@ export interface ReadArgs {
   lengthBytes: number;
   /** Size of each syscall; undefined means one call for the whole length. */
   chunkBytes: number | undefined;
+  /** The user buffer is this range of a mapping (copy_to_user / copy_from_user fault on it). */
+  buffer: BufferSpec | undefined;
+}
+
+/**
+ * Bytes a step writes or expects: a cyclic byte sequence (`bytes`, a `string` as UTF-8, or a
+ * `pattern` given as hex) repeated over the length, or seeded pseudo-random bytes (`pattern:
+ * random`, with `seed`); byte i of a step is element i of the sequence (src/lib/data.ts).
+ */
+export type DataSpec =
+  | { kind: 'bytes'; bytes: number[] }
+  | { kind: 'random'; seed: number };
+
+/** Where a read/write step's buffer lies: the runner's own memory, or a range of a mapping. */
+export interface BufferSpec {
+  map: string;
+  /** Default 0. */
+  offsetBytes: number;
 }
 
 export interface WriteArgs extends ReadArgs {
-  /** Fill value 0-255; undefined means the runner's default. */
+  /** Fill value 0-255; undefined means the runner's default (or `data`). */
   byte: number | undefined;
+  /** The bytes written (instead of byte); undefined: every byte is `byte`. */
+  data: DataSpec | undefined;
 }
 
 export interface PreadArgs extends ReadArgs {
@@ -250,8 +270,19 @@ export interface AccessArgs {
   map: string;
   op: 'read' | 'write';
   span: AccessSpan;
-  /** Default 'ascending'. */
-  order: 'ascending' | 'descending';
+  /**
+   * Default 'ascending'. 'random': every page once, in a seeded random permutation; 'zipf': as
+   * many accesses as pages, each drawn with probability 1/(rank+1)^exponent over a seeded
+   * permutation of the pages (src/scenario/order.ts; seeded by the scenario's seed and the step).
+   */
+  order: AccessOrder;
+  /** Zipf exponent (order: zipf only). Default 1. */
+  exponent: number | undefined;
+  /**
+   * The step's position in the scenario file (set by the parser): with the scenario's seed it
+   * seeds a random order, and stays the same when tools insert steps (the oracle's reports).
+   */
+  orderIndex: number;
   /** Value stored by writes, 0-255 (only with op: write); undefined means the runner's default. */
   byte: number | undefined;
   /**
@@ -262,16 +293,45 @@ export interface AccessArgs {
   background: boolean;
 }
 
+export const ACCESS_ORDERS = ['ascending', 'descending', 'random', 'zipf'] as const;
+export type AccessOrder = (typeof ACCESS_ORDERS)[number];
+
+/** Sizes of one CPU load or store (a mov of 1, 2, 4 or 8 bytes). */
+export const ACCESS_SIZES = [1, 2, 4, 8] as const;
+export type AccessSize = (typeof ACCESS_SIZES)[number];
+
 export interface LoadArgs {
   map: string;
   offsetBytes: number;
+  /** Default 1. An access crossing a page boundary faults on each missing page, in address order. */
+  sizeBytes: AccessSize;
 }
 
 export interface StoreArgs {
   map: string;
   offsetBytes: number;
+  /** The first byte stored (bytes[0]; kept for one-byte stores). */
+  byte: number;
+  /** The sizeBytes bytes stored, in memory order (little-endian for a `value`). */
+  bytes: number[];
+}
+
+/** memset(3) over a mapping: a forward loop of stores. */
+export interface MemsetArgs extends MapRangeArgs {
   byte: number;
 }
+
+/** memcpy(3) between mapping ranges: a forward copy loop (each source page read, then the destination written). */
+export interface MemcpyArgs {
+  map: string;
+  offsetBytes: number;
+  fromMap: string;
+  fromOffsetBytes: number;
+  lengthBytes: number;
+}
+
+/** mincore(2) of a mapping range: the result is the number of resident pages, the vector is in `data`. */
+export interface MincoreArgs extends MapRangeArgs {}
 
 export interface FlushArgs {
   map: string;
@@ -385,6 +445,7 @@ export interface ArgsByOp {
   fsync: FdArgs;
   fdatasync: FdArgs;
   unlink: PathArgs;
+  mkdir: PathArgs;
   stat: PathArgs;
   mmap: MmapArgs;
   munmap: MapRangeArgs;
@@ -396,6 +457,9 @@ export interface ArgsByOp {
   store: StoreArgs;
   flush: FlushArgs;
   fence: FenceArgs;
+  memset: MemsetArgs;
+  memcpy: MemcpyArgs;
+  mincore: MincoreArgs;
   mkfs: MkfsArgs;
   mount: MountArgs;
   umount: UmountArgs;
@@ -427,8 +491,9 @@ export type Op = keyof ArgsByOp;
  */
 export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
-  'unlink', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store', 'flush', 'fence',
-  'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep', 'copy', 'stop', 'wait', 'report', 'spawn',
+  'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store',
+  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep',
+  'copy', 'stop', 'wait', 'report', 'spawn',
   'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -460,6 +525,8 @@ export interface Expect {
   files?: Record<string, FileExpect>;
   /** Keyed by mapping name, then smaps field name. */
   smaps?: Record<string, Record<string, number | string>>;
+  /** The bytes the step read (read, pread, load; mincore's vector, one byte per page). */
+  data?: DataSpec;
 }
 
 // ---- Steps and the scenario ----

@@ -4,22 +4,31 @@
 
 import type { Process } from '../../api/machine.ts';
 import type { AccessArgs, StepOf } from '../types.ts';
+import { accessSequence, stepSeed } from '../order.ts';
 import { DEFAULT_STORE_BYTE, PAGE_BYTES, signalAt } from './context.ts';
 import type { BackgroundWork, MapRecord, StepHandlers, StepOutcome, StepRunner } from './context.ts';
 
-type AccessStep = 'access' | 'load' | 'store' | 'flush' | 'fence';
+type AccessStep = 'access' | 'flush' | 'fence';
 
-/** How many pages an access touches and the address of the j-th, in the step's order. */
-function accessPlan(a: AccessArgs, m: MapRecord): { n: number; addrOf: (j: number) => number } {
+/** The number of touches of an access step: its page list, or its range divided by the stride. */
+export function accessCount(a: AccessArgs, mapLengthBytes: number): number {
+  if (a.span.kind === 'pages') return a.span.pages.length;
+  const lengthBytes = a.span.lengthBytes ?? Math.max(0, mapLengthBytes - a.span.offsetBytes);
+  return Math.ceil(lengthBytes / a.span.strideBytes);
+}
+
+/** How many pages an access touches and the address of the j-th, in the step's order (seeded for random ones). */
+function accessPlan(a: AccessArgs, m: MapRecord, seed: number): { n: number; addrOf: (j: number) => number } {
   const descending = a.order === 'descending';
+  const n = accessCount(a, m.lengthBytes);
+  const seq = accessSequence(a, n, seed);
+  const pos = (j: number): number => (seq !== null ? seq[j]! : descending ? n - 1 - j : j);
   if (a.span.kind === 'pages') {
     const pages = a.span.pages;
-    return { n: pages.length, addrOf: (j) => m.addr + pages[descending ? pages.length - 1 - j : j]! * PAGE_BYTES };
+    return { n, addrOf: (j) => m.addr + pages[pos(j)]! * PAGE_BYTES };
   }
   const span = a.span;
-  const lengthBytes = span.lengthBytes ?? Math.max(0, m.lengthBytes - span.offsetBytes);
-  const n = Math.ceil(lengthBytes / span.strideBytes);
-  return { n, addrOf: (j) => m.addr + span.offsetBytes + (descending ? n - 1 - j : j) * span.strideBytes };
+  return { n, addrOf: (j) => m.addr + span.offsetBytes + pos(j) * span.strideBytes };
 }
 
 /** An access with background: true: a worker on the step's own thread, one page per scheduler step. */
@@ -60,7 +69,7 @@ export const ACCESS_STEPS: Pick<StepHandlers, AccessStep> = {
     const write = a.op === 'write';
     const value = a.byte ?? DEFAULT_STORE_BYTE;
     const touch = (addr: number): number => (write ? p.store(addr, value) : p.load(addr));
-    const { n, addrOf } = accessPlan(a, m);
+    const { n, addrOf } = accessPlan(a, m, stepSeed(r.seed, a.orderIndex));
     if (a.background) return startBackgroundAccess(r, step, p, m, n, addrOf, touch);
     let j = 0;
     let out: StepOutcome = { result: n };
@@ -72,20 +81,6 @@ export const ACCESS_STEPS: Pick<StepHandlers, AccessStep> = {
       return j < n;
     });
     return out;
-  },
-  /** One byte load (a mov from the mapping); the result is the byte or -signo. */
-  load(r, step, p, pn) {
-    const m = r.map(step, step.args.map, pn);
-    const addr = m.addr + step.args.offsetBytes;
-    const res = p.load(addr);
-    return res < 0 ? { result: res, signal: signalAt(res, addr, m) } : { result: res };
-  },
-  /** One byte store (a mov to the mapping); the result is 0 or -signo. */
-  store(r, step, p, pn) {
-    const m = r.map(step, step.args.map, pn);
-    const addr = m.addr + step.args.offsetBytes;
-    const res = p.store(addr, step.args.byte);
-    return res < 0 ? { result: res, signal: signalAt(res, addr, m) } : { result: res };
   },
   /** CLWB, CLFLUSHOPT or CLFLUSH over a range of the mapping (no syscall: user-space cache flushing). */
   flush(r, step, p, pn) {

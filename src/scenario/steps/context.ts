@@ -42,6 +42,8 @@ export interface BackgroundWork extends Worker {
 export interface StepOutcome {
   result: number | object;
   signal?: SignalRecord;
+  /** The bytes the step read (read/pread up to DATA_CAPTURE_MAX, load, mincore's vector). */
+  data?: Uint8Array;
 }
 
 /** The runner as its step handlers see it (src/scenario/run.ts implements it). */
@@ -49,6 +51,8 @@ export interface StepRunner {
   readonly machine: Machine;
   /** The scenario's file name or label, for errors. */
   readonly source: string;
+  /** The scenario's seed (random access orders). */
+  readonly seed: number;
   /** CPUs the scheduler may use (machine.cpus, at least 1). */
   readonly cpus: number;
   readonly fds: Map<string, FdRecord>;

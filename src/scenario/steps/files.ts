@@ -2,17 +2,20 @@
 // are short programs made of them.
 
 import { ScenarioError } from '../types.ts';
-import type { CopyArgs } from '../types.ts';
+import type { CopyArgs, ReadArgs, Step, StepOf } from '../types.ts';
+import type { ReadTarget, WriteSource } from '../../fs/syscalls.ts';
+import type { UserBuffer } from '../../mm/uaccess.ts';
+import { DATA_CAPTURE_MAX, fillStream } from '../../lib/data.ts';
 import type { Process } from '../../api/machine.ts';
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC } from '../../mm/constants.ts';
 import { errnoName } from '../../lib/errno.ts';
 import { flagsToNumber } from '../flags.ts';
 import { DEFAULT_WRITE_BYTE, PAGE_BYTES } from './context.ts';
-import type { StepHandlers, StepRunner } from './context.ts';
+import type { StepHandlers, StepOutcome, StepRunner } from './context.ts';
 
 type FileStep =
   | 'create' | 'open' | 'close' | 'read' | 'write' | 'pread' | 'pwrite' | 'ftruncate' | 'fallocate'
-  | 'fsync' | 'fdatasync' | 'unlink' | 'stat' | 'copy';
+  | 'fsync' | 'fdatasync' | 'unlink' | 'mkdir' | 'stat' | 'copy';
 
 /** The byte a `create: { content: written }` step fills file page `pageIndex` with. */
 export function createPageByte(pageIndex: number): number {
@@ -58,6 +61,41 @@ function transfer(lengthBytes: number, chunkBytes: number | undefined, call: (of
   return done;
 }
 
+/** The user buffer of a read/write step inside a mapping, `len` bytes from `at` into the step's buffer range. */
+function mappingBuffer(r: StepRunner, step: Step, a: ReadArgs, p: Process, pn: string, at: number,
+  len: number): UserBuffer | null {
+  if (a.buffer === undefined) return null;
+  const m = r.map(step, a.buffer.map, pn);
+  return p.userBuffer(m.addr + a.buffer.offsetBytes + at, len);
+}
+
+/**
+ * A read or pread step: chunk by chunk into the step's buffer (a mapping's range: the kernel's
+ * copy_to_user faults on it), keeping the bytes read when the step reads at most DATA_CAPTURE_MAX.
+ */
+function readInto(r: StepRunner, step: StepOf<'read'> | StepOf<'pread'>, p: Process, pn: string,
+  call: (len: number, out: ReadTarget, offset: number) => number): StepOutcome {
+  const a = step.args;
+  const keep = a.buffer === undefined && a.lengthBytes <= DATA_CAPTURE_MAX ? new Uint8Array(a.lengthBytes) : null;
+  const n = transfer(a.lengthBytes, a.chunkBytes, (o, len) => {
+    const ub = mappingBuffer(r, step, a, p, pn, o, len);
+    return call(len, ub ?? (keep === null ? null : keep.subarray(o, o + len)), o);
+  });
+  return keep === null || n < 0 ? { result: n } : { result: n, data: keep.subarray(0, n) };
+}
+
+/** A write or pwrite step's chunks: the fill byte, bytes of the data stream, or the mapping range. */
+function writeFrom(r: StepRunner, step: StepOf<'write'> | StepOf<'pwrite'>, p: Process, pn: string,
+  call: (len: number, src: WriteSource, offset: number) => number): number {
+  const a = step.args;
+  const byte = a.byte ?? DEFAULT_WRITE_BYTE;
+  return transfer(a.lengthBytes, a.chunkBytes, (o, len) => {
+    const ub = mappingBuffer(r, step, a, p, pn, o, len);
+    const src = ub ?? (a.data === undefined ? byte : fillStream(a.data, o, r.scratch(len)));
+    return call(len, src, o);
+  });
+}
+
 /** cp from -> to in chunks; one chunk per call; returns false at the end of the source. */
 function copier(r: StepRunner, p: Process, a: CopyArgs, loop: boolean): () => boolean {
   const src = p.open(a.from, O_RDONLY);
@@ -99,7 +137,7 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
     const fd = p.open(step.args.path, flagsToNumber(step.args.flags));
     if (fd >= 0) {
       r.fds.set(step.args.fd, { processName: pn, fd, path: step.args.path });
-      r.paths.add(step.args.path);
+      if (p.kp.fds[fd]?.inode.isDir !== true) r.paths.add(step.args.path); // reports list regular files
     }
     return { result: fd };
   },
@@ -109,30 +147,25 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
     if (res >= 0) r.fds.delete(step.args.fd);
     return { result: res };
   },
-  /** read(2) at the file position, in chunks of chunkBytes. */
+  /** read(2) at the file position, in chunks of chunkBytes (into the runner's buffer, or a mapping's range). */
   read(r, step, p, pn) {
     const fd = r.fd(step, step.args.fd, pn);
-    return { result: transfer(step.args.lengthBytes, step.args.chunkBytes, (_o, len) => p.read(fd, len)) };
+    return readInto(r, step, p, pn, (len, out) => p.read(fd, len, out));
   },
   /** pread(2) from offsetBytes, in chunks. */
   pread(r, step, p, pn) {
-    const a = step.args;
-    const fd = r.fd(step, a.fd, pn);
-    return { result: transfer(a.lengthBytes, a.chunkBytes, (o, len) => p.pread(fd, len, a.offsetBytes + o)) };
+    const fd = r.fd(step, step.args.fd, pn);
+    return readInto(r, step, p, pn, (len, out, o) => p.pread(fd, len, step.args.offsetBytes + o, out));
   },
-  /** write(2) at the file position, in chunks, every byte `byte`. */
+  /** write(2) at the file position, in chunks: every byte `byte`, the `data` stream, or a mapping's range. */
   write(r, step, p, pn) {
-    const a = step.args;
-    const fd = r.fd(step, a.fd, pn);
-    const byte = a.byte ?? DEFAULT_WRITE_BYTE;
-    return { result: transfer(a.lengthBytes, a.chunkBytes, (_o, len) => p.write(fd, len, byte)) };
+    const fd = r.fd(step, step.args.fd, pn);
+    return { result: writeFrom(r, step, p, pn, (len, src) => p.write(fd, len, src)) };
   },
-  /** pwrite(2) from offsetBytes, in chunks, every byte `byte`. */
+  /** pwrite(2) from offsetBytes, in chunks, as write. */
   pwrite(r, step, p, pn) {
-    const a = step.args;
-    const fd = r.fd(step, a.fd, pn);
-    const byte = a.byte ?? DEFAULT_WRITE_BYTE;
-    return { result: transfer(a.lengthBytes, a.chunkBytes, (o, len) => p.pwrite(fd, len, a.offsetBytes + o, byte)) };
+    const fd = r.fd(step, step.args.fd, pn);
+    return { result: writeFrom(r, step, p, pn, (len, src, o) => p.pwrite(fd, len, step.args.offsetBytes + o, src)) };
   },
   /** ftruncate(2). */
   ftruncate(r, step, p, pn) {
@@ -154,6 +187,10 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
   /** unlink(2). */
   unlink(_r, step, p) {
     return { result: p.unlink(step.args.path) };
+  },
+  /** mkdir(2): a directory inode (open gives it O_RDONLY; mmap of it ENODEV). */
+  mkdir(_r, step, p) {
+    return { result: p.mkdir(step.args.path) };
   },
   /** stat(2): the result is a copy of the stat figures, or -errno. */
   stat(_r, step, p) {

@@ -6,6 +6,7 @@ import type { Process } from '../../api/machine.ts';
 import type { StepKind, StepOf } from '../types.ts';
 import { ACCESS_STEPS } from './access.ts';
 import { CONTROL_STEPS } from './control.ts';
+import { DATA_STEPS } from './data.ts';
 import type { StepHandler, StepHandlers, StepOutcome, StepRunner } from './context.ts';
 import { FILE_STEPS } from './files.ts';
 import { MAPPING_STEPS } from './mappings.ts';
@@ -16,6 +17,7 @@ export const STEP_HANDLERS: StepHandlers = {
   ...FILE_STEPS,
   ...MAPPING_STEPS,
   ...ACCESS_STEPS,
+  ...DATA_STEPS,
   ...SYSTEM_STEPS,
   ...CONTROL_STEPS,
   ...PROC_STEPS,
