@@ -3,7 +3,9 @@
  * generic_perform_write, mm/truncate.c, fs/sync.c, mm/msync.c; v6.1). Each returns a
  * non-negative result or -errno, like the raw system call.
  */
-import { EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT } from '../lib/errno.ts';
+import {
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT,
+} from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
@@ -109,7 +111,9 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: R
   const mapping = inode.mapping;
   const f = k.frames;
   k.charge(k.costs.syscallNs);
-  if (inode.dax) return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
+  if (inode.dax) {
+    return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
+  }
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
@@ -166,7 +170,9 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const f = k.frames;
   k.charge(k.costs.syscallNs);
   if (pos + len > 2 ** 44) return -EFBIG;
-  if (inode.dax) return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
+  if (inode.dax) {
+    return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
+  }
   const shm = fs.typeName === 'tmpfs';
   const asked = len;
   let done = 0;

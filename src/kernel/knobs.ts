@@ -31,7 +31,8 @@ export type FaultAroundStyle = keyof typeof FAULT_AROUND_STYLES;
 
 export const WRITE_SOURCE_FAULT_INS = {
   'before-write-begin': 'generic_perform_write faults the user source in before ->write_begin (up to 6.14)',
-  'after-short-copy': 'the atomic copy runs first; fault_in_readable only after a short copy, so the folio is already created',
+  'after-short-copy':
+    'the atomic copy runs first; fault_in_readable only after a short copy, so the folio is already created',
 } as const;
 export type WriteSourceFaultIn = keyof typeof WRITE_SOURCE_FAULT_INS;
 

@@ -222,6 +222,26 @@ class Encoder {
     return id;
   }
 
+  /** mincore: `mincore MAP OFF LEN`, with a buffer for the vector. */
+  private mincore(a: { map: string; offsetBytes: number; lengthBytes?: number }): string {
+    const len = a.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - a.offsetBytes);
+    this.buf(Math.ceil(len / 4096));
+    return `mincore ${this.range({ map: a.map, offsetBytes: a.offsetBytes, lengthBytes: a.lengthBytes })}`;
+  }
+
+  /** memcpy: `memcpy MAP OFF FROMMAP FROMOFF LEN`. */
+  private memcpy(a: { map: string; offsetBytes: number; fromMap: string; fromOffsetBytes: number;
+    lengthBytes: number }): string {
+    return `memcpy ${this.maps.get(a.map)} ${a.offsetBytes} ${this.maps.get(a.fromMap)} ${a.fromOffsetBytes} ` +
+      `${a.lengthBytes}`;
+  }
+
+  /** fork: `fork PROC`, the child's process number. */
+  private fork(child: string): string {
+    this.forked.add(child);
+    return `fork ${this.procs.get(child)}`;
+  }
+
   private args(st: Step): string {
     switch (st.op) {
       case 'create': {
@@ -252,16 +272,8 @@ class Encoder {
         return `storew ${this.maps.get(a.map)} ${a.offsetBytes} ${a.bytes.length} ${hex(a.bytes)}`;
       }
       case 'memset': return `memset ${this.range(st.args)} ${st.args.byte}`;
-      case 'memcpy': {
-        const a = st.args;
-        return `memcpy ${this.maps.get(a.map)} ${a.offsetBytes} ${this.maps.get(a.fromMap)} ${a.fromOffsetBytes} ` +
-          `${a.lengthBytes}`;
-      }
-      case 'mincore': {
-        const len = st.args.lengthBytes ?? Math.max(0, (this.mapLength.get(st.args.map) ?? 0) - st.args.offsetBytes);
-        this.buf(Math.ceil(len / 4096));
-        return `mincore ${this.range(st.args)}`;
-      }
+      case 'memcpy': return this.memcpy(st.args);
+      case 'mincore': return this.mincore(st.args);
       case 'flush': {
         const a = st.args;
         return `flush ${this.maps.get(a.map)} ${a.offsetBytes} ${a.lengthBytes} ${a.insn}`;
@@ -278,9 +290,7 @@ class Encoder {
       }
       case 'sleep': return `sleep ${st.args.durationNs}`;
       case 'report': return `report ${st.args.name.replace(/\s/g, '_')}`;
-      case 'fork':
-        this.forked.add(st.args.child);
-        return `fork ${this.procs.get(st.args.child)}`;
+      case 'fork': return this.fork(st.args.child);
       case 'exit': return `exit ${st.args.status}`;
       case 'waitpid': return `waitpid ${this.procs.get(st.args.child)}`;
       case 'mremap': return this.mremap(st);
@@ -363,7 +373,8 @@ class Encoder {
     const head = `${this.maps.get(a.map)} ${a.op === 'write' ? 'W' : 'R'} ${a.byte ?? DEFAULT_STORE_BYTE}`;
     const dir = a.order === 'descending' ? 'D' : 'A';
     const sp = a.span;
-    const len = sp.kind === 'pages' ? 0 : sp.lengthBytes ?? Math.max(0, (this.mapLength.get(a.map) ?? 0) - sp.offsetBytes);
+    const mapLen = this.mapLength.get(a.map) ?? 0;
+    const len = sp.kind === 'pages' ? 0 : sp.lengthBytes ?? Math.max(0, mapLen - sp.offsetBytes);
     const seq = accessSequence(a, accessCount(a, this.mapLength.get(a.map) ?? 0), stepSeed(this.seed, a.orderIndex));
     if (seq !== null) {
       // A random order runs as the page list the model's runner draws (src/scenario/order.ts).

@@ -445,7 +445,8 @@ function readWrite(f: Fields): WriteArgs {
   if (!f.has('lengthBytes') && data?.kind !== 'bytes') {
     f.at.fail('missing lengthBytes (required unless data gives bytes, a string or a hex pattern)');
   }
-  const lengthBytes = f.has('lengthBytes') || data?.kind !== 'bytes' ? f.need('lengthBytes', asBytes) : data.bytes.length;
+  const lengthBytes = f.has('lengthBytes') || data?.kind !== 'bytes'
+    ? f.need('lengthBytes', asBytes) : data.bytes.length;
   return {
     fd: f.need('fd', asFdRef), lengthBytes, chunkBytes: f.may('chunkBytes', asPositiveBytes),
     buffer: f.may('buffer', asBuffer), byte: f.may('byte', asByteValue), data,
