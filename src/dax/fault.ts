@@ -25,6 +25,7 @@ import {
   grabMappingEntry, daxUnlockEntry, daxInsertEntry, daxFlags, daxPfn, GRAB_FALLBACK, DAX_ZERO_PAGE, DAX_EMPTY, DAX_PMD,
   PMD_ORDER, PAGECACHE_TAG_DIRTY, isDaxEntry, pfnFits, mkDaxEntry,
 } from './entry.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** What iomap_begin (or get_block) says about a file range. */
 export interface DaxIomap {
@@ -74,7 +75,7 @@ function insertPfn(k: Kernel, vmf: VmFault, pfn: number, mkwrite: boolean, speci
     return VM_FAULT_NOPAGE;
   }
   setPte(t, i, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   return VM_FAULT_NOPAGE;
 }
 
@@ -94,7 +95,7 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
     return VM_FAULT_NOPAGE;
   }
   setPmdLeaf(vma.mm, pmd, pi, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   return VM_FAULT_NOPAGE;
 }
 
@@ -118,7 +119,7 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
   const pfn = addNewFolio(k, mapping, vmf.pgoff, 0, false);
   if (pfn < 0) return VM_FAULT_OOM;
   k.frames.fillFrame(pfn, 0);
-  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs);
+  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
   k.frames.flags[pfn] = (k.frames.flags[pfn]! | PG_uptodate) & ~PG_locked;
   vmf.page = pfn;
   const r = finishFault(k, vmf);
@@ -130,7 +131,7 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
 function daxCow(k: Kernel, vmf: VmFault, m: DaxIomap, fs: DaxFs): number {
   if (m.type === 'mapped') k.copyPhysToFrame(vmf.cowPage, fs.blockPfn(m.pblk));
   else k.frames.fillFrame(vmf.cowPage, 0);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   const r = finishFault(k, vmf);
   return r === 0 ? VM_FAULT_DONE_COW : r;
 }
@@ -151,7 +152,7 @@ function daxPteIomap(k: Kernel, fs: DaxFs, inode: Inode, index: number, entry: n
     return 0;
   }
   k.events.iomapBegin++;
-  k.charge(k.costs.iomapBeginNs);
+  k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
   const err = fs.iomapBegin(inode, index, 1, write, m);
   if (err < 0) return err === -12 ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
   return 0;
@@ -259,7 +260,7 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     if (pmd && pmd.tables[pmdIndex(vmf.address)] !== null) return (ret = 0);
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const m = iomap;
     const err = fs.iomapBegin(inode, index, 512, write, m);
     if (err < 0) return (ret = err === -12 ? VM_FAULT_OOM : VM_FAULT_FALLBACK);
@@ -338,7 +339,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
   for (let pgoff = start; pgoff < end; pgoff++) {
     if (pgoff * 4096 >= inode.sizeBytes) break;
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const err = fs.iomapBegin(inode, pgoff, 1, false, iomap);
     if (err < 0 || iomap.type !== 'mapped' || iomap.isNew) continue;
     if (k.spinDepth > 0) {
@@ -351,7 +352,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
     const i = vmf.pteIndex + (pgoff - vmf.pgoff);
     if (t.flags[i] !== 0) continue;
     setPte(t, i, fs.blockPfn(iomap.pblk), (vma.pageProt & ~_PAGE_RW) | _PAGE_SPECIAL);
-    k.charge(k.costs.pteSetNs);
+    k.charge(k.costs.pteSetNs, COST.pageTable);
     mapped++;
   }
   k.events.faultaroundPagesMapped += mapped;

@@ -13,6 +13,7 @@ import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** Data for a write: a buffer, or one byte value repeated. */
 export type WriteSource = Uint8Array | number;
@@ -75,7 +76,7 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
   const inode = file.inode;
   const mapping = inode.mapping;
   const f = k.frames;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   if (inode.dax) return inode.sb.fs.daxRead!(inode, pos, len, out);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
@@ -124,7 +125,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const mapping = inode.mapping;
   const fs = inode.sb.fs;
   const f = k.frames;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   if (pos + len > 2 ** 44) return -EFBIG;
   if (inode.dax) return fs.daxWrite!(inode, pos, len, src);
   const shm = fs.typeName === 'tmpfs';
@@ -268,7 +269,7 @@ export function sysFtruncate(k: Kernel, proc: Process, fd: number, size: number)
   if (!file) return -EBADF;
   if (!file.writable) return -EINVAL;
   if (size < 0) return -EINVAL;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   return truncateInode(k, file.inode, size);
 }
 
@@ -331,7 +332,7 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
 export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean): number {
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   return file.inode.sb.fs.fsync(file, datasync);
 }
 

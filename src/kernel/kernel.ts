@@ -15,6 +15,7 @@ import { assert, panic } from '../lib/assert.ts';
 import { Frames } from '../hw/frames.ts';
 import { Vmstat, Events } from './counters.ts';
 import { mergeCosts, type CostTable } from './costs.ts';
+import { COST, N_COST, type CostCategory } from '../lib/cost-category.ts';
 import type { KernelProfile } from './profiles.ts';
 import { Mm, VmFault } from '../mm/mm.ts';
 import { Pgd } from '../mm/pgtable.ts';
@@ -73,6 +74,8 @@ export class Task {
   /** The last signal delivered by an access (what a sigsetjmp loop would see). */
   lastSignal: SignalInfo | null = null;
   readonly vmf = new VmFault();
+  /** Simulated ns charged to this task per cost category (costs.ts COST), for `--breakdown`. */
+  readonly costNs = new Float64Array(N_COST);
   constructor(tid: number, name: string, process: Process) {
     this.tid = tid;
     this.name = name;
@@ -202,7 +205,7 @@ export class Kernel {
   /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
   pmemFlush(pfn: number, nPages: number): number {
     const lines = this.pmemOf(pfn).writebackPages(pfn, nPages);
-    this.charge(lines * this.costs.cacheLineFlushNs);
+    this.charge(lines * this.costs.cacheLineFlushNs, COST.cacheFlush);
     return lines;
   }
 
@@ -257,9 +260,18 @@ export class Kernel {
     return this.current.clockNs;
   }
 
-  /** Charge simulated time to the running task. */
-  charge(ns: number): void {
-    this.current.clockNs += ns;
+  /** Charge simulated time to the running task, under `category` (costs.ts COST). Allocates nothing. */
+  charge(ns: number, category: CostCategory): void {
+    const t = this.current;
+    t.clockNs += ns;
+    t.costNs[category]! += ns;
+  }
+
+  /** Move `task`'s clock forward to `ns` (a sleep or wait), charging the gap to `category`. */
+  waitUntil(task: Task, ns: number, category: CostCategory): void {
+    if (ns <= task.clockNs) return;
+    task.costNs[category]! += ns - task.clockNs;
+    task.clockNs = ns;
   }
 
   /** Schedule `fn` to run when simulated time reaches `doneNs` (I/O completion). */
@@ -294,7 +306,7 @@ export class Kernel {
     while (!cond()) {
       const e = this.pending[0];
       if (!e) panic(`task ${this.current.name} sleeps forever waiting for ${what}`);
-      if (e.doneNs > this.current.clockNs) this.current.clockNs = e.doneNs;
+      this.waitUntil(this.current, e.doneNs, COST.ioWait);
       this.runDue();
     }
   }

@@ -26,6 +26,7 @@ import { folioMarkDirty, maxIndex } from './pagemap.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FINISH_FAULT } from './whole-folio.ts';
 import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
   splitHugePmdAny } from './huge-memory.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
@@ -127,7 +128,7 @@ function accessError(vma: Vma, write: boolean): boolean {
 export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, flags: number): number {
   const p = k.profile;
   if (p.pgfaultAccounting === 'every-attempt') k.vmstat.pgfault++;
-  k.charge(k.costs.faultEntryNs);
+  k.charge(k.costs.faultEntryNs, COST.faultEntry);
   const vmf = task.vmf;
   vmf.reset(vma, addr, flags);
   const concurrent = k.concurrent;
@@ -195,7 +196,7 @@ function waitForInstall(k: Kernel, task: Task, visibleFromNs: number): void {
   k.mightSleep('a page-table entry another task is installing');
   k.events.faultInstallWaits++;
   k.events.faultInstallWaitNs += visibleFromNs - task.clockNs;
-  task.clockNs = visibleFromNs;
+  k.waitUntil(task, visibleFromNs, COST.lockWait);
   if (k.current === task) k.runDue();
 }
 
@@ -308,7 +309,7 @@ function doCowFault(k: Kernel, vmf: VmFault): number {
   }
   if (ret & VM_FAULT_DONE_COW) return ret;
   k.copyPhysToFrame(cow, vmf.page);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   ret |= finishFault(k, vmf);
   unlockPage(k, vmf.page);
   return ret;
@@ -394,14 +395,14 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
         setPte(t, first + j, head + j, prot);
         f.mapcount[head + j] = f.mapcount[head + j]! + 1;
       }
-      k.charge(n * k.costs.pteSetNs);
+      k.charge(n * k.costs.pteSetNs, COST.pageTable);
       f.refcount[head] = f.refcount[head]! + n;
       vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, n);
       return 0;
     }
   }
   setPte(t, i, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   f.mapcount[pfn] = f.mapcount[pfn]! + 1;
   if (cow) {
     vma.mm.rssAnon++;
@@ -481,7 +482,7 @@ export function allocAnonPage(k: Kernel): number {
   if (pfn < 0) return -1;
   k.frames.owner[pfn] = OWNER_ANON;
   k.frames.flags[pfn] = PG_swapbacked;
-  k.charge(k.costs.pageAllocNs);
+  k.charge(k.costs.pageAllocNs, COST.pageAlloc);
   return pfn;
 }
 
@@ -504,7 +505,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): number {
   }
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   setPte(t, i, pfn, vma.pageProt | _PAGE_RW | _PAGE_DIRTY);
   k.frames.mapcount[pfn] = 1;
   vma.mm.rssAnon++;
@@ -581,7 +582,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
   if (oldPfn !== f.zeroPfn) k.copyPhysToFrame(pfn, oldPfn);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   if ((fl & _PAGE_SPECIAL) === 0) {
     const head = f.head[oldPfn]!;
     f.mapcount[oldPfn] = f.mapcount[oldPfn]! - 1;

@@ -24,6 +24,7 @@ import { setPte } from './pgtable.ts';
 import { mapPagesPte } from './pgalloc.ts';
 import { filePmdSuitable, doSetPmd } from './huge-memory.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FAULT_AROUND } from './whole-folio.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /**
  * Read one folio synchronously (filemap_read_folio): lock is held by the caller; submit the
@@ -54,7 +55,7 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   const index = vmf.pgoff;
   if (index >= maxIndex(inode)) return VM_FAULT_SIGBUS;
   let ret = 0;
-  k.charge(k.costs.pageCacheLookupNs);
+  k.charge(k.costs.pageCacheLookupNs, COST.pageCacheLookup);
   let head = findFolio(mapping, index);
   if (head >= 0) {
     if ((vmf.flags & FAULT_FLAG_TRIED) === 0) doAsyncMmapReadahead(k, vmf, file, head);
@@ -238,7 +239,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   const ra = vma.file!.ra;
   ra.mmapMiss = Math.max(0, ra.mmapMiss - run.missDec);
   k.events.faultaroundPagesMapped += run.mapped;
-  k.charge(run.mapped * k.costs.faultAroundPerPageNs);
+  k.charge(run.mapped * k.costs.faultAroundPerPageNs, COST.faultAround);
   return run.ret;
 }
 
