@@ -28,7 +28,8 @@ export interface Parsed {
 
 /** The message parseArgs throws, shortened to what the user needs (no "To specify a positional..." advice). */
 function shortParseError(e: Error): string {
-  return e.message.split('\n')[0]!.replace(/\. To specify .*$/, '').replace(/\.$/, '');
+  return e.message.split('\n')[0]!.replace(/\. To specify .*$/, '').replace(/\.$/, '')
+    .replace(/^Unknown option '([^']*)'/, 'unknown option "$1"');
 }
 
 /**

@@ -163,6 +163,16 @@ function daxPteIomap(k: Kernel, fs: DaxFs, inode: Inode, index: number, entry: n
  * block was allocated by this fault), DONE_COW, NEEDDSYNC with vmf.syncPfn set, or an error.
  */
 export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
+  const tp = k.tracer;
+  if (tp === null) return daxPteFault(k, vmf, fs);
+  tp.daxPteFault(vmf, false, 0);
+  const r = daxPteFault(k, vmf, fs);
+  tp.daxPteFault(vmf, true, r);
+  return r;
+}
+
+/** The body of dax_iomap_pte_fault, between its dax_pte_fault and dax_pte_fault_done tracepoints. */
+function daxPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
   const vma = vmf.vma!;
   const inode = vma.file!.inode;
   const mapping = inode.mapping;
@@ -192,7 +202,9 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     if (cow) return (ret = daxCow(k, vmf, m, fs));
     if (!write && m.type !== 'mapped') {
       if (holePage >= 0) return (ret = VM_FAULT_NOPAGE); // already backed by a hole page (mapped elsewhere)
-      return (ret = daxLoadHole(k, vmf, entry));
+      ret = daxLoadHole(k, vmf, entry);
+      if (k.tracer !== null) k.tracer.daxLoadHole(vmf, ret);
+      return ret;
     }
     if (m.type !== 'mapped') return (ret = VM_FAULT_SIGBUS);
     const pfn = fs.blockPfn(m.pblk);
@@ -213,6 +225,7 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     } else {
       // 2014 DAX PTEs were special only; devmap arrived with the entry-based code (4.5).
       const mkwrite = write && p.daxWriteInsert === 'mkwrite';
+      if (k.tracer !== null) k.tracer.daxInsertMapping(vmf, false, pfn, entry);
       ret = insertPfn(k, vmf, pfn, mkwrite, _PAGE_SPECIAL | (entries ? _PAGE_DEVMAP : 0));
     }
     if (m.isNew) {
@@ -233,6 +246,17 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
  * extent is shorter than 2 MiB or not 2 MiB-aligned. Holes read the huge zero page. Never major.
  */
 export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
+  const tp = k.tracer;
+  if (tp === null) return daxPmdFault(k, vmf, fs);
+  const maxPgoff = Math.ceil(vmf.vma!.file!.inode.sizeBytes / 4096);
+  tp.daxPmdFault(vmf, maxPgoff, false, 0);
+  const r = daxPmdFault(k, vmf, fs);
+  tp.daxPmdFault(vmf, maxPgoff, true, r);
+  return r;
+}
+
+/** The body of dax_iomap_pmd_fault, between its dax_pmd_fault and dax_pmd_fault_done tracepoints. */
+function daxPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
   const p = k.profile;
   if (!p.daxPmd || p.daxEntries !== 'entries') return VM_FAULT_FALLBACK; // CONFIG_FS_DAX_PMD off: not even attempted
   const vma = vmf.vma!;
@@ -269,19 +293,22 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
       const hz = k.hugeZeroPage();
       if (hz < 0) return (ret = VM_FAULT_FALLBACK);
       k.events.daxPmdHoleLoads++;
-      daxInsertEntry(k, mapping, index, entry, hz, DAX_PMD | DAX_ZERO_PAGE, p.daxDirtyOnRead);
-      return (ret = insertPmd(k, vmf, hz, false, true));
+      const e = daxInsertEntry(k, mapping, index, entry, hz, DAX_PMD | DAX_ZERO_PAGE, p.daxDirtyOnRead);
+      ret = insertPmd(k, vmf, hz, false, true);
+      if (k.tracer !== null) k.tracer.daxPmdLoadHole(vmf, hz, e, ret === VM_FAULT_FALLBACK);
+      return ret;
     }
     if (m.type !== 'mapped') return (ret = VM_FAULT_FALLBACK);
     const pfn = fs.blockPfn(m.pblk);
     if (pfn % 512 !== 0) return (ret = VM_FAULT_FALLBACK);
     const sync = write && p.mapSync && (vma.flags & VM_SYNC) !== 0 && m.dirty;
     const dirty = !sync && (write || p.daxDirtyOnRead);
-    daxInsertEntry(k, mapping, index, entry, pfn, DAX_PMD, dirty);
+    const e = daxInsertEntry(k, mapping, index, entry, pfn, DAX_PMD, dirty);
     if (sync) {
       vmf.syncPfn = pfn;
       return (ret = VM_FAULT_NEEDDSYNC);
     }
+    if (k.tracer !== null) k.tracer.daxInsertMapping(vmf, true, pfn, e);
     return (ret = insertPmd(k, vmf, pfn, write, false));
   } finally {
     daxUnlockEntry(k, mapping, index);
@@ -305,10 +332,16 @@ export function daxFinishSyncFault(k: Kernel, vmf: VmFault, fs: DaxFs, order: nu
   if (err < 0) return VM_FAULT_SIGBUS;
   k.events.daxInsertPfnMkwrite++;
   const e = mapping.pages.load(index);
-  if (!isDaxEntry(e) || daxPfn(e) !== vmf.syncPfn) return VM_FAULT_NOPAGE;
+  const tp = k.tracer;
+  if (!isDaxEntry(e) || daxPfn(e) !== vmf.syncPfn) {
+    if (tp !== null) tp.daxInsertPfnMkwrite(vmf, true, VM_FAULT_NOPAGE);
+    return VM_FAULT_NOPAGE;
+  }
   mapping.pages.setMark(index, PAGECACHE_TAG_DIRTY);
-  if (order === PMD_ORDER) return insertPmd(k, vmf, vmf.syncPfn, true, false);
-  return insertPfn(k, vmf, vmf.syncPfn, true, _PAGE_SPECIAL | _PAGE_DEVMAP);
+  const r = order === PMD_ORDER ? insertPmd(k, vmf, vmf.syncPfn, true, false)
+    : insertPfn(k, vmf, vmf.syncPfn, true, _PAGE_SPECIAL | _PAGE_DEVMAP);
+  if (tp !== null) tp.daxInsertPfnMkwrite(vmf, false, r);
+  return r;
 }
 
 /** dax_pfn_mkwrite (fs/dax.c 4.5-4.13): mark the entry dirty; the core then makes the PTE writable. */

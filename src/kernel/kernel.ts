@@ -23,6 +23,7 @@ import type { Vfs } from '../fs/vfs.ts';
 import type { File, Inode, AddressSpace, SuperBlock } from '../fs/fs.ts';
 import type { Lru } from '../mm/lru.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
+import type { Tracepoints } from '../lib/tracepoints.ts';
 import { OWNER_KERNEL } from '../hw/frames.ts';
 
 export interface SignalInfo {
@@ -61,6 +62,8 @@ export interface FaultTraceEvent {
   pmdLeaves: number;
   /** The signal the access got (SIGSEGV 11, SIGBUS 7, SIGKILL 9), or 0. */
   signal: number;
+  /** Simulated ns of this fault per cost category (costs.ts COST); a reused array, valid during the call. */
+  costNs: Float64Array;
 }
 
 export class Task {
@@ -126,6 +129,8 @@ export class Kernel {
    * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
    */
   faultTrace: ((e: FaultTraceEvent) => void) | null = null;
+  /** The tracepoints (`daxsim run --trace ftrace|perfetto`); null costs one branch per site. */
+  tracer: Tracepoints | null = null;
   /**
    * Called when fsync/msync of a DAX file completes (its file pages firstIndex..lastIndex), while
    * the crash explorer runs.

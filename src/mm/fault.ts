@@ -26,10 +26,13 @@ import { folioMarkDirty, maxIndex } from './pagemap.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FINISH_FAULT } from './whole-folio.ts';
 import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
   splitHugePmdAny } from './huge-memory.ts';
-import { COST } from '../lib/cost-category.ts';
+import { COST, N_COST } from '../lib/cost-category.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
+
+/** Per-category cost of the traced fault (reused: a consumer copies what it keeps). */
+const traceCost0 = new Float64Array(N_COST), traceCost = new Float64Array(N_COST);
 
 /**
  * do_user_addr_fault (arch/x86/mm/fault.c): handle a user access to `addr` that the page-table
@@ -41,11 +44,16 @@ export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: bool
   if (trace === null) return userAddrFault(k, task, addr, write);
   const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves;
   const maj0 = task.majflt, min0 = task.minflt;
+  traceCost0.set(task.costNs);
+  // exceptions:page_fault_user: X86_PF_USER | X86_PF_WRITE; the writer adds X86_PF_PROT for a present PTE.
+  const tp = k.tracer;
+  if (tp !== null) tp.pageFaultUser(task, addr, write ? 6 : 4);
   const sig = userAddrFault(k, task, addr, write);
+  for (let i = 0; i < N_COST; i++) traceCost[i] = task.costNs[i]! - traceCost0[i]!;
   trace({
     task: task.name, tid: task.tid, addr, write, startNs, endNs: task.clockNs,
     counted: task.majflt > maj0 ? 'major' : task.minflt > min0 ? 'minor' : 'none',
-    entries: installStats.entries - e0, pmdLeaves: installStats.pmdLeaves - p0, signal: sig,
+    entries: installStats.entries - e0, pmdLeaves: installStats.pmdLeaves - p0, signal: sig, costNs: traceCost,
   });
   return sig;
 }

@@ -54,6 +54,10 @@ export interface RunOptions {
   collectHostTime?: boolean;
   /** Called with the machine as soon as it exists, before any mount (the crash explorer attaches here). */
   onMachine?: (m: Machine) => void;
+  /** Called once the mounts are done, before the first step (cost breakdowns take their baseline). */
+  onReady?: () => void;
+  /** Called after each step with its result (per-step breakdowns, progress). */
+  onStepDone?: (r: StepResult) => void;
 }
 
 // ---- Counters ----
@@ -110,6 +114,7 @@ class Runner implements StepRunner {
   /** Background work (copy or access with background: true) running alongside the following steps. */
   readonly background: BackgroundWork[] = [];
   readonly result: RunResult;
+  private readonly opts: RunOptions;
   private baseline: Counters;
   private chunkBuffer: Uint8Array | null = null;
 
@@ -118,6 +123,7 @@ class Runner implements StepRunner {
     this.source = s.source;
     this.cpus = Math.max(s.machine.cpus, 1);
     this.hostTime = opts.collectHostTime ?? true;
+    this.opts = opts;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
     const devices = deviceConfigs(s);
     try {
@@ -223,6 +229,7 @@ class Runner implements StepRunner {
 
   run(): RunResult {
     this.mountAll();
+    this.opts.onReady?.();
     for (const step of this.s.steps) this.runStep(step);
     this.background.length = 0;
     return this.result;
@@ -276,6 +283,7 @@ class Runner implements StepRunner {
     if (out.signal !== undefined) sr.signal = out.signal;
     else if (typeof out.result === 'number' && out.result < 0) sr.errno = errnoName(-out.result);
     this.result.steps.push(sr);
+    this.opts.onStepDone?.(sr);
     if (step.expect === undefined) return;
     if (step.op === 'report') {
       const rep = this.result.reports[step.args.name];
