@@ -68,6 +68,9 @@ export function flatCounters(v: VariantJson): Map<string, number> {
   for (const s of v.steps) m.set(`step ${s.index} ${s.op} simNs`, s.simNs);
   if (v.breakdown) {
     for (const [cat, ns] of Object.entries(v.breakdown.total.byCategoryNs)) m.set(`time ${cat} (ns)`, ns);
+    for (const s of v.breakdown.steps) {
+      for (const [cat, ns] of Object.entries(s.byCategoryNs)) m.set(`step ${s.index} ${s.op} ${cat} (ns)`, ns);
+    }
     for (const [kind, f] of Object.entries(v.breakdown.faults)) m.set(`faults ${kind}`, f.count);
   }
   return m;
@@ -81,9 +84,10 @@ const MAX_WIDTH = 120;
  */
 export function formatSideBySide(name: string, variants: VariantJson[], keys: string[]): string {
   const flats = variants.map(flatCounters);
-  const rowNames: string[] = [];
+  const all: string[] = [];
   const seen = new Set<string>();
-  for (const f of flats) for (const [k, v] of f) if (v !== 0 && !seen.has(k)) { seen.add(k); rowNames.push(k); }
+  for (const f of flats) for (const k of f.keys()) if (!seen.has(k)) { seen.add(k); all.push(k); }
+  const rowNames = all.filter((k) => flats.some((f) => (f.get(k) ?? 0) !== 0));
   const labelWidth = Math.min(56, Math.max(...rowNames.map((r) => r.length), 7));
   const colWidth = (i: number): number => Math.max(keys[i]!.length, ...rowNames.map((r) => String(flats[i]!.get(r) ?? 0).length));
   const out = [`${name}: ${variants.length} variants\n`];
