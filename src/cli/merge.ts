@@ -42,15 +42,21 @@ export function mergeShards(files: string[]): Record<string, unknown> {
   const seen = new Map<number, string>();
   docs.forEach((d, i) => {
     const f = files[i]!;
-    if (d.scenario.sha256 !== first.scenario.sha256) throw new UsageError(`merge: ${f} ran another scenario than ${files[0]}`);
+    if (d.scenario.sha256 !== first.scenario.sha256) {
+      throw new UsageError(`merge: ${f} ran another scenario than ${files[0]}`);
+    }
     if (d.daxsimVersion !== first.daxsimVersion) throw new UsageError(`merge: ${f} is from daxsim ${d.daxsimVersion}`);
-    if (d.shard!.count !== count) throw new UsageError(`merge: ${f} is shard ${d.shard!.index}/${d.shard!.count}, not of ${count}`);
+    if (d.shard!.count !== count) {
+      throw new UsageError(`merge: ${f} is shard ${d.shard!.index}/${d.shard!.count}, not of ${count}`);
+    }
     const dup = seen.get(d.shard!.index);
     if (dup !== undefined) throw new UsageError(`merge: ${f} and ${dup} are both shard ${d.shard!.index}/${count}`);
     seen.set(d.shard!.index, f);
   });
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
-  if (missing.length > 0) throw new UsageError(`merge: shard(s) ${missing.map((i) => `${i}/${count}`).join(', ')} missing`);
+  if (missing.length > 0) {
+    throw new UsageError(`merge: shard(s) ${missing.map((i) => `${i}/${count}`).join(', ')} missing`);
+  }
   // Shard i holds global variants i-1, i-1+n, ...: interleave them back.
   const byIndex = new Map(docs.map((d) => [d.shard!.index, d]));
   const order: string[] = [];

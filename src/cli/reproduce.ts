@@ -21,7 +21,8 @@ export function cmdReproduce(args: string[]): number {
   const { values, positionals } = parseCommand(REPRODUCE, args);
   for (const a of positionals) {
     if (!(a in experiments)) {
-      throw new UsageError(`unknown experiment "${a}" (known: ${Object.keys(experiments).join(', ')})`, REPRODUCE.usage);
+      const known = Object.keys(experiments).join(', ');
+      throw new UsageError(`unknown experiment "${a}" (known: ${known})`, REPRODUCE.usage);
     }
   }
   const plotDir = values.plot as string | undefined;
@@ -34,8 +35,9 @@ export function cmdReproduce(args: string[]): number {
     mkdirSync(plotDir, { recursive: true });
     for (const e of results) writeFileSync(join(plotDir, `${e.name}.svg`), experimentSvg(e));
   }
-  if (values.json === true) console.log(JSON.stringify({ experiments: results, heldOutOutsideTolerance: failed }, null, 2));
-  else {
+  if (values.json === true) {
+    console.log(JSON.stringify({ experiments: results, heldOutOutsideTolerance: failed }, null, 2));
+  } else {
     for (const e of results) console.log(formatExperiment(e) + '\n');
     console.log(failed.length
       ? `held-out figures outside their tolerance (${failed.length}):\n  ${failed.join('\n  ')}`

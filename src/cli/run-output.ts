@@ -58,7 +58,8 @@ export function flatCounters(v: VariantJson): Map<string, number> {
   for (const [rep, r] of Object.entries(v.reports)) {
     for (const group of ['vmstat', 'rusage', 'events', 'meminfo'] as const) {
       const unit = group === 'meminfo' ? ' (kB)' : '';
-      for (const [k, val] of Object.entries(r[group] as Record<string, number>)) m.set(`${rep} ${group}.${k}${unit}`, val);
+      const g = r[group] as Record<string, number>;
+      for (const [k, val] of Object.entries(g)) m.set(`${rep} ${group}.${k}${unit}`, val);
     }
     for (const [path, f] of Object.entries(r.files)) {
       m.set(`${rep} ${path} sizeBytes`, f.sizeBytes);
@@ -89,12 +90,15 @@ export function formatSideBySide(name: string, variants: VariantJson[], keys: st
   for (const f of flats) for (const k of f.keys()) if (!seen.has(k)) { seen.add(k); all.push(k); }
   const rowNames = all.filter((k) => flats.some((f) => (f.get(k) ?? 0) !== 0));
   const labelWidth = Math.min(56, Math.max(...rowNames.map((r) => r.length), 7));
-  const colWidth = (i: number): number => Math.max(keys[i]!.length, ...rowNames.map((r) => String(flats[i]!.get(r) ?? 0).length));
+  const colWidth = (i: number): number =>
+    Math.max(keys[i]!.length, ...rowNames.map((r) => String(flats[i]!.get(r) ?? 0).length));
   const out = [`${name}: ${variants.length} variants\n`];
   let start = 0;
   while (start < variants.length) {
     let width = labelWidth, end = start;
-    while (end < variants.length && (end === start || width + 2 + colWidth(end) <= MAX_WIDTH)) width += 2 + colWidth(end++);
+    while (end < variants.length && (end === start || width + 2 + colWidth(end) <= MAX_WIDTH)) {
+      width += 2 + colWidth(end++);
+    }
     const label = (s: string): string => (s.length > labelWidth ? `${s.slice(0, labelWidth - 1)}~` : s);
     const head = ['counter', ...keys.slice(start, end)];
     const rows = rowNames.map((r) => [label(r), ...flats.slice(start, end).map((f) => String(f.get(r) ?? 0))]);

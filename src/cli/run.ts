@@ -74,20 +74,27 @@ function parseRunArgs(args: string[]): RunArgs {
     throw new UsageError(`run: --trace ${JSON.stringify(format)}: one of ${TRACE_FORMATS.join(', ')}`, u);
   }
   const traceOut = v['trace-out'] as string | undefined;
-  if (format === 'daxsim' && json) throw new UsageError('run: --trace prints text; it cannot be combined with --json', u);
-  if (format === 'perfetto' && traceOut === undefined) throw new UsageError('run: --trace perfetto needs --trace-out FILE', u);
+  if (format === 'daxsim' && json) {
+    throw new UsageError('run: --trace prints text; it cannot be combined with --json', u);
+  }
+  if (format === 'perfetto' && traceOut === undefined) {
+    throw new UsageError('run: --trace perfetto needs --trace-out FILE', u);
+  }
   if (traceOut !== undefined && format === undefined) throw new UsageError('run: --trace-out needs --trace FORMAT', u);
   const shard = parseShard(v.shard as string | undefined, u);
   const all = expandVariants(v.profile as string | undefined, (v.set as string[] | undefined) ?? [], u);
   const variants = shardOf(all, shard);
   const single = shard === null && all.length === 1;
   const trace = format === undefined ? null : { format: format as TraceFormat, limit };
-  if (trace !== null && variants.length > 1) throw new UsageError('run: --trace takes one variant (one profile, no sweep)', u);
+  if (trace !== null && variants.length > 1) {
+    throw new UsageError('run: --trace takes one variant (one profile, no sweep)', u);
+  }
   const threads = v.threads === undefined ? undefined : wholeNumber(RUN, v.threads, 'threads', 1);
   const breakdown = v.breakdown === true, hostTimes = v['host-times'] === true;
   const file = positionals[0]!;
   const reqs = variants.map((variant) => ({ file, variant, breakdown, hostTimes, trace }));
-  return { file, json, hostTimes, breakdown, threads, trace, traceOut, store: v.store as string | undefined, reqs, single, shard };
+  const store = v.store as string | undefined;
+  return { file, json, hostTimes, breakdown, threads, trace, traceOut, store, reqs, single, shard };
 }
 
 /** The JSON document of a run: one variant flat (as before variants existed), several keyed by variant. */

@@ -22,7 +22,8 @@ export const COMPARE: CommandSpec = {
   print every figure that differs between A and B, each one of:
     a run id of the store (12), a set of stored runs (profile=linux-6.1, scenario=SHA-PREFIX,
     file=PATH, version=V, comma-separated), or a JSON file written by \`daxsim run --json\`
-  runs of two sets are paired by scenario, profile and knobs; exit 1 when anything differs`,
+  runs of two sets are paired by scenario, knobs and profile (or scenario and knobs, or scenario);
+  exit 1 when anything differs`,
   options: { store: { type: 'string' } },
 };
 
@@ -42,14 +43,13 @@ export function cmdRuns(args: string[]): number {
   }
   const rows = runs.map((r) => [String(r.id), r.name.slice(0, 40), r.profile, r.knobs === '{}' ? '' : r.knobs,
     r.sha256.slice(0, 12), r.version, r.failures ? `${r.failures} failed` : 'ok']);
-  for (const l of columns(['id', 'scenario', 'profile', 'knobs', 'sha256', 'version', 'expect'], rows, (i) => i === 0)) {
-    console.log(l);
-  }
+  const head = ['id', 'scenario', 'profile', 'knobs', 'sha256', 'version', 'expect'];
+  for (const l of columns(head, rows, (i) => i === 0)) console.log(l);
   return 0;
 }
 
 /** One side's runs: label (for pairing) -> figures. */
-type Side = Array<{ pair: string; label: string; figures: Map<string, number> }>;
+type Side = Array<{ pair: [string, string, string]; label: string; figures: Map<string, number> }>;
 
 function fromJson(file: string): Side {
   let doc: { variants?: Record<string, VariantJson>; scenario?: { sha256: string } } & Partial<VariantJson>;
@@ -59,17 +59,20 @@ function fromJson(file: string): Side {
     throw new UsageError(`compare: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, COMPARE.usage);
   }
   const sha = doc.scenario?.sha256 ?? '';
-  const variants: Array<[string, VariantJson]> = doc.variants ? Object.entries(doc.variants) : [['', doc as VariantJson]];
-  return variants.map(([key, v]) => ({ pair: `${sha} ${v.profile} ${JSON.stringify(v.knobs ?? {})}`,
+  const variants: Array<[string, VariantJson]> =
+    doc.variants ? Object.entries(doc.variants) : [['', doc as VariantJson]];
+  return variants.map(([key, v]) => ({ pair: [sha, JSON.stringify(v.knobs ?? {}), v.profile],
     label: `${file}${key ? ` [${key}]` : ''}`, figures: flatCounters(v) }));
 }
 
 function fromStore(store: string | undefined, selector: string): Side {
-  if (store === undefined) throw new UsageError(`compare: ${selector} names stored runs: give --store FILE.db`, COMPARE.usage);
+  if (store === undefined) {
+    throw new UsageError(`compare: ${selector} names stored runs: give --store FILE.db`, COMPARE.usage);
+  }
   const runs: StoredRun[] = selectRuns(store, selector);
   if (runs.length === 0) throw new StoreError(`compare: no stored run matches ${JSON.stringify(selector)}`);
-  return runs.map((r) => ({ pair: `${r.sha256} ${r.profile} ${r.knobs}`, label: `run ${r.id} (${r.profile}, ${r.version})`,
-    figures: figuresOf(store, r.id) }));
+  return runs.map((r) => ({ pair: [r.sha256, r.knobs, r.profile],
+    label: `run ${r.id} (${r.profile}, ${r.version})`, figures: figuresOf(store, r.id) }));
 }
 
 /** The changed figures of one pair, as table rows. */
@@ -80,7 +83,8 @@ function diff(a: Map<string, number>, b: Map<string, number>): string[][] {
     const x = a.get(n), y = b.get(n);
     if (x === y) continue;
     const d = x !== undefined && y !== undefined ? y - x : NaN;
-    const pct = x !== undefined && x !== 0 && !Number.isNaN(d) ? ` (${d > 0 ? '+' : ''}${((100 * d) / x).toFixed(1)}%)` : '';
+    const sign = d > 0 ? '+' : '';
+    const pct = x !== undefined && x !== 0 && !Number.isNaN(d) ? ` (${sign}${((100 * d) / x).toFixed(1)}%)` : '';
     rows.push([n, x === undefined ? '-' : String(x), y === undefined ? '-' : String(y),
       Number.isNaN(d) ? '' : `${d > 0 ? '+' : ''}${d}${pct}`]);
   }
@@ -89,18 +93,32 @@ function diff(a: Map<string, number>, b: Map<string, number>): string[][] {
 
 export function cmdCompare(args: string[]): number {
   const { values, positionals } = parseCommand(COMPARE, args);
-  if (positionals.length !== 2) throw new UsageError(`compare: expected two runs A B, got ${positionals.length}`, COMPARE.usage);
+  if (positionals.length !== 2) {
+    throw new UsageError(`compare: expected two runs A B, got ${positionals.length}`, COMPARE.usage);
+  }
   const store = values.store as string | undefined;
   const side = (s: string): Side => (s.endsWith('.json') ? fromJson(s) : fromStore(store, s));
   const a = side(positionals[0]!), b = side(positionals[1]!);
-  let pairs = a.flatMap((x) => b.filter((y) => y.pair === x.pair).slice(-1).map((y) => [x, y] as const));
+  // Pair runs of the same scenario, knobs and profile; failing that, let the profile differ, then the knobs.
+  let pairs: Array<readonly [Side[number], Side[number]]> = [];
+  for (const n of [3, 2, 1]) {
+    const same = (x: Side[number], y: Side[number]): boolean =>
+      x.pair.slice(0, n).join(' ') === y.pair.slice(0, n).join(' ');
+    pairs = a.flatMap((x) => b.filter((y) => same(x, y)).slice(-1).map((y) => [x, y] as const));
+    if (pairs.length > 0) break;
+  }
   if (pairs.length === 0 && a.length === 1 && b.length === 1) pairs = [[a[0]!, b[0]!]];
-  if (pairs.length === 0) throw new StoreError('compare: no run of A has a run of B with the same scenario, profile and knobs');
+  if (pairs.length === 0) {
+    throw new StoreError('compare: no run of A has a run of B with the same scenario, profile and knobs');
+  }
   let changed = 0;
   for (const [x, y] of pairs) {
     const rows = diff(x.figures, y.figures);
-    console.log(`${x.label}  ->  ${y.label}: ${rows.length === 0 ? 'no differences' : `${rows.length} figures differ`}`);
-    if (rows.length > 0) for (const l of columns(['figure', 'A', 'B', 'B - A'], rows, (i) => i > 0)) console.log(`  ${l}`);
+    const what = rows.length === 0 ? 'no differences' : `${rows.length} figures differ`;
+    console.log(`${x.label}  ->  ${y.label}: ${what}`);
+    if (rows.length > 0) {
+      for (const l of columns(['figure', 'A', 'B', 'B - A'], rows, (i) => i > 0)) console.log(`  ${l}`);
+    }
     changed += rows.length;
   }
   return changed > 0 ? 1 : 0;

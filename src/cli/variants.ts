@@ -3,13 +3,14 @@
 
 import { parse as parseYaml } from 'yaml';
 import { parseBytes, parseNs } from '../scenario/units.ts';
-import { knobRow, unknownKnob } from '../kernel/knobs.ts';
+import { knobRow, KNOB_NAMES } from '../kernel/knobs.ts';
+import { didYouMean } from '../lib/suggest.ts';
 import { resolveProfile } from '../kernel/profiles.ts';
 import type { KnobValue, Scenario } from '../scenario/types.ts';
 import { UsageError } from './args.ts';
 
 export interface Variant {
-  /** Column and JSON key: the profile (when several or given) and each swept knob, "linux-6.1 faultAroundBytes=4096". */
+  /** Column and JSON key: the profile (when given) and each swept knob, "linux-6.1 faultAroundBytes=4096". */
   key: string;
   /** undefined: the scenario's own profile. */
   profile: string | undefined;
@@ -35,9 +36,13 @@ function parseSet(spec: string, usage: string): { name: string; values: KnobValu
   const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(spec);
   if (!m) throw new UsageError(`run: --set expects knob=value or knob=v1,v2,..., got ${JSON.stringify(spec)}`, usage);
   const name = m[1]!;
-  if (knobRow(name) === undefined) throw new UsageError(`run: --set ${unknownKnob(name).message}`, usage);
+  if (knobRow(name) === undefined) {
+    throw new UsageError(`run: --set ${name}: not a knob${didYouMean(name, KNOB_NAMES)}`, usage);
+  }
   const texts = m[2]!.split(',');
-  if (texts.some((t) => t === '')) throw new UsageError(`run: --set ${name}: an empty value in ${JSON.stringify(m[2])}`, usage);
+  if (texts.some((t) => t === '')) {
+    throw new UsageError(`run: --set ${name}: an empty value in ${JSON.stringify(m[2])}`, usage);
+  }
   try {
     return { name, values: texts.map((t) => knobValue(name, t)), texts };
   } catch (e) {
@@ -68,7 +73,9 @@ export function expandVariants(profileOpt: string | undefined, sets: readonly st
     })));
   }
   const keys = new Set(out.map((v) => v.key));
-  if (keys.size !== out.length) throw new UsageError('run: two variants are the same (a profile or value given twice)', usage);
+  if (keys.size !== out.length) {
+    throw new UsageError('run: two variants are the same (a profile or value given twice)', usage);
+  }
   return out;
 }
 
@@ -92,7 +99,9 @@ export function shardOf<T>(all: readonly T[], shard: { index: number; count: num
 /** The scenario with the variant's profile and knobs over its own `kernel:` section. */
 export function applyVariant(s: Scenario, v: Variant): Scenario {
   const knobs: Record<string, KnobValue> = {};
-  for (const [k, val] of Object.entries(s.kernel.knobs)) Object.defineProperty(knobs, k, { value: val, enumerable: true });
+  for (const [k, val] of Object.entries(s.kernel.knobs)) {
+    Object.defineProperty(knobs, k, { value: val, enumerable: true, writable: true, configurable: true });
+  }
   for (const [k, val] of Object.entries(v.knobs)) {
     Object.defineProperty(knobs, k, { value: val, enumerable: true, writable: true, configurable: true });
   }

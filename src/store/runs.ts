@@ -78,7 +78,8 @@ function rowToRun(r: Record<string, unknown>): StoredRun {
 }
 
 const SELECTOR_COLUMNS: Record<string, string> = {
-  profile: 'profile', scenario: 'scenario_sha256', file: 'scenario_file', version: 'daxsim_version', name: 'scenario_name',
+  profile: 'profile', scenario: 'scenario_sha256', file: 'scenario_file', version: 'daxsim_version',
+  name: 'scenario_name',
 };
 
 /**
@@ -103,7 +104,8 @@ export function selectRuns(path: string, selector: string): StoredRun[] {
       where.push(col === 'scenario_sha256' ? `${col} LIKE ? || '%'` : `${col} = ?`);
       params.push(m[2]!);
     }
-    return db.prepare(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY id`).all(...params).map((r) => rowToRun(r));
+    const sql = `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY id`;
+    return db.prepare(sql).all(...params).map((r) => rowToRun(r));
   } finally {
     db.close();
   }

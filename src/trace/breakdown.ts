@@ -94,7 +94,9 @@ export class BreakdownCollector {
 
   result(): Breakdown {
     const tot = new Float64Array(N_COST);
-    for (const s of this.steps) for (const [name, v] of Object.entries(s.byCategoryNs)) tot[COST_NAMES.indexOf(name)]! += v;
+    for (const s of this.steps) {
+      for (const [name, v] of Object.entries(s.byCategoryNs)) tot[COST_NAMES.indexOf(name)]! += v;
+    }
     const faults: Record<string, FaultKindBreakdown> = {};
     for (const kind of [...this.faultArrays.keys()].sort()) {
       const f = this.faultArrays.get(kind)!;

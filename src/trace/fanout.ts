@@ -5,7 +5,7 @@
 import type { FaultTraceEvent, Kernel } from '../kernel/kernel.ts';
 import type { Tracepoints } from '../lib/tracepoints.ts';
 
-type Method = { [K in keyof Tracepoints]: Tracepoints[K] extends (...a: never[]) => void ? K : never }[keyof Tracepoints];
+type Method = keyof Tracepoints;
 
 export class TraceFanout {
   readonly faults: Array<(e: FaultTraceEvent) => void> = [];

@@ -160,7 +160,8 @@ export class FtraceWriter implements Tracepoints {
     const present = (t !== null && (t.flags[pteIndex(addr)]! & _PAGE_PRESENT) !== 0) ||
       (pmd !== null && pmd.leafFlags[pmdIndex(addr)] !== 0);
     const code = errorCode | (present ? 1 : 0);
-    this.emit('page_fault_user', `address=0x${addr.toString(16)} ip=0x0 error_code=0x${code.toString(16)}`, undefined, task);
+    const fields = `address=0x${addr.toString(16)} ip=0x0 error_code=0x${code.toString(16)}`;
+    this.emit('page_fault_user', fields, undefined, task);
   }
 
   faultDone(_e: FaultTraceEvent): void { /* no kernel tracepoint at fault exit */ }
@@ -193,7 +194,8 @@ export class FtraceWriter implements Tracepoints {
   daxPmdLoadHole(vmf: VmFault, zeroPfn: number, entry: number, fallback: boolean): void {
     if (!this.layout.fsDax) return;
     this.emit(fallback ? 'dax_pmd_load_hole_fallback' : 'dax_pmd_load_hole', `${this.vmaHead(vmf)} address ` +
-      `${hexAlt(vmf.address)} ${this.layout.zeroField} ${pagePointer(zeroPfn)} radix_entry ${hexAlt(kernelEntry(entry))}`);
+      `${hexAlt(vmf.address)} ${this.layout.zeroField} ${pagePointer(zeroPfn)} ` +
+      `radix_entry ${hexAlt(kernelEntry(entry))}`);
   }
 
   /**
@@ -256,7 +258,8 @@ export class FtraceWriter implements Tracepoints {
    * head (j_tail_sequence) stays at the first transaction, 1.
    */
   jbd2Commit(fs: FileSystem, phase: Jbd2Phase, tid: number, sync: boolean, atNs: number): void {
-    const event = phase === 'start' ? 'jbd2_start_commit' : phase === 'end' ? 'jbd2_end_commit' : `jbd2_commit_${phase}`;
+    const event = phase === 'start' ? 'jbd2_start_commit'
+      : phase === 'end' ? 'jbd2_end_commit' : `jbd2_commit_${phase}`;
     const tail = phase === 'end' ? ' head 1' : '';
     this.emit(event, `dev ${this.dev(fs, ',')} transaction ${tid} sync ${sync ? 1 : 0}${tail}`, atNs);
   }

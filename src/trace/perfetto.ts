@@ -90,7 +90,9 @@ export class PerfettoWriter implements Tracepoints {
     let dirty = 0;
     for (const d of k.pmems) dirty += d.dirtyLineCount();
     const ts = us(ns);
-    const c = (name: string, args: Record<string, number>): void => { this.events.push({ name, ph: 'C', pid: 1, ts, args }); };
+    const c = (name: string, args: Record<string, number>): void => {
+      this.events.push({ name, ph: 'C', pid: 1, ts, args });
+    };
     c('Rss', { kB: rss * 4 });
     c('PageTables', { kB: pageTables * 4 });
     c('Cached', { kB: cached * 4 });
@@ -100,7 +102,8 @@ export class PerfettoWriter implements Tracepoints {
 
   jbd2Commit(_fs: FileSystem, phase: Jbd2Phase, tid: number, _sync: boolean, atNs: number): void {
     if (phase === 'start') {
-      this.events.push({ name: `jbd2 commit ${tid}`, cat: 'jbd2', ph: 'i', s: 'p', ...this.track(this.k.current), ts: us(atNs) });
+      const at = { ...this.track(this.k.current), ts: us(atNs) };
+      this.events.push({ name: `jbd2 commit ${tid}`, cat: 'jbd2', ph: 'i', s: 'p', ...at });
     }
     if (phase === 'end') {
       this.commits++;
