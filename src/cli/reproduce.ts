@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments, rowOk } from '../reproduce/experiments.ts';
-import { formatExperiment, experimentSvg } from '../reproduce/report.ts';
+import { formatExperiment } from '../reproduce/report.ts';
+import { experimentChartSvg } from '../reproduce/charts.ts';
 import { parseCommand, UsageError, type CommandSpec } from './args.ts';
 
 export const REPRODUCE: CommandSpec = {
@@ -17,7 +18,7 @@ export const REPRODUCE: CommandSpec = {
   options: { json: { type: 'boolean' }, plot: { type: 'string' } },
 };
 
-export function cmdReproduce(args: string[]): number {
+export async function cmdReproduce(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(REPRODUCE, args);
   for (const a of positionals) {
     if (!(a in experiments)) {
@@ -33,7 +34,7 @@ export function cmdReproduce(args: string[]): number {
     e.rows.filter((r) => r.role === 'held-out' && !rowOk(r)).map((r) => `${e.name}: ${r.metric}`));
   if (plotDir !== undefined) {
     mkdirSync(plotDir, { recursive: true });
-    for (const e of results) writeFileSync(join(plotDir, `${e.name}.svg`), experimentSvg(e));
+    for (const e of results) writeFileSync(join(plotDir, `${e.name}.svg`), await experimentChartSvg(e));
   }
   if (values.json === true) {
     console.log(JSON.stringify({ experiments: results, heldOutOutsideTolerance: failed }, null, 2));
