@@ -31,7 +31,8 @@ function unitChart(e: Experiment, unit: string): Record<string, unknown> {
     encoding: {
       y: { field: 'metric', type: 'nominal', sort: null, title: null, axis: { labelLimit: 0 } },
       yOffset: { field: 'series', type: 'nominal', scale: { domain: SERIES.domain } },
-      x: { field: 'value', type: 'quantitative', title: unit, scale: { zero: true }, axis: { format: '~s', grid: true } },
+      x: { field: 'value', type: 'quantitative', title: unit, scale: { zero: true },
+        axis: { format: '~s', grid: true } },
       color: { field: 'series', type: 'nominal', scale: SERIES, legend: { title: null, orient: 'top' } },
     },
   };
@@ -50,7 +51,8 @@ function histogramChart(h: Experiment['histograms'][number]): Record<string, unk
     height: 160,
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      x: { field: 'bucket', type: 'ordinal', sort: { field: 'low' }, title: 'fault latency bucket', axis: { labelAngle: -40 } },
+      x: { field: 'bucket', type: 'ordinal', sort: { field: 'low' }, title: 'fault latency bucket',
+        axis: { labelAngle: -40 } },
       xOffset: { field: 'series', type: 'nominal', scale: { domain: SERIES.domain } },
       y: { field: 'count', type: 'quantitative', title: 'faults' },
       color: { field: 'series', type: 'nominal', scale: SERIES, legend: { title: null, orient: 'top' } },
