@@ -10,6 +10,7 @@ import { SCHEMA_VERSION, UNITS, scenarioHash, type VariantJson } from './result-
 import { formatSideBySide, formatVariant } from './run-output.ts';
 import { formatBreakdown } from '../trace/breakdown.ts';
 import { storeRuns } from '../store/runs.ts';
+import { checkExpectCounters } from '../scenario/schema.ts';
 
 export const RUN: CommandSpec = {
   name: 'run',
@@ -135,6 +136,7 @@ async function execute(a: RunArgs): Promise<VariantOutcome[]> {
 
 export async function cmdRun(args: string[]): Promise<number> {
   const a = parseRunArgs(args);
+  checkExpectCounters(a.file);
   const outcomes = await execute(a);
   const o = outcomes[0];
   if (a.trace !== null && o !== undefined) {
