@@ -41,6 +41,7 @@ import { UserBuffer } from '../mm/uaccess.ts';
 import { sysMkdir } from '../fs/dirs.ts';
 import { doMincore } from '../mm/mincore.ts';
 import type { ReadTarget } from '../fs/syscalls.ts';
+import { COST } from '../lib/cost-category.ts';
 
 export interface DeviceConfig {
   name: string;
@@ -479,6 +480,7 @@ export class Process {
         if ((fl & _PAGE_PRESENT) !== 0 && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
           if ((fl & _PAGE_ACCESSED) === 0) t.flags[i] = fl | _PAGE_ACCESSED;
           task.clockNs += k.costs.accessHitNs;
+          task.costNs[COST.accessHit]! += k.costs.accessHitNs;
           return k.readPhys(t.pfn[i]!, addr & 4095);
         }
       } else {
@@ -539,6 +541,7 @@ export class Process {
           const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
           if ((fl & ad) !== ad) t.flags[i] = fl | ad;
           task.clockNs += k.costs.accessHitNs;
+          task.costNs[COST.accessHit]! += k.costs.accessHitNs;
           k.writePhys(t.pfn[i]!, addr & 4095, value);
           if (k.crashHook !== null && t.pfn[i]! >= k.pmemBase) k.crashHook('store');
           return 0;
@@ -642,7 +645,7 @@ export class Process {
       const r = this.load(a);
       if (r < 0) return r;
       const phys = this.physOf(a);
-      k.charge(n * (phys / 4096 >= k.pmemBase ? k.costs.pmemReadNsPerByte : k.costs.dramReadNsPerByte));
+      k.charge(n * (phys / 4096 >= k.pmemBase ? k.costs.pmemReadNsPerByte : k.costs.dramReadNsPerByte), COST.memcpy);
       a += n;
       done += n;
     }

@@ -10,6 +10,7 @@ import { xaIsValue, xaMkValue, xaToValue, XA_MARK_0 } from '../lib/xarray.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { AddressSpace } from '../fs/fs.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
+import { COST } from '../lib/cost-category.ts';
 
 export const DAX_LOCKED = 1, DAX_PMD = 2, DAX_ZERO_PAGE = 4, DAX_EMPTY = 8;
 /** Payload bits below the PFN (DAX_SHIFT in fs/dax.c v6.1). */
@@ -83,7 +84,7 @@ function waitEntryUnlocked(k: Kernel, holds: DaxLockHolds, index: number, order:
       k.mightSleep('DAX entry lock');
       k.events.daxEntryWaits++;
       k.events.daxEntryWaitNs += h.releasedAtNs - task.clockNs;
-      task.clockNs = h.releasedAtNs;
+      k.waitUntil(task, h.releasedAtNs, COST.lockWait);
       k.runDue();
       waited = true;
     }
@@ -129,7 +130,7 @@ function noteEntryUnlocked(k: Kernel, mapping: AddressSpace, index: number, orde
  */
 export function grabMappingEntry(k: Kernel, mapping: AddressSpace, index: number, order: number): number {
   const xa = mapping.pages;
-  k.charge(k.costs.daxEntryNs);
+  k.charge(k.costs.daxEntryNs, COST.daxEntry);
   const concurrent = k.concurrent;
   if (concurrent && mapping.daxLockHolds !== null) waitEntryUnlocked(k, mapping.daxLockHolds, index, order);
   let e = xa.load(index);

@@ -25,6 +25,7 @@ import {
   grabMappingEntry, daxUnlockEntry, daxInsertEntry, daxFlags, daxPfn, GRAB_FALLBACK, DAX_ZERO_PAGE, DAX_EMPTY, DAX_PMD,
   PMD_ORDER, PAGECACHE_TAG_DIRTY, isDaxEntry, pfnFits, mkDaxEntry,
 } from './entry.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** What iomap_begin (or get_block) says about a file range. */
 export interface DaxIomap {
@@ -74,7 +75,7 @@ function insertPfn(k: Kernel, vmf: VmFault, pfn: number, mkwrite: boolean, speci
     return VM_FAULT_NOPAGE;
   }
   setPte(t, i, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   return VM_FAULT_NOPAGE;
 }
 
@@ -94,7 +95,7 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
     return VM_FAULT_NOPAGE;
   }
   setPmdLeaf(vma.mm, pmd, pi, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   return VM_FAULT_NOPAGE;
 }
 
@@ -118,7 +119,7 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
   const pfn = addNewFolio(k, mapping, vmf.pgoff, 0, false);
   if (pfn < 0) return VM_FAULT_OOM;
   k.frames.fillFrame(pfn, 0);
-  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs);
+  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
   k.frames.flags[pfn] = (k.frames.flags[pfn]! | PG_uptodate) & ~PG_locked;
   vmf.page = pfn;
   const r = finishFault(k, vmf);
@@ -130,7 +131,7 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
 function daxCow(k: Kernel, vmf: VmFault, m: DaxIomap, fs: DaxFs): number {
   if (m.type === 'mapped') k.copyPhysToFrame(vmf.cowPage, fs.blockPfn(m.pblk));
   else k.frames.fillFrame(vmf.cowPage, 0);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   const r = finishFault(k, vmf);
   return r === 0 ? VM_FAULT_DONE_COW : r;
 }
@@ -151,7 +152,7 @@ function daxPteIomap(k: Kernel, fs: DaxFs, inode: Inode, index: number, entry: n
     return 0;
   }
   k.events.iomapBegin++;
-  k.charge(k.costs.iomapBeginNs);
+  k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
   const err = fs.iomapBegin(inode, index, 1, write, m);
   if (err < 0) return err === -12 ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
   return 0;
@@ -162,6 +163,16 @@ function daxPteIomap(k: Kernel, fs: DaxFs, inode: Inode, index: number, entry: n
  * block was allocated by this fault), DONE_COW, NEEDDSYNC with vmf.syncPfn set, or an error.
  */
 export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
+  const tp = k.tracer;
+  if (tp === null) return daxPteFault(k, vmf, fs);
+  tp.daxPteFault(vmf, false, 0);
+  const r = daxPteFault(k, vmf, fs);
+  tp.daxPteFault(vmf, true, r);
+  return r;
+}
+
+/** The body of dax_iomap_pte_fault, between its dax_pte_fault and dax_pte_fault_done tracepoints. */
+function daxPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
   const vma = vmf.vma!;
   const inode = vma.file!.inode;
   const mapping = inode.mapping;
@@ -191,7 +202,9 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     if (cow) return (ret = daxCow(k, vmf, m, fs));
     if (!write && m.type !== 'mapped') {
       if (holePage >= 0) return (ret = VM_FAULT_NOPAGE); // already backed by a hole page (mapped elsewhere)
-      return (ret = daxLoadHole(k, vmf, entry));
+      ret = daxLoadHole(k, vmf, entry);
+      if (k.tracer !== null) k.tracer.daxLoadHole(vmf, ret);
+      return ret;
     }
     if (m.type !== 'mapped') return (ret = VM_FAULT_SIGBUS);
     const pfn = fs.blockPfn(m.pblk);
@@ -212,6 +225,7 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     } else {
       // 2014 DAX PTEs were special only; devmap arrived with the entry-based code (4.5).
       const mkwrite = write && p.daxWriteInsert === 'mkwrite';
+      if (k.tracer !== null) k.tracer.daxInsertMapping(vmf, false, pfn, entry);
       ret = insertPfn(k, vmf, pfn, mkwrite, _PAGE_SPECIAL | (entries ? _PAGE_DEVMAP : 0));
     }
     if (m.isNew) {
@@ -232,6 +246,17 @@ export function daxIomapPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
  * extent is shorter than 2 MiB or not 2 MiB-aligned. Holes read the huge zero page. Never major.
  */
 export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
+  const tp = k.tracer;
+  if (tp === null) return daxPmdFault(k, vmf, fs);
+  const maxPgoff = Math.ceil(vmf.vma!.file!.inode.sizeBytes / 4096);
+  tp.daxPmdFault(vmf, maxPgoff, false, 0);
+  const r = daxPmdFault(k, vmf, fs);
+  tp.daxPmdFault(vmf, maxPgoff, true, r);
+  return r;
+}
+
+/** The body of dax_iomap_pmd_fault, between its dax_pmd_fault and dax_pmd_fault_done tracepoints. */
+function daxPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
   const p = k.profile;
   if (!p.daxPmd || p.daxEntries !== 'entries') return VM_FAULT_FALLBACK; // CONFIG_FS_DAX_PMD off: not even attempted
   const vma = vmf.vma!;
@@ -259,7 +284,7 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     if (pmd && pmd.tables[pmdIndex(vmf.address)] !== null) return (ret = 0);
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const m = iomap;
     const err = fs.iomapBegin(inode, index, 512, write, m);
     if (err < 0) return (ret = err === -12 ? VM_FAULT_OOM : VM_FAULT_FALLBACK);
@@ -268,19 +293,22 @@ export function daxIomapPmdFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
       const hz = k.hugeZeroPage();
       if (hz < 0) return (ret = VM_FAULT_FALLBACK);
       k.events.daxPmdHoleLoads++;
-      daxInsertEntry(k, mapping, index, entry, hz, DAX_PMD | DAX_ZERO_PAGE, p.daxDirtyOnRead);
-      return (ret = insertPmd(k, vmf, hz, false, true));
+      const e = daxInsertEntry(k, mapping, index, entry, hz, DAX_PMD | DAX_ZERO_PAGE, p.daxDirtyOnRead);
+      ret = insertPmd(k, vmf, hz, false, true);
+      if (k.tracer !== null) k.tracer.daxPmdLoadHole(vmf, hz, e, ret === VM_FAULT_FALLBACK);
+      return ret;
     }
     if (m.type !== 'mapped') return (ret = VM_FAULT_FALLBACK);
     const pfn = fs.blockPfn(m.pblk);
     if (pfn % 512 !== 0) return (ret = VM_FAULT_FALLBACK);
     const sync = write && p.mapSync && (vma.flags & VM_SYNC) !== 0 && m.dirty;
     const dirty = !sync && (write || p.daxDirtyOnRead);
-    daxInsertEntry(k, mapping, index, entry, pfn, DAX_PMD, dirty);
+    const e = daxInsertEntry(k, mapping, index, entry, pfn, DAX_PMD, dirty);
     if (sync) {
       vmf.syncPfn = pfn;
       return (ret = VM_FAULT_NEEDDSYNC);
     }
+    if (k.tracer !== null) k.tracer.daxInsertMapping(vmf, true, pfn, e);
     return (ret = insertPmd(k, vmf, pfn, write, false));
   } finally {
     daxUnlockEntry(k, mapping, index);
@@ -304,10 +332,16 @@ export function daxFinishSyncFault(k: Kernel, vmf: VmFault, fs: DaxFs, order: nu
   if (err < 0) return VM_FAULT_SIGBUS;
   k.events.daxInsertPfnMkwrite++;
   const e = mapping.pages.load(index);
-  if (!isDaxEntry(e) || daxPfn(e) !== vmf.syncPfn) return VM_FAULT_NOPAGE;
+  const tp = k.tracer;
+  if (!isDaxEntry(e) || daxPfn(e) !== vmf.syncPfn) {
+    if (tp !== null) tp.daxInsertPfnMkwrite(vmf, true, VM_FAULT_NOPAGE);
+    return VM_FAULT_NOPAGE;
+  }
   mapping.pages.setMark(index, PAGECACHE_TAG_DIRTY);
-  if (order === PMD_ORDER) return insertPmd(k, vmf, vmf.syncPfn, true, false);
-  return insertPfn(k, vmf, vmf.syncPfn, true, _PAGE_SPECIAL | _PAGE_DEVMAP);
+  const r = order === PMD_ORDER ? insertPmd(k, vmf, vmf.syncPfn, true, false)
+    : insertPfn(k, vmf, vmf.syncPfn, true, _PAGE_SPECIAL | _PAGE_DEVMAP);
+  if (tp !== null) tp.daxInsertPfnMkwrite(vmf, false, r);
+  return r;
 }
 
 /** dax_pfn_mkwrite (fs/dax.c 4.5-4.13): mark the entry dirty; the core then makes the PTE writable. */
@@ -338,7 +372,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
   for (let pgoff = start; pgoff < end; pgoff++) {
     if (pgoff * 4096 >= inode.sizeBytes) break;
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const err = fs.iomapBegin(inode, pgoff, 1, false, iomap);
     if (err < 0 || iomap.type !== 'mapped' || iomap.isNew) continue;
     if (k.spinDepth > 0) {
@@ -351,7 +385,7 @@ export function kaniDaxMapPages(k: Kernel, vmf: VmFault, fs: DaxFs, start: numbe
     const i = vmf.pteIndex + (pgoff - vmf.pgoff);
     if (t.flags[i] !== 0) continue;
     setPte(t, i, fs.blockPfn(iomap.pblk), (vma.pageProt & ~_PAGE_RW) | _PAGE_SPECIAL);
-    k.charge(k.costs.pteSetNs);
+    k.charge(k.costs.pteSetNs, COST.pageTable);
     mapped++;
   }
   k.events.faultaroundPagesMapped += mapped;

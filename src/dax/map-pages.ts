@@ -7,6 +7,7 @@ import type { VmFault } from '../mm/mm.ts';
 import { VM_FAULT_OOM, _PAGE_RW, _PAGE_SPECIAL, _PAGE_DEVMAP } from '../mm/constants.ts';
 import { mapPagesPte } from '../mm/pgalloc.ts';
 import { setPte } from '../mm/pgtable.ts';
+import { COST } from '../lib/cost-category.ts';
 import { daxFlags, daxPfn, isDaxEntry, DAX_LOCKED, DAX_ZERO_PAGE, DAX_EMPTY, DAX_PMD } from './entry.ts';
 
 /**
@@ -33,12 +34,12 @@ export function daxEntryPfnMapPages(k: Kernel, vmf: VmFault, start: number, end:
   for (let pgoff = start; pgoff <= last; pgoff++) {
     const i = vmf.pteIndex + (pgoff - vmf.pgoff);
     if (t.flags[i] !== 0) continue;
-    k.charge(k.costs.pageCacheLookupNs);
+    k.charge(k.costs.pageCacheLookupNs, COST.pageCacheLookup);
     const e = pages.load(pgoff);
     if (!isDaxEntry(e) || (daxFlags(e) & (DAX_LOCKED | DAX_ZERO_PAGE | DAX_EMPTY)) !== 0) continue;
     const pfn = daxPfn(e) + ((daxFlags(e) & DAX_PMD) !== 0 ? pgoff % 512 : 0);
     setPte(t, i, pfn, prot);
-    k.charge(k.costs.pteSetNs);
+    k.charge(k.costs.pteSetNs, COST.pageTable);
     mapped++;
   }
   k.events.faultaroundPagesMapped += mapped;

@@ -10,6 +10,7 @@ import type { Inode } from '../fs/fs.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
 import type { DaxFs, DaxIomap } from './fault.ts';
 import { daxInvalidateRange } from './entry.ts';
+import { COST } from '../lib/cost-category.ts';
 
 const m: DaxIomap = { type: 'hole', pblk: -1, lenBlocks: 0, isNew: false, dirty: false };
 
@@ -22,11 +23,11 @@ export function daxIomapRead(k: Kernel, fs: DaxFs, inode: Inode, pos: number, le
   for (let p = pos; p < end;) {
     const index = Math.floor(p / 4096);
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const err = fs.iomapBegin(inode, index, Math.ceil((end - p) / 4096), false, m);
     if (err < 0) return done > 0 ? done : err;
     const extentEnd = Math.min(end, (index + m.lenBlocks) * 4096);
-    k.charge((extentEnd - p) * k.costs.pmemReadNsPerByte);
+    k.charge((extentEnd - p) * k.costs.pmemReadNsPerByte, COST.memcpy);
     for (; p < extentEnd; p++, done++) {
       if (!out) continue;
       const off = p % 4096;
@@ -47,7 +48,7 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
   for (let p = pos; p < end;) {
     const index = Math.floor(p / 4096);
     k.events.iomapBegin++;
-    k.charge(k.costs.iomapBeginNs);
+    k.charge(k.costs.iomapBeginNs, COST.iomapBegin);
     const err = fs.iomapBegin(inode, index, Math.ceil((end - index * 4096) / 4096), true, m);
     if (err < 0) return done > 0 ? done : err;
     if (m.isNew) daxInvalidateRange(k, inode.mapping, index, Math.min(index + m.lenBlocks, Math.ceil(end / 4096)) - 1);
@@ -68,6 +69,6 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
       done += n;
     }
   }
-  k.charge(len * k.costs.pmemWriteNsPerByte);
+  k.charge(len * k.costs.pmemWriteNsPerByte, COST.memcpy);
   return done;
 }

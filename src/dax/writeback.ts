@@ -19,6 +19,8 @@ export function daxWritebackMappingRange(k: Kernel, mapping: AddressSpace, start
   // The caller's check (__filemap_fdatawrite_range, 5.4+): nothing tagged dirty, no ->writepages.
   if (k.profile.fdatawriteSkipsClean && !xa.marked(PAGECACHE_TAG_DIRTY)) return 0;
   k.events.daxWritebackRange++;
+  const tp = k.tracer;
+  if (tp !== null) tp.daxWritebackRange(mapping.host, start, end, false);
   xa.setMarkRange(start, end, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE);
   const todo: Array<[number, number, number]> = [];
   xa.forEach(start, end, (i, e, order) => { if (xaIsValue(e)) todo.push([i, e, order]); }, PAGECACHE_TAG_TOWRITE);
@@ -31,6 +33,8 @@ export function daxWritebackMappingRange(k: Kernel, mapping: AddressSpace, start
     if (pfn >= k.pmemBase) k.pmemFlush(pfn, n);
     xa.clearMark(base, PAGECACHE_TAG_DIRTY);
     k.events.daxWritebackEntries++;
+    if (tp !== null) tp.daxWritebackOne(mapping.host, base, n);
   }
+  if (tp !== null) tp.daxWritebackRange(mapping.host, start, end, true);
   return todo.length;
 }

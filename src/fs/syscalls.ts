@@ -18,6 +18,7 @@ import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapba
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { resolvePath } from './namei.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** Data for a write: a buffer, one byte value repeated, or a user buffer inside a mapping. */
 export type WriteSource = Uint8Array | number | UserBuffer;
@@ -110,7 +111,7 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: R
   const inode = file.inode;
   const mapping = inode.mapping;
   const f = k.frames;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   if (inode.dax) {
     return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
   }
@@ -168,7 +169,7 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
   const mapping = inode.mapping;
   const fs = inode.sb.fs;
   const f = k.frames;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   if (pos + len > 2 ** 44) return -EFBIG;
   if (inode.dax) {
     return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
@@ -338,7 +339,7 @@ export function sysFtruncate(k: Kernel, proc: Process, fd: number, size: number)
   if (!file) return -EBADF;
   if (!file.writable) return -EINVAL;
   if (size < 0) return -EINVAL;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   return truncateInode(k, file.inode, size);
 }
 
@@ -401,7 +402,7 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
 export function sysFsync(k: Kernel, proc: Process, fd: number, datasync: boolean): number {
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
-  k.charge(k.costs.syscallNs);
+  k.charge(k.costs.syscallNs, COST.syscall);
   if (file.inode.isDir) return 0; // the model keeps no directory blocks to write back
   return file.inode.sb.fs.fsync(file, datasync);
 }

@@ -106,3 +106,7 @@ export function mergeCosts(over: Readonly<Record<string, unknown>>): CostTable {
   }
   return out as unknown as CostTable;
 }
+
+
+// The categories live in lib/ so that mm/ (which imports nothing from kernel/ at run time) can name them.
+export { COST, COST_NAMES, COST_LABELS, N_COST, type CostCategory } from '../lib/cost-category.ts';

@@ -16,6 +16,7 @@ import { EventHeap } from '../lib/event-heap.ts';
 import { Frames } from '../hw/frames.ts';
 import { Vmstat, Events } from './counters.ts';
 import { mergeCosts, type CostTable } from './costs.ts';
+import { COST, N_COST, type CostCategory } from '../lib/cost-category.ts';
 import type { KernelProfile } from './profiles.ts';
 import { Mm, VmFault } from '../mm/mm.ts';
 import { Pgd } from '../mm/pgtable.ts';
@@ -23,6 +24,7 @@ import type { Vfs } from '../fs/vfs.ts';
 import type { File, Inode, AddressSpace, SuperBlock } from '../fs/fs.ts';
 import type { Lru } from '../mm/lru.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
+import type { Tracepoints } from '../lib/tracepoints.ts';
 import { OWNER_KERNEL } from '../hw/frames.ts';
 
 export interface SignalInfo {
@@ -61,6 +63,8 @@ export interface FaultTraceEvent {
   pmdLeaves: number;
   /** The signal the access got (SIGSEGV 11, SIGBUS 7, SIGKILL 9), or 0. */
   signal: number;
+  /** Simulated ns of this fault per cost category (costs.ts COST); a reused array, valid during the call. */
+  costNs: Float64Array;
 }
 
 export class Task {
@@ -74,6 +78,8 @@ export class Task {
   /** The last signal delivered by an access (what a sigsetjmp loop would see). */
   lastSignal: SignalInfo | null = null;
   readonly vmf = new VmFault();
+  /** Simulated ns charged to this task per cost category (costs.ts COST), for `--breakdown`. */
+  readonly costNs = new Float64Array(N_COST);
   constructor(tid: number, name: string, process: Process) {
     this.tid = tid;
     this.name = name;
@@ -124,6 +130,8 @@ export class Kernel {
    * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
    */
   faultTrace: ((e: FaultTraceEvent) => void) | null = null;
+  /** The tracepoints (`daxsim run --trace ftrace|perfetto`); null costs one branch per site. */
+  tracer: Tracepoints | null = null;
   /**
    * Called when fsync/msync of a DAX file completes (its file pages firstIndex..lastIndex), while
    * the crash explorer runs.
@@ -203,7 +211,7 @@ export class Kernel {
   /** arch_wb_cache_pmem over `nPages` pages from `pfn` (CLWB per line + SFENCE). */
   pmemFlush(pfn: number, nPages: number): number {
     const lines = this.pmemOf(pfn).writebackPages(pfn, nPages);
-    this.charge(lines * this.costs.cacheLineFlushNs);
+    this.charge(lines * this.costs.cacheLineFlushNs, COST.cacheFlush);
     return lines;
   }
 
@@ -258,9 +266,18 @@ export class Kernel {
     return this.current.clockNs;
   }
 
-  /** Charge simulated time to the running task. */
-  charge(ns: number): void {
-    this.current.clockNs += ns;
+  /** Charge simulated time to the running task, under `category` (costs.ts COST). Allocates nothing. */
+  charge(ns: number, category: CostCategory): void {
+    const t = this.current;
+    t.clockNs += ns;
+    t.costNs[category]! += ns;
+  }
+
+  /** Move `task`'s clock forward to `ns` (a sleep or wait), charging the gap to `category`. */
+  waitUntil(task: Task, ns: number, category: CostCategory): void {
+    if (ns <= task.clockNs) return;
+    task.costNs[category]! += ns - task.clockNs;
+    task.clockNs = ns;
   }
 
   /** Schedule `fn` to run when simulated time reaches `doneNs` (I/O completion). */
@@ -293,7 +310,7 @@ export class Kernel {
     while (!cond()) {
       const e = this.pending.peek();
       if (!e) panic(`task ${this.current.name} sleeps forever waiting for ${what}`);
-      if (e.doneNs > this.current.clockNs) this.current.clockNs = e.doneNs;
+      this.waitUntil(this.current, e.doneNs, COST.ioWait);
       this.runDue();
     }
   }

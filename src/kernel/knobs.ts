@@ -35,6 +35,13 @@ export const WRITE_SOURCE_FAULT_INS = {
     'the atomic copy runs first; fault_in_readable only after a short copy, so the folio is already created',
 } as const;
 export type WriteSourceFaultIn = keyof typeof WRITE_SOURCE_FAULT_INS;
+export const TRACEPOINT_SETS = {
+  'v3.15': 'no fs_dax events (before 4.11; the 2014 DAX patchset had none)',
+  'v4.15': '14 fs_dax events, dax_insert_mapping and dax_pmd_insert_mapping fire; FAULT_FLAG names up to INSTRUCTION',
+  'v6.1': '14 fs_dax events defined, the two insert_mapping ones no longer fire (iomap iterator); INTERRUPTIBLE',
+  'v6.18': '12 fs_dax events (insert_mapping ones removed), dax_pmd_load_hole prints zero_folio; VMA_LOCK',
+} as const;
+export type TracepointSet = keyof typeof TRACEPOINT_SETS;
 
 export const PGFAULT_ACCOUNTINGS = {
   'every-attempt': 'pgfault +1 at entry of every handle_mm_fault call, retries and failures included (3.15-6.3)',
@@ -244,13 +251,15 @@ export interface KernelProfile {
   readonly daxEntryCachesPfn: boolean;
   /** Bits available for the PFN in an entry (60 on 64-bit; 28 on 32-bit, where most PFNs do not fit: "unknown"). */
   readonly daxEntryPfnBits: number;
+  /** Which tracepoints exist and fire, with their TP_printk layouts (daxsim run --trace ftrace). */
+  readonly tracepoints: TracepointSet;
 }
 
 // ---- The schema table ----
 
 /** The groups knobs are shown in, in display order. */
 export const SUBSYSTEMS = [
-  'fault', 'fault-around', 'accounting', 'readahead', 'page cache', 'THP', 'mprotect/madvise', 'DAX',
+  'fault', 'fault-around', 'accounting', 'readahead', 'page cache', 'THP', 'mprotect/madvise', 'DAX', 'tracing',
 ] as const;
 export type Subsystem = typeof SUBSYSTEMS[number];
 
@@ -520,6 +529,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     rangeWhy: 'an entry is one unsigned long whose low 4 bits are flags',
     meaning: 'bits of an entry available for the PFN (60 on 64-bit, 28 on 32-bit)',
     ref: 'seed 002: Wilcox, rte_to_pfn',
+  },
+  tracepoints: {
+    subsystem: 'tracing', type: STR, values: TRACEPOINT_SETS,
+    meaning: 'the fs_dax, exceptions, filemap and jbd2 tracepoints of the version and their print formats',
+    ref: 'include/trace/events/fs_dax.h; 6.18 host format files (test/trace-formats/linux-6.18)',
   },
 };
 

@@ -51,6 +51,7 @@ export const base61: KernelProfile = defineProfile({
   daxMapPages: 'none',
   daxEntryCachesPfn: false,
   daxEntryPfnBits: 60,
+  tracepoints: 'v6.1',
 });
 
 /**
@@ -90,6 +91,7 @@ export const base315: KernelProfile = defineProfile({
   daxWritebackFlush: false,
   mapSync: false,
   thpAlignDax: false,
+  tracepoints: 'v3.15',
 });
 
 /** The 2014 DAX patchset (Wilcox v6, Feb 2014) on a 3.15 fault-around base: get_block, no entries, no PMD. */
@@ -113,6 +115,7 @@ export const base413: KernelProfile = defineProfile({
   daxPfnMkwrite: 'dax_pfn_mkwrite',
   daxDirtyOnRead: false,
   mapSync: false,
+  tracepoints: 'v4.15',
 });
 
 /** Linux 4.15: MAP_SYNC, the shared zero page for holes, retry once, rusage once per completed fault. */
@@ -123,6 +126,7 @@ export const base415: KernelProfile = defineProfile({
   description: 'Linux 4.15: map_pages fault-around, MAP_SYNC, retry once, rusage once per completed fault',
   rusageAccounting: 'completed-or-major',
   daxDirtyOnRead: false,
+  tracepoints: 'v4.15',
 });
 
 /** Linux 6.18, the host oracle: per-VMA locks, pgfault per completed fault, ext4 large folios mapped whole. */
@@ -135,6 +139,7 @@ export const base618: KernelProfile = defineProfile({
   mmapMissStyle: 'per-candidate-not-workingset',
   ext4LargeFolios: true,
   mapWholeFolio: true,
+  tracepoints: 'v6.18',
   raFolioOrders: true,
   thpZeroWpAlloc: true,
   writeSourceFaultIn: 'after-short-copy',

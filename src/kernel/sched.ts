@@ -16,6 +16,7 @@
 import { assert } from '../lib/assert.ts';
 import type { Kernel, Task } from './kernel.ts';
 import { installLogClose } from '../mm/pgtable.ts';
+import { COST } from '../lib/cost-category.ts';
 
 export interface Worker {
   readonly task: Task;
@@ -60,7 +61,7 @@ function schedule(
     const w = workers[wi]!;
     let cpu = 0;
     for (let c = 1; c < cpus; c++) if (cpuFreeNs[c]! < cpuFreeNs[cpu]!) cpu = c;
-    if (cpuFreeNs[cpu]! > w.task.clockNs) w.task.clockNs = cpuFreeNs[cpu]!;
+    k.waitUntil(w.task, cpuFreeNs[cpu]!, COST.idle);
     k.switchTo(w.task);
     active[wi] = w.step();
     cpuFreeNs[cpu] = w.task.clockNs;

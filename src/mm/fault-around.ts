@@ -17,6 +17,7 @@ import { isPageCachePmd } from './huge-memory.ts';
 import { wholeFolioFits } from './whole-folio.ts';
 import { findFolio, maxIndex } from './pagemap.ts';
 import { PG_locked, PG_uptodate, PG_swapbacked } from '../hw/frames.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /**
  * The fault-around window for a fault, as file page indexes [start, end] (inclusive).
@@ -210,5 +211,5 @@ export function rfcMapWindow(k: Kernel, vmf: VmFault): void {
   if (mapped > 0) vma.mm.addFileRss((f.flags[f.head[vmf.page]!]! & PG_swapbacked) !== 0, mapped);
   k.events.faultaroundCalls++;
   k.events.faultaroundPagesMapped += mapped;
-  k.charge(mapped * k.costs.faultAroundPerPageNs);
+  k.charge(mapped * k.costs.faultAroundPerPageNs, COST.faultAround);
 }

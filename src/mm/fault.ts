@@ -26,9 +26,13 @@ import { folioMarkDirty, maxIndex } from './pagemap.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FINISH_FAULT } from './whole-folio.ts';
 import { thpAnonEligible, doHugePmdAnonymousPage, doHugePmdWpAnon, filePmdSuitable, doSetPmd,
   splitHugePmdAny } from './huge-memory.ts';
+import { COST, N_COST } from '../lib/cost-category.ts';
 
 /** SIGKILL from the OOM killer, reported like a signal. */
 export const SIGKILL = 9;
+
+/** Per-category cost of the traced fault (reused: a consumer copies what it keeps). */
+const traceCost0 = new Float64Array(N_COST), traceCost = new Float64Array(N_COST);
 
 /**
  * do_user_addr_fault (arch/x86/mm/fault.c): handle a user access to `addr` that the page-table
@@ -40,11 +44,16 @@ export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: bool
   if (trace === null) return userAddrFault(k, task, addr, write);
   const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves;
   const maj0 = task.majflt, min0 = task.minflt;
+  traceCost0.set(task.costNs);
+  // exceptions:page_fault_user: X86_PF_USER | X86_PF_WRITE; the writer adds X86_PF_PROT for a present PTE.
+  const tp = k.tracer;
+  if (tp !== null) tp.pageFaultUser(task, addr, write ? 6 : 4);
   const sig = userAddrFault(k, task, addr, write);
+  for (let i = 0; i < N_COST; i++) traceCost[i] = task.costNs[i]! - traceCost0[i]!;
   trace({
     task: task.name, tid: task.tid, addr, write, startNs, endNs: task.clockNs,
     counted: task.majflt > maj0 ? 'major' : task.minflt > min0 ? 'minor' : 'none',
-    entries: installStats.entries - e0, pmdLeaves: installStats.pmdLeaves - p0, signal: sig,
+    entries: installStats.entries - e0, pmdLeaves: installStats.pmdLeaves - p0, signal: sig, costNs: traceCost,
   });
   return sig;
 }
@@ -127,7 +136,7 @@ function accessError(vma: Vma, write: boolean): boolean {
 export function handleMmFault(k: Kernel, task: Task, vma: Vma, addr: number, flags: number): number {
   const p = k.profile;
   if (p.pgfaultAccounting === 'every-attempt') k.vmstat.pgfault++;
-  k.charge(k.costs.faultEntryNs);
+  k.charge(k.costs.faultEntryNs, COST.faultEntry);
   const vmf = task.vmf;
   vmf.reset(vma, addr, flags);
   const concurrent = k.concurrent;
@@ -195,7 +204,7 @@ function waitForInstall(k: Kernel, task: Task, visibleFromNs: number): void {
   k.mightSleep('a page-table entry another task is installing');
   k.events.faultInstallWaits++;
   k.events.faultInstallWaitNs += visibleFromNs - task.clockNs;
-  task.clockNs = visibleFromNs;
+  k.waitUntil(task, visibleFromNs, COST.lockWait);
   if (k.current === task) k.runDue();
 }
 
@@ -309,7 +318,7 @@ function doCowFault(k: Kernel, vmf: VmFault): number {
   }
   if (ret & VM_FAULT_DONE_COW) return ret;
   k.copyPhysToFrame(cow, vmf.page);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   ret |= finishFault(k, vmf);
   unlockPage(k, vmf.page);
   return ret;
@@ -395,14 +404,14 @@ export function finishFault(k: Kernel, vmf: VmFault): number {
         setPte(t, first + j, head + j, prot);
         f.mapcount[head + j] = f.mapcount[head + j]! + 1;
       }
-      k.charge(n * k.costs.pteSetNs);
+      k.charge(n * k.costs.pteSetNs, COST.pageTable);
       f.refcount[head] = f.refcount[head]! + n;
       vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, n);
       return 0;
     }
   }
   setPte(t, i, pfn, prot);
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   f.mapcount[pfn] = f.mapcount[pfn]! + 1;
   if (cow) {
     vma.mm.rssAnon++;
@@ -482,7 +491,7 @@ export function allocAnonPage(k: Kernel): number {
   if (pfn < 0) return -1;
   k.frames.owner[pfn] = OWNER_ANON;
   k.frames.flags[pfn] = PG_swapbacked;
-  k.charge(k.costs.pageAllocNs);
+  k.charge(k.costs.pageAllocNs, COST.pageAlloc);
   return pfn;
 }
 
@@ -506,7 +515,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): number {
   vma.anonVma = true; // anon_vma_prepare (the read path above maps the zero page without one)
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   setPte(t, i, pfn, vma.pageProt | _PAGE_RW | _PAGE_DIRTY);
   k.frames.mapcount[pfn] = 1;
   vma.mm.rssAnon++;
@@ -584,7 +593,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number): number {
   const pfn = allocAnonPage(k);
   if (pfn < 0) return VM_FAULT_OOM;
   if (oldPfn !== f.zeroPfn) k.copyPhysToFrame(pfn, oldPfn);
-  k.charge(k.costs.pageZeroNs);
+  k.charge(k.costs.pageZeroNs, COST.zeroing);
   if ((fl & _PAGE_SPECIAL) === 0) {
     const head = f.head[oldPfn]!;
     f.mapcount[oldPfn] = f.mapcount[oldPfn]! - 1;

@@ -25,6 +25,7 @@ import type { PteTable } from './pgtable.ts';
 import { mapPagesPte } from './pgalloc.ts';
 import { filePmdSuitable, doSetPmd } from './huge-memory.ts';
 import { folioWithinISize, wholeFolioFits, I_SIZE_FAULT_AROUND } from './whole-folio.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /**
  * Read one folio synchronously (filemap_read_folio): lock is held by the caller; submit the
@@ -55,7 +56,7 @@ export function filemapFault(k: Kernel, vmf: VmFault): number {
   const index = vmf.pgoff;
   if (index >= maxIndex(inode)) return VM_FAULT_SIGBUS;
   let ret = 0;
-  k.charge(k.costs.pageCacheLookupNs);
+  k.charge(k.costs.pageCacheLookupNs, COST.pageCacheLookup);
   let head = findFolio(mapping, index);
   if (head >= 0) {
     if ((vmf.flags & FAULT_FLAG_TRIED) === 0) doAsyncMmapReadahead(k, vmf, file, head);
@@ -246,7 +247,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   const ra = vma.file!.ra;
   ra.mmapMiss = Math.max(0, ra.mmapMiss - missDec);
   k.events.faultaroundPagesMapped += mapped;
-  k.charge(mapped * k.costs.faultAroundPerPageNs);
+  k.charge(mapped * k.costs.faultAroundPerPageNs, COST.faultAround);
   // The faulting page's slot is filled only with that page, so: did this call map it?
   return faultSlotWasEmpty && t.flags[vmf.pteIndex] !== 0 ? VM_FAULT_NOPAGE : 0;
 }

@@ -27,6 +27,7 @@ import {
   PMD_SIZE, VM_SHARED, VM_HUGEPAGE, VM_NOHUGEPAGE, FAULT_FLAG_WRITE, VM_FAULT_FALLBACK, VM_FAULT_OOM,
   _PAGE_PRESENT, _PAGE_USER, _PAGE_ACCESSED, _PAGE_SPECIAL, _PAGE_NX, _PAGE_RW, _PAGE_DIRTY, _PAGE_PSE,
 } from './constants.ts';
+import { COST } from '../lib/cost-category.ts';
 
 /** thp_vma_allowable_order for a fault (mm/huge_memory.c v6.18): can `addr` of `vma` take an anonymous huge PMD? */
 export function thpAnonEligible(k: Kernel, vma: Vma, addr: number): boolean {
@@ -48,7 +49,7 @@ function allocThp(k: Kernel): number {
   const f = k.frames;
   for (let i = 0; i < 512; i++) f.owner[head + i] = OWNER_ANON;
   f.flags[head] = f.flags[head]! | PG_swapbacked;
-  k.charge(k.costs.pageAllocNs + 512 * k.costs.pageZeroNs);
+  k.charge(k.costs.pageAllocNs + 512 * k.costs.pageZeroNs, COST.zeroing);
   return head;
 }
 
@@ -70,7 +71,7 @@ function mapThp(k: Kernel, vma: Vma, pmd: PmdTable, pi: number, head: number, re
   k.anonThpPmdMapped++;
   k.lru.addFolio(head, false);
   k.vmstat.thp_fault_alloc++;
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
 }
 
 /**
@@ -91,7 +92,7 @@ export function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault): number {
     const zeroProt = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL | _PAGE_PSE |
       (vma.pageProt & _PAGE_NX);
     setPmdLeaf(vma.mm, pmd, pi, hz, zeroProt);
-    k.charge(k.costs.pteSetNs);
+    k.charge(k.costs.pteSetNs, COST.pageTable);
     return 0;
   }
   const head = allocThp(k);
@@ -204,7 +205,7 @@ export function doSetPmd(k: Kernel, vmf: VmFault, head: number, write: boolean):
   vma.mm.addFileRss((f.flags[head]! & PG_swapbacked) !== 0, 512);
   k.vmstat.thp_file_mapped++;
   k.filePmdMapped++;
-  k.charge(k.costs.pteSetNs);
+  k.charge(k.costs.pteSetNs, COST.pageTable);
   return 0;
 }
 

@@ -15,6 +15,7 @@ import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
 import { addNewFolio, findFolio, maxIndex, waitFolioUnlocked } from './pagemap.ts';
 import { filemapMapPages } from './filemap.ts';
 import { PG_locked, PG_uptodate } from '../hw/frames.ts';
+import { COST } from '../lib/cost-category.ts';
 
 export class Tmpfs implements FileSystem {
   readonly typeName = 'tmpfs' as const;
@@ -69,7 +70,7 @@ export class Tmpfs implements FileSystem {
       const pfn = addNewFolio(this.k, inode.mapping, i, 0, true);
       if (pfn < 0) return -ENOSPC;
       this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~(PG_locked | PG_uptodate);
-      this.k.charge(this.k.costs.pageAllocNs);
+      this.k.charge(this.k.costs.pageAllocNs, COST.pageAlloc);
     }
     return 0;
   }
@@ -88,7 +89,7 @@ export function shmemAllocPage(k: Kernel, inode: Inode, index: number): number {
   if (pfn < 0) return -1;
   k.frames.fillFrame(pfn, 0);
   k.frames.flags[pfn] = k.frames.flags[pfn]! | PG_uptodate;
-  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs);
+  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
   return pfn;
 }
 
@@ -101,7 +102,7 @@ export function shmemFault(k: Kernel, vmf: VmFault): number {
   const inode = vmf.vma!.file!.inode;
   const index = vmf.pgoff;
   if (index >= maxIndex(inode)) return VM_FAULT_SIGBUS;
-  k.charge(k.costs.pageCacheLookupNs);
+  k.charge(k.costs.pageCacheLookupNs, COST.pageCacheLookup);
   let head = findFolio(inode.mapping, index);
   if (head >= 0) {
     waitFolioUnlocked(k, head);
@@ -111,7 +112,7 @@ export function shmemFault(k: Kernel, vmf: VmFault): number {
       const n = 1 << k.frames.order[head]!;
       for (let j = 0; j < n; j++) k.frames.fillFrame(head + j, 0);
       k.frames.flags[head] = k.frames.flags[head]! | PG_uptodate;
-      k.charge(n * k.costs.pageZeroNs);
+      k.charge(n * k.costs.pageZeroNs, COST.zeroing);
     }
     vmf.page = head + (index - k.frames.index[head]!);
     k.lru.markAccessed(head);

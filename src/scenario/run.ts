@@ -55,8 +55,10 @@ export interface RunOptions {
   collectHostTime?: boolean;
   /** Called with the machine as soon as it exists, before any mount (the crash explorer attaches here). */
   onMachine?: (m: Machine) => void;
-  /** Called after each step with its result (the browser view's stepper stops runs here). */
-  onStepDone?: (sr: StepResult) => void;
+  /** Called once the mounts are done, before the first step (cost breakdowns take their baseline). */
+  onReady?: () => void;
+  /** Called after each step with its result (per-step breakdowns, progress). */
+  onStepDone?: (r: StepResult) => void;
 }
 
 // ---- Counters ----
@@ -104,7 +106,6 @@ class Runner implements StepRunner {
   readonly seed: number;
   readonly cpus: number;
   readonly hostTime: boolean;
-  readonly onStepDone: ((sr: StepResult) => void) | undefined;
   readonly processes = new Map<string, Process>();
   /** Thread name -> its Process handle and the name of its process. */
   readonly threads = new Map<string, { proc: Process; processName: string }>();
@@ -115,6 +116,7 @@ class Runner implements StepRunner {
   /** Background work (copy or access with background: true) running alongside the following steps. */
   readonly background: BackgroundWork[] = [];
   readonly result: RunResult;
+  private readonly opts: RunOptions;
   private baseline: Counters;
   private chunkBuffer: Uint8Array | null = null;
 
@@ -124,7 +126,7 @@ class Runner implements StepRunner {
     this.seed = s.seed;
     this.cpus = Math.max(s.machine.cpus, 1);
     this.hostTime = opts.collectHostTime ?? true;
-    this.onStepDone = opts.onStepDone;
+    this.opts = opts;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
     const devices = deviceConfigs(s);
     try {
@@ -241,6 +243,7 @@ class Runner implements StepRunner {
 
   run(): RunResult {
     this.mountAll();
+    this.opts.onReady?.();
     for (const step of this.s.steps) this.runStep(step);
     this.background.length = 0;
     return this.result;
@@ -295,7 +298,7 @@ class Runner implements StepRunner {
     if (out.signal !== undefined) sr.signal = out.signal;
     else if (typeof out.result === 'number' && out.result < 0) sr.errno = errnoName(-out.result);
     this.result.steps.push(sr);
-    this.onStepDone?.(sr);
+    this.opts.onStepDone?.(sr);
     if (step.expect === undefined) return;
     if (step.op === 'report') {
       const rep = this.result.reports[step.args.name];

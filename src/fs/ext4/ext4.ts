@@ -30,6 +30,7 @@ import { filemapFault, filemapMapPages, filemapPageMkwrite } from '../../mm/file
 import { folioReadDone } from '../../mm/pagemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
 import { folioMkclean, unmapMappingPages } from '../../mm/rmap.ts';
+import { COST } from '../../lib/cost-category.ts';
 
 export interface Ext4Inode {
   extents: ExtentMap;
@@ -123,7 +124,7 @@ export class Ext4 implements FileSystem, DaxFs {
     const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vmf.vma!.flags & VM_SHARED) !== 0;
     if (write) {
       this.journal.startHandle();
-      this.k.charge(this.k.costs.daxWriteFaultOverheadNs);
+      this.k.charge(this.k.costs.daxWriteFaultOverheadNs, COST.writeFaultFs);
     }
     let r: number;
     try {
@@ -232,7 +233,8 @@ export class Ext4 implements FileSystem, DaxFs {
       // The allocation runs inside a journal handle: a commit that starts meanwhile must wait for
       // it to stop (jbd2 waits for t_updates to drain).
       this.handleFromNs = this.k.now();
-      this.k.charge(this.k.costs.blockAllocNs + out.lenBlocks * 4096 * this.k.costs.pmemWriteNsPerByte);
+      this.k.charge(this.k.costs.blockAllocNs, COST.blockAlloc);
+      this.k.charge(out.lenBlocks * 4096 * this.k.costs.pmemWriteNsPerByte, COST.zeroing);
       this.handleUntilNs = this.k.now();
     }
     out.dirty = this.journal.needsCommitForDatasync(inode.ino) || (index + out.lenBlocks) * 4096 > inode.sizeBytes;
@@ -369,7 +371,11 @@ export class Ext4 implements FileSystem, DaxFs {
     const open = this.journal.handlesOpen;
     for (let i = 0; i < open; i++) this.journal.stopHandle();
     const c = this.journal.commit(this.k.now());
-    if (c) { this.k.charge(c.durationNs); this.k.events.journalCommits++; }
+    if (c) {
+      this.traceCommit(c.tid, true, c.durationNs);
+      this.k.charge(c.durationNs, COST.journalCommit);
+      this.k.events.journalCommits++;
+    }
     for (let i = 0; i < open; i++) this.journal.startHandle();
     return allocate();
   }
@@ -386,14 +392,29 @@ export class Ext4 implements FileSystem, DaxFs {
     if (!need) return;
     // jbd2 runs one commit at a time: a request while another commit is in flight waits for it.
     const k = this.k;
-    if (this.journalBusyUntilNs > k.now()) k.current.clockNs = this.journalBusyUntilNs;
-    if (this.handleFromNs <= k.now() && k.now() < this.handleUntilNs) k.current.clockNs = this.handleUntilNs;
+    if (this.journalBusyUntilNs > k.now()) k.waitUntil(k.current, this.journalBusyUntilNs, COST.journalCommit);
+    if (this.handleFromNs <= k.now() && k.now() < this.handleUntilNs) {
+      k.waitUntil(k.current, this.handleUntilNs, COST.lockWait);
+    }
     const r = this.journal.commit(k.now());
     if (r) {
-      k.charge(r.durationNs);
+      this.traceCommit(r.tid, true, r.durationNs);
+      k.charge(r.durationNs, COST.journalCommit);
       this.journalBusyUntilNs = k.now();
       k.events.journalCommits++;
     }
+  }
+
+  /**
+   * jbd2's commit tracepoints (fs/jbd2/commit.c jbd2_journal_commit_transaction, v6.1): start,
+   * locking, flushing and logging when the commit begins, end when its duration has passed.
+   */
+  private traceCommit(tid: number, sync: boolean, durationNs: number): void {
+    const tp = this.k.tracer;
+    if (tp === null) return;
+    const t0 = this.k.now();
+    for (const phase of ['start', 'locking', 'flushing', 'logging'] as const) tp.jbd2Commit(this, phase, tid, sync, t0);
+    tp.jbd2Commit(this, 'end', tid, sync, t0 + durationNs);
   }
 
   /** The last allocation's journal handle, open over [handleFromNs, handleUntilNs) in simulated time. */

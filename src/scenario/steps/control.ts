@@ -3,13 +3,14 @@
 
 import { runConcurrently } from '../../kernel/sched.ts';
 import type { SignalRecord, StepHandlers } from './context.ts';
+import { COST } from '../../lib/cost-category.ts';
 
 type ControlStep = 'sleep' | 'report' | 'spawn' | 'stop' | 'wait';
 
 export const CONTROL_STEPS: Pick<StepHandlers, ControlStep> = {
   /** nanosleep(2): the task's clock moves on by the duration. */
-  sleep(_r, step, p) {
-    p.task.clockNs += step.args.durationNs;
+  sleep(r, step, p) {
+    r.machine.k.waitUntil(p.task, p.task.clockNs + step.args.durationNs, COST.idle);
     return { result: 0 };
   },
   /** Reads /proc/vmstat, getrusage(2), /proc/meminfo, smaps and stat(2) into the named report. */
@@ -43,7 +44,7 @@ export const CONTROL_STEPS: Pick<StepHandlers, ControlStep> = {
     const main = r.process('main');
     let signal: SignalRecord | undefined;
     for (const w of joined) {
-      main.task.clockNs = Math.max(main.task.clockNs, w.task.clockNs);
+      r.machine.k.waitUntil(main.task, w.task.clockNs, COST.idle);
       signal ??= w.signal;
       r.background.splice(r.background.indexOf(w), 1);
     }
