@@ -45,7 +45,9 @@ function parseCrashArgs(args: string[]): CrashArgs {
 function optionNumber(opt: Record<string, string>, k: string): number | undefined {
   if (opt[k] === undefined) return undefined;
   const n = Number(opt[k]);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`, CRASH.usage);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`${k}: expected a non-negative integer, got "${opt[k]}"`, CRASH.usage);
+  }
   return n;
 }
 
