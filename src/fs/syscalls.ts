@@ -9,6 +9,7 @@ import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
+import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
@@ -79,6 +80,7 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
   const f = k.frames;
   k.charge(k.costs.syscallNs);
   if (inode.dax) return inode.sb.fs.daxRead!(inode, pos, len, out);
+  if (inode.sb.fs.typeName === 'tmpfs') return shmemFileRead(k, file, pos, len, out);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
@@ -91,13 +93,9 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: U
       else ondemandReadahead(k, mapping, file.ra, index, lastIndex - index + 1, false);
       head = findFolio(mapping, index);
       if (head < 0) {
-        head = addNewFolio(k, mapping, index, 0, inode.sb.fs.typeName === 'tmpfs');
+        head = addNewFolio(k, mapping, index, 0, false);
         if (head < 0) return done > 0 ? done : -ENOMEM;
-        if (inode.sb.fs.typeName === 'tmpfs') {
-          f.fillFrame(head, 0);
-          f.flags[head] = (f.flags[head]! | PG_uptodate) & ~PG_locked;
-        }
-        else inode.sb.fs.readFolios(inode, [head]);
+        inode.sb.fs.readFolios(inode, [head]);
       }
     } else if ((f.flags[head]! & PG_readahead) !== 0) {
       asyncReadahead(k, mapping, file.ra, head, lastIndex - index + 1);
