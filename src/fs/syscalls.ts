@@ -344,6 +344,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   r.sb.fs.unlinked?.(inode, r.name);
   inode.nlink = 0;
   if (inode.openCount === 0) k.vfs.evictInode(inode);
+  else r.sb.unlinkedOpen.add(inode);
   return 0;
 }
 
@@ -405,7 +406,8 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
 }
 
 /**
- * drop_caches = 3 (fs/drop_caches.c v6.1, v6.18): invalidate_mapping_pages on every inode
+ * drop_caches = 3 (fs/drop_caches.c v6.1, v6.18): invalidate_mapping_pages on every inode of
+ * sb->s_inodes (unlinked ones still open included)
  * (mapping_try_invalidate): clean, unlocked, unmapped page-cache folios are removed (no shadow
  * entries); locked ones are skipped; dirty, mapped and shmem folios stay and are deactivated
  * (deactivate_file_folio: dirty ones get PG_reclaim, so fault-around skips them afterwards; the
@@ -415,7 +417,7 @@ export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
   k.lru.drain();
   const f = k.frames;
   let n = 0;
-  for (const sb of sbs) for (const inode of sb.inodes.values()) {
+  for (const sb of sbs) for (const inode of [...sb.inodes.values(), ...sb.unlinkedOpen]) {
     const mapping = inode.mapping;
     const heads: number[] = [];
     mapping.pages.forEach(0, Infinity, (_i, e) => { if (!xaIsValue(e)) heads.push(e / 2 - 1); });
