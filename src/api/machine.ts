@@ -168,7 +168,7 @@ export class Machine {
   meminfo(): Record<string, number> {
     const k = this.k;
     const f = k.frames;
-    k.lru.drainAddBatch(); // for the LRU counts; reading /proc/meminfo moves no pending deactivation
+    k.lru.drain();
     let cached = 0, shmem = 0, dirty = 0, writeback = 0, mapped = 0;
     for (const sb of k.vfs.mounts) for (const inode of sb.inodes.values()) {
       const m = inode.mapping;

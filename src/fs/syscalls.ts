@@ -411,7 +411,7 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
  * (mapping_try_invalidate): clean, unlocked, unmapped page-cache folios are removed (no shadow
  * entries); locked ones are skipped; dirty, mapped and shmem folios stay and are deactivated
  * (deactivate_file_folio: dirty ones get PG_reclaim, so fault-around skips them afterwards; the
- * 6.18 host: test/oracle-runs/repro/tmpfs-drop-caches-reclaim). Returns pages dropped.
+ * 6.18 host: test/oracle-runs/tmpfs-drop-caches-reclaim.linux-6.18.tmpfs.jsonl). Returns pages dropped.
  */
 export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
   k.lru.drain();

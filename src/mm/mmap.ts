@@ -178,9 +178,7 @@ export function doMunmap(k: Kernel, mm: Mm, addr: number, len: number): number {
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (len === 0) return -EINVAL;
   const end = addr + len;
-  const vmas = vmasIn(k, mm, addr, end);
-  if (vmas.length > 0) k.lru.drain(); // unmap_region (v6.1) / vms_clear_ptes (v6.18): lru_add_drain
-  for (const v of vmas) {
+  for (const v of vmasIn(k, mm, addr, end)) {
     zapRange(k, v, v.start, v.end, true);
     if (v.file) {
       v.file.inode.mapping.iMmap.delete(v);

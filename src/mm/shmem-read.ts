@@ -4,7 +4,7 @@
  * fallocate left not uptodate, come back as "no folio" and the caller copies zeroes (ZERO_PAGE on
  * 6.1, iov_iter_zero on 6.18). So a read of a sparse tmpfs file adds nothing to the page cache
  * (st_blocks and a later fault's fault-around see no new page), and there is no readahead.
- * Measured: test/oracle-runs/repro/tmpfs-read-hole.linux-6.18.tmpfs.jsonl (6.18 host).
+ * Measured: test/oracle-runs/tmpfs-read-hole.linux-6.18.tmpfs.jsonl (6.18 host).
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { File } from '../fs/fs.ts';

@@ -183,10 +183,6 @@ class Watcher {
     this.main = p;
     const mmap = p.mmap.bind(p), munmap = p.munmap.bind(p);
     p.mmap = (addr, len, prot, flags, fd, off, name = ''): number => {
-      // runner.c maps every mapping MAP_FIXED over its PROT_NONE reservation, and replacing a VMA
-      // drains this CPU's LRU batches (vms_clear_ptes -> lru_add_drain, mm/vma.c v6.18; unmap_region
-      // v6.1): pending deactivations reach the lists before the mapping is populated.
-      p.machine.k.lru.drain();
       const r = mmap(addr, len, prot, flags, fd, off, name);
       if (r >= 0) {
         this.maps.set(name, { addr: r, len, live: true });
