@@ -7,8 +7,9 @@
  */
 import type { Kernel, Task } from '../kernel/kernel.ts';
 import type { Vma } from './mm.ts';
-import { VM_READ, VM_EXEC, VM_SHARED, VM_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_TRIED,
-  VM_FAULT_RETRY, VM_FAULT_ERROR, VM_FAULT_OOM, _PAGE_RW, _PAGE_PRESENT, PMD_SIZE } from './constants.ts';
+import { VM_READ, VM_EXEC, VM_SHARED, VM_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE,
+  FAULT_FLAG_TRIED, VM_FAULT_RETRY, VM_FAULT_ERROR, VM_FAULT_OOM, _PAGE_RW, _PAGE_PRESENT, PMD_SIZE
+} from './constants.ts';
 import { EFAULT, ENOMEM } from '../lib/errno.ts';
 import { handleMmFault } from './fault.ts';
 import { pteIndex, pteTableOf, pmdTableOf, pmdIndex } from './pgtable.ts';
