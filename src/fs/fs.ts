@@ -132,6 +132,8 @@ export class SuperBlock {
   readonly mountPoint: string;
   readonly options: readonly string[];
   readonly inodes = new Map<string, Inode>();
+  /** Unlinked inodes still open (on sb->s_inodes until evicted; drop_caches walks them too). */
+  readonly unlinkedOpen = new Set<Inode>();
   /** The backing device's readahead size in pages (bdi->ra_pages, read_ahead_kb / 4); null: the profile default. */
   raPages: number | null = null;
   /**

@@ -48,6 +48,7 @@ export class Vfs {
 
   /** evict (fs/inode.c v6.1): drop all page-cache pages and let the filesystem free the blocks. */
   evictInode(inode: Inode): void {
+    inode.sb.unlinkedOpen.delete(inode);
     dropRange(this.k, inode.mapping, 0, Infinity);
     inode.sb.fs.evict(inode);
     this.k.unregisterInode(inode);

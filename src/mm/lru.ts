@@ -114,6 +114,42 @@ export class Lru {
     f.flags[head] = f.flags[head]! & ~(PG_lru | PG_active);
   }
 
+  private linkTail(list: number, pfn: number): void {
+    const f = this.k.frames;
+    const t = this.tailOf[list]!;
+    f.lruNext[pfn] = -1;
+    f.lruPrev[pfn] = t;
+    if (t >= 0) f.lruNext[t] = pfn; else this.headOf[list] = pfn;
+    this.tailOf[list] = pfn;
+    f.lruList[pfn] = list;
+    this.count[list] = this.count[list]! + (1 << f.order[pfn]!);
+  }
+
+  /**
+   * deactivate_file_folio -> lru_deactivate_file (mm/swap.c v6.18 and v6.1, without MGLRU): the
+   * hint invalidation gives a folio it could not drop (drop_caches, POSIX_FADV_DONTNEED). Nothing
+   * for an unevictable, off-LRU or mapped folio; otherwise active and referenced are cleared and
+   * the folio goes to its inactive list: a dirty or under-writeback one at the head with
+   * PG_reclaim set (the PG_readahead bit: fault-around then skips it, and shmem never clears it,
+   * so each page of a tmpfs file refaults alone), a clean one at the tail. The kernel passes the
+   * folio through a per-CPU batch of 31; on the 6.18 host two folios had PG_reclaim at the next
+   * fault with no drain between (test/oracle-runs/tmpfs-drop-caches-batch.linux-6.18.tmpfs.jsonl),
+   * so here the move is immediate.
+   */
+  deactivateFile(head: number): void {
+    const f = this.k.frames;
+    const fl = f.flags[head]!;
+    if ((fl & PG_unevictable) !== 0 || f.lruList[head]! < 0) return;
+    const n = 1 << f.order[head]!;
+    for (let j = 0; j < n; j++) if (f.mapcount[head + j]! > 0) return;
+    this.unlink(head);
+    const busy = (fl & (PG_dirty | PG_writeback)) !== 0;
+    f.flags[head] = (fl & ~(PG_active | PG_referenced)) | (busy ? PG_readahead : 0);
+    if ((fl & PG_active) !== 0) this.k.vmstat.pgdeactivate += n;
+    if (busy) this.linkHead(this.listFor(head), head);
+    else this.linkTail(this.listFor(head), head);
+  }
+
   /** folio_mark_accessed (mm/swap.c v6.1). */
   markAccessed(head: number): void {
     const f = this.k.frames;

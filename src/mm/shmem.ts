@@ -1,6 +1,6 @@
 /**
  * tmpfs (mm/shmem.c, v6.1): files live only in the page cache, pages are swap-backed and
- * allocated on first touch, including by a read fault on a hole (so a read of a sparse file
+ * allocated on first touch, including by a read fault on a hole (so a read fault on a sparse file
  * allocates a page per hole: the oracle's sparse-read row, st_blocks 0 -> full size).
  * shmem_vm_ops has ->fault (shmem_fault) and ->map_pages (filemap_map_pages) and no
  * ->page_mkwrite, and tmpfs does no dirty accounting, so shared writable mappings are not
