@@ -182,6 +182,17 @@ export interface KernelProfile {
    * page-table walkers (pte_offset_map_lock).
    */
   readonly madvColdClearsDevmapPmd: boolean;
+  /**
+   * madvise accepts MADV_POPULATE_READ and MADV_POPULATE_WRITE (5.14+, madvise_behavior_valid);
+   * 5.10 refuses them with EINVAL (5.10 guest: dax-populate.linux-5.10.ext4-dax).
+   */
+  readonly madvPopulate: boolean;
+  /**
+   * /proc/PID/pagemap sets PM_FILE for a present huge PMD that is not anonymous (pagemap_pmd_range,
+   * 5.13+: the huge zero page, a DAX PMD, a page-cache PMD); 5.10's pagemap_pmd_range sets
+   * PM_PRESENT and PM_MMAP_EXCLUSIVE only (5.10 guest: dax-map-sync-pmd.linux-5.10.ext4-dax).
+   */
+  readonly pagemapPmdFile: boolean;
 
   // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
   /**
@@ -221,6 +232,14 @@ export interface KernelProfile {
   readonly daxEntryCachesPfn: boolean;
   /** Bits available for the PFN in an entry (60 on 64-bit; 28 on 32-bit, where most PFNs do not fit: "unknown"). */
   readonly daxEntryPfnBits: number;
+  /**
+   * 6.15+: fs-DAX pages are refcounted folios (Popple, "fs/dax: properly refcount fs dax pages"):
+   * dax_insert_pfn and vmf_insert_folio_pmd map them as normal pages with an rmap, so smaps Rss
+   * counts every PTE- and PMD-mapped DAX page and pagemap reports them PM_FILE and, mapped once,
+   * PM_MMAP_EXCLUSIVE. Before, DAX PTEs were devmap/special (vm_normal_page NULL: no Rss, no
+   * PM_FILE) and a devmap PMD added one page to Rss (7.2 guest: dax-populate.linux-7.2.ext4-dax).
+   */
+  readonly daxFolios: boolean;
 }
 
 // ---- The schema table ----
@@ -426,6 +445,16 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     meaning: 'MADV_COLD/MADV_PAGEOUT clear a DAX PMD as "bad pmd"',
     ref: 'mm/madvise.c madvise_cold_or_pageout_pte_range, pmd_trans_unstable (5.4-6.4); 6.1 guest',
   },
+  madvPopulate: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'madvise accepts MADV_POPULATE_READ/WRITE (else EINVAL)',
+    ref: 'mm/madvise.c madvise_behavior_valid (5.14+); 5.10 guest',
+  },
+  pagemapPmdFile: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'pagemap sets PM_FILE for a present non-anonymous huge PMD',
+    ref: 'fs/proc/task_mmu.c pagemap_pmd_range (5.13+); 5.10 guest',
+  },
   // DAX
   daxEntries: {
     subsystem: 'DAX', type: STR, values: DAX_ENTRIES,
@@ -487,6 +516,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     rangeWhy: 'an entry is one unsigned long whose low 4 bits are flags',
     meaning: 'bits of an entry available for the PFN (60 on 64-bit, 28 on 32-bit)',
     ref: 'seed 002: Wilcox, rte_to_pfn',
+  },
+  daxFolios: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'DAX pages are refcounted folios: counted in smaps Rss, PM_FILE/exclusive in pagemap',
+    ref: 'fs/dax.c dax_insert_pfn, mm/huge_memory.c vmf_insert_folio_pmd (6.15+); 7.2 guest',
   },
 };
 
