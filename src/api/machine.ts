@@ -524,17 +524,18 @@ export class Process {
     for (let va = v.start; va < v.end; va += 4096) {
       const pmd = pmdTableOf(this.kp.mm.pgd, va);
       const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
-      if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsCountsProtnonePmd) {
+      if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsVmNormalPagePmd) {
         // PROT_NONE PMD: follow_trans_huge_pmd refuses it (6.1).
         va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
         continue;
       }
       if (lf !== 0) {
         const pfn = pmd!.leafPfn[pmdIndex(va)]!;
-        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps, a 6.15+ DAX folio its 512 (daxFolios,
-        // smaps_pmd_entry: no FilePmdMapped for ZONE_DEVICE); the huge zero page adds nothing;
-        // a THP or a page-cache folio mapped by a PMD adds its 512 pages.
-        if (lf & _PAGE_DEVMAP) rss += this.k.profile.daxFolios ? 512 : 1;
+        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps (follow_trans_huge_pmd), none from 6.6
+        // (vm_normal_page_pmd), a 6.15+ DAX folio its 512 (daxFolios; no FilePmdMapped for ZONE_DEVICE);
+        // the huge zero page adds nothing; a THP or a page-cache folio mapped by a PMD adds its 512.
+        const p = this.k.profile;
+        if (lf & _PAGE_DEVMAP) rss += p.daxFolios ? 512 : p.smapsVmNormalPagePmd ? 0 : 1;
         else if (pfn < this.k.pmemBase && f.owner[pfn] === OWNER_ANON) { rss += 512; anon += 512; anonHuge += 512; }
         else if (pfn < this.k.pmemBase && f.owner[pfn]! > 0) { rss += 512; filePmd += 512; }
         va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;

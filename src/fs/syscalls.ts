@@ -405,9 +405,11 @@ export function sysMsync(k: Kernel, proc: Process, addr: number, len: number, fl
 }
 
 /**
- * drop_caches = 3 (fs/drop_caches.c v6.1): invalidate_mapping_pages on every inode: clean,
- * unlocked, unmapped page-cache folios are removed (no shadow entries); dirty, mapped, locked
- * and shmem folios stay. Returns pages dropped.
+ * drop_caches = 3 (fs/drop_caches.c v6.1): invalidate_mapping_pages on every inode
+ * (mapping_try_invalidate, mm/truncate.c 6.1-6.18; 5.10 the same loop): clean, unlocked, unmapped
+ * page-cache folios are removed (no shadow entries); locked folios are skipped; dirty, mapped and
+ * shmem folios stay and are deactivated (deactivate_file_folio: a dirty one gets PG_reclaim).
+ * Returns pages dropped.
  */
 export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
   k.lru.drain();
@@ -419,10 +421,13 @@ export function dropCaches(k: Kernel, sbs: readonly SuperBlock[]): number {
     mapping.pages.forEach(0, Infinity, (_i, e) => { if (!xaIsValue(e)) heads.push(e / 2 - 1); });
     for (const h of heads) {
       const fl = f.flags[h]!;
-      if (fl & (PG_dirty | PG_locked | PG_writeback | PG_swapbacked)) continue;
+      if (fl & PG_locked) continue;
       let mapped = false;
       for (let j = 0; j < (1 << f.order[h]!); j++) if (f.mapcount[h + j]! > 0) mapped = true;
-      if (mapped) continue;
+      if (mapped || (fl & (PG_dirty | PG_writeback | PG_swapbacked)) !== 0) {
+        k.lru.deactivateFile(h);
+        continue;
+      }
       n += 1 << f.order[h]!;
       removeFolio(k, mapping, h, 0);
     }

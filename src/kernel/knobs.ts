@@ -169,11 +169,14 @@ export interface KernelProfile {
    */
   readonly mprotectPmdWriteUpgrade: boolean;
   /**
-   * smaps counts a huge PMD that mprotect(PROT_NONE) made not-present in Rss (6.18:
-   * vm_normal_page_pmd). 6.1's smaps_pmd_entry asks follow_trans_huge_pmd(FOLL_DUMP), which refuses
-   * a PROT_NONE PMD, so it adds nothing (6.1 guest: a PMD-mapped DAX file's Rss drops to 0).
+   * smaps_pmd_entry finds a huge PMD's page with vm_normal_page_pmd (Hildenbrand, "smaps: use
+   * vm_normal_page_pmd() instead of follow_trans_huge_pmd()", 6.6): a PMD that mprotect(PROT_NONE)
+   * made not-present counts in Rss, and a devmap (DAX) PMD has no normal page, so it adds nothing
+   * (6.12 guest: dax-populate Rss 0). 6.1 asks follow_trans_huge_pmd(FOLL_DUMP), which refuses a
+   * PROT_NONE PMD (6.1 guest: a PMD-mapped DAX file's Rss drops to 0) and gives one page for a
+   * devmap PMD (6.1 guest: 4 kB per DAX PMD). 6.15+ DAX folios: see daxFolios.
    */
-  readonly smapsCountsProtnonePmd: boolean;
+  readonly smapsVmNormalPagePmd: boolean;
   /**
    * 5.4-6.4: MADV_COLD and MADV_PAGEOUT clear a DAX (devmap) PMD they walk over: the walker's
    * pmd_trans_unstable sees a leaf that is neither a page table nor a transparent huge page and
@@ -435,10 +438,10 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     meaning: 'mprotect making a shared mapping writable again also upgrades its dirty huge PMDs',
     ref: 'mm/huge_memory.c change_huge_pmd, can_change_pmd_writable (6.2+); 6.1 guest',
   },
-  smapsCountsProtnonePmd: {
+  smapsVmNormalPagePmd: {
     subsystem: 'mprotect/madvise', type: BOOL,
-    meaning: 'smaps counts a PROT_NONE huge PMD in Rss',
-    ref: 'fs/proc/task_mmu.c smaps_pmd_entry (6.18: vm_normal_page_pmd); 6.1 guest',
+    meaning: 'smaps finds a PMD page by vm_normal_page_pmd: PROT_NONE PMDs count, devmap ones not',
+    ref: 'fs/proc/task_mmu.c smaps_pmd_entry (6.6+: vm_normal_page_pmd); 6.1 and 6.12 guests',
   },
   madvColdClearsDevmapPmd: {
     subsystem: 'mprotect/madvise', type: BOOL,
