@@ -114,6 +114,12 @@ export interface KernelProfile {
   readonly faultRetry: keyof typeof FAULT_RETRIES;
   /** 5.1+: every blocking step of filemap_fault (readahead I/O, lock wait, re-read) drops mmap_lock, RETRY. */
   readonly dropMmapLockForIo: boolean;
+  /**
+   * 5.1-5.18: fault_dirty_shared_page drops mmap_lock for balance_dirty_pages and returns
+   * VM_FAULT_RETRY, so every shared write fault on a VMA with ->page_mkwrite is retried and counted
+   * major (FAULT_FLAG_TRIED); 5.19+ return VM_FAULT_COMPLETED (5.10 guest vs 6.1 guest).
+   */
+  readonly dirtyBalanceRetry: boolean;
   /** 6.4+: user faults first try under the per-VMA lock (reference §1.1 step 5). */
   readonly perVmaLock: boolean;
   readonly pgfaultAccounting: PgfaultAccounting;
@@ -322,6 +328,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'fault', type: BOOL,
     meaning: 'filemap_fault drops mmap_lock around every blocking step and returns RETRY',
     ref: 'reference §1.2; mm/filemap.c maybe_unlock_mmap_for_io (5.1+)',
+  },
+  dirtyBalanceRetry: {
+    subsystem: 'fault', type: BOOL,
+    meaning: 'a shared write fault returns RETRY after balance_dirty_pages (counted major)',
+    ref: 'mm/memory.c fault_dirty_shared_page (5.1-5.18; 5.19+ VM_FAULT_COMPLETED); 5.10 guest',
   },
   perVmaLock: {
     subsystem: 'fault', type: BOOL,

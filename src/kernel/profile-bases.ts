@@ -21,6 +21,7 @@ export const base61: KernelProfile = defineProfile({
   mmapMissStyle: 'per-candidate-page',
   faultRetry: 'unlimited',
   dropMmapLockForIo: true,
+  dirtyBalanceRetry: false,
   perVmaLock: false,
   pgfaultAccounting: 'every-attempt',
   rusageAccounting: 'mm-account-fault',
@@ -147,7 +148,8 @@ export const base618: KernelProfile = defineProfile({
 });
 
 /**
- * Linux 5.10 (Debian bullseye, the 5.10 guest) against the 6.1 base: no MADV_POPULATE (5.14),
+ * Linux 5.10 (Debian bullseye, the 5.10 guest) against the 6.1 base: shared write faults retried
+ * after balance_dirty_pages (VM_FAULT_COMPLETED is 5.19), no MADV_POPULATE (5.14),
  * no PM_FILE for huge PMDs in pagemap (5.13), no THP placement of page-cache files (5.18),
  * PAGEVEC_SIZE 15. As 6.1: unlimited retries (5.7), mm_account_fault (5.9), pgfault per attempt,
  * mmap_miss per candidate page (filemap_map_pages decrements it before alloc_set_pte), COLD/PAGEOUT
@@ -159,6 +161,7 @@ export const base510: KernelProfile = defineProfile({
   description: 'Linux 5.10 (Debian bullseye guest): no MADV_POPULATE, no PM_FILE for huge PMDs, ' +
     'no THP placement of page-cache files',
   thpAlignPageCacheFiles: false,
+  dirtyBalanceRetry: true,
   daxDirtyOnRead: false,
   madvPopulate: false,
   pagemapPmdFile: false,
