@@ -92,29 +92,34 @@ function mincoreChar(m: Machine, vma: Vma | null, va: number): string {
   return head >= 0 && (m.k.frames.flags[head]! & PG_uptodate) !== 0 ? '1' : '0';
 }
 
+/** The file page a VMA maps at `va` (linear_page_index). */
+function pgoffOf(vma: Vma, va: number): number {
+  return vma.pgoff + Math.floor((va - vma.start) / 4096);
+}
+
 interface PageBits { pr: string; fi: string; ex: string; zp: string; pm: string }
 const NONE: PageBits = { pr: '0', fi: '0', ex: '0', zp: '0', pm: '0' };
 
 /**
- * The mapcount of DAX page `pfn` once DAX pages are refcounted folios (6.15+, profile knob
- * daxFolios: dax_insert_pfn and vmf_insert_folio_pmd add an rmap per mapping, mm/rmap.c): the
- * mappings of it found by the rmap walk over its file's i_mmap (rmap_walk_file), as
- * folio_precise_page_mapcount counts them. Read-only; used for PM_MMAP_EXCLUSIVE.
+ * The mapcount of DAX page `pfn`, file page `pgoff`, once DAX pages are refcounted folios (6.15+,
+ * profile knob daxFolios: dax_insert_pfn and vmf_insert_folio_pmd add an rmap per mapping,
+ * mm/rmap.c): the mappings of it the rmap walk over its file's i_mmap finds (rmap_walk_file: each
+ * VMA covering `pgoff` at its one address), as folio_precise_page_mapcount counts them. Read-only.
  */
-function daxMapcount(vma: Vma, pfn: number): number {
+function daxMapcount(vma: Vma, pgoff: number, pfn: number): number {
   if (vma.file === null) return 0;
   let n = 0;
   for (const v of vma.file.inode.mapping.iMmap) {
-    for (let va = v.start; va < v.end; va += 4096) {
-      const pmd = pmdTableOf(v.mm.pgd, va);
-      const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
-      if (lf !== 0) {
-        if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va) === pfn) n++;
-        continue;
-      }
-      const t = pteTableOf(v.mm.pgd, va);
-      if (t && (t.flags[pteIndex(va)]! & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && t.pfn[pteIndex(va)] === pfn) n++;
+    const va = v.start + (pgoff - v.pgoff) * 4096;
+    if (va < v.start || va >= v.end) continue;
+    const pmd = pmdTableOf(v.mm.pgd, va);
+    const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
+    if (lf !== 0) {
+      if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va) === pfn) n++;
+      continue;
     }
+    const t = pteTableOf(v.mm.pgd, va);
+    if (t && (t.flags[pteIndex(va)]! & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && t.pfn[pteIndex(va)] === pfn) n++;
   }
   return n;
 }
@@ -125,11 +130,12 @@ function daxMapcount(vma: Vma, pfn: number): number {
  * from 5.13 only (knob pagemapPmdFile); exclusive when the folio is mapped once: 6.1's devmap
  * DAX pages keep no mapcount, 6.15+ DAX folios do (knob daxFolios).
  */
-function pmdBits(m: Machine, vma: Vma, head: number, pfn: number): PageBits {
+function pmdBits(m: Machine, vma: Vma, va: number, head: number, pfn: number): PageBits {
   const k = m.k, f = k.frames, p = k.profile;
   const dax = head >= k.pmemBase;
   const file = dax || f.owner[head] !== OWNER_ANON;
-  const once = dax ? p.daxFolios && daxMapcount(vma, pfn) === 1 : head !== k.hugeZeroPfn && f.mapcount[head] === 1;
+  const once = dax ? p.daxFolios && daxMapcount(vma, pgoffOf(vma, va), pfn) === 1
+    : head !== k.hugeZeroPfn && f.mapcount[head] === 1;
   return {
     pr: '1', fi: p.pagemapPmdFile && file ? '1' : '0', ex: once ? '1' : '0',
     zp: k.hugeZeroPfn >= 0 && head === k.hugeZeroPfn ? '1' : '0', pm: dax ? '1' : '0',
@@ -150,7 +156,7 @@ function pageBits(m: Machine, vma: Vma | null, va: number): PageBits {
   if (lf !== 0) {
     if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return NONE;
     const head = pmd!.leafPfn[pmdIndex(va)]!;
-    return pmdBits(m, vma, head, head + pteIndex(va));
+    return pmdBits(m, vma, va, head, head + pteIndex(va));
   }
   const t = pteTableOf(vma.mm.pgd, va);
   const fl = t ? t.flags[pteIndex(va)]! : 0;
@@ -161,7 +167,8 @@ function pageBits(m: Machine, vma: Vma | null, va: number): PageBits {
   const zp = pfn === f.zeroPfn || (hz >= 0 && pfn >= hz && pfn < hz + 512) ? '1' : '0';
   if (dax) {
     const folio = k.profile.daxFolios;
-    return { pr: '1', fi: folio ? '1' : '0', ex: folio && daxMapcount(vma, pfn) === 1 ? '1' : '0', zp, pm: '1' };
+    const once = folio && daxMapcount(vma, pgoffOf(vma, va), pfn) === 1;
+    return { pr: '1', fi: folio ? '1' : '0', ex: once ? '1' : '0', zp, pm: '1' };
   }
   const normal = (fl & _PAGE_SPECIAL) === 0 && pfn !== f.zeroPfn;
   return {
