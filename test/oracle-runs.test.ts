@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelScenario, type RecordMeta } from '../src/oracle/command.ts';
+import { profileFor } from '../src/oracle/profiles.ts';
 import { modelRun, type StepFigures } from '../src/oracle/model-side.ts';
 import { compareRun } from '../src/oracle/compare.ts';
 import type { RealRun, RunnerHeader } from '../src/oracle/host.ts';
@@ -45,7 +46,8 @@ for (const file of files) {
     const { meta, real } = load(file);
     if (real.header.fs.includes('xfs')) return; // the model has no xfs yet (kernel figures kept for it)
     const s = modelScenario(meta.text, meta.scenario, meta.fsOverride ?? undefined, meta.readAheadKb ?? undefined);
-    const model = modelRun(s, { softDirty: real.header.soft_dirty }, meta.profile).steps;
+    // Each kernel's own profile today (a run recorded before that profile existed names its stand-in).
+    const model = modelRun(s, { softDirty: real.header.soft_dirty }, profileFor(meta.kernel).profile).steps;
     const diffs = compareRun(s, model, real);
     // A row's step or field may be `*`: every step, every field (a whole step wrong for one cause).
     const keys = (d: { step: number; field: string }): string[] => [

@@ -693,16 +693,18 @@ export class Process {
     for (let va = v.start; va < v.end; va += 4096) {
       const pmd = pmdTableOf(this.kp.mm.pgd, va);
       const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
-      if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsCountsProtnonePmd) {
+      if (lf !== 0 && (lf & _PAGE_PRESENT) === 0 && !this.k.profile.smapsVmNormalPagePmd) {
         // PROT_NONE PMD: follow_trans_huge_pmd refuses it (6.1).
         va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
         continue;
       }
       if (lf !== 0) {
         const pfn = pmd!.leafPfn[pmdIndex(va)]!;
-        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps; the huge zero page adds nothing;
-        // a THP or a page-cache folio mapped by a PMD adds its 512 pages.
-        if (lf & _PAGE_DEVMAP) rss++;
+        // A DAX PMD (devmap) adds one page to Rss in 6.1 smaps (follow_trans_huge_pmd), none from 6.6
+        // (vm_normal_page_pmd), a 6.15+ DAX folio its 512 (daxFolios; no FilePmdMapped for ZONE_DEVICE);
+        // the huge zero page adds nothing; a THP or a page-cache folio mapped by a PMD adds its 512.
+        const p = this.k.profile;
+        if (lf & _PAGE_DEVMAP) rss += p.daxFolios ? 512 : p.smapsVmNormalPagePmd ? 0 : 1;
         else if (pfn < this.k.pmemBase && f.owner[pfn] === OWNER_ANON) { rss += 512; anon += 512; anonHuge += 512; }
         else if (pfn < this.k.pmemBase && f.owner[pfn]! > 0) { rss += 512; filePmd += 512; }
         va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096;
@@ -712,7 +714,10 @@ export class Process {
       if (!t) { va = Math.floor(va / PMD_SIZE) * PMD_SIZE + PMD_SIZE - 4096; continue; }
       const fl = t.flags[pteIndex(va)]!;
       // pte_present is true for PROT_NONE entries too (they still map their page).
-      if ((fl & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0 || (fl & _PAGE_SPECIAL) !== 0) continue;
+      if ((fl & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) continue;
+      // vm_normal_page: NULL for special PTEs (zero page, DAX before 6.15); a 6.15+ DAX page is a folio.
+      const daxFolio = this.k.profile.daxFolios && t.pfn[pteIndex(va)]! >= this.k.pmemBase;
+      if ((fl & _PAGE_SPECIAL) !== 0 && !daxFolio) continue;
       rss++;
       if (f.owner[t.pfn[pteIndex(va)]!] === OWNER_ANON) anon++;
     }

@@ -97,6 +97,12 @@ export interface FileSystem {
    * filesystem's first step in setattr / fallocate: ext4_break_layouts unmaps a DAX file whole).
    */
   breakLayouts?(inode: Inode): void;
+  /**
+   * filemap_release_folio before a page-cache folio is split (mm/filemap.c, __folio_split in
+   * mm/huge_memory.c): false when the filesystem's private data on it cannot be dropped, and the
+   * split fails with EBUSY. Absent: folios of this filesystem carry none (shmem).
+   */
+  releaseFolio?(inode: Inode, head: number): boolean;
   /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
   setSize(inode: Inode, newSizeBytes: number): number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */

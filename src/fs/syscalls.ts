@@ -266,8 +266,11 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
     const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
     if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
       unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
-      // truncate_inode_partial_folio splits at the page holding the new EOF.
-      splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
+      // truncate_inode_partial_folio splits at the page holding the new EOF, unless the filesystem
+      // cannot release the folio (try_folio_split fails: the folio stays whole, zeroed past EOF).
+      const release = inode.sb.fs.releaseFolio?.(inode, straddle) ?? true;
+      if (release) splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
+      else zeroFolioPast(k, straddle, newSize);
     }
     if (newSize % PAGE_SIZE !== 0) {
       // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
@@ -281,6 +284,19 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
     unmapMappingPages(k, mapping, holeStart, Infinity, true);
   }
   return inode.sb.fs.setSize(inode, newSize);
+}
+
+/**
+ * folio_zero_range of truncate_inode_partial_folio (mm/truncate.c 6.18) for a folio kept whole:
+ * every byte of it from file offset `from` on reads zero.
+ */
+function zeroFolioPast(k: Kernel, head: number, from: number): void {
+  const f = k.frames;
+  const n = 1 << f.order[head]!;
+  for (let j = 0; j < n; j++) {
+    const start = (f.index[head]! + j) * PAGE_SIZE;
+    for (let i = Math.max(0, from - start); i < PAGE_SIZE; i++) f.writeByte(head + j, i, 0);
+  }
 }
 
 /**

@@ -129,6 +129,12 @@ export interface KernelProfile {
   readonly faultRetry: keyof typeof FAULT_RETRIES;
   /** 5.1+: every blocking step of filemap_fault (readahead I/O, lock wait, re-read) drops mmap_lock, RETRY. */
   readonly dropMmapLockForIo: boolean;
+  /**
+   * 5.1-5.18: fault_dirty_shared_page drops mmap_lock for balance_dirty_pages and returns
+   * VM_FAULT_RETRY, so every shared write fault on a VMA with ->page_mkwrite is retried and counted
+   * major (FAULT_FLAG_TRIED); 5.19+ return VM_FAULT_COMPLETED (5.10 guest vs 6.1 guest).
+   */
+  readonly dirtyBalanceRetry: boolean;
   /** 6.4+: user faults first try under the per-VMA lock (reference §1.1 step 5). */
   readonly perVmaLock: boolean;
   readonly pgfaultAccounting: PgfaultAccounting;
@@ -192,11 +198,14 @@ export interface KernelProfile {
    */
   readonly mprotectPmdWriteUpgrade: boolean;
   /**
-   * smaps counts a huge PMD that mprotect(PROT_NONE) made not-present in Rss (6.18:
-   * vm_normal_page_pmd). 6.1's smaps_pmd_entry asks follow_trans_huge_pmd(FOLL_DUMP), which refuses
-   * a PROT_NONE PMD, so it adds nothing (6.1 guest: a PMD-mapped DAX file's Rss drops to 0).
+   * smaps_pmd_entry finds a huge PMD's page with vm_normal_page_pmd (Hildenbrand, "smaps: use
+   * vm_normal_page_pmd() instead of follow_trans_huge_pmd()", 6.6): a PMD that mprotect(PROT_NONE)
+   * made not-present counts in Rss, and a devmap (DAX) PMD has no normal page, so it adds nothing
+   * (6.12 guest: dax-populate Rss 0). 6.1 asks follow_trans_huge_pmd(FOLL_DUMP), which refuses a
+   * PROT_NONE PMD (6.1 guest: a PMD-mapped DAX file's Rss drops to 0) and gives one page for a
+   * devmap PMD (6.1 guest: 4 kB per DAX PMD). 6.15+ DAX folios: see daxFolios.
    */
-  readonly smapsCountsProtnonePmd: boolean;
+  readonly smapsVmNormalPagePmd: boolean;
   /**
    * 5.4-6.4: MADV_COLD and MADV_PAGEOUT clear a DAX (devmap) PMD they walk over: the walker's
    * pmd_trans_unstable sees a leaf that is neither a page table nor a transparent huge page and
@@ -212,6 +221,17 @@ export interface KernelProfile {
    * path came first and just unmapped the tail, so it succeeded (4.x sources; not measured).
    */
   readonly mremapVmaFirst: boolean;
+  /**
+   * madvise accepts MADV_POPULATE_READ and MADV_POPULATE_WRITE (5.14+, madvise_behavior_valid);
+   * 5.10 refuses them with EINVAL (5.10 guest: dax-populate.linux-5.10.ext4-dax).
+   */
+  readonly madvPopulate: boolean;
+  /**
+   * /proc/PID/pagemap sets PM_FILE for a present huge PMD that is not anonymous (pagemap_pmd_range,
+   * 5.13+: the huge zero page, a DAX PMD, a page-cache PMD); 5.10's pagemap_pmd_range sets
+   * PM_PRESENT and PM_MMAP_EXCLUSIVE only (5.10 guest: dax-map-sync-pmd.linux-5.10.ext4-dax).
+   */
+  readonly pagemapPmdFile: boolean;
 
   // ---- DAX (reference §4, seeds 000, 002, 003, 004) ----
   /**
@@ -253,6 +273,14 @@ export interface KernelProfile {
   readonly daxEntryPfnBits: number;
   /** Which tracepoints exist and fire, with their TP_printk layouts (daxsim run --trace ftrace). */
   readonly tracepoints: TracepointSet;
+  /**
+   * 6.15+: fs-DAX pages are refcounted folios (Popple, "fs/dax: properly refcount fs dax pages"):
+   * dax_insert_pfn and vmf_insert_folio_pmd map them as normal pages with an rmap, so smaps Rss
+   * counts every PTE- and PMD-mapped DAX page and pagemap reports them PM_FILE and, mapped once,
+   * PM_MMAP_EXCLUSIVE. Before, DAX PTEs were devmap/special (vm_normal_page NULL: no Rss, no
+   * PM_FILE) and a devmap PMD added one page to Rss (7.2 guest: dax-populate.linux-7.2.ext4-dax).
+   */
+  readonly daxFolios: boolean;
 }
 
 // ---- The schema table ----
@@ -332,6 +360,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'fault', type: BOOL,
     meaning: 'filemap_fault drops mmap_lock around every blocking step and returns RETRY',
     ref: 'reference §1.2; mm/filemap.c maybe_unlock_mmap_for_io (5.1+)',
+  },
+  dirtyBalanceRetry: {
+    subsystem: 'fault', type: BOOL,
+    meaning: 'a shared write fault returns RETRY after balance_dirty_pages (counted major)',
+    ref: 'mm/memory.c fault_dirty_shared_page (5.1-5.18; 5.19+ VM_FAULT_COMPLETED); 5.10 guest',
   },
   perVmaLock: {
     subsystem: 'fault', type: BOOL,
@@ -453,10 +486,10 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     meaning: 'mprotect making a shared mapping writable again also upgrades its dirty huge PMDs',
     ref: 'mm/huge_memory.c change_huge_pmd, can_change_pmd_writable (6.2+); 6.1 guest',
   },
-  smapsCountsProtnonePmd: {
+  smapsVmNormalPagePmd: {
     subsystem: 'mprotect/madvise', type: BOOL,
-    meaning: 'smaps counts a PROT_NONE huge PMD in Rss',
-    ref: 'fs/proc/task_mmu.c smaps_pmd_entry (6.18: vm_normal_page_pmd); 6.1 guest',
+    meaning: 'smaps finds a PMD page by vm_normal_page_pmd: PROT_NONE PMDs count, devmap ones not',
+    ref: 'fs/proc/task_mmu.c smaps_pmd_entry (6.6+: vm_normal_page_pmd); 6.1 and 6.12 guests',
   },
   madvColdClearsDevmapPmd: {
     subsystem: 'mprotect/madvise', type: BOOL,
@@ -467,6 +500,16 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'mremap finds the old VMA first: a shrink of an unmapped range is EFAULT',
     ref: 'mm/mremap.c vma_lookup before the shrink path (5.16+); 6.1 guest and 6.18 host (mremap-move)',
+  },
+  madvPopulate: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'madvise accepts MADV_POPULATE_READ/WRITE (else EINVAL)',
+    ref: 'mm/madvise.c madvise_behavior_valid (5.14+); 5.10 guest',
+  },
+  pagemapPmdFile: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'pagemap sets PM_FILE for a present non-anonymous huge PMD',
+    ref: 'fs/proc/task_mmu.c pagemap_pmd_range (5.13+); 5.10 guest',
   },
   // DAX
   daxEntries: {
@@ -534,6 +577,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'tracing', type: STR, values: TRACEPOINT_SETS,
     meaning: 'the fs_dax, exceptions, filemap and jbd2 tracepoints of the version and their print formats',
     ref: 'include/trace/events/fs_dax.h; 6.18 host format files (test/trace-formats/linux-6.18)',
+  },
+  daxFolios: {
+    subsystem: 'DAX', type: BOOL,
+    meaning: 'DAX pages are refcounted folios: counted in smaps Rss, PM_FILE/exclusive in pagemap',
+    ref: 'fs/dax.c dax_insert_pfn, mm/huge_memory.c vmf_insert_folio_pmd (6.15+); 7.2 guest',
   },
 };
 

@@ -21,6 +21,7 @@ export const base61: KernelProfile = defineProfile({
   mmapMissStyle: 'per-candidate-page',
   faultRetry: 'unlimited',
   dropMmapLockForIo: true,
+  dirtyBalanceRetry: false,
   perVmaLock: false,
   pgfaultAccounting: 'every-attempt',
   rusageAccounting: 'mm-account-fault',
@@ -36,7 +37,7 @@ export const base61: KernelProfile = defineProfile({
   thpAlignPageCacheFiles: true,
   lruBatchPages: 15,
   mprotectPmdWriteUpgrade: false,
-  smapsCountsProtnonePmd: false,
+  smapsVmNormalPagePmd: false,
   madvColdClearsDevmapPmd: true,
   mremapVmaFirst: true,
   daxEntries: 'entries',
@@ -52,6 +53,9 @@ export const base61: KernelProfile = defineProfile({
   daxEntryCachesPfn: false,
   daxEntryPfnBits: 60,
   tracepoints: 'v6.1',
+  madvPopulate: true,
+  pagemapPmdFile: true,
+  daxFolios: false,
 });
 
 /**
@@ -146,7 +150,54 @@ export const base618: KernelProfile = defineProfile({
   folioSplitNonUniform: true,
   lruBatchPages: 31,
   mprotectPmdWriteUpgrade: true,
-  smapsCountsProtnonePmd: true,
+  smapsVmNormalPagePmd: true,
   madvColdClearsDevmapPmd: false,
   daxDirtyOnRead: false,
+  daxFolios: true,
+});
+
+/**
+ * Linux 5.10 (Debian bullseye, the 5.10 guest) against the 6.1 base: shared write faults retried
+ * after balance_dirty_pages (VM_FAULT_COMPLETED is 5.19), no MADV_POPULATE (5.14),
+ * no PM_FILE for huge PMDs in pagemap (5.13), no THP placement of page-cache files (5.18),
+ * PAGEVEC_SIZE 15. As 6.1: unlimited retries (5.7), mm_account_fault (5.9), pgfault per attempt,
+ * mmap_miss per candidate page (filemap_map_pages decrements it before alloc_set_pte), COLD/PAGEOUT
+ * dropping DAX PMDs (5.4-6.4), DAX entries dirtied only by write faults (dax_iomap_pte_fault).
+ */
+export const base510: KernelProfile = defineProfile({
+  ...base61,
+  name: 'linux-5.10',
+  description: 'Linux 5.10 (Debian bullseye guest): no MADV_POPULATE, no PM_FILE for huge PMDs, ' +
+    'no THP placement of page-cache files',
+  thpAlignPageCacheFiles: false,
+  dirtyBalanceRetry: true,
+  daxDirtyOnRead: false,
+  madvPopulate: false,
+  pagemapPmdFile: false,
+});
+
+/**
+ * Linux 6.12 (Debian trixie, the 6.12 guest) against the 6.18 base: per-VMA locks, pgfault per
+ * completed fault, fault_around_pages, mmap_miss per non-workingset candidate, folio batches of 31
+ * and mprotect's PMD write upgrade as 6.18; but ext4 has no large folios (6.16), finish_fault maps a
+ * whole folio only for anonymous shmem (so never here), a write to the huge zero PMD splits it
+ * (6.13 allocates), truncate splits to order 0 (folio_split 6.15), DAX pages are not folios (6.15).
+ */
+export const base612: KernelProfile = defineProfile({
+  ...base618,
+  name: 'linux-6.12',
+  description: 'Linux 6.12 (Debian trixie guest): per-VMA locks, no ext4 large folios, DAX pages not folios',
+  ext4LargeFolios: false,
+  mapWholeFolio: false,
+  raFolioOrders: false,
+  thpZeroWpAlloc: false,
+  folioSplitNonUniform: false,
+  daxFolios: false,
+});
+
+/** Linux 7.2 (Debian forky, the 7.2 guest): the 6.18 rules, DAX pages as refcounted folios. */
+export const base72: KernelProfile = defineProfile({
+  ...base618,
+  name: 'linux-7.2',
+  description: 'Linux 7.2 (Debian forky guest): the 6.18 rules; DAX pages are refcounted folios',
 });

@@ -5,8 +5,8 @@
  * - knobs.ts: the runtime shape (`KernelProfile`, a flat object read as `k.profile.x` on hot
  *   paths) and the knob schema table (subsystem, type, allowed values, meaning, reference) that
  *   validates and displays it.
- * - profile-bases.ts: the releases as named bases (`base315`, `base413`, `base415`, `base61`,
- *   `base618`, `dax2014`, and the pre-5 delta `pre5`) a new profile spreads.
+ * - profile-bases.ts: the releases as named bases (`base315`, `base413`, `base415`, `base510`,
+ *   `base61`, `base612`, `base618`, `base72`, `dax2014`, and the pre-5 delta `pre5`) a new profile spreads.
  * - profiles-rfc.ts: the RFC profiles (rfc-shutemov-2014, rfc-kani-2014, rfc-wilcox-2014, and this
  *   project's example rfc-dax-entry-pfn); every profile it exports is registered here.
  *
@@ -18,13 +18,15 @@
 import {
   KNOB_NAMES, ProfileError, knobRow, unknownKnob, validateKnob, type KernelProfile,
 } from './knobs.ts';
-import { base315, base413, base415, base61, base618, dax2014 } from './profile-bases.ts';
+import { base315, base413, base415, base510, base61, base612, base618, base72, dax2014 } from './profile-bases.ts';
 import * as rfcProfiles from './profiles-rfc.ts';
 import { didYouMean, nearest } from '../lib/suggest.ts';
 
 export type { KernelProfile, FaultAroundStyle, PgfaultAccounting, RusageAccounting, MmapMissStyle } from './knobs.ts';
 export { ProfileError, faultAroundBytesSet, formatProfile, KNOBS } from './knobs.ts';
-export { base315, base413, base415, base61, base618, dax2014, pre5 } from './profile-bases.ts';
+export {
+  base315, base413, base415, base510, base61, base612, base618, base72, dax2014, pre5,
+} from './profile-bases.ts';
 export { rfcKani2014, rfcShutemov2014, rfcWilcox2014 } from './profiles-rfc.ts';
 
 /**
@@ -69,8 +71,11 @@ export const profiles: Readonly<Record<string, KernelProfile>> = Object.freeze(O
     'rfc-wilcox-2014': rfcProfiles.rfcWilcox2014,
     'linux-4.13': base413,
     'linux-4.15': base415,
+    'linux-5.10': base510,
     'linux-6.1': base61,
+    'linux-6.12': base612,
     'linux-6.18': base618,
+    'linux-7.2': base72,
   },
   // Every other profile profiles-rfc.ts exports, after the releases: adding an RFC profile is one
   // `export const` there (module namespace order: by export name).

@@ -572,6 +572,8 @@ function rangeHasHole(mm: Mm, addr: number, end: number): boolean {
 export function doMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice: number): number {
   const handler = madviseHandlers.get(advice);
   if (!handler) return -EINVAL;
+  // madvise_behavior_valid: MADV_POPULATE_READ/WRITE exist from 5.14 (profile knob madvPopulate).
+  if (!k.profile.madvPopulate && (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE)) return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   const end = addr + len;

@@ -87,43 +87,88 @@ function mincoreChar(m: Machine, vma: Vma | null, va: number): string {
   return vma === null ? '-' : String(mincorePage(m.k, vma, va));
 }
 
+/** The file page a VMA maps at `va` (linear_page_index). */
+function pgoffOf(vma: Vma, va: number): number {
+  return vma.pgoff + Math.floor((va - vma.start) / 4096);
+}
+
 interface PageBits { pr: string; fi: string; ex: string; zp: string; pm: string }
 const NONE: PageBits = { pr: '0', fi: '0', ex: '0', zp: '0', pm: '0' };
 
 /**
+ * The mapcount of DAX page `pfn`, file page `pgoff`, once DAX pages are refcounted folios (6.15+,
+ * profile knob daxFolios: dax_insert_pfn and vmf_insert_folio_pmd add an rmap per mapping,
+ * mm/rmap.c): the mappings of it the rmap walk over its file's i_mmap finds (rmap_walk_file: each
+ * VMA covering `pgoff` at its one address), as folio_precise_page_mapcount counts them. Read-only.
+ */
+function daxMapcount(vma: Vma, pgoff: number, pfn: number): number {
+  if (vma.file === null) return 0;
+  let n = 0;
+  for (const v of vma.file.inode.mapping.iMmap) {
+    const va = v.start + (pgoff - v.pgoff) * 4096;
+    if (va < v.start || va >= v.end) continue;
+    const pmd = pmdTableOf(v.mm.pgd, va);
+    const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
+    if (lf !== 0) {
+      if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va) === pfn) n++;
+      continue;
+    }
+    const t = pteTableOf(v.mm.pgd, va);
+    if (t && (t.flags[pteIndex(va)]! & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && t.pfn[pteIndex(va)] === pfn) n++;
+  }
+  return n;
+}
+
+/**
+ * pagemap bits of a huge PMD (fs/proc/task_mmu.c pagemap_pmd_range; 5.10, 6.1, 6.18): present;
+ * PM_FILE unless its page is anonymous (pmd_page is taken for DAX and the huge zero page too),
+ * from 5.13 only (knob pagemapPmdFile); exclusive when the folio is mapped once: 6.1's devmap
+ * DAX pages keep no mapcount, 6.15+ DAX folios do (knob daxFolios).
+ */
+function pmdBits(m: Machine, vma: Vma, va: number, head: number, pfn: number): PageBits {
+  const k = m.k, f = k.frames, p = k.profile;
+  const dax = head >= k.pmemBase;
+  const file = dax || f.owner[head] !== OWNER_ANON;
+  const once = dax ? p.daxFolios && daxMapcount(vma, pgoffOf(vma, va), pfn) === 1
+    : head !== k.hugeZeroPfn && f.mapcount[head] === 1;
+  return {
+    pr: '1', fi: p.pagemapPmdFile && file ? '1' : '0', ex: once ? '1' : '0',
+    zp: k.hugeZeroPfn >= 0 && head === k.hugeZeroPfn ? '1' : '0', pm: dax ? '1' : '0',
+  };
+}
+
+/**
  * /proc/self/pagemap bits of one page (fs/proc/task_mmu.c v6.1 pagemap_pmd_range and
- * pte_to_pagemap_entry). A huge PMD: present, and PM_FILE unless its page is anonymous (pmd_page
- * is taken for DAX and the huge zero page too), exclusive when the folio is mapped once (DAX
- * pages keep no mapcount). A PTE: vm_normal_page is NULL for special entries (zero page) and
- * for DAX (devmap) PFNs, so those have neither PM_FILE nor PM_MMAP_EXCLUSIVE.
+ * pte_to_pagemap_entry; huge PMDs in pmdBits). A PTE: vm_normal_page is NULL for special entries
+ * (zero page) and, before 6.15, for DAX (devmap) PFNs, so those have neither PM_FILE nor
+ * PM_MMAP_EXCLUSIVE; 6.15+ DAX pages are normal file pages (knob daxFolios).
  */
 function pageBits(m: Machine, vma: Vma | null, va: number): PageBits {
   if (vma === null) return NONE;
   const k = m.k, f = k.frames;
   const pmd = pmdTableOf(vma.mm.pgd, va);
   const lf = pmd ? pmd.leafFlags[pmdIndex(va)]! : 0;
-  let pfn: number, normal: boolean;
   if (lf !== 0) {
     if ((lf & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return NONE;
     const head = pmd!.leafPfn[pmdIndex(va)]!;
-    pfn = head + pteIndex(va);
-    const dax = head >= k.pmemBase;
-    return {
-      pr: '1', fi: !dax && f.owner[head] === OWNER_ANON ? '0' : '1',
-      ex: !dax && head !== k.hugeZeroPfn && f.mapcount[head] === 1 ? '1' : '0',
-      zp: k.hugeZeroPfn >= 0 && head === k.hugeZeroPfn ? '1' : '0', pm: dax ? '1' : '0',
-    };
+    return pmdBits(m, vma, va, head, head + pteIndex(va));
   }
   const t = pteTableOf(vma.mm.pgd, va);
   const fl = t ? t.flags[pteIndex(va)]! : 0;
   if ((fl & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return NONE;
-  pfn = t!.pfn[pteIndex(va)]!;
+  const pfn = t!.pfn[pteIndex(va)]!;
   const dax = pfn >= k.pmemBase;
-  normal = (fl & _PAGE_SPECIAL) === 0 && !dax && pfn !== f.zeroPfn;
   const hz = k.hugeZeroPfn;
+  const zp = pfn === f.zeroPfn || (hz >= 0 && pfn >= hz && pfn < hz + 512) ? '1' : '0';
+  if (dax) {
+    const folio = k.profile.daxFolios;
+    const once = folio && daxMapcount(vma, pgoffOf(vma, va), pfn) === 1;
+    return { pr: '1', fi: folio ? '1' : '0', ex: once ? '1' : '0', zp, pm: '1' };
+  }
+  const normal = (fl & _PAGE_SPECIAL) === 0 && pfn !== f.zeroPfn;
   return {
     pr: '1', fi: normal && f.owner[pfn] !== OWNER_ANON ? '1' : '0', ex: normal && f.mapcount[pfn] === 1 ? '1' : '0',
-    zp: pfn === f.zeroPfn || (hz >= 0 && pfn >= hz && pfn < hz + 512) ? '1' : '0', pm: dax ? '1' : '0',
+    zp, pm: '0',
   };
 }
 

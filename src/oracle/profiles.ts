@@ -5,18 +5,10 @@ import type { DeviceSpec, MountArgs, Scenario } from '../scenario/types.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import type { OracleFs } from './encode.ts';
 
-function nearest(kernel: string, profile: string): string {
-  return `no linux-${kernel} profile yet: compared with the nearest, ${profile}`;
-}
-
-/** The model profile for a real kernel version, and a note when it is only the nearest one. */
+/** The model profile for a real kernel version (each has its own), and a note (empty: none). */
 export function profileFor(kernel: string): { profile: string; note: string } {
   switch (kernel) {
-    case '6.1': return { profile: 'linux-6.1', note: '' };
-    case '6.18': return { profile: 'linux-6.18', note: '' };
-    case '5.10': return { profile: 'linux-6.1', note: nearest('5.10', 'linux-6.1') };
-    case '6.12': return { profile: 'linux-6.18', note: nearest('6.12', 'linux-6.18') };
-    case '7.2': return { profile: 'linux-6.18', note: nearest('7.2', 'linux-6.18') };
+    case '5.10': case '6.1': case '6.12': case '6.18': case '7.2': return { profile: `linux-${kernel}`, note: '' };
     default: throw new Error(`profileFor: unknown kernel ${kernel}`);
   }
 }

@@ -581,6 +581,17 @@ export class Ext4 implements FileSystem, DaxFs {
   }
 
   /**
+   * ext4_release_folio -> try_to_free_buffers (fs/ext4/inode.c, fs/buffer.c, 6.18): the buffer
+   * heads a buffered write attached stay while any is dirty or locked (buffer_busy), and a folio
+   * under writeback is never released, so a dirty large folio cannot be split. Seen on the 6.18
+   * host: truncating a just-written 41060-byte file to 12288 keeps its 8-page folio whole
+   * (mincore 1x8, test/oracle-runs/truncate-sigbus.linux-6.18.ext4); fsynced folios split (phprobe).
+   */
+  releaseFolio(_inode: Inode, head: number): boolean {
+    return (this.k.frames.flags[head]! & (PG_dirty | PG_writeback)) === 0;
+  }
+
+  /**
    * ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks
    * past the new end.
    */
