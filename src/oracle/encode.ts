@@ -5,6 +5,7 @@
 // scenario not runnable (NotRunnableError lists every such step); nothing is skipped silently.
 
 import { flagsToNumber } from '../scenario/run.ts';
+import { flagValue } from '../scenario/flags.ts';
 import * as C from '../mm/constants.ts';
 import type { MountArgs, Scenario, Step } from '../scenario/types.ts';
 import { accessSequence, stepSeed } from '../scenario/order.ts';
@@ -263,7 +264,7 @@ class Encoder {
       case 'mmap': return this.mmap(st);
       case 'munmap': return `munmap ${this.range(st.args)}`;
       case 'mprotect': return `mprotect ${this.range(st.args)} ${flagsToNumber(st.args.prot)}`;
-      case 'madvise': return `madvise ${this.range(st.args)} ${madviseValue(st.args.advice)}`;
+      case 'madvise': return `madvise ${this.range(st.args)} ${flagValue(st.args.advice)}`;
       case 'msync': return `msync ${this.range(st.args)} ${flagsToNumber(st.args.flags)}`;
       case 'access': return this.access(st);
       case 'load': return `loadw ${this.maps.get(st.args.map)} ${st.args.offsetBytes} ${st.args.sizeBytes}`;
@@ -390,22 +391,9 @@ class Encoder {
   }
 }
 
-const MADVISE: Record<string, number> = {
-  MADV_NORMAL: C.MADV_NORMAL, MADV_RANDOM: C.MADV_RANDOM, MADV_SEQUENTIAL: C.MADV_SEQUENTIAL,
-  MADV_WILLNEED: C.MADV_WILLNEED, MADV_DONTNEED: C.MADV_DONTNEED, MADV_HUGEPAGE: C.MADV_HUGEPAGE,
-  MADV_NOHUGEPAGE: C.MADV_NOHUGEPAGE, MADV_FREE: C.MADV_FREE, MADV_REMOVE: C.MADV_REMOVE,
-  MADV_DONTFORK: C.MADV_DONTFORK, MADV_DOFORK: C.MADV_DOFORK, MADV_COLD: C.MADV_COLD, MADV_PAGEOUT: C.MADV_PAGEOUT,
-  MADV_POPULATE_READ: C.MADV_POPULATE_READ, MADV_POPULATE_WRITE: C.MADV_POPULATE_WRITE,
-  MADV_WIPEONFORK: C.MADV_WIPEONFORK, MADV_KEEPONFORK: C.MADV_KEEPONFORK,
-};
 
 /** Bytes as lowercase hex, two digits each. */
 function hex(bytes: readonly number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function madviseValue(name: string): number {
-  const v = MADVISE[name];
-  if (v === undefined) throw new Error(`encode: no value for ${name}`);
-  return v;
-}
