@@ -18,7 +18,7 @@ test('a fork step names the child slot; the child\'s steps are tagged with it, m
   const lines = t.split('\n');
   assert.ok(lines.includes('proc 0 main') && lines.includes('proc 1 c'), t);
   assert.ok(lines.includes('step 1 fork 1'));
-  assert.ok(lines.includes('step 2 @1 load 0 0'));
+  assert.ok(lines.includes('step 2 @1 loadw 0 0 1'), t); // a 1-byte load (loadw MAP OFF SIZE)
   assert.ok(lines.includes('step 3 @1 exit 4'));
   assert.ok(lines.includes('step 4 waitpid 1'));
   assert.ok(lines.includes('step 5 munlockall'));
