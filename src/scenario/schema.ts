@@ -38,6 +38,7 @@ const expect = z.object({
   events: counters(EVENT_NAMES),
   files: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))),
   smaps: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))),
+  data: z.unknown().describe('a data spec: { bytes }, { string }, { pattern, seed }'),
 }).partial().strict();
 
 function stepSchema(kind: (typeof STEP_KINDS)[number]) {
