@@ -26,6 +26,8 @@ test('one byte stored per page keeps one 64-byte line per page, not a 4 KiB bloc
   assert.equal(c.bytesHeld(), held);
 });
 
+// Reads are interleaved with the updates so the line map and the last-line cache are checked after
+// every drop, fill and restore (a stale cached slot would read another line's bytes).
 test('differential against 4 KiB buffers: writes, fills, copies, line copies, restore', () => {
   const pages = 64;
   const ref = Array.from({ length: pages }, () => new Uint8Array(PAGE_BYTES));
@@ -44,11 +46,32 @@ test('differential against 4 KiB buffers: writes, fills, copies, line copies, re
       c.copyLine(p, l, other, q);
       ref[p]!.set(oref[q]!.subarray(l * 64, l * 64 + 64), l * 64);
     } else { const v = c.snapshot(q); c.restore(p, typeof v === 'number' ? v : v.slice()); ref[p]!.set(ref[q]!.slice()); }
+    const r = rnd(pages), ro = rnd(PAGE_BYTES);
+    assert.equal(c.readByte(r, ro), ref[r]![ro], `step ${step}: page ${r} byte ${ro}`);
+    assert.equal(c.readByte(p, ro), ref[p]![ro], `step ${step}: page ${p} byte ${ro}`);
   }
+  let held = 0;
+  for (let p = 0; p < pages; p++) held += c.linesOf(p);
+  assert.equal(held, c.lineCount, 'lines per page add up to the lines stored');
   const buf = new Uint8Array(PAGE_BYTES);
   for (let p = 0; p < pages; p++) {
     c.readInto(p, buf);
     assert.deepEqual(buf, ref[p], `page ${p}`);
     for (let off = 0; off < PAGE_BYTES; off += 97) assert.equal(c.readByte(p, off), ref[p]![off]);
   }
+});
+
+// Storage check (no kernel behaviour): a line dropped and stored again lands in another slot when a
+// different line took the freed one; a read must follow the line, not the slot it had before.
+test('a line dropped, its slot reused by another page, and stored again reads its own bytes', () => {
+  const c = new ContentStore();
+  c.writeByte(0, 64, 7);
+  assert.equal(c.readByte(0, 64), 7);
+  c.fillPage(0, 0);
+  assert.equal(c.readByte(0, 64), 0, 'the fill byte after the line is dropped');
+  c.writeByte(1, 0, 9);
+  c.writeByte(0, 64, 5);
+  assert.equal(c.readByte(1, 0), 9);
+  assert.equal(c.readByte(0, 64), 5);
+  assert.equal(c.readByte(1, 0), 9);
 });

@@ -480,7 +480,7 @@ export class Process {
         if ((fl & _PAGE_PRESENT) !== 0 && (t.visibleFromNs === null || t.visibleFromNs[i]! <= task.clockNs)) {
           if ((fl & _PAGE_ACCESSED) === 0) t.flags[i] = fl | _PAGE_ACCESSED;
           task.clockNs += k.costs.accessHitNs;
-          task.costNs[COST.accessHit]! += k.costs.accessHitNs;
+          task.accessHits++;
           return k.readPhys(t.pfn[i]!, addr & 4095);
         }
       } else {
@@ -541,7 +541,7 @@ export class Process {
           const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
           if ((fl & ad) !== ad) t.flags[i] = fl | ad;
           task.clockNs += k.costs.accessHitNs;
-          task.costNs[COST.accessHit]! += k.costs.accessHitNs;
+          task.accessHits++;
           k.writePhys(t.pfn[i]!, addr & 4095, value);
           if (k.crashHook !== null && t.pfn[i]! >= k.pmemBase) k.crashHook('store');
           return 0;

@@ -7,11 +7,13 @@
  * sees is exactly what a 4 KiB buffer would hold.
  *
  * Layout (no per-page or per-line objects; hot paths allocate nothing):
- * - per page, in chunks of 4096 pages created on first use: the fill byte and the count of stored
- *   lines (2 bytes per page);
+ * - per page, in chunks of 4096 pages created on first use: the fill byte, the count of stored
+ *   lines and a 64-bit map of which lines are stored (10 bytes per page), so a load of a line
+ *   that holds the fill byte never reaches the hash table;
  * - the lines' bytes in 1 MiB slabs of 16384 lines, slots recycled through a free stack;
  * - an open-addressing hash table (linear probing, backward-shift deletion) from (page, line) to
- *   the line's slot: 9 bytes per entry, at most half full.
+ *   the line's slot: 9 bytes per entry, at most half full, with a one-entry cache of the last line
+ *   found (byte-by-byte loops over one line probe once).
  */
 import { assert } from '../lib/assert.ts';
 
@@ -24,7 +26,17 @@ const SLAB_SHIFT = 14;
 const SLAB_LINES = 1 << SLAB_SHIFT;
 const EMPTY = -1;
 
-interface PageChunk { readonly fill: Uint8Array; readonly lines: Uint8Array }
+interface PageChunk {
+  readonly fill: Uint8Array;
+  readonly lines: Uint8Array;
+  /** Two 32-bit words per page: bit l of word (2i + (l >>> 5)) is set when line l is stored. */
+  readonly bits: Int32Array;
+}
+
+/** Whether line `line` of chunk page `i` is stored. */
+function hasLine(c: PageChunk, i: number, line: number): boolean {
+  return (c.bits[(i << 1) | (line >>> 5)]! & (1 << (line & 31))) !== 0;
+}
 
 export class ContentStore {
   private chunks: Array<PageChunk | undefined> = [];
@@ -37,6 +49,10 @@ export class ContentStore {
   private keyLine = new Uint8Array(0);
   private slotOf = new Int32Array(0);
   private mask = 0;
+  // The last (page, line) find() resolved, and its slot; cleared when that line is dropped.
+  private lastPage = EMPTY;
+  private lastLine = 0;
+  private lastSlot = EMPTY;
   /** Lines stored (entries in the hash table). */
   lineCount = 0;
 
@@ -56,9 +72,9 @@ export class ContentStore {
     const c = this.chunks[page >>> CHUNK_SHIFT];
     if (c === undefined) return 0;
     const i = page & (CHUNK_PAGES - 1);
-    if (c.lines[i] === 0) return c.fill[i]!;
-    const slot = this.find(page, off >>> 6);
-    if (slot === EMPTY) return c.fill[i]!;
+    const line = off >>> 6;
+    if (!hasLine(c, i, line)) return c.fill[i]!;
+    const slot = this.find(page, line);
     return this.slabs[slot >>> SLAB_SHIFT]![((slot & (SLAB_LINES - 1)) << 6) | (off & 63)]!;
   }
 
@@ -66,7 +82,7 @@ export class ContentStore {
   writeByte(page: number, off: number, value: number): void {
     const c = this.chunk(page);
     const i = page & (CHUNK_PAGES - 1);
-    let slot = c.lines[i] === 0 ? EMPTY : this.find(page, off >>> 6);
+    let slot = hasLine(c, i, off >>> 6) ? this.find(page, off >>> 6) : EMPTY;
     if (slot === EMPTY) {
       if (c.fill[i] === value) return;
       slot = this.addLine(c, i, page, off >>> 6);
@@ -83,7 +99,9 @@ export class ContentStore {
       c = this.chunk(page);
     }
     const i = page & (CHUNK_PAGES - 1);
-    if (c.lines[i] !== 0) for (let l = 0; l < LINES_PER_PAGE && c.lines[i] !== 0; l++) this.dropLine(page, l);
+    if (c.lines[i] !== 0) {
+      for (let l = 0; l < LINES_PER_PAGE && c.lines[i] !== 0; l++) if (hasLine(c, i, l)) this.dropLine(page, l);
+    }
     c.fill[i] = value;
   }
 
@@ -100,11 +118,11 @@ export class ContentStore {
    * write-back of one cache line does; a line equal to this page's fill is not kept.
    */
   copyLine(dst: number, line: number, from: ContentStore, src: number): void {
-    const s = from.linesOf(src) === 0 ? EMPTY : from.find(src, line);
+    const s = from.hasLineAt(src, line) ? from.find(src, line) : EMPTY;
     const sFill = from.fillOf(src);
     const c = this.chunk(dst);
     const i = dst & (CHUNK_PAGES - 1);
-    let d = c.lines[i] === 0 ? EMPTY : this.find(dst, line);
+    let d = hasLine(c, i, line) ? this.find(dst, line) : EMPTY;
     const dFill = c.fill[i]!;
     if (s === EMPTY && sFill === dFill) {
       if (d !== EMPTY) this.dropLine(dst, line);
@@ -132,7 +150,8 @@ export class ContentStore {
 
   /** Forget line `line` of `page` (it reads as the fill byte again). */
   dropLine(page: number, line: number): void {
-    if (this.lineCount === 0) return;
+    if (!this.hasLineAt(page, line)) return;
+    if (page === this.lastPage && line === this.lastLine) this.lastPage = EMPTY;
     let h = this.hash(page, line);
     for (;;) {
       const p = this.keyPage[h]!;
@@ -142,7 +161,9 @@ export class ContentStore {
     }
     this.freeSlot(this.slotOf[h]!);
     const c = this.chunks[page >>> CHUNK_SHIFT]!;
-    c.lines[page & (CHUNK_PAGES - 1)]!--;
+    const i = page & (CHUNK_PAGES - 1);
+    c.lines[i]!--;
+    c.bits[(i << 1) | (line >>> 5)]! &= ~(1 << (line & 31));
     this.lineCount--;
     this.removeAt(h);
   }
@@ -160,9 +181,10 @@ export class ContentStore {
   readInto(page: number, out: Uint8Array): void {
     out.fill(this.fillOf(page));
     if (this.linesOf(page) === 0) return;
+    const c = this.chunks[page >>> CHUNK_SHIFT]!, i = page & (CHUNK_PAGES - 1);
     for (let l = 0; l < LINES_PER_PAGE; l++) {
+      if (!hasLine(c, i, l)) continue;
       const s = this.find(page, l);
-      if (s === EMPTY) continue;
       const o = (s & (SLAB_LINES - 1)) << 6;
       out.set(this.slabs[s >>> SLAB_SHIFT]!.subarray(o, o + LINE_BYTES), l * LINE_BYTES);
     }
@@ -189,7 +211,7 @@ export class ContentStore {
   /** Host bytes held: per-page chunks, line slabs, the hash table and the free stack. */
   bytesHeld(): number {
     let n = 0;
-    for (const c of this.chunks) if (c !== undefined) n += 2 * CHUNK_PAGES;
+    for (const c of this.chunks) if (c !== undefined) n += 10 * CHUNK_PAGES;
     n += this.slabs.length * SLAB_LINES * LINE_BYTES;
     n += this.keyPage.length * 9 + this.freeSlots.length * 4;
     return n;
@@ -202,7 +224,8 @@ export class ContentStore {
     let c = this.chunks[ci];
     if (c === undefined) {
       assert(page >= 0 && page < 2 ** 31, `content store: page ${page} out of range`);
-      c = { fill: new Uint8Array(CHUNK_PAGES), lines: new Uint8Array(CHUNK_PAGES) };
+      c = { fill: new Uint8Array(CHUNK_PAGES), lines: new Uint8Array(CHUNK_PAGES),
+        bits: new Int32Array(CHUNK_PAGES * 2) };
       while (this.chunks.length < ci) this.chunks.push(undefined);
       this.chunks[ci] = c;
     }
@@ -213,15 +236,24 @@ export class ContentStore {
     return (Math.imul(page, 0x9e3779b1) ^ Math.imul(line + 1, 0x85ebca77)) >>> 0 & this.mask;
   }
 
+  /** Whether line `line` of `page` is stored (the line map; no hash probe). */
+  hasLineAt(page: number, line: number): boolean {
+    const c = this.chunks[page >>> CHUNK_SHIFT];
+    return c !== undefined && hasLine(c, page & (CHUNK_PAGES - 1), line);
+  }
+
+  /** Slot of a stored line (the caller checked the line map). */
   private find(page: number, line: number): number {
-    if (this.lineCount === 0) return EMPTY;
+    if (page === this.lastPage && line === this.lastLine) return this.lastSlot;
     let h = this.hash(page, line);
     for (;;) {
       const p = this.keyPage[h]!;
-      if (p === EMPTY) return EMPTY;
-      if (p === page && this.keyLine[h] === line) return this.slotOf[h]!;
+      assert(p !== EMPTY, 'content store: a line in the line map is missing from the hash table');
+      if (p === page && this.keyLine[h] === line) break;
       h = (h + 1) & this.mask;
     }
+    this.lastPage = page; this.lastLine = line; this.lastSlot = this.slotOf[h]!;
+    return this.lastSlot;
   }
 
   /** A new line for (page, line) filled with the page's fill byte; returns its slot. */
@@ -232,6 +264,8 @@ export class ContentStore {
       ((slot & (SLAB_LINES - 1)) << 6) + LINE_BYTES);
     this.insertKey(page, line, slot);
     c.lines[i]!++;
+    c.bits[(i << 1) | (line >>> 5)]! |= 1 << (line & 31);
+    this.lastPage = page; this.lastLine = line; this.lastSlot = slot;
     this.lineCount++;
     return slot;
   }

@@ -78,8 +78,13 @@ export class Task {
   /** The last signal delivered by an access (what a sigsetjmp loop would see). */
   lastSignal: SignalInfo | null = null;
   readonly vmf = new VmFault();
-  /** Simulated ns charged to this task per cost category (costs.ts COST), for `--breakdown`. */
+  /**
+   * Simulated ns charged to this task per cost category (costs.ts COST), for `--breakdown`. Loads
+   * and stores that hit a present entry are counted in `accessHits` instead (one integer add on
+   * the hottest path); `costNsOf` folds them into COST.accessHit.
+   */
   readonly costNs = new Float64Array(N_COST);
+  accessHits = 0;
   constructor(tid: number, name: string, process: Process) {
     this.tid = tid;
     this.name = name;

@@ -64,3 +64,13 @@ export const COST_LABELS: Readonly<Record<string, string>> = {
   cacheFlush: 'cache-line flush', ioWait: 'I/O wait', lockWait: 'lock wait', accessHit: 'access hit',
   idle: 'idle / cpu wait',
 };
+
+/** A task's cost figures: per-category ns, plus hits on present entries counted apart (Task). */
+export interface TaskCosts { readonly costNs: Float64Array; readonly accessHits: number }
+
+/** `t.costNs` with its access hits charged to COST.accessHit, into `out` (allocates nothing). */
+export function costNsOf(t: TaskCosts, accessHitNs: number, out: Float64Array): Float64Array {
+  out.set(t.costNs);
+  out[COST.accessHit]! += t.accessHits * accessHitNs;
+  return out;
+}

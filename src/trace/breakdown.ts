@@ -2,7 +2,7 @@
 // every task, so background threads count) and per fault kind, like `perf report` sorts samples
 // by symbol. Collected from Task.costNs and the fault hook; the model itself keeps only the arrays.
 
-import { COST_LABELS, COST_NAMES, N_COST } from '../lib/cost-category.ts';
+import { COST_LABELS, COST_NAMES, N_COST, costNsOf } from '../lib/cost-category.ts';
 import type { FaultTraceEvent, Kernel } from '../kernel/kernel.ts';
 
 /** Nanoseconds per category name (only categories with time in them). */
@@ -59,13 +59,19 @@ export class BreakdownCollector {
   private readonly faultArrays = new Map<string, { count: number; ns: Float64Array }>();
   readonly steps: StepBreakdown[] = [];
 
+  private readonly one = new Float64Array(N_COST);
+
   constructor(k: Kernel) {
     this.k = k;
   }
 
   private sum(into: Float64Array): void {
     into.fill(0);
-    for (const t of this.k.tasks) for (let i = 0; i < N_COST; i++) into[i]! += t.costNs[i]!;
+    const one = this.one;
+    for (const t of this.k.tasks) {
+      costNsOf(t, this.k.costs.accessHitNs, one);
+      for (let i = 0; i < N_COST; i++) into[i]! += one[i]!;
+    }
   }
 
   /** Baseline after the mounts: their cost is in no step. */
