@@ -1,10 +1,12 @@
 /**
- * A simulated block device (virtio-blk-like): 4 KiB blocks whose contents are kept sparsely
- * (unwritten blocks read as zeros), and a single request queue with a fixed cost per request plus
+ * A simulated block device (virtio-blk-like): 4 KiB blocks whose contents are kept sparsely, as a
+ * fill byte per block plus the 64-byte lines that differ from it (hw/content-store.ts; unwritten
+ * blocks read as zeros), so host memory follows the lines written, not the blocks; and a single request queue with a fixed cost per request plus
  * a per-byte transfer cost. Requests are served in submission order; a request submitted while
  * the device is busy starts when the previous one completes, so queueing shows up as latency.
  */
 import { assert } from '../lib/assert.ts';
+import { ContentStore } from './content-store.ts';
 
 export const BLOCK_SIZE = 4096;
 
@@ -15,6 +17,10 @@ export interface DataDevice {
   readBlock(b: number): Uint8Array | number;
   writeBlock(b: number, v: Uint8Array | number): void;
   submit(write: boolean, blocks: number, nowNs: number): number;
+  /** Block `b` into page `page` of `to` (a DRAM frame's contents): a read's DMA, without a 4 KiB copy. */
+  readBlockTo(b: number, to: ContentStore, page: number): void;
+  /** Page `page` of `from` into block `b`: a write's DMA. */
+  writeBlockFrom(b: number, from: ContentStore, page: number): void;
 }
 
 export interface BlockDeviceConfig {
@@ -32,8 +38,8 @@ export class BlockDevice implements DataDevice {
   readonly totalBlocks: number;
   readonly requestLatencyNs: number;
   readonly nsPerByte: number;
-  /** Block contents: a buffer, or a fill byte for a uniformly filled block. Absent = zeros. */
-  private blocks = new Map<number, Uint8Array | number>();
+  /** Block contents by block number (never written = zeros). */
+  private readonly contents = new ContentStore();
   private busyUntilNs = 0;
   readRequests = 0;
   writeRequests = 0;
@@ -69,23 +75,30 @@ export class BlockDevice implements DataDevice {
     return done;
   }
 
-  /** Contents of block `b` (a shared buffer or a fill byte; callers copy before modifying). */
+  /** Contents of block `b`: a fill byte, or a fresh 4 KiB copy. */
   readBlock(b: number): Uint8Array | number {
     assert(b >= 0 && b < this.totalBlocks, `${this.name}: block ${b} out of range`);
-    return this.blocks.get(b) ?? 0;
+    return this.contents.snapshot(b);
   }
 
-  /** Replace the contents of block `b`; the caller hands over ownership of a buffer. */
+  /** Replace the contents of block `b` with a fill byte or 4 KiB of bytes (kept as lines). */
   writeBlock(b: number, v: Uint8Array | number): void {
     assert(b >= 0 && b < this.totalBlocks, `${this.name}: block ${b} out of range`);
-    if (v === 0) this.blocks.delete(b);
-    else this.blocks.set(b, v);
+    this.contents.restore(b, v);
   }
 
-  /** Host bytes held for block contents. */
+  readBlockTo(b: number, to: ContentStore, page: number): void {
+    assert(b >= 0 && b < this.totalBlocks, `${this.name}: block ${b} out of range`);
+    to.copyPage(page, this.contents, b);
+  }
+
+  writeBlockFrom(b: number, from: ContentStore, page: number): void {
+    assert(b >= 0 && b < this.totalBlocks, `${this.name}: block ${b} out of range`);
+    this.contents.copyPage(b, from, page);
+  }
+
+  /** Host bytes held for block contents (the content store: per-block fill and line map, lines). */
   contentBytes(): number {
-    let n = 0;
-    for (const v of this.blocks.values()) if (typeof v !== 'number') n += v.length;
-    return n;
+    return this.contents.bytesHeld();
   }
 }

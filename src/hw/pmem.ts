@@ -338,6 +338,16 @@ export class PmemDevice {
     return buf;
   }
 
+  /** readBlock into a DRAM frame's contents (the DataDevice interface; pmem as a plain block device). */
+  readBlockTo(block: number, to: ContentStore, page: number): void {
+    to.restore(page, this.readBlock(block));
+  }
+
+  /** writeBlock from a DRAM frame's contents. */
+  writeBlockFrom(block: number, from: ContentStore, page: number): void {
+    this.writeBlock(block, from.snapshot(page));
+  }
+
   /**
    * Durable write of a whole block through the driver. Models pmem_do_write ->
    * memcpy_flushcache (drivers/nvdimm/pmem.c, v6.1): non-temporal stores, durable at once, so

@@ -478,8 +478,7 @@ export class Ext4 implements FileSystem, DaxFs {
         for (const h of hs) {
           const n = 1 << f.order[h]!;
           for (let j = 0; j < n; j++) {
-            const v = this.dev.readBlock(bs[bi++]!);
-            f.restore(h + j, v);
+            this.dev.readBlockTo(bs[bi++]!, f.contents, h + j);
           }
           folioReadDone(k, h, true);
         }
@@ -495,7 +494,8 @@ export class Ext4 implements FileSystem, DaxFs {
         if (m.kind === 'written') {
           for (let j = 0; j < n; j++) {
             const mj = ext.lookup(idx + j);
-            f.restore(h + j, mj.kind === 'written' ? this.dev.readBlock(mj.pblk) : 0);
+            if (mj.kind === 'written') this.dev.readBlockTo(mj.pblk, f.contents, h + j);
+            else f.fillFrame(h + j, 0);
           }
         } else for (let j = 0; j < n; j++) f.fillFrame(h + j, 0);
         f.flags[h] = (f.flags[h]! | PG_uptodate) & ~PG_locked;
@@ -551,7 +551,7 @@ export class Ext4 implements FileSystem, DaxFs {
           this.journal.recordMetadata(inode.ino, 'extent', true, 1);
           m = ei.extents.lookup(idx);
         }
-        this.dev.writeBlock(m.pblk, f.snapshot(h + j));
+        this.dev.writeBlockFrom(m.pblk, f.contents, h + j);
         blocks.push(m.pblk);
       }
       if (blocks.length === 0) { f.flags[h] = f.flags[h]! & ~PG_writeback; continue; }
