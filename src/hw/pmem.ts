@@ -40,7 +40,7 @@
  * dirty, else the media. Line states exist only for blocks with a dirty line. Buffers returned
  * by readBlock are fresh copies.
  */
-import { panic } from '../lib/assert.ts';
+import { assert, panic } from '../lib/assert.ts';
 import { PAGE_SIZE } from '../mm/constants.ts';
 import { ContentStore } from './content-store.ts';
 
@@ -89,6 +89,9 @@ interface BlockState {
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
   inPendingList: boolean;
+  /** Neighbours in the table's insertion order (BlockTable), null at the ends or when not in it. */
+  prev: BlockState | null;
+  next: BlockState | null;
 }
 
 /**
@@ -110,21 +113,24 @@ const CHUNK_SHIFT = 9;
 const CHUNK_BLOCKS = 1 << CHUNK_SHIFT;
 
 /**
- * The device's per-block states: a Map (insertion order for every walk over the blocks, so runs
- * stay as they were) with a chunked index beside it for lookups. Loads and stores that move
- * through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is usually one
- * comparison and one array read instead of a hash probe in a map of every written block.
+ * The device's per-block states: a chunked index for lookups and an intrusive list through the
+ * states for every walk over the blocks, in insertion order (so runs stay as they were). Loads and
+ * stores that move through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is
+ * usually one comparison and one array read; no per-block hash-map entry is made, so a write pass
+ * over a large file leaves nothing for the collector beyond the pooled states.
  * Memory: one 512-slot array per 2 MiB chunk that holds data, beside the states themselves.
  */
 interface BlockChunk { readonly slots: Array<BlockState | undefined>; used: number }
 
 class BlockTable {
-  private readonly map = new Map<number, BlockState>();
   private readonly chunks = new Map<number, BlockChunk>();
   private lastChunk = -1;
   private lastSlots: Array<BlockState | undefined> | null = null;
+  private head: BlockState | null = null;
+  private tail: BlockState | null = null;
+  private count = 0;
 
-  get size(): number { return this.map.size; }
+  get size(): number { return this.count; }
   /** Host bytes of the chunk index (8 per slot). */
   get indexBytes(): number { return this.chunks.size * CHUNK_BLOCKS * 8; }
 
@@ -139,8 +145,9 @@ class BlockTable {
     return this.lastSlots![block - c * CHUNK_BLOCKS];
   }
 
+  /** Add the state of a block that has none (`s.block` is its block). */
   set(block: number, s: BlockState): void {
-    this.map.set(block, s);
+    assert(s.block === block, `pmem block table: state of block ${s.block} filed under ${block}`);
     const c = Math.floor(block / CHUNK_BLOCKS);
     let chunk = this.chunks.get(c);
     if (chunk === undefined) {
@@ -148,15 +155,27 @@ class BlockTable {
       this.chunks.set(c, chunk);
     }
     const i = block - c * CHUNK_BLOCKS;
-    if (chunk.slots[i] === undefined) chunk.used++;
+    assert(chunk.slots[i] === undefined, `pmem block table: block ${block} already has a state`);
+    chunk.used++;
     chunk.slots[i] = s;
+    s.prev = this.tail;
+    s.next = null;
+    if (this.tail === null) this.head = s; else this.tail.next = s;
+    this.tail = s;
+    this.count++;
   }
 
   delete(block: number): void {
-    if (!this.map.delete(block)) return;
     const c = Math.floor(block / CHUNK_BLOCKS);
-    const chunk = this.chunks.get(c)!;
-    chunk.slots[block - c * CHUNK_BLOCKS] = undefined;
+    const chunk = this.chunks.get(c);
+    const i = block - c * CHUNK_BLOCKS;
+    const s = chunk?.slots[i];
+    if (chunk === undefined || s === undefined) return;
+    chunk.slots[i] = undefined;
+    if (s.prev === null) this.head = s.next; else s.prev.next = s.next;
+    if (s.next === null) this.tail = s.prev; else s.next.prev = s.prev;
+    s.prev = s.next = null;
+    this.count--;
     // A chunk goes with its last state, so memory follows the blocks that hold data.
     if (--chunk.used === 0) {
       this.chunks.delete(c);
@@ -164,9 +183,11 @@ class BlockTable {
     }
   }
 
-  keys(): IterableIterator<number> { return this.map.keys(); }
-  values(): IterableIterator<BlockState> { return this.map.values(); }
-  [Symbol.iterator](): IterableIterator<[number, BlockState]> { return this.map[Symbol.iterator](); }
+  *keys(): IterableIterator<number> { for (let s = this.head; s !== null; s = s.next) yield s.block; }
+  *values(): IterableIterator<BlockState> { for (let s = this.head; s !== null; s = s.next) yield s; }
+  *[Symbol.iterator](): IterableIterator<[number, BlockState]> {
+    for (let s = this.head; s !== null; s = s.next) yield [s.block, s];
+  }
 }
 
 export class PmemDevice {
@@ -277,8 +298,8 @@ export class PmemDevice {
     }
     let s = this.blocks.get(block);
     if (s === undefined) {
-      s = this.statePool.pop() ??
-        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false };
+      s = this.statePool.pop() ?? { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0,
+        inPendingList: false, prev: null, next: null };
       s.block = block;
       this.blocks.set(block, s);
     }
