@@ -85,6 +85,17 @@ function realKernel(fsName: 'tmpfs' | 'ext4', write: boolean):
   return { usPerFault: best.wall_us / best.faults, faults: best.faults, release };
 }
 
+/**
+ * The scale table (issue 16) at the sizes a bench run can afford: `bench/scale.ts` at 16 MiB and
+ * 1 GiB on tmpfs, ext4 and ext4-dax, each in its own child process. `npm run bench:scale` runs the
+ * 16 and 64 GiB rows (docs/scale.md).
+ */
+function scaleTable(): void {
+  const r = spawnSync(process.execPath, [new URL('./scale.ts', import.meta.url).pathname, '--size', '16M,1G'],
+    { stdio: 'inherit' });
+  if (r.status !== 0) console.log(`scale table: bench/scale.ts exited with ${r.status ?? r.signal}`);
+}
+
 function hitPath(): void {
   const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1 * 2 ** 30 });
   m.mount('/mnt/shm', 'tmpfs');
@@ -188,3 +199,4 @@ run(true, 'ext4');
 hitPath();
 dax();
 randomSparse();
+scaleTable();
