@@ -303,17 +303,19 @@ export class Process {
   open(path: string, flags: number): number { return this.done(sysOpen(this.enter(), this.kp, path, flags)); }
   close(fd: number): number { return this.done(sysClose(this.enter(), this.kp, fd)); }
 
-  read(fd: number, lengthBytes: number, out: ReadTarget = null): number {
+  /** read(2); `bufAddr`: where the caller's own buffer starts past a page boundary (O_DIRECT's alignment rule). */
+  read(fd: number, lengthBytes: number, out: ReadTarget = null, bufAddr = 0): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     if (!f.readable) return -EBADF;
     if (!abiInts(lengthBytes) || lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
-    const r = fileRead(k, f, f.posBytes, readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT)), out);
+    const n = readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT));
+    const r = fileRead(k, f, f.posBytes, n, out, bufAddr);
     if (r > 0) f.posBytes += r;
     return this.done(r);
   }
-  pread(fd: number, lengthBytes: number, offsetBytes: number, out: ReadTarget = null): number {
+  pread(fd: number, lengthBytes: number, offsetBytes: number, out: ReadTarget = null, bufAddr = 0): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!abiInts(lengthBytes, offsetBytes)) return -EINVAL;
@@ -322,16 +324,16 @@ export class Process {
     if (!f.readable) return -EBADF; // vfs_read checks FMODE_READ before rw_verify_area
     if (lengthBytes < 0) return -EINVAL;
     const n = readLimit(f.inode, offsetBytes, Math.min(lengthBytes, MAX_RW_COUNT));
-    return this.done(fileRead(k, f, offsetBytes, n, out));
+    return this.done(fileRead(k, f, offsetBytes, n, out, bufAddr));
   }
-  write(fd: number, lengthBytes: number, src: WriteSource): number {
+  write(fd: number, lengthBytes: number, src: WriteSource, bufAddr = 0): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
-    const r = fileWrite(k, f, pos, n, src);
+    const r = fileWrite(k, f, pos, n, src, bufAddr);
     if (r > 0) f.posBytes = pos + r;
     return this.done(r);
   }
@@ -352,7 +354,7 @@ export class Process {
     if (src instanceof Uint8Array && src.length < n) n = src.length;
     return n === 0 ? -EFAULT : n;
   }
-  pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource): number {
+  pwrite(fd: number, lengthBytes: number, offsetBytes: number, src: WriteSource, bufAddr = 0): number {
     const k = this.enter();
     const f = this.kp.fds[fd];
     if (!abiInts(lengthBytes, offsetBytes) || offsetBytes < 0) return -EINVAL;
@@ -361,7 +363,7 @@ export class Process {
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : offsetBytes;
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
-    return this.done(fileWrite(k, f, pos, n, src));
+    return this.done(fileWrite(k, f, pos, n, src, bufAddr));
   }
   ftruncate(fd: number, sizeBytes: number): number {
     if (!abiInts(sizeBytes) || sizeBytes < 0) return -EINVAL; // do_sys_ftruncate: length < 0

@@ -9,6 +9,7 @@ import { XArray } from '../lib/xarray.ts';
 import type { Process } from '../kernel/kernel.ts';
 import type { VmOperations, Vma } from '../mm/mm.ts';
 import type { DaxLockHolds } from '../dax/entry.ts';
+import type { DioTarget } from './iomap-dio.ts';
 
 /** struct file_ra_state (include/linux/fs.h, v6.1): per-open-file readahead state. */
 export class FileRaState {
@@ -120,6 +121,13 @@ export interface FileSystem {
   daxRead?(inode: Inode, pos: number, len: number, out: Uint8Array | null): number;
   /** write(2) on an S_DAX inode; grows i_size. */
   daxWrite?(inode: Inode, pos: number, len: number, src: Uint8Array | number): number;
+  /**
+   * read(2)/write(2) of a file opened with O_DIRECT (->read_iter / ->write_iter with IOCB_DIRECT);
+   * absent: the filesystem's I/O stays buffered. Returns bytes, -errno, or -ENOTBLK: write buffered.
+   */
+  directIO?(file: File, pos: number, len: number, write: boolean, t: DioTarget): number;
+  /** FMODE_CAN_ODIRECT for `inode` (do_dentry_open refuses O_DIRECT with EINVAL without it); absent: true. */
+  canODirect?(inode: Inode): boolean;
   /** A new file was created under `name` (the fs journals the inode and the directory entry). */
   created?(inode: Inode, name: string): void;
   /** `name` was unlinked. */

@@ -10,7 +10,7 @@ import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
-import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
+import { O_ACCMODE, O_CREAT, O_DIRECT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
@@ -20,6 +20,8 @@ import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { resolvePath } from './namei.ts';
 import { COST } from '../lib/cost-category.ts';
+import { ENOTBLK, kernelTarget, userTarget } from './iomap-dio.ts';
+import { invalidateMappingPages } from '../mm/invalidate.ts';
 
 /** Data for a write: a buffer, one byte value repeated, or a user buffer inside a mapping. */
 export type WriteSource = Uint8Array | number | UserBuffer;
@@ -65,6 +67,9 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     r.sb.fs.created?.(inode, r.name);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
+  // do_dentry_open (fs/open.c 6.1, 6.18): O_DIRECT without FMODE_CAN_ODIRECT is EINVAL, after
+  // O_CREAT made the inode and before O_TRUNC (tmpfs before 6.6; directories not modelled here).
+  if ((flags & O_DIRECT) !== 0 && !inode.isDir && !(inode.sb.fs.canODirect?.(inode) ?? true)) return -EINVAL;
   const file = new File(inode, flags, inode.sb.raPages ?? k.profile.readaheadPages, path, proc);
   // do_open -> handle_truncate (fs/namei.c, 6.1 and 6.18): O_TRUNC truncates whatever the access
   // mode (build_open_flags only adds MAY_WRITE to the permission check; the model's tasks are root).
@@ -106,7 +111,7 @@ function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
  * synchronous readahead on misses and asynchronous readahead on PG_readahead pages.
  * Returns bytes read (short at EOF) or -errno.
  */
-export function fileRead(k: Kernel, file: File, pos: number, len: number, out: ReadTarget): number {
+export function fileRead(k: Kernel, file: File, pos: number, len: number, out: ReadTarget, bufAddr = 0): number {
   if (!file.readable) return -EBADF;
   if (file.inode.isDir) return -EISDIR; // generic_read_dir
   const inode = file.inode;
@@ -115,6 +120,10 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: R
   k.charge(k.costs.syscallNs, COST.syscall);
   if (inode.dax) {
     return out instanceof UserBuffer ? daxReadUser(inode, pos, len, out) : inode.sb.fs.daxRead!(inode, pos, len, out);
+  }
+  if ((file.flags & O_DIRECT) !== 0 && inode.sb.fs.directIO) {
+    return inode.sb.fs.directIO(file, pos, len, false, out instanceof UserBuffer ? userTarget(out)
+      : kernelTarget(bufAddr, out));
   }
   // A buffer inside a mapping still takes filemap_read's path below (its faults are what it models).
   if (inode.sb.fs.typeName === 'tmpfs' && !(out instanceof UserBuffer)) return shmemFileRead(k, file, pos, len, out);
@@ -158,21 +167,43 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: R
 }
 
 /**
- * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
- * folio (size from the fs's folio order for this write), read it first when the write covers
- * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
+ * ->write_iter (v6.1, v6.18): DAX files write through dax_iomap_rw (O_DIRECT or not); a file
+ * opened with O_DIRECT on a filesystem with direct I/O goes to it (`bufAddr`: where the runner's
+ * own buffer starts, for the alignment rule), and when that asks for the buffered fallback
+ * (-ENOTBLK: ext4_dio_write_iter) the write is buffered, then written back and dropped from the
+ * page cache; everything else is generic_perform_write. Returns bytes written or -errno.
  */
-export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: WriteSource): number {
+export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: WriteSource, bufAddr = 0): number {
   if (!file.writable) return -EBADF;
   const inode = file.inode;
-  const mapping = inode.mapping;
   const fs = inode.sb.fs;
-  const f = k.frames;
   k.charge(k.costs.syscallNs, COST.syscall);
   if (pos + len > 2 ** 44) return -EFBIG;
   if (inode.dax) {
     return src instanceof UserBuffer ? daxWriteUser(inode, pos, len, src) : fs.daxWrite!(inode, pos, len, src);
   }
+  if ((file.flags & O_DIRECT) === 0 || !fs.directIO) return genericPerformWrite(k, file, pos, len, src);
+  const r = fs.directIO(file, pos, len, true, src instanceof UserBuffer ? userTarget(src) : kernelTarget(bufAddr, src));
+  if (r !== -ENOTBLK) return r;
+  const n = genericPerformWrite(k, file, pos, len, src);
+  if (n > 0) {
+    const first = Math.floor(pos / PAGE_SIZE), last = Math.floor((pos + n - 1) / PAGE_SIZE);
+    fs.writeback(inode, first, last, true);
+    invalidateMappingPages(k, inode.mapping, first, last);
+  }
+  return n;
+}
+
+/**
+ * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
+ * folio (size from the fs's folio order for this write), read it first when the write covers
+ * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
+ */
+function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, src: WriteSource): number {
+  const inode = file.inode;
+  const mapping = inode.mapping;
+  const fs = inode.sb.fs;
+  const f = k.frames;
   const shm = fs.typeName === 'tmpfs';
   const asked = len;
   let done = 0;

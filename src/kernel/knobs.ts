@@ -176,6 +176,12 @@ export interface KernelProfile {
    */
   readonly writeSourceFaultIn: WriteSourceFaultIn;
   /**
+   * 6.6+ ("shmem: add support for O_DIRECT"): shmem_file_open sets FMODE_CAN_ODIRECT, so tmpfs
+   * files open with O_DIRECT and their reads and writes stay buffered; before, do_dentry_open
+   * refuses the open with EINVAL (after O_CREAT made the file).
+   */
+  readonly shmemODirect: boolean;
+  /**
    * 6.13+: a write to the huge zero PMD allocates a THP (do_huge_zero_wp_pmd); before, the PMD is
    * split into 4 KiB zero-page PTEs.
    */
@@ -464,6 +470,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'page cache', type: STR, values: WRITE_SOURCE_FAULT_INS,
     meaning: 'when write(2) faults in a user source buffer: before write_begin, or after a short copy',
     ref: 'mm/filemap.c generic_perform_write (6.1 prefault; 6.18 after the copy); oracle read-into-mapping',
+  },
+  shmemODirect: {
+    subsystem: 'page cache', type: BOOL,
+    meaning: 'tmpfs files open with O_DIRECT (FMODE_CAN_ODIRECT; I/O stays buffered); false: open is EINVAL',
+    ref: 'mm/shmem.c shmem_file_open (6.6+), fs/open.c do_dentry_open; oracle odirect-open',
   },
   thpAnon: {
     subsystem: 'THP', type: STR, values: THP_MODES,

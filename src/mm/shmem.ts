@@ -35,6 +35,8 @@ export class Tmpfs implements FileSystem {
   }
 
   vmOps(_inode: Inode): VmOperations { return this.vmOpsTable; }
+  /** shmem_file_open sets FMODE_CAN_ODIRECT from 6.6 (knob shmemODirect); reads and writes stay buffered. */
+  canODirect(_inode: Inode): boolean { return this.k.profile.shmemODirect; }
   /** shmem_mmap (v6.1): nothing to refuse; VM_SYNC from legacy MAP_SHARED is accepted and unused. */
   mmap(_file: File, _vma: Vma): number { return 0; }
   /** shmem_get_unmapped_area aligns only when shmem huge pages are enabled (huge=never by default). */

@@ -8,7 +8,9 @@
 import type { Kernel, Task } from '../kernel/kernel.ts';
 import { doUserAddrFault } from './fault.ts';
 import { pteTableOf, pmdTableOf, pteIndex, pmdIndex } from './pgtable.ts';
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, PAGE_SIZE } from './constants.ts';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, PAGE_SIZE, VM_READ, VM_WRITE } from './constants.ts';
+import { populateRange } from './populate.ts';
+import { EFAULT } from '../lib/errno.ts';
 
 /** Faults per page before the copy gives up as the model's Process.load/store do (a livelock guard). */
 const FAULT_TRIES_MAX = 64;
@@ -102,6 +104,29 @@ export class UserBuffer {
       done += m;
     }
     return done;
+  }
+
+  /**
+   * pin_user_pages_fast as a direct-I/O bio takes its pages (bio_iov_iter_get_pages, block/bio.c;
+   * get_user_pages_fast on 6.1, pin_user_pages_fast on 6.18): pages [at, at + n) of the buffer,
+   * FOLL_WRITE when the kernel writes them (a read into the buffer). The fast walk takes what is
+   * mapped as needed; the rest goes through __get_user_pages, whose faults count in the task's
+   * min/maj_flt (mm_account_fault with no regs) and whose retried faults carry FAULT_FLAG_TRIED
+   * (__get_user_pages_locked), so they count as major. check_vma_flags refuses a missing VMA, a
+   * write pin of a VMA without VM_WRITE and a read pin of one without VM_READ: -EFAULT, no fault.
+   * Returns 0 or -EFAULT (-ENOMEM when a fault ran out of memory).
+   */
+  pin(at: number, n: number, write: boolean): number {
+    const mm = this.task.process.mm;
+    const end = this.addr + at + n;
+    for (let va = Math.floor((this.addr + at) / PAGE_SIZE) * PAGE_SIZE; va < end; va += PAGE_SIZE) {
+      const vma = mm.findVma(va);
+      if (vma === null || vma.start > va) return -EFAULT;
+      if ((vma.flags & (write ? VM_WRITE : VM_READ)) === 0) return -EFAULT;
+      const r = populateRange(this.k, this.task, vma, va, va + PAGE_SIZE, write, true);
+      if (r < 0) return r;
+    }
+    return 0;
   }
 
   /**

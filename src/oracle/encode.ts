@@ -309,12 +309,14 @@ class Encoder {
   /**
    * read/write/pread/pwrite: `OP FD LEN CHUNK [OFF] [SRC]`, SRC for writes the fill byte, `h:HEX`
    * (a cyclic byte sequence) or `r:SEED` (the seeded stream, runner.c data_byte); a buffer inside a
-   * mapping is `m:SLOT:OFF` (as SRC for writes, appended for reads).
+   * mapping is `m:SLOT:OFF` (as SRC for writes, appended for reads); `a:N` last uses the runner's
+   * page-aligned buffer from byte N (bufferOffsetBytes: a misaligned address for O_DIRECT).
    */
   private io(st: Step & { op: 'read' | 'write' | 'pread' | 'pwrite' }): string {
     const a = st.args;
-    if (a.buffer === undefined) this.buf(a.chunkBytes ?? Math.max(a.lengthBytes, 1));
+    if (a.buffer === undefined) this.buf((a.chunkBytes ?? Math.max(a.lengthBytes, 1)) + a.bufferOffsetBytes);
     const ub = a.buffer === undefined ? undefined : `m:${this.maps.get(a.buffer.map)}:${a.buffer.offsetBytes}`;
+    const at = a.bufferOffsetBytes > 0 ? ` a:${a.bufferOffsetBytes}` : '';
     let line = `${st.op} ${this.fds.get(a.fd)} ${a.lengthBytes} ${a.chunkBytes ?? 0}`;
     if (st.op === 'pread' || st.op === 'pwrite') line += ` ${st.args.offsetBytes}`;
     if (st.op === 'write' || st.op === 'pwrite') {
@@ -323,8 +325,8 @@ class Encoder {
         : d.kind === 'bytes' ? `h:${hex(d.bytes)}` : `r:${d.seed}`);
       if (d?.kind === 'bytes' && d.bytes.length > 4096) this.reasons.push(`steps[${st.index}]: data over 4096 bytes`);
       line += ` ${src}`;
-    } else if (ub !== undefined) line += ` ${ub}`;
-    return line;
+    } else line += ` ${ub ?? (at === '' ? '' : '0')}`;
+    return (line + at).trimEnd();
   }
 
   private mmap(st: Step & { op: 'mmap' }): string {

@@ -617,7 +617,8 @@ static int data_byte(uint32_t seed, uint64_t i)
 
 /* Where a write's bytes come from, or a read's go: the runner's buffer filled with one byte
  * ('b'), a cyclic byte sequence ('h'), the seeded stream ('r'), or a mapping's range ('m'). */
-struct src { int kind; int byte; unsigned char seq[4096]; size_t seqlen; uint32_t seed; int map; size_t off; };
+struct src { int kind; int byte; unsigned char seq[4096]; size_t seqlen; uint32_t seed; int map; size_t off;
+	size_t aoff; /* 'a:N': the runner's buffer is used from byte N on (an address N past page alignment) */ };
 
 static int hexval(int c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
@@ -633,7 +634,12 @@ static size_t unhex(const char *h, unsigned char *out, size_t max)
 
 static void parse_src(struct src *s, const char *t)
 {
-	memset(s, 0, sizeof *s);
+	if (t[0] == 'a' && t[1] == ':') {
+		s->aoff = strtoull(t + 2, NULL, 0);
+		if (s->aoff >= PG)
+			die("buffer offset %s: at most a page", t);
+		return;
+	}
 	if (t[0] == 'h' && t[1] == ':') {
 		s->kind = 'h';
 		s->seqlen = unhex(t + 2, s->seq, sizeof s->seq);
@@ -689,7 +695,9 @@ static long long transfer(int op, int fd, size_t len, size_t chunk, off_t off, s
 		chunk = len ? len : 1;
 	while (done < len) {
 		size_t l = len - done < chunk ? len - done : chunk;
-		unsigned char *b = s->kind == 'm' ? (unsigned char *)(maps[s->map].addr + s->off + done) : buf;
+		unsigned char *b = s->kind == 'm' ? (unsigned char *)(maps[s->map].addr + s->off + done) : buf + s->aoff;
+		if (s->kind != 'm' && s->aoff + l > bufsz)
+			die("%zu bytes at buffer offset %zu: buffer of %zu", l, s->aoff, bufsz);
 		ssize_t r;
 		if (!reading && s->kind == 'b')
 			memset(b, s->byte, l);
@@ -1000,7 +1008,10 @@ static void exec_step(struct res *o, char **t, int n)
 		off_t off = op[0] == 'p' ? num(t, 4, n) : 0;
 		int si = op[0] == 'p' ? 5 : 4; /* the source (writes) or the optional buffer (reads) */
 		static struct src sp;
+		memset(&sp, 0, sizeof sp);
 		parse_src(&sp, si < n ? t[si] : "0");
+		for (int j = si + 1; j < n; j++) /* a:N after the source (writes) or the buffer (reads) */
+			parse_src(&sp, t[j]);
 		if ((c == 'w' || c == 'W') && si >= n)
 			die("%s: no data source", op);
 		o->r = transfer(c, fd, num(t, 2, n), num(t, 3, n), off, &sp);
@@ -1385,14 +1396,18 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < MAXSLOT; i++)
 		fds[i] = -1;
-	buf = malloc(bufsz < PG ? PG : bufsz);
+	if (bufsz < PG)
+		bufsz = PG;
+	/* page-aligned, so O_DIRECT steps see the alignment the model assumes (plus any a:N) */
+	if (posix_memalign((void **)&buf, PG, bufsz))
+		buf = NULL;
 	mcvec = malloc(MAXPAGES);
 	pmvec = malloc(MAXPAGES * 8);
 	for (int i = 0; i < 7; i++)
 		rle[i] = malloc(MAXPAGES);
 	if (!buf || !mcvec || !pmvec || !rle[6])
 		die("out of memory");
-	memset(buf, 0, bufsz < PG ? PG : bufsz);
+	memset(buf, 0, bufsz);
 	memset(tokv, 0, MAXTOK * sizeof *tokv);
 	oflush();
 	memset(obuf, 0, sizeof obuf);

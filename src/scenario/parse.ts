@@ -386,7 +386,7 @@ export type StepReaders = { [O in Op]: StepReader<O> };
 
 const FD_KEYS = ['fd'] as const;
 const RANGE_KEYS = ['map', 'offsetBytes', 'lengthBytes'] as const;
-const READ_KEYS = ['fd', 'lengthBytes', 'chunkBytes', 'buffer'] as const;
+const READ_KEYS = ['fd', 'lengthBytes', 'chunkBytes', 'buffer', 'bufferOffsetBytes'] as const;
 const WRITE_KEYS = [...READ_KEYS, 'byte', 'data'] as const;
 /** Upper bound on the bytes a `data: { bytes | string | pattern }` sequence lists. */
 const DATA_BYTES_MAX = 1 << 16;
@@ -434,7 +434,20 @@ function readRead(f: Fields): ReadArgs {
     lengthBytes: f.need('lengthBytes', asBytes),
     chunkBytes: f.may('chunkBytes', asPositiveBytes),
     buffer: f.may('buffer', asBuffer),
+    bufferOffsetBytes: readBufferOffset(f),
   };
+}
+
+/**
+ * `bufferOffsetBytes`: the runner's own (page-aligned, already touched) buffer is used from this
+ * byte on, so an O_DIRECT step can ask for a misaligned user address; 0-4095, not with `buffer`.
+ */
+function readBufferOffset(f: Fields): number {
+  if (!f.has('bufferOffsetBytes')) return 0;
+  if (f.has('buffer')) f.at.key('bufferOffsetBytes').fail('give buffer (a mapping) or bufferOffsetBytes, not both');
+  const off = f.need('bufferOffsetBytes', asBytes);
+  if (off >= PAGE_BYTES) f.at.key('bufferOffsetBytes').fail(`expected 0 to ${PAGE_BYTES - 1}, got ${off}`);
+  return off;
 }
 
 /** A write's length defaults to its `data` sequence's length; byte, data and buffer exclude each other. */
@@ -449,7 +462,7 @@ function readWrite(f: Fields): WriteArgs {
     ? f.need('lengthBytes', asBytes) : data.bytes.length;
   return {
     fd: f.need('fd', asFdRef), lengthBytes, chunkBytes: f.may('chunkBytes', asPositiveBytes),
-    buffer: f.may('buffer', asBuffer), byte: f.may('byte', asByteValue), data,
+    buffer: f.may('buffer', asBuffer), bufferOffsetBytes: readBufferOffset(f), byte: f.may('byte', asByteValue), data,
   };
 }
 

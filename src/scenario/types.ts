@@ -162,6 +162,11 @@ export interface ReadArgs {
   chunkBytes: number | undefined;
   /** The user buffer is this range of a mapping (copy_to_user / copy_from_user fault on it). */
   buffer: BufferSpec | undefined;
+  /**
+   * Without `buffer`: the runner's own page-aligned buffer is used from this byte on (0-4095), so
+   * its address is this far past alignment (O_DIRECT's alignment rule sees it). Default 0.
+   */
+  bufferOffsetBytes: number;
 }
 
 /**

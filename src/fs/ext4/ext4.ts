@@ -20,6 +20,7 @@ import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, type DaxFs, typ
 import { ext4DaxVmOps } from './dax-vm-ops.ts';
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
+import { iomapDioRw, ENOTBLK, type DioFs, type DioIomap, type DioTarget } from '../iomap-dio.ts';
 import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
@@ -53,7 +54,7 @@ const MB_STREAM_REQUEST_BLOCKS = 16;
 /** First data block of a fresh ext4 (superblock, group descriptors, bitmaps, inode tables, journal). */
 export const EXT4_FIRST_DATA_BLOCK = 1234;
 
-export class Ext4 implements FileSystem, DaxFs {
+export class Ext4 implements FileSystem, DaxFs, DioFs {
   readonly typeName = 'ext4' as const;
   readonly mmapSupportedFlags = MAP_SYNC;
   readonly dev: DataDevice;
@@ -153,6 +154,87 @@ export class Ext4 implements FileSystem, DaxFs {
     } finally {
       this.journal.stopHandle();
     }
+  }
+
+  /**
+   * ext4_dio_read_iter / ext4_dio_write_iter (fs/ext4/file.c v6.1, v6.18) for a page-cache file
+   * opened with O_DIRECT: ext4_should_use_dio holds for plain files (ext4_dio_alignment 1: no
+   * encryption, verity, data journalling or inline data), so iomap_dio_rw runs and a misaligned
+   * request is its -EINVAL, not a buffered fallback. A write runs inside a journal handle; an
+   * extending write that failed or came up short frees the blocks it allocated past i_size
+   * (ext4_truncate_failed_write). -ENOTBLK goes back to the VFS, which writes buffered.
+   */
+  directIO(file: File, pos: number, len: number, write: boolean, t: DioTarget): number {
+    if (!write) return iomapDioRw(this.k, this, file, pos, len, false, t);
+    const inode = file.inode;
+    const extend = pos + len > inode.sizeBytes;
+    this.journal.startHandle();
+    let r: number;
+    try {
+      r = iomapDioRw(this.k, this, file, pos, len, true, t);
+    } finally {
+      this.journal.stopHandle();
+    }
+    if (extend && r !== -ENOTBLK && r < len) this.setSize(inode, inode.sizeBytes);
+    return r;
+  }
+
+  /**
+   * ext4_iomap_begin with IOMAP_DIRECT (fs/ext4/inode.c v6.1, v6.18): reads get the extent as it
+   * is; a write over a hole allocates first (ext4_iomap_alloc, before iomap checks alignment, so a
+   * misaligned write that fails with EINVAL has allocated: the 6.18 host, st_blocks +16), as
+   * unwritten blocks inside i_size (EXT4_GET_BLOCKS_IO_CREATE_EXT, converted at end_io) and written
+   * ones past it (EXT4_GET_BLOCKS_CREATE); IOMAP_F_NEW either way.
+   */
+  dioIomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DioIomap): number {
+    const ei = this.ei(inode);
+    const m = ei.extents.lookup(index);
+    out.isNew = false;
+    out.lenBlocks = Math.min(m.lenBlocks, lenPages);
+    out.pblk = m.pblk;
+    out.type = m.kind === 'written' ? 'mapped' : m.kind;
+    if (!write || m.kind !== 'hole') return 0;
+    const runs = this.allocFor(inode, index, out.lenBlocks);
+    if (runs.length === 0) return -ENOSPC;
+    const kind = index * 4096 < inode.sizeBytes ? 'unwritten' : 'written';
+    let l = index;
+    for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, kind); l += r.lenBlocks; }
+    this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+    this.journal.recordMetadata(inode.ino, 'alloc', true, runs.length);
+    this.k.charge(this.k.costs.blockAllocNs, COST.blockAlloc);
+    out.pblk = runs[0]!.pblk;
+    out.lenBlocks = runs[0]!.lenBlocks;
+    out.type = kind === 'written' ? 'mapped' : 'unwritten';
+    out.isNew = true;
+    return 0;
+  }
+
+  /**
+   * ext4_dio_write_end_io (fs/ext4/file.c v6.1, v6.18): the unwritten blocks the write covered
+   * become written (ext4_convert_unwritten_extents), and i_size moves to its end.
+   */
+  dioWriteEnd(inode: Inode, pos: number, bytes: number): void {
+    if (bytes <= 0) return;
+    const ei = this.ei(inode);
+    const last = Math.ceil((pos + bytes) / 4096);
+    for (let i = Math.floor(pos / 4096); i < last;) {
+      const m = ei.extents.lookup(i);
+      const n = Math.min(m.lenBlocks, last - i);
+      if (m.kind === 'unwritten') {
+        ei.extents.convertToWritten(i, n);
+        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+      }
+      i += n;
+    }
+    if (pos + bytes > inode.sizeBytes) {
+      inode.sizeBytes = pos + bytes;
+      this.journal.recordMetadata(inode.ino, 'size', true, 1);
+    }
+  }
+
+  /** filemap_write_and_wait_range over file pages [first, last] (kiocb_write_and_wait). */
+  writeAndWait(inode: Inode, first: number, last: number): void {
+    this.writeback(inode, first, last, true);
   }
 
   /** Zero bytes [from, to) of a DAX file inside one block, durably (dax_zero_range / iomap_zero_range). */

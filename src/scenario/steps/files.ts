@@ -150,22 +150,26 @@ export const FILE_STEPS: Pick<StepHandlers, FileStep> = {
   /** read(2) at the file position, in chunks of chunkBytes (into the runner's buffer, or a mapping's range). */
   read(r, step, p, pn) {
     const fd = r.fd(step, step.args.fd, pn);
-    return readInto(r, step, p, pn, (len, out) => p.read(fd, len, out));
+    const at = step.args.bufferOffsetBytes;
+    return readInto(r, step, p, pn, (len, out) => p.read(fd, len, out, at));
   },
   /** pread(2) from offsetBytes, in chunks. */
   pread(r, step, p, pn) {
     const fd = r.fd(step, step.args.fd, pn);
-    return readInto(r, step, p, pn, (len, out, o) => p.pread(fd, len, step.args.offsetBytes + o, out));
+    const { offsetBytes: off, bufferOffsetBytes: at } = step.args;
+    return readInto(r, step, p, pn, (len, out, o) => p.pread(fd, len, off + o, out, at));
   },
   /** write(2) at the file position, in chunks: every byte `byte`, the `data` stream, or a mapping's range. */
   write(r, step, p, pn) {
     const fd = r.fd(step, step.args.fd, pn);
-    return { result: writeFrom(r, step, p, pn, (len, src) => p.write(fd, len, src)) };
+    const at = step.args.bufferOffsetBytes;
+    return { result: writeFrom(r, step, p, pn, (len, src) => p.write(fd, len, src, at)) };
   },
   /** pwrite(2) from offsetBytes, in chunks, as write. */
   pwrite(r, step, p, pn) {
     const fd = r.fd(step, step.args.fd, pn);
-    return { result: writeFrom(r, step, p, pn, (len, src, o) => p.pwrite(fd, len, step.args.offsetBytes + o, src)) };
+    const { offsetBytes: off, bufferOffsetBytes: at } = step.args;
+    return { result: writeFrom(r, step, p, pn, (len, src, o) => p.pwrite(fd, len, off + o, src, at)) };
   },
   /** ftruncate(2). */
   ftruncate(r, step, p, pn) {
