@@ -4,14 +4,14 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
-  FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
+  FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
@@ -19,6 +19,7 @@ import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapba
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { resolvePath } from './namei.ts';
+import { vfsFallocateChecks } from './falloc.ts';
 import { COST } from '../lib/cost-category.ts';
 
 /** Data for a write: a buffer, one byte value repeated, or a user buffer inside a mapping. */
@@ -256,34 +257,43 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
   inode.sb.fs.breakLayouts?.(inode);
   const old = inode.sizeBytes;
   inode.sizeBytes = newSize;
-  if (newSize < old) {
-    const mapping = inode.mapping;
-    const f = k.frames;
-    const holeStart = Math.ceil(newSize / PAGE_SIZE);
-    unmapMappingPages(k, mapping, holeStart, Infinity, true);
-    // The folio holding the last byte kept: if it is large and extends past the new EOF, it is
-    // unmapped whole and split.
-    const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
-    if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
-      unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
-      // truncate_inode_partial_folio splits at the page holding the new EOF, unless the filesystem
-      // cannot release the folio (try_folio_split fails: the folio stays whole, zeroed past EOF).
-      const release = inode.sb.fs.releaseFolio?.(inode, straddle) ?? true;
-      if (release) splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
-      else zeroFolioPast(k, straddle, newSize);
-    }
-    if (newSize % PAGE_SIZE !== 0) {
-      // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
-      const h = findFolio(mapping, Math.floor(newSize / PAGE_SIZE));
-      if (h >= 0) {
-        const pfn = h + (Math.floor(newSize / PAGE_SIZE) - f.index[h]!);
-        for (let i = newSize % PAGE_SIZE; i < PAGE_SIZE; i++) f.writeByte(pfn, i, 0);
-      }
-    }
-    dropRange(k, mapping, holeStart, Infinity);
-    unmapMappingPages(k, mapping, holeStart, Infinity, true);
-  }
+  if (newSize < old) truncatePagecache(k, inode, newSize);
   return inode.sb.fs.setSize(inode, newSize);
+}
+
+/**
+ * truncate_pagecache (mm/truncate.c, 6.1/6.18): unmap every page from `newSize` on in every mapping
+ * of the file, private COW copies included (even_cows), drop them from the page cache (a large
+ * folio straddling the cut is split where the filesystem lets it go, else zeroed past the cut;
+ * the tail of a partial last page is zeroed), and unmap again for pages faulted in meanwhile.
+ * ftruncate to a smaller size, and ext4's collapse and insert range from their start, use it.
+ */
+export function truncatePagecache(k: Kernel, inode: Inode, newSize: number): void {
+  const mapping = inode.mapping;
+  const f = k.frames;
+  const holeStart = Math.ceil(newSize / PAGE_SIZE);
+  unmapMappingPages(k, mapping, holeStart, Infinity, true);
+  // The folio holding the last byte kept: if it is large and extends past the new EOF, it is
+  // unmapped whole and split.
+  const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
+  if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
+    unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
+    // truncate_inode_partial_folio splits at the page holding the new EOF, unless the filesystem
+    // cannot release the folio (try_folio_split fails: the folio stays whole, zeroed past EOF).
+    const release = inode.sb.fs.releaseFolio?.(inode, straddle) ?? true;
+    if (release) splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
+    else zeroFolioPast(k, straddle, newSize);
+  }
+  if (newSize % PAGE_SIZE !== 0) {
+    // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
+    const h = findFolio(mapping, Math.floor(newSize / PAGE_SIZE));
+    if (h >= 0) {
+      const pfn = h + (Math.floor(newSize / PAGE_SIZE) - f.index[h]!);
+      for (let i = newSize % PAGE_SIZE; i < PAGE_SIZE; i++) f.writeByte(pfn, i, 0);
+    }
+  }
+  dropRange(k, mapping, holeStart, Infinity);
+  unmapMappingPages(k, mapping, holeStart, Infinity, true);
 }
 
 /**
@@ -358,21 +368,23 @@ export function sysFtruncate(k: Kernel, proc: Process, fd: number, size: number)
   return truncateInode(k, file.inode, size);
 }
 
-/** vfs_fallocate (fs/open.c v6.1) + the page-cache part of punch hole (truncate_pagecache_range, even_cows = 0). */
+/** fallocate(2): the descriptor, then vfs_fallocate. */
 export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number, offset: number, len: number): number {
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
   return fileFallocate(k, file, mode, offset, len);
 }
 
-/** vfs_fallocate (fs/open.c v6.1) on an open file (also madvise(MADV_REMOVE)'s punch hole). */
+/**
+ * vfs_fallocate (fs/open.c, 5.10/6.1/6.18) on an open file (also madvise(MADV_REMOVE)'s punch
+ * hole): its checks in the profile's order (falloc.ts), then, for punch hole and zero range, the
+ * page-cache part ext4 and shmem share (truncate_pagecache_range, even_cows = 0), then the
+ * filesystem's ->fallocate. Collapse and insert do their page-cache work in the filesystem.
+ */
 export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: number, offset: number,
   len: number): number {
-  if (offset < 0 || len <= 0) return -EINVAL;
-  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE)) return -EINVAL;
-  if (!file.writable) return -EBADF;
+  const bad = vfsFallocateChecks(k.profile.fallocateModeCheck, file, mode, offset, len);
+  if (bad < 0) return bad;
   const inode = file.inode;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     inode.sb.fs.breakLayouts?.(inode);
@@ -410,7 +422,8 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   }
   const r = inode.sb.fs.fallocate(inode, mode, offset, len);
   if (r < 0) return r;
-  if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > inode.sizeBytes) inode.sizeBytes = offset + len;
+  const sizeKept = FALLOC_FL_KEEP_SIZE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE;
+  if (!(mode & sizeKept) && offset + len > inode.sizeBytes) inode.sizeBytes = offset + len;
   return 0;
 }
 

@@ -56,7 +56,9 @@ export const MMAP_FLAG_ALIASES: Readonly<Record<string, MmapFlagName>> = { MAP_A
 export const MSYNC_FLAG_NAMES = ['MS_SYNC', 'MS_ASYNC', 'MS_INVALIDATE'] as const;
 export type MsyncFlagName = (typeof MSYNC_FLAG_NAMES)[number];
 
-export const FALLOC_FLAG_NAMES = ['FALLOC_FL_KEEP_SIZE', 'FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_ZERO_RANGE'] as const;
+export const FALLOC_FLAG_NAMES = ['FALLOC_FL_KEEP_SIZE', 'FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_ZERO_RANGE',
+  'FALLOC_FL_NO_HIDE_STALE', 'FALLOC_FL_COLLAPSE_RANGE', 'FALLOC_FL_INSERT_RANGE', 'FALLOC_FL_UNSHARE_RANGE',
+  'FALLOC_FL_WRITE_ZEROES'] as const;
 export type FallocFlagName = (typeof FALLOC_FLAG_NAMES)[number];
 
 export const MADVISE_NAMES = [
