@@ -29,6 +29,7 @@ import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sys
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT, EFAULT, ENOMEM, EFBIG, SIGSEGV, SEGV_MAPERR } from '../lib/errno.ts';
 import { abiInts, abiSizeT, MAX_RW_COUNT } from '../lib/abi.ts';
 import { newsizeOk, writeLimit, readLimit } from '../fs/limits.ts';
+import { remount } from '../fs/remount.ts';
 import { faultAroundBytesSet } from '../kernel/profiles.ts';
 import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
 import { Vfs } from '../fs/vfs.ts';
@@ -140,6 +141,11 @@ export class Machine {
     if (d.cfg.maxSectorsKb !== undefined) sb.ioPages = Math.max(1, Math.floor(d.cfg.maxSectorsKb / 4));
     this.k.vfs.mount(sb);
     return 0;
+  }
+
+  /** mount(2) MS_REMOUNT of the filesystem mounted at `target`, read-only or read-write (fs/remount.ts). */
+  remount(target: string, readOnly: boolean): number {
+    return remount(this.k, target, readOnly);
   }
 
   /** The process named `name`, created on first use with one thread of the same name. */

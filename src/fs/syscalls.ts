@@ -4,7 +4,7 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
@@ -59,6 +59,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     if ((flags & O_CREAT) === 0) return -ENOENT;
     const parents = walkParents(r.sb, r.name);
     if (parents < 0) return parents;
+    if (r.sb.readOnly) return -EROFS; // lookup_open: O_CREAT of a new name without mnt_want_write
     inode = new Inode(k.allocIno(), r.sb);
     inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
@@ -66,6 +67,9 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     r.sb.fs.created?.(inode, r.name);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
+  // may_open -> inode_permission -> sb_permission (write access), do_open's mnt_want_write for
+  // O_TRUNC (fs/namei.c, 6.1/6.18): EROFS on a read-only mount, after EEXIST and EISDIR.
+  if (r.sb.readOnly && ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0)) return -EROFS;
   const file = new File(inode, flags, inode.sb.raPages ?? k.profile.readaheadPages, path, proc);
   // do_open -> handle_truncate (fs/namei.c, 6.1 and 6.18): O_TRUNC truncates whatever the access
   // mode (build_open_flags only adds MAY_WRITE to the permission check; the model's tasks are root).
@@ -74,6 +78,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     if (err < 0) return err;
   }
   inode.openCount++;
+  if (file.writable) r.sb.writers++;
   let fd = proc.fds.indexOf(null);
   if (fd < 0) { fd = proc.fds.length; proc.fds.push(file); } else proc.fds[fd] = file;
   return fd;
@@ -442,6 +447,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   const r = { sb: res.sb, name: res.name.replace(/\/+$/, '') };
   const parents = walkParents(r.sb, r.name);
   if (parents < 0) return parents;
+  if (r.sb.readOnly) return -EROFS; // do_unlinkat: mnt_want_write before the last lookup
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
   if (inode.isDir) return -EISDIR; // unlink(2) of a directory (may_delete)

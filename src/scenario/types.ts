@@ -367,6 +367,12 @@ export interface UmountArgs {
   target: string;
 }
 
+/** mount(2) with MS_REMOUNT on a mounted target: read-only (MS_RDONLY) or read-write again. */
+export interface RemountArgs {
+  target: string;
+  mode: 'ro' | 'rw';
+}
+
 export interface DropCachesArgs {
   /** What /proc/sys/vm/drop_caches is given: 1 page cache, 2 slab, 3 both. Default 3. */
   value: 1 | 2 | 3;
@@ -465,6 +471,7 @@ export interface ArgsByOp {
   mkfs: MkfsArgs;
   mount: MountArgs;
   umount: UmountArgs;
+  remount: RemountArgs;
   dropCaches: DropCachesArgs;
   setKnob: SetKnobArgs;
   sleep: SleepArgs;
@@ -494,7 +501,7 @@ export type Op = keyof ArgsByOp;
 export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
   'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store',
-  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep',
+  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'remount', 'dropCaches', 'setKnob', 'sleep',
   'copy', 'stop', 'wait', 'report', 'spawn',
   'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];
