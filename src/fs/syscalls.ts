@@ -11,7 +11,8 @@ import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
-  FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
+  FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE,
+  VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';

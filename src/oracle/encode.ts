@@ -328,7 +328,8 @@ class Encoder {
       case 'mlockall': return `mlockall ${flagsToNumber(st.args.flags)}`;
       case 'munlockall': return 'munlockall';
       case 'remount':
-        return `remount ${this.mountRoot(st.args.target, `steps[${st.index}] (remount)`)} ${st.args.mode === 'ro' ? 1 : 0}`;
+        return `remount ${this.mountRoot(st.args.target, `steps[${st.index}] (remount)`)} ` +
+          `${st.args.mode === 'ro' ? 1 : 0}`;
       case 'mkfs': case 'mount':
         if (this.setupDone) this.reasons.push(`steps[${st.index}] (${st.op}): mkfs/mount after other steps`);
         return `setup ${st.op}`;

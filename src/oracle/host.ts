@@ -120,7 +120,8 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
     const args = [file, label || 'none'];
     const r = own
       ? spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-        `${mountLines.join(' && ')} && exec "$0" "$@"`, runnerBinary(), ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+        `${mountLines.join(' && ')} && exec "$0" "$@"`, runnerBinary(), ...args],
+      { encoding: 'utf8', maxBuffer: 1 << 30 })
       : spawnSync(runnerBinary(), args, { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.error) throw new OracleSetupError(`cannot run the runner: ${r.error.message}`);
     if (own && r.status !== 0 && !r.stdout.includes('"hdr":1')) {

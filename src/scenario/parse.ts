@@ -682,7 +682,10 @@ export const STEP_READERS: StepReaders = {
   umount: { keys: ['target'], read: (f) => ({ target: f.need('target', asPath) }) },
   remount: {
     keys: ['target', 'mode'],
-    read: (f) => ({ target: f.need('target', asPath), mode: f.need('mode', (v, at) => asOneOf(v, at, ['ro', 'rw'] as const)) }),
+    read: (f) => ({
+      target: f.need('target', asPath),
+      mode: f.need('mode', (v, at) => asOneOf(v, at, ['ro', 'rw'] as const)),
+    }),
   },
   dropCaches: {
     keys: ['value'],

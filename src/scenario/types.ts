@@ -501,7 +501,8 @@ export type Op = keyof ArgsByOp;
 export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
   'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store',
-  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'remount', 'dropCaches', 'setKnob', 'sleep',
+  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'remount', 'dropCaches', 'setKnob',
+  'sleep',
   'copy', 'stop', 'wait', 'report', 'spawn',
   'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];
