@@ -617,7 +617,8 @@ export class Ext4 implements FileSystem, DaxFs {
    * ext4_fallocate (v6.1): COLLAPSE_RANGE and INSERT_RANGE shift extents (shift.ts); default mode
    * allocates unwritten extents over holes (size grows unless KEEP_SIZE, done by the VFS);
    * PUNCH_HOLE frees blocks (page cache already truncated by the VFS); ZERO_RANGE (ext4_zero_range)
-   * leaves the whole blocks of the range unwritten, so they read as zeros: modelled as freeing them and allocating unwritten blocks in their place.
+   * leaves the whole blocks of the range unwritten, so they read as zeros: modelled as freeing them and allocating
+   * unwritten blocks in their place.
    */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & FALLOC_FL_COLLAPSE_RANGE) return ext4CollapseRange(this, inode, offsetBytes, lengthBytes);
