@@ -71,7 +71,9 @@ test('a hole or unwritten extent reads as zeros with no alignment rule (iomap_di
 
 test('a direct write drops the range from the page cache and zaps its mappings: the next load is a major fault', () => {
   // 6.18 ext4 keeps the file in one 64 KiB folio, which goes whole; 6.1 has 4 KiB folios (step 16).
-  for (const [profile, after] of [['linux-6.18', Array(16).fill(0)], ['linux-6.1', [1, 1, 0, ...Array(13).fill(1)]]]) {
+  const cases: Array<[string, number[]]> = [['linux-6.18', Array<number>(16).fill(0)],
+    ['linux-6.1', [1, 1, 0, ...Array<number>(13).fill(1)]]];
+  for (const [profile, after] of cases) {
     run(`${FILE}
   - open: { path: /mnt/f, flags: [O_RDWR], fd: b }
   - mmap: { fd: b, lengthBytes: 64KiB, prot: [PROT_READ, PROT_WRITE], flags: [MAP_SHARED], map: m }
@@ -79,7 +81,7 @@ test('a direct write drops the range from the page cache and zaps its mappings: 
   - pwrite: { fd: d, offsetBytes: 8KiB, lengthBytes: 4KiB, byte: 0x5a, expect: { result: 4096 } }
   - mincore: { map: m, expect: { data: { bytes: [${after.join(', ')}] } } }
   - load: { map: m, offsetBytes: 8KiB, expect: { result: 0x5a, rusage: { majflt: 1, minflt: 0 } } }
-`, profile as string);
+`, profile);
   }
 });
 

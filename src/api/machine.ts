@@ -28,7 +28,8 @@ import { sysOpen, sysClose, fileRead, fileWrite, sysFtruncate, sysFallocate, sys
   sysMsync, dropCaches, type StatResult, type WriteSource } from '../fs/syscalls.ts';
 import { EBADF, ENODEV, EBUSY, EINVAL, ENOENT, EFAULT, ENOMEM, EFBIG, SIGSEGV, SEGV_MAPERR } from '../lib/errno.ts';
 import { abiInts, abiSizeT, MAX_RW_COUNT } from '../lib/abi.ts';
-import { newsizeOk, fallocateSizeOk, writeLimit, readLimit } from '../fs/limits.ts';
+import { newsizeOk, writeLimit, readLimit } from '../fs/limits.ts';
+import { remount } from '../fs/remount.ts';
 import { faultAroundBytesSet } from '../kernel/profiles.ts';
 import { Lru, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON } from '../mm/lru.ts';
 import { Vfs } from '../fs/vfs.ts';
@@ -140,6 +141,11 @@ export class Machine {
     if (d.cfg.maxSectorsKb !== undefined) sb.ioPages = Math.max(1, Math.floor(d.cfg.maxSectorsKb / 4));
     this.k.vfs.mount(sb);
     return 0;
+  }
+
+  /** mount(2) MS_REMOUNT of the filesystem mounted at `target`, read-only or read-write (fs/remount.ts). */
+  remount(target: string, readOnly: boolean): number {
+    return remount(this.k, target, readOnly);
   }
 
   /** The process named `name`, created on first use with one thread of the same name. */
@@ -372,13 +378,8 @@ export class Process {
     return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
-    const f = this.kp.fds[fd];
-    if (!f) return -EBADF;
-    if (!abiInts(mode, offsetBytes, lengthBytes) || offsetBytes < 0 || lengthBytes <= 0) return -EINVAL;
-    // vfs_fallocate: the mode checks, then FMODE_WRITE, then s_maxbytes (fs/open.c, 6.1/6.18).
-    const modeOk = (mode & ~0x7f) === 0 && (mode & 0x12) !== 0x12 && !((mode & 2) && !(mode & 1));
-    if (modeOk && !f.writable) return -EBADF;
-    if (modeOk && fallocateSizeOk(f.inode, offsetBytes, lengthBytes) < 0) return -EFBIG;
+    if (!this.kp.fds[fd]) return -EBADF;
+    if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL;
     return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }

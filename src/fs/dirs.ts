@@ -2,7 +2,7 @@
 // the model keeps each filesystem's names flat ("a/b" under its mount), and a directory is an
 // inode with S_IFDIR whose name is a prefix of its entries'. The mount root always exists.
 
-import { EEXIST, EISDIR, ENOENT, ENOTDIR } from '../lib/errno.ts';
+import { EEXIST, EISDIR, ENOENT, ENOTDIR, EROFS } from '../lib/errno.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_TRUNC } from '../mm/constants.ts';
@@ -60,6 +60,7 @@ export function sysMkdir(k: Kernel, path: string): number {
   if (name === '' || r.sb.inodes.has(name)) return -EEXIST;
   const parents = walkParents(r.sb, name);
   if (parents < 0) return parents;
+  if (r.sb.readOnly) return -EROFS; // filename_create: mnt_want_write's error after EEXIST
   const inode = new Inode(k.allocIno(), r.sb);
   inode.isDir = true;
   r.sb.inodes.set(name, inode);

@@ -155,11 +155,16 @@ export class SuperBlock {
    * the window may read up to it.
    */
   ioPages = 320;
+  /** SB_RDONLY (and the mount's MNT_READONLY: the model has one mount per superblock); remount.ts. */
+  readOnly = false;
+  /** References to files open for write on this filesystem (FMODE_WRITER: descriptors and mappings). */
+  writers = 0;
   private nextIno = 12;
   constructor(fs: FileSystem, mountPoint: string, options: readonly string[]) {
     this.fs = fs;
     this.mountPoint = mountPoint;
     this.options = options;
+    this.readOnly = options.includes('ro');
   }
   allocIno(): number {
     return this.nextIno++;

@@ -20,11 +20,6 @@ export function newsizeOk(inode: Inode, size: number): number {
   return size > sMaxbytes(inode) ? -EFBIG : 0;
 }
 
-/** vfs_fallocate (fs/open.c, 6.1/6.18): offset + len past s_maxbytes is EFBIG. */
-export function fallocateSizeOk(inode: Inode, offset: number, len: number): number {
-  return offset + len > sMaxbytes(inode) ? -EFBIG : 0;
-}
-
 /**
  * generic_write_check_limits (mm/filemap.c, 6.1/6.18): a write starting at or past s_maxbytes is
  * EFBIG, one crossing it is cut short there. Returns the count allowed, or -EFBIG.

@@ -4,14 +4,15 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, EOPNOTSUPP, ENOMEM, EFBIG, EEXIST, EBUSY, EFAULT,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
 import type { Kernel, Process } from '../kernel/kernel.ts';
 import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_DIRECT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
-  FALLOC_FL_ZERO_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE, VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
+  FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE,
+  VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
 import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
@@ -19,6 +20,7 @@ import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapba
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { resolvePath } from './namei.ts';
+import { vfsFallocateChecks } from './falloc.ts';
 import { COST } from '../lib/cost-category.ts';
 import { ENOTBLK, kernelTarget, userTarget } from './iomap-dio.ts';
 import { invalidateMappingPages } from '../mm/invalidate.ts';
@@ -60,6 +62,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     if ((flags & O_CREAT) === 0) return -ENOENT;
     const parents = walkParents(r.sb, r.name);
     if (parents < 0) return parents;
+    if (r.sb.readOnly) return -EROFS; // lookup_open: O_CREAT of a new name without mnt_want_write
     inode = new Inode(k.allocIno(), r.sb);
     inode.dax = r.sb.fs.daxMount;
     r.sb.inodes.set(r.name, inode);
@@ -67,6 +70,9 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     r.sb.fs.created?.(inode, r.name);
   } else if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
   if ((flags & O_ACCMODE) === 3) return -EINVAL;
+  // may_open -> inode_permission -> sb_permission (write access), do_open's mnt_want_write for
+  // O_TRUNC (fs/namei.c, 6.1/6.18): EROFS on a read-only mount, after EEXIST and EISDIR.
+  if (r.sb.readOnly && ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0)) return -EROFS;
   // do_dentry_open (fs/open.c 6.1, 6.18): O_DIRECT without FMODE_CAN_ODIRECT is EINVAL, after
   // O_CREAT made the inode and before O_TRUNC (tmpfs before 6.6; directories not modelled here).
   if ((flags & O_DIRECT) !== 0 && !inode.isDir && !(inode.sb.fs.canODirect?.(inode) ?? true)) return -EINVAL;
@@ -78,6 +84,7 @@ export function sysOpen(k: Kernel, proc: Process, path: string, flags: number): 
     if (err < 0) return err;
   }
   inode.openCount++;
+  if (file.writable) r.sb.writers++;
   let fd = proc.fds.indexOf(null);
   if (fd < 0) { fd = proc.fds.length; proc.fds.push(file); } else proc.fds[fd] = file;
   return fd;
@@ -287,34 +294,43 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
   inode.sb.fs.breakLayouts?.(inode);
   const old = inode.sizeBytes;
   inode.sizeBytes = newSize;
-  if (newSize < old) {
-    const mapping = inode.mapping;
-    const f = k.frames;
-    const holeStart = Math.ceil(newSize / PAGE_SIZE);
-    unmapMappingPages(k, mapping, holeStart, Infinity, true);
-    // The folio holding the last byte kept: if it is large and extends past the new EOF, it is
-    // unmapped whole and split.
-    const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
-    if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
-      unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
-      // truncate_inode_partial_folio splits at the page holding the new EOF, unless the filesystem
-      // cannot release the folio (try_folio_split fails: the folio stays whole, zeroed past EOF).
-      const release = inode.sb.fs.releaseFolio?.(inode, straddle) ?? true;
-      if (release) splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
-      else zeroFolioPast(k, straddle, newSize);
-    }
-    if (newSize % PAGE_SIZE !== 0) {
-      // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
-      const h = findFolio(mapping, Math.floor(newSize / PAGE_SIZE));
-      if (h >= 0) {
-        const pfn = h + (Math.floor(newSize / PAGE_SIZE) - f.index[h]!);
-        for (let i = newSize % PAGE_SIZE; i < PAGE_SIZE; i++) f.writeByte(pfn, i, 0);
-      }
-    }
-    dropRange(k, mapping, holeStart, Infinity);
-    unmapMappingPages(k, mapping, holeStart, Infinity, true);
-  }
+  if (newSize < old) truncatePagecache(k, inode, newSize);
   return inode.sb.fs.setSize(inode, newSize);
+}
+
+/**
+ * truncate_pagecache (mm/truncate.c, 6.1/6.18): unmap every page from `newSize` on in every mapping
+ * of the file, private COW copies included (even_cows), drop them from the page cache (a large
+ * folio straddling the cut is split where the filesystem lets it go, else zeroed past the cut;
+ * the tail of a partial last page is zeroed), and unmap again for pages faulted in meanwhile.
+ * ftruncate to a smaller size, and ext4's collapse and insert range from their start, use it.
+ */
+export function truncatePagecache(k: Kernel, inode: Inode, newSize: number): void {
+  const mapping = inode.mapping;
+  const f = k.frames;
+  const holeStart = Math.ceil(newSize / PAGE_SIZE);
+  unmapMappingPages(k, mapping, holeStart, Infinity, true);
+  // The folio holding the last byte kept: if it is large and extends past the new EOF, it is
+  // unmapped whole and split.
+  const straddle = newSize > 0 ? findFolio(mapping, Math.floor((newSize - 1) / PAGE_SIZE)) : -1;
+  if (straddle >= 0 && f.order[straddle]! > 0 && f.index[straddle]! + (1 << f.order[straddle]!) > holeStart) {
+    unmapMappingPages(k, mapping, f.index[straddle]!, 1 << f.order[straddle]!, true);
+    // truncate_inode_partial_folio splits at the page holding the new EOF, unless the filesystem
+    // cannot release the folio (try_folio_split fails: the folio stays whole, zeroed past EOF).
+    const release = inode.sb.fs.releaseFolio?.(inode, straddle) ?? true;
+    if (release) splitFolioInCache(k, mapping, straddle, Math.floor(newSize / PAGE_SIZE));
+    else zeroFolioPast(k, straddle, newSize);
+  }
+  if (newSize % PAGE_SIZE !== 0) {
+    // Zero the tail of the last page (truncate_inode_partial_folio / folio_zero_range).
+    const h = findFolio(mapping, Math.floor(newSize / PAGE_SIZE));
+    if (h >= 0) {
+      const pfn = h + (Math.floor(newSize / PAGE_SIZE) - f.index[h]!);
+      for (let i = newSize % PAGE_SIZE; i < PAGE_SIZE; i++) f.writeByte(pfn, i, 0);
+    }
+  }
+  dropRange(k, mapping, holeStart, Infinity);
+  unmapMappingPages(k, mapping, holeStart, Infinity, true);
 }
 
 /**
@@ -389,21 +405,23 @@ export function sysFtruncate(k: Kernel, proc: Process, fd: number, size: number)
   return truncateInode(k, file.inode, size);
 }
 
-/** vfs_fallocate (fs/open.c v6.1) + the page-cache part of punch hole (truncate_pagecache_range, even_cows = 0). */
+/** fallocate(2): the descriptor, then vfs_fallocate. */
 export function sysFallocate(k: Kernel, proc: Process, fd: number, mode: number, offset: number, len: number): number {
   const file = fileOf(proc, fd);
   if (!file) return -EBADF;
   return fileFallocate(k, file, mode, offset, len);
 }
 
-/** vfs_fallocate (fs/open.c v6.1) on an open file (also madvise(MADV_REMOVE)'s punch hole). */
+/**
+ * vfs_fallocate (fs/open.c, 5.10/6.1/6.18) on an open file (also madvise(MADV_REMOVE)'s punch
+ * hole): its checks in the profile's order (falloc.ts), then, for punch hole and zero range, the
+ * page-cache part ext4 and shmem share (truncate_pagecache_range, even_cows = 0), then the
+ * filesystem's ->fallocate. Collapse and insert do their page-cache work in the filesystem.
+ */
 export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: number, offset: number,
   len: number): number {
-  if (offset < 0 || len <= 0) return -EINVAL;
-  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE)) return -EINVAL;
-  if (!file.writable) return -EBADF;
+  const bad = vfsFallocateChecks(k.profile.fallocateModeCheck, file, mode, offset, len);
+  if (bad < 0) return bad;
   const inode = file.inode;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     inode.sb.fs.breakLayouts?.(inode);
@@ -441,7 +459,8 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   }
   const r = inode.sb.fs.fallocate(inode, mode, offset, len);
   if (r < 0) return r;
-  if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > inode.sizeBytes) inode.sizeBytes = offset + len;
+  const sizeKept = FALLOC_FL_KEEP_SIZE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE;
+  if (!(mode & sizeKept) && offset + len > inode.sizeBytes) inode.sizeBytes = offset + len;
   return 0;
 }
 
@@ -460,6 +479,7 @@ export function sysUnlink(k: Kernel, path: string): number {
   const r = { sb: res.sb, name: res.name.replace(/\/+$/, '') };
   const parents = walkParents(r.sb, r.name);
   if (parents < 0) return parents;
+  if (r.sb.readOnly) return -EROFS; // do_unlinkat: mnt_want_write before the last lookup
   const inode = r.sb.inodes.get(r.name);
   if (!inode) return -ENOENT;
   if (inode.isDir) return -EISDIR; // unlink(2) of a directory (may_delete)

@@ -36,12 +36,16 @@ export class Vfs {
   }
 
   /** A mapping or an open file takes a reference on the inode (get_file / ihold). */
-  getMapping(file: File): void { file.inode.openCount++; }
+  getMapping(file: File): void {
+    file.inode.openCount++;
+    if (file.writable) file.inode.sb.writers++;
+  }
 
   /** Drop an inode reference (fput, iput); an unlinked inode with no references left is evicted. */
   putMapping(file: File): void {
     const inode = file.inode;
     inode.openCount--;
+    if (file.writable) inode.sb.writers--;
     if (inode.openCount === 0) inode.sb.fs.released?.(inode);
     if (inode.openCount === 0 && inode.nlink === 0) this.evictInode(inode);
   }

@@ -63,6 +63,13 @@ export const MMAP_MISS_STYLES = {
 } as const;
 export type MmapMissStyle = keyof typeof MMAP_MISS_STYLES;
 
+export const FALLOCATE_MODE_CHECKS = {
+  'flag-rules': 'one rule per flag (3.15-6.11): collapse/insert with any other flag EINVAL, before FMODE_WRITE',
+  'exclusive-modes': 'one mode plus KEEP_SIZE (6.12-6.16): collapse/insert with KEEP_SIZE or two modes EOPNOTSUPP',
+  'exclusive-modes-write-zeroes': 'as exclusive-modes, and FALLOC_FL_WRITE_ZEROES is a mode the VFS passes on (6.17+)',
+} as const;
+export type FallocateModeCheck = keyof typeof FALLOCATE_MODE_CHECKS;
+
 const FAULT_AROUND_KNOBS = {
   order: 'debugfs fault_around_order (3.15)',
   bytes: 'debugfs fault_around_bytes (3.16+)',
@@ -287,6 +294,21 @@ export interface KernelProfile {
    * PM_FILE) and a devmap PMD added one page to Rss (7.2 guest: dax-populate.linux-7.2.ext4-dax).
    */
   readonly daxFolios: boolean;
+  /**
+   * How vfs_fallocate (fs/open.c) validates the mode before FMODE_WRITE and the other checks:
+   * 5.10 and 6.1 test flag pairs one after another (COLLAPSE_RANGE or INSERT_RANGE with any other
+   * flag is EINVAL); "fs: sort out the fallocate mode vs flag mess" (6.12) makes the modes
+   * exclusive with a switch (COLLAPSE_RANGE | KEEP_SIZE is EOPNOTSUPP); 6.17 adds WRITE_ZEROES.
+   */
+  readonly fallocateModeCheck: FallocateModeCheck;
+  /**
+   * ext4_fallocate does the work every non-allocating mode shares (inode_dio_wait, file_modified,
+   * filemap_invalidate_lock, ext4_break_layouts) before it dispatches to punch / collapse / insert /
+   * zero, so a collapse or insert refused for alignment or i_size still unmaps a DAX file whole
+   * (the ext4 fallocate refactor after 6.12). Before, ext4_collapse_range and ext4_insert_range
+   * check their arguments first and break layouts only once they go ahead (5.10, 6.1, 6.12).
+   */
+  readonly ext4FallocBreakLayoutsFirst: boolean;
 }
 
 // ---- The schema table ----
@@ -294,6 +316,7 @@ export interface KernelProfile {
 /** The groups knobs are shown in, in display order. */
 export const SUBSYSTEMS = [
   'fault', 'fault-around', 'accounting', 'readahead', 'page cache', 'THP', 'mprotect/madvise', 'DAX', 'tracing',
+  'vfs/fs',
 ] as const;
 export type Subsystem = typeof SUBSYSTEMS[number];
 
@@ -593,6 +616,17 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'DAX', type: BOOL,
     meaning: 'DAX pages are refcounted folios: counted in smaps Rss, PM_FILE/exclusive in pagemap',
     ref: 'fs/dax.c dax_insert_pfn, mm/huge_memory.c vmf_insert_folio_pmd (6.15+); 7.2 guest',
+  },
+  // vfs/fs
+  fallocateModeCheck: {
+    subsystem: 'vfs/fs', type: STR, values: FALLOCATE_MODE_CHECKS,
+    meaning: 'how vfs_fallocate validates the mode bits, and so which errno wins over EBADF',
+    ref: 'fs/open.c vfs_fallocate (5.10, 6.1 rules; 6.12+ switch); oracle fallocate-order runs',
+  },
+  ext4FallocBreakLayoutsFirst: {
+    subsystem: 'vfs/fs', type: BOOL,
+    meaning: 'ext4_fallocate breaks DAX layouts before collapse/insert check their arguments',
+    ref: 'fs/ext4/extents.c ext4_fallocate, ext4_collapse_range, ext4_insert_range (6.1 vs 6.18)',
   },
 };
 

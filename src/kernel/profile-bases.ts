@@ -57,6 +57,8 @@ export const base61: KernelProfile = defineProfile({
   madvPopulate: true,
   pagemapPmdFile: true,
   daxFolios: false,
+  fallocateModeCheck: 'flag-rules',
+  ext4FallocBreakLayoutsFirst: false,
 });
 
 /**
@@ -156,6 +158,8 @@ export const base618: KernelProfile = defineProfile({
   madvColdClearsDevmapPmd: false,
   daxDirtyOnRead: false,
   daxFolios: true,
+  fallocateModeCheck: 'exclusive-modes-write-zeroes',
+  ext4FallocBreakLayoutsFirst: true,
 });
 
 /**
@@ -195,6 +199,8 @@ export const base612: KernelProfile = defineProfile({
   thpZeroWpAlloc: false,
   folioSplitNonUniform: false,
   daxFolios: false,
+  fallocateModeCheck: 'exclusive-modes',
+  ext4FallocBreakLayoutsFirst: false,
 });
 
 /** Linux 7.2 (Debian forky, the 7.2 guest): the 6.18 rules, DAX pages as refcounted folios. */

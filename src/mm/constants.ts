@@ -101,6 +101,11 @@ export const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_CREAT = 0x40, O_EXCL = 0x80;
 export const O_TRUNC = 0x200, O_APPEND = 0x400, O_DSYNC = 0x1000, O_DIRECT = 0x4000, O_SYNC = 0x101000;
 export const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_ZERO_RANGE = 0x10;
+/** include/uapi/linux/falloc.h: the other fallocate bits (WRITE_ZEROES is 6.17+). */
+export const FALLOC_FL_NO_HIDE_STALE = 0x04, FALLOC_FL_COLLAPSE_RANGE = 0x08, FALLOC_FL_INSERT_RANGE = 0x20;
+export const FALLOC_FL_UNSHARE_RANGE = 0x40, FALLOC_FL_WRITE_ZEROES = 0x80;
+/** include/uapi/linux/mount.h: mount(2) flags the remount step uses. */
+export const MS_RDONLY = 1, MS_REMOUNT = 32;
 
 /** Human-readable names for fault results, for traces and errors. */
 export function vmFaultNames(ret: number): string {

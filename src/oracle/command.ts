@@ -106,7 +106,7 @@ function encodeFor(p: Prepared, fs: OracleFs | undefined, dirOf: (kind: OracleFs
   const dirs: Record<string, string> = {};
   mounts.forEach((m, n) => { dirs[m.target] = dirOf(m.fs, n); });
   const placements = p.model ? placementsOf(p.s, p.model) : {};
-  const t = { dirs, placements, ...(fs ? { fs } : {}) };
+  const t = { dirs, placements, remountable: true, ...(fs ? { fs } : {}) };
   return encodeScenario(p.s, t).text;
 }
 

@@ -107,6 +107,12 @@ export interface EncodeTarget {
   placements?: Record<number, number>;
   /** --fs: every mount on this filesystem instead of the scenario's own. */
   fs?: OracleFs;
+  /**
+   * Each mount's real directory is a subdirectory of a filesystem mounted for this run alone (the
+   * guest's, or the host's private mount), so `remount` steps and `ro` mounts may remount its
+   * parent. Unset, they make the scenario not runnable (never remount the host's own /dev/shm).
+   */
+  remountable?: boolean;
 }
 
 export interface Encoded {
@@ -121,6 +127,11 @@ const NOT_REAL: Partial<Record<Step['op'], string>> = {
   wait: 'background work (wait) has no single-threaded real equivalent',
   umount: 'umount inside a scenario',
 };
+
+/** The filesystem root holding a mount's real directory (its parent: guestDir, the host's private mount). */
+function rootOf(dir: string): string {
+  return dir.slice(0, dir.lastIndexOf('/')) || '/';
+}
 
 /** Encodes `s` for runner.c; throws NotRunnableError naming every step the real kernel cannot run. */
 export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
@@ -138,6 +149,9 @@ export function encodeScenario(s: Scenario, target: EncodeTarget): Encoded {
   if (e.resvHi > e.resvLo) head.push(`reserve 0x${e.resvLo.toString(16)} 0x${(e.resvHi - e.resvLo).toString(16)}`);
   for (const m of mounts) head.push(`dir ${target.dirs[m.target] ?? '/nonexistent'}`);
   for (const [p, id] of e.paths.entries()) head.push(`path ${id} ${e.realPath(p)} ${p}`);
+  const roMounts = [...s.mounts, ...s.steps.flatMap((st) => (st.op === 'mount' ? [st.args] : []))]
+    .filter((m) => m.options.includes('ro'));
+  for (const m of roMounts) head.push(`ro ${e.mountRoot(m.target, 'a read-only mount')}`);
   for (const [m, id] of e.maps.entries()) head.push(`mapname ${id} ${m}`);
   return { text: [...head, ...e.header, ...body, ''].join('\n'), mounts };
 }
@@ -172,6 +186,20 @@ class Encoder {
     this.procs.get('main');
     // Longest target first, so /mnt/a/b wins over /mnt/a.
     this.targets = mounts.map((m) => m.target).sort((a, b) => b.length - a.length);
+  }
+
+  /** The real root to remount for mount `target`, or a reason and a placeholder when there is none. */
+  mountRoot(target: string, what: string): string {
+    const dir = this.t.dirs[target];
+    if (dir === undefined || !this.targets.includes(target)) {
+      this.reasons.push(`${what}: ${target} is not a mount of the scenario`);
+      return '/nonexistent';
+    }
+    if (!this.t.remountable) {
+      this.reasons.push(`${what}: needs a filesystem mounted for the run alone (this target offers none)`);
+      return '/nonexistent';
+    }
+    return rootOf(dir);
   }
 
   /** The real path of a scenario path, under the real directory of its mount. */
@@ -299,6 +327,9 @@ class Encoder {
       case 'munlock': return `munlock ${this.range(st.args)}`;
       case 'mlockall': return `mlockall ${flagsToNumber(st.args.flags)}`;
       case 'munlockall': return 'munlockall';
+      case 'remount':
+        return `remount ${this.mountRoot(st.args.target, `steps[${st.index}] (remount)`)} ` +
+          `${st.args.mode === 'ro' ? 1 : 0}`;
       case 'mkfs': case 'mount':
         if (this.setupDone) this.reasons.push(`steps[${st.index}] (${st.op}): mkfs/mount after other steps`);
         return `setup ${st.op}`;

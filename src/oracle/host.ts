@@ -65,13 +65,35 @@ export function hostFilesystems(): OracleFs[] {
   });
 }
 
+/** Whether `s` remounts a filesystem (a `remount` step or an `ro` mount): it then needs one of its own. */
+function needsOwnMount(s: Scenario): boolean {
+  return s.steps.some((st) => st.op === 'remount' || (st.op === 'mount' && st.args.options.includes('ro'))) ||
+    s.mounts.some((m) => m.options.includes('ro'));
+}
+
+/**
+ * The shell line that mounts a fresh filesystem of kind `fs` on `dir` inside the runner's private
+ * mount namespace (unshare -m): tmpfs as /dev/shm is; ext4 on a loop device over `image` (made here
+ * with mkfs.ext4), with the host disk's read_ahead_kb so that readahead matches the model's.
+ */
+function ownMountLine(fs: OracleFs, dir: string, image: string): string {
+  if (fs === 'tmpfs') return `mount -t tmpfs -o size=2g tmpfs '${dir}'`;
+  const mk = spawnSync('sh', ['-c', `truncate -s 2G '${image}' && mkfs.ext4 -q -F '${image}'`], { encoding: 'utf8' });
+  if (mk.status !== 0) throw new OracleSetupError(`mkfs.ext4 on ${image} failed: ${mk.stderr}`);
+  const ra = hostReadAheadKb() ?? 128;
+  return `mount -o loop '${image}' '${dir}' && d=$(findmnt -no SOURCE '${dir}') && ` +
+    `echo ${ra} > /sys/block/\${d#/dev/}/queue/read_ahead_kb`;
+}
+
 /** Runs `s` on the host kernel; `fsOf` gives the filesystem of each mount target. */
 export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => OracleFs,
   placements: Record<number, number>): RealRun {
   const have = hostFilesystems();
   const made: string[] = [];
+  const own = needsOwnMount(s);
+  const mountLines: string[] = [];
   try {
-    const probe = encodeScenario(s, { dirs: new Proxy({}, { get: () => '/x' }) });
+    const probe = encodeScenario(s, { dirs: new Proxy({}, { get: () => '/x' }), remountable: true });
     const dirs: Record<string, string> = {};
     let label = '';
     for (const m of probe.mounts) {
@@ -83,15 +105,28 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
       }
       const d = mkdtempSync(join(HOST_DIRS[fs]!, 'daxsim-'));
       made.push(d);
-      dirs[m.target] = d;
+      dirs[m.target] = own ? `${d}/m` : d;
+      if (own) {
+        made.push(`${d}.img`);
+        mountLines.push(ownMountLine(fs, d, `${d}.img`));
+      }
       label = label === '' ? fs : `${label}+${fs}`;
     }
-    const enc = encodeScenario(s, { dirs, placements });
-    const file = join(made[0] ?? mkdtempSync('/tmp/daxsim-'), '.daxsim.run');
-    if (made.length === 0) made.push(file.slice(0, file.lastIndexOf('/')));
+    const enc = encodeScenario(s, { dirs, placements, remountable: own });
+    const runDir = mkdtempSync('/tmp/daxsim-');
+    made.push(runDir);
+    const file = join(runDir, '.daxsim.run');
     writeFileSync(file, enc.text);
-    const r = spawnSync(runnerBinary(), [file, label || 'none'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const args = [file, label || 'none'];
+    const r = own
+      ? spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+        `${mountLines.join(' && ')} && exec "$0" "$@"`, runnerBinary(), ...args],
+      { encoding: 'utf8', maxBuffer: 1 << 30 })
+      : spawnSync(runnerBinary(), args, { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.error) throw new OracleSetupError(`cannot run the runner: ${r.error.message}`);
+    if (own && r.status !== 0 && !r.stdout.includes('"hdr":1')) {
+      throw new OracleSetupError(`the private mount for ${s.source} failed: ${r.stderr}`);
+    }
     return parseRunnerOutput(r.stdout, `${s.source} on ${release()}`);
   } finally {
     for (const d of made) rmSync(d, { recursive: true, force: true });

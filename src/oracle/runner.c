@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -984,7 +985,7 @@ static void exec_step(struct res *o, char **t, int n)
 	const char *op = t[0];
 	int F = n > 1 && strcmp(op, "fence") && strcmp(op, "sleep") && strcmp(op, "report") && strcmp(op, "setup")
 		&& strcmp(op, "dropcaches") && strcmp(op, "setknob") && strcmp(op, "exit") && strcmp(op, "mlockall")
-		? slot(t, 1, n) : 0;
+		&& strcmp(op, "remount") ? slot(t, 1, n) : 0;
 	int fd = fds[F];
 	struct map *m = &maps[F];
 	o->r = 0;
@@ -1022,6 +1023,11 @@ static void exec_step(struct res *o, char **t, int n)
 		o->r = sysret(fallocate(fd, num(t, 2, n), num(t, 3, n), num(t, 4, n)));
 	} else if (!strcmp(op, "fsync") || !strcmp(op, "fdatasync")) {
 		o->r = sysret(op[1] == 's' ? fsync(fd) : fdatasync(fd));
+	} else if (!strcmp(op, "remount")) {
+		/* mount(2) MS_REMOUNT on the root of the run's own filesystem; read-only with MS_RDONLY */
+		if (n < 3)
+			die("remount needs a root and 0|1");
+		o->r = sysret(mount(NULL, t[1], NULL, MS_REMOUNT | (num(t, 2, n) ? MS_RDONLY : 0), NULL));
 	} else if (!strcmp(op, "mkdir")) {
 		o->r = sysret(mkdir(paths[F].real, 0755));
 	} else if (!strcmp(op, "unlink")) {
@@ -1250,6 +1256,10 @@ static void directive(char **t, int n, long *fab0)
 	} else if (!strcmp(t[0], "dir")) {
 		if (n < 2 || (mkdir(t[1], 0755) && errno != EEXIST))
 			die("mkdir %s: %s", n < 2 ? "?" : t[1], errname(errno));
+	} else if (!strcmp(t[0], "ro")) {
+		/* a read-only mount in the scenario: the harness mounted it read-write, remount it */
+		if (n < 2 || mount(NULL, t[1], NULL, MS_REMOUNT | MS_RDONLY, NULL))
+			die("remount %s read-only: %s", n < 2 ? "?" : t[1], errname(errno));
 	} else if (!strcmp(t[0], "mapname")) {
 		int s = slot(t, 1, n);
 		snprintf(maps[s].name, sizeof maps[s].name, "%s", n > 2 ? t[2] : "?");

@@ -693,6 +693,13 @@ export const STEP_READERS: StepReaders = {
   },
   mount: { keys: MOUNT_KEYS, read: readMount },
   umount: { keys: ['target'], read: (f) => ({ target: f.need('target', asPath) }) },
+  remount: {
+    keys: ['target', 'mode'],
+    read: (f) => ({
+      target: f.need('target', asPath),
+      mode: f.need('mode', (v, at) => asOneOf(v, at, ['ro', 'rw'] as const)),
+    }),
+  },
   dropCaches: {
     keys: ['value'],
     read: (f) => ({ value: f.or('value', (v, at) => asOneOf(v, at, [1, 2, 3] as const), 3) }),

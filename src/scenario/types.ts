@@ -56,7 +56,9 @@ export const MMAP_FLAG_ALIASES: Readonly<Record<string, MmapFlagName>> = { MAP_A
 export const MSYNC_FLAG_NAMES = ['MS_SYNC', 'MS_ASYNC', 'MS_INVALIDATE'] as const;
 export type MsyncFlagName = (typeof MSYNC_FLAG_NAMES)[number];
 
-export const FALLOC_FLAG_NAMES = ['FALLOC_FL_KEEP_SIZE', 'FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_ZERO_RANGE'] as const;
+export const FALLOC_FLAG_NAMES = ['FALLOC_FL_KEEP_SIZE', 'FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_ZERO_RANGE',
+  'FALLOC_FL_NO_HIDE_STALE', 'FALLOC_FL_COLLAPSE_RANGE', 'FALLOC_FL_INSERT_RANGE', 'FALLOC_FL_UNSHARE_RANGE',
+  'FALLOC_FL_WRITE_ZEROES'] as const;
 export type FallocFlagName = (typeof FALLOC_FLAG_NAMES)[number];
 
 export const MADVISE_NAMES = [
@@ -370,6 +372,12 @@ export interface UmountArgs {
   target: string;
 }
 
+/** mount(2) with MS_REMOUNT on a mounted target: read-only (MS_RDONLY) or read-write again. */
+export interface RemountArgs {
+  target: string;
+  mode: 'ro' | 'rw';
+}
+
 export interface DropCachesArgs {
   /** What /proc/sys/vm/drop_caches is given: 1 page cache, 2 slab, 3 both. Default 3. */
   value: 1 | 2 | 3;
@@ -468,6 +476,7 @@ export interface ArgsByOp {
   mkfs: MkfsArgs;
   mount: MountArgs;
   umount: UmountArgs;
+  remount: RemountArgs;
   dropCaches: DropCachesArgs;
   setKnob: SetKnobArgs;
   sleep: SleepArgs;
@@ -497,7 +506,8 @@ export type Op = keyof ArgsByOp;
 export const STEP_KINDS = [
   'create', 'open', 'close', 'read', 'write', 'pread', 'pwrite', 'ftruncate', 'fallocate', 'fsync', 'fdatasync',
   'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store',
-  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'dropCaches', 'setKnob', 'sleep',
+  'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'remount', 'dropCaches', 'setKnob',
+  'sleep',
   'copy', 'stop', 'wait', 'report', 'spawn',
   'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];

@@ -26,7 +26,9 @@ import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from '
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import {
   MAP_SYNC, VM_SYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
+  FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE,
 } from '../../mm/constants.ts';
+import { ext4CollapseRange, ext4InsertRange } from './shift.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite } from '../../mm/filemap.ts';
 import { folioReadDone } from '../../mm/pagemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
@@ -73,7 +75,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
 
   /** Delayed-allocation reservations over all inodes (s_dirtyclusters_counter). */
   reservedBlocks = 0;
-  private readonly k: Kernel;
+  readonly k: Kernel;
   private readonly ops: VmOperations;
 
   private readonly daxOps: VmOperations;
@@ -416,7 +418,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
    * Give back the unused blocks of every preallocation of `inode` at once
    * (ext4_discard_preallocations, mballoc.c v6.1: never in the file, so not journalled).
    */
-  private discardPreallocations(inode: Inode): void {
+  discardPreallocations(inode: Inode): void {
     const ei = this.ei(inode);
     for (const pa of ei.pas) {
       for (let j = 0; j < pa.len;) {
@@ -506,7 +508,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   /** When the commit in flight (if any) completes, in simulated ns. */
   journalBusyUntilNs = 0;
 
-  private ei(inode: Inode): Ext4Inode {
+  ei(inode: Inode): Ext4Inode {
     if (!inode.fsPrivate) {
       inode.fsPrivate = { extents: new ExtentMap(), delalloc: new Set<number>(), pas: [] } satisfies Ext4Inode;
     }
@@ -694,12 +696,15 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   }
 
   /**
-   * ext4_fallocate (v6.1): default mode allocates unwritten extents over holes (size grows unless
-   * KEEP_SIZE, done by the VFS); PUNCH_HOLE frees blocks (page cache already truncated by the
-   * VFS); ZERO_RANGE (ext4_zero_range) leaves the whole blocks of the range unwritten, so they
-   * read as zeros: modelled as freeing them and allocating unwritten blocks in their place.
+   * ext4_fallocate (v6.1): COLLAPSE_RANGE and INSERT_RANGE shift extents (shift.ts); default mode
+   * allocates unwritten extents over holes (size grows unless KEEP_SIZE, done by the VFS);
+   * PUNCH_HOLE frees blocks (page cache already truncated by the VFS); ZERO_RANGE (ext4_zero_range)
+   * leaves the whole blocks of the range unwritten, so they read as zeros: modelled as freeing them and allocating
+   * unwritten blocks in their place.
    */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
+    if (mode & FALLOC_FL_COLLAPSE_RANGE) return ext4CollapseRange(this, inode, offsetBytes, lengthBytes);
+    if (mode & FALLOC_FL_INSERT_RANGE) return ext4InsertRange(this, inode, offsetBytes, lengthBytes);
     const ei = this.ei(inode);
     const first = Math.floor(offsetBytes / 4096);
     const last = Math.ceil((offsetBytes + lengthBytes) / 4096) - 1;

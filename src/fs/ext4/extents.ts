@@ -324,6 +324,51 @@ export class ExtentMap {
     return freed;
   }
 
+  /**
+   * Split the extent holding `lblk` (if one does and starts before it) into two at `lblk`, so no
+   * extent straddles the block (ext4_split_extent_at as ext4_insert_range calls it, extents.c,
+   * v6.1). Both halves keep the kind.
+   */
+  splitAt(lblk: number): void {
+    assertRange(lblk, 1, 'extent split');
+    const i = this.findIndex(lblk);
+    const e = i >= 0 ? this.ext[i]! : undefined;
+    if (e === undefined || e.lblk === lblk || e.lblk + e.lenBlocks <= lblk) return;
+    const head = lblk - e.lblk;
+    this.ext.splice(i + 1, 0, { lblk, pblk: e.pblk + head, lenBlocks: e.lenBlocks - head, kind: e.kind });
+    e.lenBlocks = head;
+    this.settleDepth();
+  }
+
+  /**
+   * Move every extent starting at or after `startLblk` by `shiftBlocks` logical blocks, left
+   * (toward block 0) or right, keeping physical blocks and kinds (ext4_ext_shift_extents,
+   * extents.c, v6.1 and 6.18). Left: the blocks [startLblk - shiftBlocks, startLblk) must be
+   * free (collapse removed them) and the first moved extent merges with its new left
+   * neighbour where the two are contiguous on disk (ext4_ext_try_to_merge); right: no extent may
+   * straddle `startLblk` (insert splits first) and none may move past EXT_MAX_BLOCKS.
+   */
+  shift(startLblk: number, shiftBlocks: number, dir: 'left' | 'right'): void {
+    assertRange(startLblk, 1, 'extent shift');
+    assert(Number.isSafeInteger(shiftBlocks) && shiftBlocks > 0, `extent shift: bad amount ${shiftBlocks}`);
+    const i = this.firstEndingAfter(startLblk);
+    const first = this.ext[i];
+    if (first === undefined) return;
+    assert(first.lblk >= startLblk, `extent shift: extent at ${first.lblk} straddles block ${startLblk}`);
+    if (dir === 'left') {
+      const prev = this.ext[i - 1];
+      assert(startLblk >= shiftBlocks && (prev === undefined || prev.lblk + prev.lenBlocks <= startLblk - shiftBlocks),
+        `extent shift: blocks below ${startLblk} are not free for a shift of ${shiftBlocks}`);
+      for (let j = i; j < this.ext.length; j++) this.ext[j]!.lblk -= shiftBlocks;
+      this.mergeAround(i);
+    } else {
+      const last = this.ext[this.ext.length - 1]!;
+      assert(last.lblk + last.lenBlocks + shiftBlocks <= EXT_MAX_BLOCKS, 'extent shift: past EXT_MAX_BLOCKS');
+      for (let j = i; j < this.ext.length; j++) this.ext[j]!.lblk += shiftBlocks;
+    }
+    this.settleDepth();
+  }
+
   /** Sorted copy of all extents. */
   extents(): ReadonlyArray<Readonly<Extent>> {
     return this.ext.map((e) => ({ lblk: e.lblk, pblk: e.pblk, lenBlocks: e.lenBlocks, kind: e.kind }));

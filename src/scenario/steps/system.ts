@@ -4,7 +4,7 @@
 import { EINVAL } from '../../lib/errno.ts';
 import type { StepHandlers } from './context.ts';
 
-type SystemStep = 'mkfs' | 'mount' | 'umount' | 'dropCaches' | 'setKnob';
+type SystemStep = 'mkfs' | 'mount' | 'umount' | 'remount' | 'dropCaches' | 'setKnob';
 
 export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
   /** mkfs.ext4 on a device (only ext4 is made on devices; tmpfs needs none). */
@@ -24,6 +24,10 @@ export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
   /** umount(2): not modelled yet, so a scenario that uses it cannot run. */
   umount(r, step) {
     return r.fail(step, `${step.op} is not supported yet`);
+  },
+  /** mount(2) with MS_REMOUNT (and MS_RDONLY for ro) on a mounted target (src/fs/remount.ts). */
+  remount(r, step) {
+    return { result: r.machine.remount(step.args.target, step.args.mode === 'ro') };
   },
   /** A write to /proc/sys/vm/drop_caches: only the page cache is modelled, so 2 (slab only) drops nothing. */
   dropCaches(r, step) {
