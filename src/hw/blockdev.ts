@@ -2,8 +2,9 @@
  * A simulated block device (virtio-blk-like): 4 KiB blocks whose contents are kept sparsely, as a
  * fill byte per block plus the 64-byte lines that differ from it (hw/content-store.ts; unwritten
  * blocks read as zeros), so host memory follows the lines written, not the blocks; and a single
- * request queue with a fixed cost per request plus a per-byte transfer cost. Requests are served in submission order; a request submitted while
- * the device is busy starts when the previous one completes, so queueing shows up as latency.
+ * request queue with a fixed cost per request plus a per-byte transfer cost. Requests are served
+ * in submission order; a request submitted while the device is busy starts when the previous one
+ * completes, so queueing shows up as latency.
  */
 import { assert } from '../lib/assert.ts';
 import { ContentStore } from './content-store.ts';
