@@ -53,7 +53,7 @@ export const PMEM_SIZE_BYTES_MAX = 2 ** 46;
 /** Clean line-state objects kept for reuse (bounded: about 1 MiB of host memory). */
 const STATE_POOL_MAX = 4096;
 
-/** Line states, one byte per line: the dirty bitmap and the flush-pending bitmap in one. */
+/** Line states (kept as two 64-bit masks per block, see BlockState): durable, nothing cached. */
 const LINE_CLEAN = 0;
 /** Written by a store, not durable, no write-back issued. */
 const LINE_DIRTY = 1;
@@ -83,8 +83,15 @@ export interface PmemConfig {
 interface BlockState {
   /** Block number on the device. */
   block: number;
-  /** One LINE_* byte per cache line. */
-  lines: Uint8Array;
+  /**
+   * Line states as bit masks, lines 0-31 in the ...0 word and 32-63 in the ...1 word: `nc` has a
+   * bit per line not clean (DIRTY or PENDING), `pd` per PENDING line (a subset of `nc`). Four
+   * numbers instead of a 64-byte array keep a dirty block's state small.
+   */
+  nc0: number;
+  nc1: number;
+  pd0: number;
+  pd1: number;
   /** Lines in state DIRTY or PENDING. */
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
@@ -92,6 +99,25 @@ interface BlockState {
   /** Neighbours in the table's insertion order (BlockTable), null at the ends or when not in it. */
   prev: BlockState | null;
   next: BlockState | null;
+}
+
+/** LINE_* state of line `l` (0-63) of `s`. */
+function lineState(s: BlockState, l: number): number {
+  const bit = 1 << (l & 31);
+  if (((l < 32 ? s.nc0 : s.nc1) & bit) === 0) return LINE_CLEAN;
+  return ((l < 32 ? s.pd0 : s.pd1) & bit) === 0 ? LINE_DIRTY : LINE_PENDING;
+}
+
+/** Set line `l` of `s` to LINE_* state `v`. */
+function setLineState(s: BlockState, l: number, v: number): void {
+  const bit = 1 << (l & 31);
+  if (l < 32) {
+    s.nc0 = v === LINE_CLEAN ? s.nc0 & ~bit : s.nc0 | bit;
+    s.pd0 = v === LINE_PENDING ? s.pd0 | bit : s.pd0 & ~bit;
+  } else {
+    s.nc1 = v === LINE_CLEAN ? s.nc1 & ~bit : s.nc1 | bit;
+    s.pd1 = v === LINE_PENDING ? s.pd1 | bit : s.pd1 & ~bit;
+  }
 }
 
 /**
@@ -276,7 +302,7 @@ export class PmemDevice {
     this.checkPfnOff(pfn, off);
     const block = pfn - this.pfnBase;
     const s = this.blocks.get(block);
-    return s !== undefined && s.lines[off >>> 6] !== LINE_CLEAN
+    return s !== undefined && lineState(s, off >>> 6) !== LINE_CLEAN
       ? this.cache.readByte(block, off) : this.media.readByte(block, off);
   }
 
@@ -298,15 +324,15 @@ export class PmemDevice {
     }
     let s = this.blocks.get(block);
     if (s === undefined) {
-      s = this.statePool.pop() ?? { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0,
+      s = this.statePool.pop() ?? { block, nc0: 0, nc1: 0, pd0: 0, pd1: 0, dirtyLines: 0,
         inPendingList: false, prev: null, next: null };
       s.block = block;
       this.blocks.set(block, s);
     }
     const line = off >>> 6;
-    if (s.lines[line] === LINE_CLEAN) {
+    if (lineState(s, line) === LINE_CLEAN) {
       this.cache.copyLine(block, line, this.media, block);
-      s.lines[line] = LINE_DIRTY;
+      setLineState(s, line, LINE_DIRTY);
       s.dirtyLines++;
       this.dirtyLinesTotal++;
     }
@@ -353,7 +379,7 @@ export class PmemDevice {
     if (s === undefined) return v;
     const buf = typeof v === 'number' ? new Uint8Array(PAGE_SIZE).fill(v) : v;
     for (let l = 0; l < LINES_PER_BLOCK; l++) {
-      if (s.lines[l] === LINE_CLEAN) continue;
+      if (lineState(s, l) === LINE_CLEAN) continue;
       for (let i = l * CACHE_LINE_BYTES; i < (l + 1) * CACHE_LINE_BYTES; i++) buf[i] = this.cache.readByte(block, i);
     }
     return buf;
@@ -434,7 +460,7 @@ export class PmemDevice {
     const s = this.issueFlush(physAddr);
     if (s === null) return;
     const line = lineOfAddr(physAddr);
-    if (s.lines[line] !== LINE_CLEAN) this.persistLine(s, line);
+    if (lineState(s, line) !== LINE_CLEAN) this.persistLine(s, line);
   }
 
   /** SFENCE: every flush-pending line becomes durable (with its current content). */
@@ -442,9 +468,8 @@ export class PmemDevice {
     const list = this.pendingList;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      const lines = s.lines;
       for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
-        if (lines[l] === LINE_PENDING) this.persistLine(s, l);
+        if (lineState(s, l) === LINE_PENDING) this.persistLine(s, l);
       }
       // Still marked as listed while its lines persist, so persistLine leaves recycling to here
       // (once: a state pushed twice into the pool would be shared by two blocks).
@@ -470,8 +495,8 @@ export class PmemDevice {
     for (let b = first; b < first + nPages; b++) {
       const s = this.blocks.get(b);
       if (s === undefined || s.dirtyLines === 0) continue;
-      const lines = s.lines;
-      for (let l = 0; l < LINES_PER_BLOCK; l++) if (lines[l] === LINE_DIRTY) lines[l] = LINE_PENDING;
+      // Every dirty line becomes flush-pending (pending ones stay so).
+      s.pd0 = s.nc0; s.pd1 = s.nc1;
       this.addPending(s);
     }
     this.sfence();
@@ -515,9 +540,12 @@ export class PmemDevice {
     return this.blocks.indexBytes;
   }
 
-  /** Host bytes held: media and cached lines (content stores) and line-state arrays. */
+  /**
+   * Host bytes held: media and cached lines (content stores) and the per-block line states (about
+   * 64 B each: an object of eight fields, V8's layout).
+   */
   contentBytes(): number {
-    return this.media.bytesHeld() + this.cache.bytesHeld() + this.blocks.size * LINES_PER_BLOCK;
+    return this.media.bytesHeld() + this.cache.bytesHeld() + this.blocks.size * 64;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -531,9 +559,8 @@ export class PmemDevice {
 
   /** A dirty line becomes flush-pending: durable at the next SFENCE. */
   private markPending(s: BlockState, line: number): void {
-    const lines = s.lines;
-    if (lines[line] === LINE_DIRTY) {
-      lines[line] = LINE_PENDING;
+    if (lineState(s, line) === LINE_DIRTY) {
+      setLineState(s, line, LINE_PENDING);
       this.addPending(s);
     }
   }
@@ -560,7 +587,7 @@ export class PmemDevice {
   private persistLine(s: BlockState, line: number): void {
     this.media.copyLine(s.block, line, this.cache, s.block);
     this.cache.dropLine(s.block, line);
-    s.lines[line] = LINE_CLEAN;
+    setLineState(s, line, LINE_CLEAN);
     if (this.recordLineStores) this.forgetLine(s, line);
     if (this.durableLog !== null) this.durableLog.push(s.block);
     s.dirtyLines--;
@@ -582,9 +609,9 @@ export class PmemDevice {
   /** Every dirty line of `s` is dropped from the cache, unwritten (power failure, durable overwrite). */
   private dropDirty(s: BlockState): void {
     for (let l = 0; l < LINES_PER_BLOCK; l++) {
-      if (s.lines[l] !== LINE_CLEAN) this.cache.dropLine(s.block, l);
+      if (lineState(s, l) !== LINE_CLEAN) this.cache.dropLine(s.block, l);
     }
-    s.lines.fill(LINE_CLEAN);
+    s.nc0 = s.nc1 = s.pd0 = s.pd1 = 0;
     this.dirtyLinesTotal -= s.dirtyLines;
     s.dirtyLines = 0;
   }
