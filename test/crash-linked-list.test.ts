@@ -22,7 +22,8 @@ function lineOf(text: string): number {
   return i + 1;
 }
 
-test('linked list: the fixed version holds in every crash state of every crash point (exhaustive, cross-checked)', () => {
+test('linked list: the fixed version holds in every crash state of every crash point (exhaustive, cross-checked)',
+  () => {
   const r = explore(prog('linked-list'), { crossCheck: true, exhaustiveLimit: Number.MAX_SAFE_INTEGER });
   assert.equal(r.verdict, 'pass');
   assert.equal(r.sampledPoints, 0);
@@ -38,7 +39,8 @@ test('linked list: count lags head in some crash state, so the fixed list passes
   assert.match(r.failures[0]!.message, /^count is \d+ but the list has \d+ nodes$/);
 });
 
-test('linked list: publishing head before persisting the node is found at the head store; head points at a zeroed node', () => {
+test('linked list: publishing head before persisting the node is found at the head store; head points at a zeroed '
+  + 'node', () => {
   const f = explore(prog('linked-list-publish-first')).failures[0]!;
   assert.equal(f.source, `${FILE}:${lineOf('pm.store64(a + HEAD, node)')}`);
   assert.equal(f.op, 'store64');
@@ -48,7 +50,8 @@ test('linked list: publishing head before persisting the node is found at the he
   assert.deepEqual(f.lines.map((l) => [l.offset, l.kept]).sort(), [[0, 1], [64, 0]]);
 });
 
-test('linked list: freeing the removed node before unlinking it is found at the memset; the list loses its tail', () => {
+test('linked list: freeing the removed node before unlinking it is found at the memset; the list loses its tail',
+  () => {
   const r = explore(prog('linked-list-free-before-unlink'), { stopAtFirstFailure: false });
   assert.equal(r.verdict, 'fail');
   const f = r.failures[0]!;

@@ -30,7 +30,7 @@ commands:
   reproduce [NAME...] [--json] [--plot DIR]
                       re-run the seed experiments beside the published figures
   crash FILE [--program NAME] [--max-states N] [--seed S] [--json] [--all] [--allow-partial]
-        [--workers N | --shard I/N | --merge A,B] [--replay POINT:K1,...]
+        [--workers N | --shard I/N | --merge A,B] [--replay POINT:K1,...] [--no-recovery-crashes]
                       explore every crash state of crash programs or a scenario
 ${KERNEL_USAGE}
 ${VIEW_USAGE}

@@ -33,6 +33,7 @@ import { PmOps, PmProgramError, type PmHooks, type PmOp } from './pm.ts';
 import type { Process } from '../api/machine.ts';
 import { fileURLToPath } from 'node:url';
 import { IncrementalExpectations, type Expectation } from './incremental.ts';
+import { recoverAndCheck, type Violation, type RecoveryOptions } from './recovery.ts';
 import { assert } from '../lib/assert.ts';
 import type { ExtentLookup } from '../fs/ext4/extents.ts';
 
@@ -83,6 +84,11 @@ export interface ExploreOptions {
   crossCheck?: boolean;
   /** Explore only the crash points p with p % count === index (src/crash/shard.ts merges the parts). */
   shard?: { index: number; count: number };
+  /**
+   * Also check every image a power failure during the program's recovery code leaves, recovery
+   * then running again (src/crash/recovery.ts; default true).
+   */
+  recoveryCrashes?: boolean;
 }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
@@ -141,7 +147,15 @@ export interface ExploreResult {
   /** The crash points explored by sampling (the first 100), not exhaustively. */
   sampledPointList: number[];
   verdict: Verdict;
-  /** A shard's part (explore with `shard`): which one, and per explored point [point, states, sampled 0/1]. */
+  /**
+   * Images checked after a power failure during recovery (besides `states`): each state's first
+   * k of W recovery writes, recovery run again (src/crash/recovery.ts).
+   */
+  recoveryStates: number;
+  /**
+   * A shard's part (explore with `shard`): which one, and per explored point [point, states,
+   * sampled 0/1, recovery-crash states].
+   */
   shard?: { index: number; count: number; points: number[] };
 }
 
@@ -182,6 +196,8 @@ interface Session extends PmHooks {
   mapSync: string | null;
   mapSyncTid: number;
   mapSyncKernelWork: boolean;
+  /** How recovery code is run (src/crash/recovery.ts); made at the first use when explore did not set it. */
+  recovery?: RecoveryOptions;
 }
 
 const DIR = '/mnt';
@@ -310,12 +326,21 @@ function syncViolation(s: Session): string | null {
   return null;
 }
 
-/** A broken invariant: its name, its message, and the bytes involved. */
-interface Violation { invariant: string; message: string; read: ReadRange[]; expected: ReadRange | null }
 
 /** Invariants that depend on the media image; `detail` records the bytes read (failure reports only). */
 function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail = false): Violation | null {
-  return expectViolation(s, view) ?? userViolation(view, prog, detail);
+  return expectViolation(s, view) ?? userViolation(s, view, prog, detail);
+}
+
+/**
+ * The program's recovery and check (src/crash/recovery.ts), with power failures during recovery
+ * unless turned off; a failure report's re-run (detail) does not count its states again.
+ */
+function userViolation(s: Session, view: CrashView, prog: CrashProgram, detail: boolean): Violation | null {
+  if (!prog.check && !prog.recover) return null;
+  if (!s.recovery) s.recovery = { crashes: true, detail: false, site: callSite, counter: { recoveryStates: 0 } };
+  const o = detail ? { ...s.recovery, detail: true, counter: { recoveryStates: 0 } } : s.recovery;
+  return recoverAndCheck(view, prog, o);
 }
 
 /** The first expectDurable the image breaks, in registration order. */
@@ -331,27 +356,6 @@ function expectViolation(s: Session, view: CrashView): Violation | null {
     }
   }
   return null;
-}
-
-/** The program's recovery code and check on the image. */
-function userViolation(view: CrashView, prog: CrashProgram, detail: boolean): Violation | null {
-  if (!prog.check && !prog.recover) return null;
-  if (detail) view.reads = new Map();
-  try {
-    if (prog.recover) {
-      try {
-        prog.recover(view);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        const read = view.readRanges();
-        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read, expected: null };
-      }
-    }
-    const r = prog.check ? prog.check(view) : null;
-    return r === null ? null : { invariant: 'check', message: r, read: view.readRanges(), expected: null };
-  } finally {
-    view.reads = null;
-  }
 }
 
 function summary(b: Uint8Array): string {
@@ -484,6 +488,7 @@ interface ExploreLimits {
   seed: number;
   stopFirst: boolean;
   crossCheck: boolean;
+  recoveryCrashes: boolean;
 }
 
 /** The operation at a crash point: the PM op in progress, else the raw one (its last store's file offset). */
@@ -517,7 +522,7 @@ function recordFailure(
   const prev = res.failures[res.failures.length - 1];
   if (prev && prev.point === here && prev.invariant === bad.invariant) { prev.count++; return; }
   let v = bad;
-  if (bad.invariant === 'check' || bad.invariant === 'recover') {
+  if (bad.invariant === 'check' || bad.invariant === 'recover' || bad.invariant === 'recovery crash') {
     // Re-run the check on the same state with its reads recorded.
     v = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog, true) ?? bad;
   }
@@ -542,7 +547,7 @@ function stateViolation(s: Session, prog: CrashProgram, inc: IncrementalExpectat
   const full = expectViolation(s, view);
   assert((full === null) === holds, `crash explorer: incremental check says ${holds ? 'holds' : 'fails'} but ` +
     `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.join(',')})`);
-  return full ?? (user ? userViolation(view, prog, false) : null);
+  return full ?? (user ? userViolation(s, view, prog, false) : null);
 }
 
 /** Checks the images of one crash point: all of them when few enough, else seeded samples. */
@@ -602,12 +607,13 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     seed: opts.seed ?? 1,
     stopFirst: opts.stopAtFirstFailure ?? true,
     crossCheck: opts.crossCheck ?? false,
+    recoveryCrashes: opts.recoveryCrashes ?? true,
   };
   const s = prog.scenario ? null : setup(prog);
   const res: ExploreResult = {
     program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0,
     states: 0, exhaustivePoints: 0, sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false,
-    failingStates: 0, sampledPointList: [], verdict: 'empty',
+    failingStates: 0, sampledPointList: [], verdict: 'empty', recoveryStates: 0,
   };
   const t0 = performance.now();
   let point = 0;
@@ -621,11 +627,12 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
       sess.mapSyncKernelWork = true; // this point's changes are not seen: recompute at the next explored one
       return;
     }
-    const before = res.states, sampled = res.sampledPoints;
+    const before = res.states, sampled = res.sampledPoints, rec = res.recoveryStates;
+    if (!sess.recovery) sess.recovery = { crashes: lim.recoveryCrashes, detail: false, site: callSite, counter: res };
     try {
       explorePoint(sess, prog, res, lim, here, where);
     } finally {
-      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled);
+      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled, res.recoveryStates - rec);
     }
   });
   res.hostMs = performance.now() - t0;
@@ -704,12 +711,15 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
 }
 
 /** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
-export function replay(prog: CrashProgram, point: number, choice: number[]): ReplayResult {
+export function replay(prog: CrashProgram, point: number, choice: number[],
+  opts: Pick<ExploreOptions, 'recoveryCrashes'> = {}): ReplayResult {
   let n = 0;
   let out: ReplayResult | null = null;
   runToCrashPoints(prog, prog.scenario ? null : setup(prog), (s, where) => {
     if (!bind(s)) return;
     if (n++ !== point) return;
+    const crashes = opts.recoveryCrashes ?? true;
+    s.recovery = { crashes, detail: false, site: callSite, counter: { recoveryStates: 0 } };
     out = describeState(s, prog, point, where, choice);
     throw new Stop();
   });
