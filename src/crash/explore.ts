@@ -196,6 +196,11 @@ interface Session extends PmHooks {
   mapSync: string | null;
   mapSyncTid: number;
   mapSyncKernelWork: boolean;
+  /** The extent lookup mapSyncVma reuses. */
+  mapSyncLook: ExtentLookup;
+  /** The crash point being explored and its choice buffer, reused (explorePoint). */
+  point?: PointCtx;
+  choice: number[];
   /** How recovery code is run (src/crash/recovery.ts); made at the first use when explore did not set it. */
   recovery?: RecoveryOptions;
 }
@@ -216,7 +221,8 @@ function setup(prog: CrashProgram): Session {
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
   const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map(), quiet: false, op: null,
-    inc: null, mapSync: null, mapSyncTid: -1, mapSyncKernelWork: true } as unknown as Session;
+    inc: null, mapSync: null, mapSyncTid: -1, mapSyncKernelWork: true,
+    mapSyncLook: { kind: 'hole', lblk: 0, pblk: -1, lenBlocks: 0 }, choice: [] } as unknown as Session;
   m.k.syncHook = (inode: Inode, first: number, last: number) => {
     if (bind(s)) recordSync(s, inode, s.names!, first, last);
   };
@@ -257,37 +263,48 @@ function recordSync(s: Session, inode: Inode, names: Map<string, Inode>, first: 
 /**
  * The MAP_SYNC guarantee at this instant: every writably mapped block of a MAP_SYNC VMA is committed
  * there (dax_iomap_pte_fault with IOMAP_F_DIRTY commits before the PTE is made writable, fs/dax.c
- * v6.1). Walks each VMA one PTE table at a time and resolves pages with one reused lookup.
+ * v6.1). Walks each VMA (of process `pid` and the range [from, to) only, when given) one PTE table
+ * at a time and resolves pages with one reused lookup.
  */
-function mapSyncViolation(s: Session): string | null {
-  const base = s.pmem.pfnBase;
-  const look: ExtentLookup = { kind: 'hole', lblk: 0, pblk: -1, lenBlocks: 0 };
+function mapSyncViolation(s: Session, pid = -1, from = 0, to = Number.MAX_SAFE_INTEGER): string | null {
   for (const p of s.m.k.processes) {
+    if (pid >= 0 && p.pid !== pid) continue;
     for (const v of p.mm.vmas) {
       if ((v.flags & (VM_SYNC | VM_SHARED)) !== (VM_SYNC | VM_SHARED) || !v.file || !v.file.inode.dax) continue;
-      const committed = s.fs.committed.get(v.file.inode.ino);
-      let lo = -1, hi = -1, pblk = -1, kind = 'hole';
-      for (let va = v.start; va < v.end;) {
-        const stepEnd = Math.min(v.end, va - (va % 0x200000) + 0x200000);
-        const pmd = pmdTableOf(p.mm.pgd, va);
-        const t = pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW) ? null : pteTableOf(p.mm.pgd, va);
-        if (!t && !(pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW))) { va = stepEnd; continue; }
-        for (; va < stepEnd; va += 4096) {
-          let pfn = -1;
-          if (!t) pfn = pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va);
-          else if (t.flags[pteIndex(va)]! & _PAGE_RW) pfn = t.pfn[pteIndex(va)]!;
-          if (pfn < base) continue;
-          const index = v.pgoff + (va - v.start) / 4096;
-          if (committed && (index < lo || index >= hi)) {
-            const m = committed.extents.lookupInto(index, look);
-            lo = index; hi = index + m.lenBlocks; pblk = m.pblk - index; kind = m.kind;
-          }
-          if (!committed || kind !== 'written' || pblk + index !== pfn - base) {
-            const found = committed ? `${kind} block ${kind === 'hole' ? -1 : pblk + index}` : 'no such file';
-            const page = `page ${index} of ${v.file.path}`;
-            return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
-          }
-        }
+      if (v.end <= from || v.start >= to) continue;
+      const r = mapSyncVma(s, p.mm.pgd, v, Math.max(v.start, from), Math.min(v.end, to));
+      if (r !== null) return r;
+    }
+  }
+  return null;
+}
+
+/** mapSyncViolation for the part [from, to) of one VMA. */
+function mapSyncVma(s: Session, pgd: Process['kp']['mm']['pgd'], v: Process['kp']['mm']['vmas'][number],
+  from: number, to: number): string | null {
+  const base = s.pmem.pfnBase;
+  const look = s.mapSyncLook;
+  const committed = s.fs.committed.get(v.file!.inode.ino);
+  let lo = -1, hi = -1, pblk = -1, kind = 'hole';
+  for (let va = from; va < to;) {
+    const stepEnd = Math.min(to, va - (va % 0x200000) + 0x200000);
+    const pmd = pmdTableOf(pgd, va);
+    const t = pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW) ? null : pteTableOf(pgd, va);
+    if (!t && !(pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW))) { va = stepEnd; continue; }
+    for (; va < stepEnd; va += 4096) {
+      let pfn = -1;
+      if (!t) pfn = pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va);
+      else if (t.flags[pteIndex(va)]! & _PAGE_RW) pfn = t.pfn[pteIndex(va)]!;
+      if (pfn < base) continue;
+      const index = v.pgoff + (va - v.start) / 4096;
+      if (committed && (index < lo || index >= hi)) {
+        const m = committed.extents.lookupInto(index, look);
+        lo = index; hi = index + m.lenBlocks; pblk = m.pblk - index; kind = m.kind;
+      }
+      if (!committed || kind !== 'written' || pblk + index !== pfn - base) {
+        const found = committed ? `${kind} block ${kind === 'hole' ? -1 : pblk + index}` : 'no such file';
+        const page = `page ${index} of ${v.file!.path}`;
+        return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
       }
     }
   }
@@ -300,21 +317,34 @@ const INSTRUCTION_POINTS = new Set(['store', 'clwb', 'clflushopt', 'clflush', 's
 
 /**
  * The MAP_SYNC result, recomputed only when it can have changed: after a fault, a syscall, a
- * journal commit or deferred kernel work (a pending completion may run at the next entry).
+ * journal commit or deferred kernel work (a pending completion may run at the next entry). A
+ * fault when the last result held and nothing else ran since is checked around its address only
+ * (the 2 MiB a PTE or PMD fault can install entries in; a commit only adds committed blocks, and
+ * whatever removes a mapping, truncate or hole punch, is a syscall and gets the full walk).
  */
-function mapSyncCached(s: Session, where: string): string | null {
+function mapSyncCached(s: Session, where: string, crossCheck: boolean): string | null {
   const tid = s.fs.journal.committedTid;
+  const k = s.m.k;
   const instruction = INSTRUCTION_POINTS.has(where) || where.startsWith('store') || where.startsWith('ntstore');
-  if (!instruction || tid !== s.mapSyncTid || s.mapSyncKernelWork) {
-    s.mapSync = mapSyncViolation(s);
-    s.mapSyncTid = tid;
-  }
-  s.mapSyncKernelWork = s.m.k.hasPending;
+  const fresh = s.mapSyncTid >= 0 && !s.mapSyncKernelWork;
+  if (instruction && tid === s.mapSyncTid && fresh) {
+    // unchanged: an instruction changes no page table and commits nothing
+  } else if (where === 'fault' && fresh && s.mapSync === null && k.crashFaultAddr >= 0) {
+    const lo = k.crashFaultAddr - (k.crashFaultAddr % 0x200000);
+    s.mapSync = mapSyncViolation(s, k.crashFaultPid, lo, lo + 0x200000);
+    if (crossCheck) {
+      const full = mapSyncViolation(s);
+      assert(full === s.mapSync, `crash explorer: MAP_SYNC around the fault says ${s.mapSync}, the walk ${full}`);
+    }
+  } else s.mapSync = mapSyncViolation(s);
+  s.mapSyncTid = tid;
+  s.mapSyncKernelWork = k.hasPending;
   return s.mapSync;
 }
 
 /** fsync/msync durability at this crash point (independent of the line prefixes, see Session.synced). */
 function syncViolation(s: Session): string | null {
+  if (s.synced.size === 0) return null;
   const view = new CrashView(s.fs, s.pmem, s.dir, new Map());
   for (const [pblk, x] of s.synced) {
     if (s.pmem.blockVersion(pblk) !== x.version) continue; // written since the sync: not owed any more
@@ -350,7 +380,7 @@ function expectViolation(s: Session, view: CrashView): Violation | null {
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
       const held = got ? summary(got) : 'nothing (no such file)';
       return { invariant: 'expectDurable',
-        message: `${e.label}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`,
+        message: `expectDurable #${e.index}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`,
         read: got ? [{ path: e.path, offset: e.offsetBytes, bytes: [...got] }] : [],
         expected: { path: e.path, offset: e.offsetBytes, bytes: [...e.bytes] } };
     }
@@ -367,8 +397,8 @@ function summary(b: Uint8Array): string {
 type PendingLines = readonly PendingLine[];
 
 /** The invariants that do not depend on the media image: the MAP_SYNC guarantee, then fsync/msync durability. */
-function metaViolation(s: Session, where: string | null): Violation | null {
-  const ms = where === null ? mapSyncViolation(s) : mapSyncCached(s, where);
+function metaViolation(s: Session, where: string | null, crossCheck = false): Violation | null {
+  const ms = where === null ? mapSyncViolation(s) : mapSyncCached(s, where, crossCheck);
   if (ms) return { invariant: 'MAP_SYNC guarantee', message: ms, read: [], expected: null };
   const sv = syncViolation(s);
   return sv ? { invariant: 'fsync/msync durability', message: sv, read: [], expected: null } : null;
@@ -550,33 +580,43 @@ function stateViolation(s: Session, prog: CrashProgram, inc: IncrementalExpectat
   return full ?? (user ? userViolation(s, view, prog, false) : null);
 }
 
+/** One crash point being explored (reused from point to point: exploring an image allocates nothing). */
+interface PointCtx {
+  s: Session; prog: CrashProgram; res: ExploreResult; lim: ExploreLimits; here: number; where: string;
+  lines: PendingLines; meta: Violation | null; user: boolean; first: number;
+}
+
+/** Check the image keeping choice[i] units of line i; a Stop ends the run (limit, first failure). */
+function tryChoice(c: PointCtx, choice: readonly number[]): void {
+  const res = c.res;
+  if (res.states >= c.lim.maxStates) { res.truncated = true; throw new Stop(); }
+  res.states++;
+  const bad = c.meta ?? stateViolation(c.s, c.prog, c.s.inc!, c.lines, choice, c.user, c.lim.crossCheck);
+  if (!bad) return;
+  recordFailure(c.s, c.prog, res, c.here, c.where, c.lines, choice, bad, res.states - c.first - 1);
+  if (c.lim.stopFirst) throw new Stop();
+}
+
 /** Checks the images of one crash point: all of them when few enough, else seeded samples. */
 function explorePoint(
   s: Session, prog: CrashProgram, res: ExploreResult, lim: ExploreLimits, here: number, where: string,
 ): void {
   const lines = s.pmem.pendingLineStores();
-  const meta = metaViolation(s, where);
-  const inc = s.inc!;
-  inc.prepare(lines);
-  const user = prog.check !== undefined || prog.recover !== undefined;
+  const c = s.point ??= { s, prog, res, lim, here, where, lines, meta: null, user: false, first: 0 };
+  c.prog = prog; c.res = res; c.lim = lim; c.here = here; c.where = where; c.lines = lines;
+  c.meta = metaViolation(s, where, lim.crossCheck);
+  s.inc!.prepare(lines);
+  c.user = prog.check !== undefined || prog.recover !== undefined;
   let total = 1;
-  for (const l of lines) { total *= l.units + 1; if (total > lim.exhaustiveLimit) break; }
-  const first = res.states;
-  const tryChoice = (choice: number[]): boolean => {
-    if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
-    res.states++;
-    let bad: Violation | null = meta;
-    if (!bad) bad = stateViolation(s, prog, inc, lines, choice, user, lim.crossCheck);
-    if (!bad) return true;
-    recordFailure(s, prog, res, here, where, lines, choice, bad, res.states - first - 1);
-    if (lim.stopFirst) throw new Stop();
-    return false;
-  };
+  for (let i = 0; i < lines.length; i++) { total *= lines[i]!.units + 1; if (total > lim.exhaustiveLimit) break; }
+  c.first = res.states;
   if (total <= lim.exhaustiveLimit) {
     res.exhaustivePoints++;
-    const choice = lines.map(() => 0);
+    const choice = s.choice;
+    choice.length = 0;
+    for (let i = 0; i < lines.length; i++) choice.push(0);
     for (;;) {
-      tryChoice(choice);
+      tryChoice(c, choice);
       let i = 0;
       while (i < choice.length && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
       if (i === choice.length) break;
@@ -585,9 +625,9 @@ function explorePoint(
     res.sampledPoints++;
     if (res.sampledPointList.length < 100) res.sampledPointList.push(here);
     const rnd = prng((lim.seed * 1000003) ^ here);
-    tryChoice(lines.map(() => 0));
-    tryChoice(lines.map((l) => l.units));
-    for (let n = 2; n < lim.samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.units + 1))));
+    tryChoice(c, lines.map(() => 0));
+    tryChoice(c, lines.map((l) => l.units));
+    for (let n = 2; n < lim.samples; n++) tryChoice(c, lines.map((l) => Math.floor(rnd() * (l.units + 1))));
   }
 }
 
@@ -648,7 +688,7 @@ function context(s: Session): CrashContext {
     dir: s.dir,
     expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes = 1): void {
       const b = typeof bytes === 'number' ? new Uint8Array(lengthBytes).fill(bytes) : bytes.slice();
-      const e = { path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` };
+      const e = { path, offsetBytes, bytes: b, index: s.expectations.length + 1 };
       s.expectations.push(e);
       s.inc?.add(e);
     },

@@ -123,6 +123,8 @@ class BlockTable {
   private readonly chunks = new Map<number, BlockChunk>();
   private lastChunk = -1;
   private lastSlots: Array<BlockState | undefined> | null = null;
+  /** One emptied chunk kept for the next (writes that move on chunk by chunk allocate none). */
+  private spare: BlockChunk | null = null;
 
   get size(): number { return this.map.size; }
   /** Host bytes of the chunk index (8 per slot). */
@@ -144,7 +146,8 @@ class BlockTable {
     const c = Math.floor(block / CHUNK_BLOCKS);
     let chunk = this.chunks.get(c);
     if (chunk === undefined) {
-      chunk = { slots: new Array<BlockState | undefined>(CHUNK_BLOCKS).fill(undefined), used: 0 };
+      chunk = this.spare ?? { slots: new Array<BlockState | undefined>(CHUNK_BLOCKS).fill(undefined), used: 0 };
+      this.spare = null;
       this.chunks.set(c, chunk);
     }
     const i = block - c * CHUNK_BLOCKS;
@@ -160,6 +163,7 @@ class BlockTable {
     // A chunk goes with its last state, so memory follows the blocks that hold data.
     if (--chunk.used === 0) {
       this.chunks.delete(c);
+      this.spare = chunk; // every slot is undefined again
       if (this.lastChunk === c) { this.lastChunk = -1; this.lastSlots = null; }
     }
   }
@@ -206,6 +210,11 @@ export class PmemDevice {
    */
   nonTemporal = false;
   private readonly lineStores = new Map<number, LineRecord>();
+  /** Records of lines that became durable, kept for reuse (no allocation per line stored). */
+  private readonly recordPool: LineRecord[] = [];
+  /** pendingLineStores' result, reused: valid until the next call. */
+  private readonly pendingOut: PendingLine[] = [];
+  private readonly pendingPool: Array<{ block: number; line: number; stores: number[]; units: number }> = [];
   /** The open failure-atomic unit (0: none, every byte store is its own unit). */
   private atomicGroup = 0;
   private atomicSeq = 0;
@@ -218,6 +227,8 @@ export class PmemDevice {
    * crash explorer re-checks only expectations on those blocks (issue 15). Drained by its owner.
    */
   durableLog: number[] | null = null;
+  /** Entries of durableLog in use (the reader resets it to 0: no array is shrunk or grown per crash point). */
+  durableLogCount = 0;
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -271,7 +282,7 @@ export class PmemDevice {
     if (!this.writeCache && value === 0 && this.media.linesOf(block) === 0 && this.media.fillOf(block) === 0) return;
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     if (!this.writeCache) {
-      if (this.durableLog !== null) this.durableLog.push(block);
+      if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = block;
       this.media.writeByte(block, off, value);
       return;
     }
@@ -297,7 +308,11 @@ export class PmemDevice {
   private recordStore(block: number, off: number, value: number): void {
     const key = block * LINES_PER_BLOCK + (off >>> 6);
     let l = this.lineStores.get(key);
-    if (l === undefined) { l = { stores: [], units: 0, group: 0 }; this.lineStores.set(key, l); }
+    if (l === undefined) {
+      l = this.recordPool.pop() ?? { stores: [], units: 0, group: 0 };
+      l.stores.length = 0; l.units = 0; l.group = 0;
+      this.lineStores.set(key, l);
+    }
     const g = this.atomicGroup;
     if (g !== 0 && l.group === g) l.stores.push(off * 256 + value + STORE_CONT);
     else {
@@ -531,7 +546,7 @@ export class PmemDevice {
     this.cache.dropLine(s.block, line);
     s.lines[line] = LINE_CLEAN;
     if (this.recordLineStores) this.forgetLine(s, line);
-    if (this.durableLog !== null) this.durableLog.push(s.block);
+    if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = s.block;
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
@@ -560,21 +575,36 @@ export class PmemDevice {
 
   /** Drop the recorded stores of a line that became durable or was overwritten durably. */
   private forgetLine(s: BlockState, line: number): void {
-    this.lineStores.delete(s.block * LINES_PER_BLOCK + line);
+    this.dropRecord(s.block * LINES_PER_BLOCK + line);
+  }
+
+  /** Forget a line's recorded stores, keeping the record for reuse. */
+  private dropRecord(key: number): void {
+    const l = this.lineStores.get(key);
+    if (l === undefined) return;
+    this.lineStores.delete(key);
+    this.recordPool.push(l);
   }
 
   /**
    * Lines not yet durable with the stores made to them, for the crash explorer (requires
-   * recordLineStores): block, line index, and the packed stores in program order.
+   * recordLineStores): block, line index, and the packed stores in program order. The array and
+   * its entries are reused: valid until the next call or store (copy what must be kept).
    */
-  pendingLineStores(): PendingLine[] {
-    const out: PendingLine[] = [];
-    for (const [key, l] of this.lineStores) {
-      out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores: l.stores,
-        units: l.units });
-    }
-    return out;
+  pendingLineStores(): readonly PendingLine[] {
+    this.pendingOut.length = 0;
+    this.lineStores.forEach(this.collectPending);
+    return this.pendingOut;
   }
+
+  /** pendingLineStores' per-line step (one bound function: iterating allocates no entry arrays). */
+  private readonly collectPending = (l: LineRecord, key: number): void => {
+    const out = this.pendingOut, pool = this.pendingPool;
+    let e = pool[out.length];
+    if (e === undefined) { e = { block: 0, line: 0, stores: l.stores, units: 0 }; pool.push(e); }
+    e.block = Math.floor(key / LINES_PER_BLOCK); e.line = key % LINES_PER_BLOCK; e.stores = l.stores; e.units = l.units;
+    out.push(e);
+  };
 
   /** Lines not yet durable (recordLineStores on): the size of pendingLineStores() without building it. */
   pendingLineCount(): number {
@@ -600,12 +630,12 @@ export class PmemDevice {
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
-    if (this.durableLog !== null) this.durableLog.push(block);
+    if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = block;
     const s = this.blocks.get(block);
     if (s !== undefined) {
       this.dropDirty(s);
       if (this.recordLineStores) {
-        for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
+        for (let l = 0; l < LINES_PER_BLOCK; l++) this.dropRecord(block * LINES_PER_BLOCK + l);
       }
       // A stale entry in the pending list is harmless: its lines are all clean now.
       this.blocks.delete(block);
