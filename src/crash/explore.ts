@@ -549,6 +549,7 @@ function recordFailure(
   choice: readonly number[], bad: Violation, stateInPoint: number,
 ): void {
   res.failingStates++;
+  choice = choice.slice(0, lines.length); // the explorer's buffer may be longer than this point's lines
   const prev = res.failures[res.failures.length - 1];
   if (prev && prev.point === here && prev.invariant === bad.invariant) { prev.count++; return; }
   let v = bad;
@@ -576,7 +577,7 @@ function stateViolation(s: Session, prog: CrashProgram, inc: IncrementalExpectat
   const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
   const full = expectViolation(s, view);
   assert((full === null) === holds, `crash explorer: incremental check says ${holds ? 'holds' : 'fails'} but ` +
-    `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.join(',')})`);
+    `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.slice(0, lines.length)})`);
   return full ?? (user ? userViolation(s, view, prog, false) : null);
 }
 
@@ -612,14 +613,15 @@ function explorePoint(
   c.first = res.states;
   if (total <= lim.exhaustiveLimit) {
     res.exhaustivePoints++;
-    const choice = s.choice;
-    choice.length = 0;
-    for (let i = 0; i < lines.length; i++) choice.push(0);
+    // A buffer that only grows (its first lines.length entries are the choice): no allocation per point.
+    const choice = s.choice, n = lines.length;
+    while (choice.length < n) choice.push(0);
+    for (let i = 0; i < n; i++) choice[i] = 0;
     for (;;) {
       tryChoice(c, choice);
       let i = 0;
-      while (i < choice.length && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
-      if (i === choice.length) break;
+      while (i < n && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
+      if (i === n) break;
     }
   } else {
     res.sampledPoints++;

@@ -28,6 +28,8 @@ const PAGE_SCAN_LIMIT = 64;
 
 interface ExpState {
   readonly e: Expectation;
+  /** The file's name under the mount point (null: not on the DAX filesystem, always missing). */
+  readonly name: string | null;
   /** Holds on the durable image and reads no line that was non-durable when it was settled. */
   settled: boolean;
   /** Device block of each file page it reads (-1: hole or unwritten, reads zeros), when resolvable. */
@@ -138,7 +140,8 @@ export class IncrementalExpectations {
   }
 
   add(e: Expectation): void {
-    const st: ExpState = { e, settled: false, blocks: [], missing: false };
+    const name = e.path.startsWith(this.mount) ? e.path.slice(this.mount.length) : null;
+    const st: ExpState = { e, name, settled: false, blocks: [], missing: false };
     this.all.push(st);
     let l = this.byPath.get(e.path);
     if (!l) { l = []; this.byPath.set(e.path, l); }
@@ -190,31 +193,36 @@ export class IncrementalExpectations {
     let span = 0;
     for (let r = 0; r < ranges.length; r += 2) span += ranges[r + 1]! - ranges[r]!;
     if (all || span > PAGE_SCAN_LIMIT) {
-      for (const st of this.byPath.get(path) ?? NONE) if (all || overlaps(st.e, ranges)) this.unsettle(st);
+      const on = this.byPath.get(path) ?? NONE;
+      for (let i = 0; i < on.length; i++) if (all || overlaps(on[i]!.e, ranges)) this.unsettle(on[i]!);
       return;
     }
     for (let r = 0; r < ranges.length; r += 2) {
-      for (let pg = ranges[r]!; pg < ranges[r + 1]!; pg++) for (const st of pages.get(pg) ?? NONE) this.unsettle(st);
+      for (let pg = ranges[r]!; pg < ranges[r + 1]!; pg++) {
+        const on = pages.get(pg) ?? NONE;
+        for (let i = 0; i < on.length; i++) this.unsettle(on[i]!);
+      }
     }
   }
 
   /** Resolve an expectation's pages through the committed metadata (see CrashView.inode). */
   private resolve(st: ExpState): void {
     const e = st.e;
-    st.blocks.length = 0;
     st.missing = true;
-    if (!e.path.startsWith(this.mount)) return;
-    const ino = this.fs.committedNames.get(e.path.slice(this.mount.length));
+    if (st.name === null) return;
+    const ino = this.fs.committedNames.get(st.name);
     if (ino === undefined) return;
     const c = this.fs.committed.get(ino);
     const size = c?.sizeBytes ?? 0;
     if (e.offsetBytes + e.bytes.length > size) return;
     st.missing = false;
     const first = Math.floor(e.offsetBytes / 4096), last = Math.floor((e.offsetBytes + e.bytes.length - 1) / 4096);
+    const blocks = st.blocks;
+    if (blocks.length !== last - first + 1) blocks.length = last - first + 1; // never 0: no reallocation
     for (let pg = first; pg <= last; pg++) {
       const m = c!.extents.lookupInto(pg, this.look);
       const b = m.kind === 'written' ? m.pblk : -1;
-      st.blocks.push(b);
+      blocks[pg - first] = b;
       if (b < 0) continue;
       let l = this.byBlock.get(b);
       if (!l) { l = []; this.byBlock.set(b, l); }

@@ -89,6 +89,8 @@ interface BlockState {
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
   inPendingList: boolean;
+  /** The crash explorer's record of each non-durable line (recordLineStores), made on first use. */
+  recs: Array<LineRecord | undefined> | null;
 }
 
 /**
@@ -96,7 +98,11 @@ interface BlockState {
  * entry packs offset * 256 + value; STORE_CONT marks a byte that belongs to the same failure-atomic
  * unit as the entry before it. `units` counts the units; a crash keeps a prefix of units.
  */
-interface LineRecord { stores: number[]; units: number; group: number }
+interface LineRecord {
+  block: number; line: number; stores: number[]; units: number; group: number;
+  /** Index in the device's list of live records. */
+  pos: number;
+}
 /** Flag on a packed store: same failure-atomic unit as the previous entry of the line. */
 export const STORE_CONT = 1 << 20;
 
@@ -191,6 +197,11 @@ export class PmemDevice {
   private readonly blocks = new BlockTable();
   /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
   private readonly pendingList: BlockState[] = [];
+  /**
+   * Entries of pendingList in use: a count, as setting an array's length to 0 drops its storage
+   * and the next push allocates it again (once per SFENCE).
+   */
+  private pendingCount = 0;
   /** What a power failure keeps, per block. */
   private readonly media = new ContentStore();
   /** Contents of the lines dirty in the CPU cache (only those lines are meaningful). */
@@ -209,12 +220,14 @@ export class PmemDevice {
    * once, so the next SFENCE makes it durable (see the module comment).
    */
   nonTemporal = false;
-  private readonly lineStores = new Map<number, LineRecord>();
+  /**
+   * The live records (one per non-durable line with stores recorded), each also found from its
+   * block's state (BlockState.recs); removal swaps the last one in, so keeping the set costs no
+   * allocation (a Map allocates as entries come and go) and the order is deterministic.
+   */
+  private readonly lineStores: LineRecord[] = [];
   /** Records of lines that became durable, kept for reuse (no allocation per line stored). */
   private readonly recordPool: LineRecord[] = [];
-  /** pendingLineStores' result, reused: valid until the next call. */
-  private readonly pendingOut: PendingLine[] = [];
-  private readonly pendingPool: Array<{ block: number; line: number; stores: number[]; units: number }> = [];
   /** The open failure-atomic unit (0: none, every byte store is its own unit). */
   private atomicGroup = 0;
   private atomicSeq = 0;
@@ -289,7 +302,7 @@ export class PmemDevice {
     let s = this.blocks.get(block);
     if (s === undefined) {
       s = this.statePool.pop() ??
-        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false };
+        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false, recs: null };
       s.block = block;
       this.blocks.set(block, s);
     }
@@ -300,18 +313,22 @@ export class PmemDevice {
       s.dirtyLines++;
       this.dirtyLinesTotal++;
     }
-    if (this.recordLineStores) this.recordStore(block, off, value);
+    if (this.recordLineStores) this.recordStore(s, off, value);
     this.cache.writeByte(block, off, value);
     if (this.nonTemporal) this.markPending(s, line);
   }
   /** Record one byte store of a non-durable line (crash explorer), grouping an open atomic unit. */
-  private recordStore(block: number, off: number, value: number): void {
-    const key = block * LINES_PER_BLOCK + (off >>> 6);
-    let l = this.lineStores.get(key);
+  private recordStore(s: BlockState, off: number, value: number): void {
+    const block = s.block, line = off >>> 6;
+    const recs = s.recs ??= new Array<LineRecord | undefined>(LINES_PER_BLOCK).fill(undefined);
+    let l = recs[line];
     if (l === undefined) {
-      l = this.recordPool.pop() ?? { stores: [], units: 0, group: 0 };
-      l.stores.length = 0; l.units = 0; l.group = 0;
-      this.lineStores.set(key, l);
+      l = this.recordPool.pop() ?? { block, line, stores: [], units: 0, group: 0, pos: 0 };
+      // Emptied by pops: setting length to 0 would drop the array's storage (the next push allocates it again).
+      while (l.stores.length > 0) l.stores.pop();
+      l.block = block; l.line = line; l.units = 0; l.group = 0; l.pos = this.lineStores.length;
+      recs[line] = l;
+      this.lineStores.push(l);
     }
     const g = this.atomicGroup;
     if (g !== 0 && l.group === g) l.stores.push(off * 256 + value + STORE_CONT);
@@ -424,7 +441,7 @@ export class PmemDevice {
   /** SFENCE: every flush-pending line becomes durable (with its current content). */
   sfence(): void {
     const list = this.pendingList;
-    for (let i = 0; i < list.length; i++) {
+    for (let i = 0; i < this.pendingCount; i++) {
       const s = list[i]!;
       const lines = s.lines;
       for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
@@ -435,7 +452,7 @@ export class PmemDevice {
       s.inPendingList = false;
       if (s.dirtyLines === 0 && this.blocks.get(s.block) !== s) this.recycle(s);
     }
-    list.length = 0;
+    this.pendingCount = 0;
   }
 
   /**
@@ -482,10 +499,11 @@ export class PmemDevice {
     for (const [b, s] of [...this.blocks]) {
       if (s.dirtyLines > 0) this.dropDirty(s);
       s.inPendingList = false;
+      s.recs = null; // its records go back to the pool below
       this.blocks.delete(b);
     }
-    this.pendingList.length = 0;
-    this.lineStores.clear();
+    this.pendingCount = 0;
+    while (this.lineStores.length > 0) this.recordPool.push(this.lineStores.pop()!);
     if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
   }
 
@@ -537,7 +555,7 @@ export class PmemDevice {
   private addPending(s: BlockState): void {
     if (s.inPendingList) return;
     s.inPendingList = true;
-    this.pendingList.push(s);
+    this.pendingList[this.pendingCount++] = s;
   }
 
   /** Copy line `line` of the CPU view into the durable view and mark it clean. */
@@ -575,40 +593,29 @@ export class PmemDevice {
 
   /** Drop the recorded stores of a line that became durable or was overwritten durably. */
   private forgetLine(s: BlockState, line: number): void {
-    this.dropRecord(s.block * LINES_PER_BLOCK + line);
-  }
-
-  /** Forget a line's recorded stores, keeping the record for reuse. */
-  private dropRecord(key: number): void {
-    const l = this.lineStores.get(key);
+    const recs = s.recs;
+    if (recs === null) return;
+    const l = recs[line];
     if (l === undefined) return;
-    this.lineStores.delete(key);
+    recs[line] = undefined;
+    const list = this.lineStores;
+    const last = list.pop()!;
+    if (last !== l) { list[l.pos] = last; last.pos = l.pos; }
     this.recordPool.push(l);
   }
 
   /**
    * Lines not yet durable with the stores made to them, for the crash explorer (requires
-   * recordLineStores): block, line index, and the packed stores in program order. The array and
-   * its entries are reused: valid until the next call or store (copy what must be kept).
+   * recordLineStores): block, line index, and the packed stores in program order. The array is
+   * the device's own live list: valid until the next store, flush or fence (copy what must be kept).
    */
   pendingLineStores(): readonly PendingLine[] {
-    this.pendingOut.length = 0;
-    this.lineStores.forEach(this.collectPending);
-    return this.pendingOut;
+    return this.lineStores;
   }
-
-  /** pendingLineStores' per-line step (one bound function: iterating allocates no entry arrays). */
-  private readonly collectPending = (l: LineRecord, key: number): void => {
-    const out = this.pendingOut, pool = this.pendingPool;
-    let e = pool[out.length];
-    if (e === undefined) { e = { block: 0, line: 0, stores: l.stores, units: 0 }; pool.push(e); }
-    e.block = Math.floor(key / LINES_PER_BLOCK); e.line = key % LINES_PER_BLOCK; e.stores = l.stores; e.units = l.units;
-    out.push(e);
-  };
 
   /** Lines not yet durable (recordLineStores on): the size of pendingLineStores() without building it. */
   pendingLineCount(): number {
-    return this.lineStores.size;
+    return this.lineStores.length;
   }
 
   /** How many times `block`'s contents changed so far (counted while recordLineStores is on). */
@@ -635,7 +642,7 @@ export class PmemDevice {
     if (s !== undefined) {
       this.dropDirty(s);
       if (this.recordLineStores) {
-        for (let l = 0; l < LINES_PER_BLOCK; l++) this.dropRecord(block * LINES_PER_BLOCK + l);
+        for (let l = 0; l < LINES_PER_BLOCK; l++) this.forgetLine(s, l);
       }
       // A stale entry in the pending list is harmless: its lines are all clean now.
       this.blocks.delete(block);
