@@ -31,7 +31,6 @@ import { VM_SHARED, VM_SYNC, _PAGE_RW } from '../mm/constants.ts';
 import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
 import { PmOps, PmProgramError, type PmHooks, type PmOp } from './pm.ts';
 import type { Process } from '../api/machine.ts';
-import { fileURLToPath } from 'node:url';
 import { IncrementalExpectations, type Expectation } from './incremental.ts';
 import { recoverAndCheck, type Violation, type RecoveryOptions } from './recovery.ts';
 import { assert } from '../lib/assert.ts';
@@ -89,7 +88,12 @@ export interface ExploreOptions {
    * then running again (src/crash/recovery.ts; default true).
    */
   recoveryCrashes?: boolean;
+  /** When given, one entry per explored crash point is pushed here (the browser view's list). */
+  pointLog?: CrashPointInfo[];
 }
+
+/** An explored crash point: its index, what it was, and the states checked there. */
+export interface CrashPointInfo { point: number; where: string; op: string; states: number; sampled: boolean }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
 export interface LineChoice {
@@ -485,7 +489,13 @@ function runToCrashPoints(
   }
 }
 
-const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
+/** A file: URL's path (no node:url: the explorer also runs in the browser view, where this is an http URL). */
+function urlPath(u: string): string {
+  return decodeURIComponent(new URL(u).pathname);
+}
+const SRC_DIR = urlPath(new URL('../', import.meta.url).href);
+/** The working directory, where there is one (Node), for shorter source paths. */
+const CWD = typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() + '/' : '/';
 
 /** The first stack frame outside daxsim's src/ (the program's call site), as path:line, or null. */
 export function sourceOf(stack: string | undefined): string | null {
@@ -494,9 +504,9 @@ export function sourceOf(stack: string | undefined): string | null {
     if (/[( ]node:/.test(line)) continue; // Node's own frames (a worker's module loader)
     const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
     if (!m) continue;
-    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    const file = m[1]!.startsWith('file://') ? urlPath(m[1]!) : m[1]!;
     if (file.startsWith(SRC_DIR) || file.includes('/node_modules/')) continue;
-    const cwd = process.cwd() + '/';
+    const cwd = CWD;
     return `${file.startsWith(cwd) ? file.slice(cwd.length) : file}:${m[2]}`;
   }
   return null;
@@ -675,6 +685,8 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
       explorePoint(sess, prog, res, lim, here, where);
     } finally {
       res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled, res.recoveryStates - rec);
+      opts.pointLog?.push({ point: here, where, op: opAt(sess, where).op, states: res.states - before,
+        sampled: res.sampledPoints > sampled });
     }
   });
   res.hostMs = performance.now() - t0;
@@ -720,8 +732,10 @@ export interface ReplayResult {
 }
 
 /** The state `choice` at the current crash point of `s`: its lines, files and the first invariant it breaks. */
-function describeState(s: Session, prog: CrashProgram, point: number, where: string, choice: number[]): ReplayResult {
+function describeState(s: Session, prog: CrashProgram, point: number, where: string, given: number[] | null):
+  ReplayResult {
   const lines = s.pmem.pendingLineStores();
+  const choice = given ?? lines.map(() => 0);
   if (choice.length !== lines.length) {
     const has = `${lines.length} non-durable lines`;
     throw new CrashInputError(`replay: crash point ${point} has ${has}, the choice gives ${choice.length}`);
@@ -752,8 +766,11 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
     violation: v ? [v.invariant, v.message] : null, read: v?.read ?? [], expected: v?.expected ?? null, files };
 }
 
-/** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
-export function replay(prog: CrashProgram, point: number, choice: number[],
+/**
+ * Re-run `prog` to crash point `point` and rebuild the state `choice` (null: every non-durable line
+ * lost, the state that keeps least), describing it.
+ */
+export function replay(prog: CrashProgram, point: number, choice: number[] | null,
   opts: Pick<ExploreOptions, 'recoveryCrashes'> = {}): ReplayResult {
   let n = 0;
   let out: ReplayResult | null = null;

@@ -9,6 +9,8 @@ import { profiles } from '../kernel/profiles.ts';
 import { timeline, snapshotAt, type Snapshot, type Timeline } from '../inspect/stepper.ts';
 import { stepsHtml, lastFaultHtml, pageTableHtml, cacheHtml, countersHtml, timelineSvg, entryHtml } from './render.ts';
 import { comparePaneHtml } from './compare.ts';
+import { crashOverview, crashStateOf, hasPmem, type CrashOverview } from '../inspect/crash.ts';
+import { crashListHtml, crashStateHtml } from './crash.ts';
 
 interface State {
   scenario: Scenario | null;
@@ -17,8 +19,11 @@ interface State {
   at: number;
   snap: Snapshot | null;
   other: { profile: string; tl: Timeline; snap: Snapshot | null } | null;
+  /** The crash exploration of the scenario (on demand) and the chosen crash point. */
+  crash: CrashOverview | null;
+  crashAt: number;
 }
-const st: State = { scenario: null, tl: null, at: -1, snap: null, other: null };
+const st: State = { scenario: null, tl: null, at: -1, snap: null, other: null, crash: null, crashAt: -1 };
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 function showError(msg: string): void { $('error').textContent = msg; }
@@ -32,6 +37,10 @@ function load(text: string, source: string): void {
     return;
   }
   st.tl = timeline(st.scenario);
+  st.crash = null;
+  st.crashAt = -1;
+  $('crash').innerHTML = hasPmem(st.scenario) ? '' : '<p class="mono">no pmem device in this scenario</p>';
+  $('crash-state').innerHTML = '';
   if (st.tl.error) showError(`the run stops: ${st.tl.error}`);
   else if (st.tl.failures.length) showError(`expect failures:\n${st.tl.failures.join('\n')}`);
   loadOther();
@@ -96,7 +105,44 @@ function render(): void {
   document.querySelector('#steps li.current')?.scrollIntoView({ block: 'nearest' });
 }
 
+/**
+ * Explore the crash states (once per loaded scenario) and show crash point `point` (clamped;
+ * FIRST_FAILING: the first point with a failing state, else the first point).
+ */
+const FIRST_FAILING = -2;
+function crashGo(point: number): void {
+  if (!st.scenario || !hasPmem(st.scenario)) return;
+  try {
+    st.crash ??= crashOverview(st.scenario);
+  } catch (e) {
+    showError(`crash exploration: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  const pts = st.crash.points;
+  if (point === FIRST_FAILING) point = pts.find((p) => p.failure)?.point ?? 0;
+  const row = pts.find((p) => p.point === point) ?? pts[point < 0 ? 0 : pts.length - 1];
+  st.crashAt = row ? row.point : -1;
+  $('crash').innerHTML = crashListHtml(st.crash, st.crashAt);
+  $('crash-state').innerHTML = row ? crashStateHtml(row.point, crashStateOf(st.scenario, row)) : '';
+  document.querySelector('#crash-points li.sel')?.scrollIntoView({ block: 'nearest' });
+}
+
+/** The next crash point after the chosen one with a failing state (wrapping), else the chosen one. */
+function nextFailing(): number {
+  const pts = st.crash?.points ?? [];
+  const i = pts.findIndex((p) => p.point === st.crashAt);
+  for (let k = 1; k <= pts.length; k++) {
+    const p = pts[(i + k) % pts.length]!;
+    if (p.failure) return p.point;
+  }
+  return st.crashAt;
+}
+
 const actions: Record<string, () => void> = {
+  crash: () => crashGo(st.crashAt >= 0 ? st.crashAt : FIRST_FAILING),
+  crashPrev: () => crashGo(Math.max(0, st.crashAt - 1)),
+  crashNext: () => crashGo(st.crashAt + 1),
+  crashFail: () => { if (!st.crash) crashGo(0); crashGo(nextFailing()); },
   start: () => go(-1),
   back: () => go(find(st.at, -1, 'step')),
   backFault: () => go(find(st.at, -1, 'fault')),
@@ -114,6 +160,8 @@ function keydown(e: KeyboardEvent): void {
     return;
   }
   const k = e.key;
+  const crashKey: Record<string, string> = { c: 'crash', '[': 'crashPrev', ']': 'crashNext', x: 'crashFail' };
+  if (crashKey[k]) { actions[crashKey[k]]!(); e.preventDefault(); return; }
   const act = k === 'Home' ? 'start' : k === 'End' || k === 'r' ? 'run' : k === 'F' || (k === 'ArrowLeft' && e.shiftKey)
     ? 'backFault' : k === 'ArrowLeft' || k === 'b' ? 'back' : k === 'f' || (k === 'ArrowRight' && e.shiftKey) ? 'fault'
       : k === 'ArrowRight' || k === 's' ? 'step' : null;
@@ -138,6 +186,11 @@ function init(): void {
     ['btn-back-fault', 'backFault'],
     ['btn-fault', 'fault'], ['btn-step', 'step'], ['btn-run', 'run']];
   for (const [id, a] of buttons) $(id).addEventListener('click', () => actions[a]!());
+  $('btn-crash').addEventListener('click', () => actions['crash']!());
+  $('crash').addEventListener('click', (e) => {
+    const li = (e.target as HTMLElement).closest<HTMLElement>('li[data-point]');
+    if (li) crashGo(Number(li.dataset['point']));
+  });
   $('steps').addEventListener('click', (e) => {
     const li = (e.target as HTMLElement).closest('li');
     if (li && st.tl) go(st.tl.stops.findIndex((x) => x.kind === 'step' && x.step === Number(li.dataset['step'])));
