@@ -89,6 +89,8 @@ interface BlockState {
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
   inPendingList: boolean;
+  /** Index in the block table's list (BlockTable). */
+  pos: number;
   /** The crash explorer's record of each non-durable line (recordLineStores), made on first use. */
   recs: Array<LineRecord | undefined> | null;
 }
@@ -116,8 +118,10 @@ const CHUNK_SHIFT = 9;
 const CHUNK_BLOCKS = 1 << CHUNK_SHIFT;
 
 /**
- * The device's per-block states: a Map (insertion order for every walk over the blocks, so runs
- * stay as they were) with a chunked index beside it for lookups. Loads and stores that move
+ * The device's per-block states: a dense list (a removal moves the last state into the hole, so
+ * states coming and going allocate nothing, where a Map reallocates its table as entries come and
+ * go; walks over the blocks see a deterministic order, which nothing depends on: each block's
+ * state is independent) with a chunked index beside it for lookups. Loads and stores that move
  * through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is usually one
  * comparison and one array read instead of a hash probe in a map of every written block.
  * Memory: one 512-slot array per 2 MiB chunk that holds data, beside the states themselves.
@@ -125,14 +129,14 @@ const CHUNK_BLOCKS = 1 << CHUNK_SHIFT;
 interface BlockChunk { readonly slots: Array<BlockState | undefined>; used: number }
 
 class BlockTable {
-  private readonly map = new Map<number, BlockState>();
+  private readonly list: BlockState[] = [];
   private readonly chunks = new Map<number, BlockChunk>();
   private lastChunk = -1;
   private lastSlots: Array<BlockState | undefined> | null = null;
   /** One emptied chunk kept for the next (writes that move on chunk by chunk allocate none). */
   private spare: BlockChunk | null = null;
 
-  get size(): number { return this.map.size; }
+  get size(): number { return this.list.length; }
   /** Host bytes of the chunk index (8 per slot). */
   get indexBytes(): number { return this.chunks.size * CHUNK_BLOCKS * 8; }
 
@@ -148,7 +152,6 @@ class BlockTable {
   }
 
   set(block: number, s: BlockState): void {
-    this.map.set(block, s);
     const c = Math.floor(block / CHUNK_BLOCKS);
     let chunk = this.chunks.get(c);
     if (chunk === undefined) {
@@ -157,12 +160,17 @@ class BlockTable {
       this.chunks.set(c, chunk);
     }
     const i = block - c * CHUNK_BLOCKS;
-    if (chunk.slots[i] === undefined) chunk.used++;
+    const old = chunk.slots[i];
+    if (old === undefined) { chunk.used++; s.pos = this.list.length; this.list.push(s); }
+    else { s.pos = old.pos; this.list[old.pos] = s; }
     chunk.slots[i] = s;
   }
 
   delete(block: number): void {
-    if (!this.map.delete(block)) return;
+    const s = this.get(block);
+    if (s === undefined) return;
+    const last = this.list.pop()!;
+    if (last !== s) { this.list[s.pos] = last; last.pos = s.pos; }
     const c = Math.floor(block / CHUNK_BLOCKS);
     const chunk = this.chunks.get(c)!;
     chunk.slots[block - c * CHUNK_BLOCKS] = undefined;
@@ -174,9 +182,12 @@ class BlockTable {
     }
   }
 
-  keys(): IterableIterator<number> { return this.map.keys(); }
-  values(): IterableIterator<BlockState> { return this.map.values(); }
-  [Symbol.iterator](): IterableIterator<[number, BlockState]> { return this.map[Symbol.iterator](); }
+  /** The blocks with a state, as a new array (callers may change the table while they walk it). */
+  keys(): number[] { return this.list.map((s) => s.block); }
+  values(): BlockState[] { return this.list.slice(); }
+  [Symbol.iterator](): IterableIterator<[number, BlockState]> {
+    return this.list.map((s): [number, BlockState] => [s.block, s])[Symbol.iterator]();
+  }
 }
 
 export class PmemDevice {
@@ -302,7 +313,7 @@ export class PmemDevice {
     let s = this.blocks.get(block);
     if (s === undefined) {
       s = this.statePool.pop() ??
-        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false, recs: null };
+        { block, lines: new Uint8Array(LINES_PER_BLOCK), dirtyLines: 0, inPendingList: false, pos: 0, recs: null };
       s.block = block;
       this.blocks.set(block, s);
     }
