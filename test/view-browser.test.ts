@@ -2,8 +2,9 @@
 // built fresh into a temporary folder and served on 127.0.0.1; the model runs in the page.
 // Checks: the first fault of a tmpfs fault-around read shows 16 new PTEs inside the window; a DAX
 // example shows huge PMD entries; back re-runs to the step before; the crash example's crash
-// states show a failing one (msync on dax-2014 left the data in the CPU cache); the page makes no
-// request off 127.0.0.1. Screenshots go to a temporary folder, or to docs/ with DAXSIM_SCREENSHOTS=1.
+// states show a failing one (msync on dax-2014 left the data in the CPU cache); the quiz of a seed
+// hides its answers until asked, and they are those of daxsim quiz; the page makes no request off
+// 127.0.0.1. Screenshots go to a temporary folder, or to docs/ with DAXSIM_SCREENSHOTS=1.
 // Skipped, saying so, where /usr/bin/chromium is missing (.ci/run installs it).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startViewServer } from '../src/cli/view.ts';
+import { makeQuiz } from '../src/inspect/quiz.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = process.env['DAXSIM_SCREENSHOTS'] === '1' ? new URL('../docs/', import.meta.url).pathname : null;
@@ -80,6 +82,19 @@ test('the browser view steps through a fault-around read and a DAX PMD fault', {
     if (shots) await page.screenshot({ path: join(shots, 'view-crash.png') });
     await page.keyboard.press('['); // the point before the msync returned: nothing was promised yet
     assert.match(await page.locator('#crash-violation').textContent() ?? '', /every invariant holds/);
+
+    // The quiz (issue 14): the questions of a seed, answers hidden until asked for, as daxsim quiz prints them.
+    const quiz = makeQuiz(4);
+    await page.locator('#quiz-seed').fill('4');
+    await page.locator('#btn-quiz').click();
+    assert.equal(await page.locator('#quiz-questions > li').count(), quiz.questions.length);
+    assert.equal(await page.locator('#quiz-questions .answer').first().isVisible(), false, 'the answer is hidden');
+    assert.equal(await page.locator('#position').textContent(), 'quiz fault-around read (linux-6.18): at the start');
+    assert.match(await page.locator('#timeline').textContent() ?? '', /hidden in a quiz/, 'the fault count is not given away');
+    assert.doesNotMatch(await page.locator('#steps').textContent() ?? '', /fault/);
+    await page.locator('#quiz-questions summary').first().click();
+    assert.equal(await page.locator('#quiz-questions .answer').first().textContent(), quiz.questions[0]!.answer);
+    if (shots) await page.screenshot({ path: join(shots, 'view-quiz.png') });
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, [], 'no request leaves 127.0.0.1');
   } finally {

@@ -10,7 +10,8 @@ import { timeline, snapshotAt, type Snapshot, type Timeline } from '../inspect/s
 import { stepsHtml, lastFaultHtml, pageTableHtml, cacheHtml, countersHtml, timelineSvg, entryHtml } from './render.ts';
 import { comparePaneHtml } from './compare.ts';
 import { crashOverview, crashStateOf, hasPmem, type CrashOverview } from '../inspect/crash.ts';
-import { crashListHtml, crashStateHtml } from './crash.ts';
+import { crashListHtml, crashStateHtml, quizHtml } from './crash.ts';
+import { makeQuiz, type Quiz } from '../inspect/quiz.ts';
 
 interface State {
   scenario: Scenario | null;
@@ -22,14 +23,18 @@ interface State {
   /** The crash exploration of the scenario (on demand) and the chosen crash point. */
   crash: CrashOverview | null;
   crashAt: number;
+  /** The loaded scenario is a quiz's: what steps ahead will do stays hidden. */
+  quiz: boolean;
 }
-const st: State = { scenario: null, tl: null, at: -1, snap: null, other: null, crash: null, crashAt: -1 };
+const st: State = { scenario: null, tl: null, at: -1, snap: null, other: null, crash: null, crashAt: -1,
+  quiz: false };
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 function showError(msg: string): void { $('error').textContent = msg; }
 
-function load(text: string, source: string): void {
+function load(text: string, source: string, quiz = false): void {
   showError('');
+  st.quiz = quiz;
   try {
     st.scenario = parseScenario(text, source);
   } catch (e) {
@@ -90,16 +95,21 @@ function render(): void {
   const stop = snap?.stop;
   const current = stop ? stop.step : -1;
   const done = stop ? (stop.kind === 'step' ? stop.step + 1 : stop.step) : 0;
-  $('steps').innerHTML = stepsHtml(tl, s.steps.map((x) => x.op), current, done);
-  $('position').textContent = !stop ? `${tl.name} (${tl.profile}): at the start, ${tl.stops.length} stops` :
-    `${tl.profile}: step ${stop.step} ${s.steps[stop.step]?.op ?? ''}` +
-    (stop.kind === 'fault' ? `, fault #${stop.fault}` : ' done') + ` (stop ${st.at + 1}/${tl.stops.length})`;
+  $('steps').innerHTML = stepsHtml(tl, s.steps.map((x) => x.op), current, done, st.quiz);
+  // A quiz's scenario keeps what is ahead hidden (the stop count, the counters, the timeline) until its end.
+  const hide = st.quiz && st.at < tl.stops.length - 1;
+  const of = hide ? '' : ` (stop ${st.at + 1}/${tl.stops.length})`;
+  const stops = hide ? '' : `, ${tl.stops.length} stops`;
+  $('position').textContent = !stop ? `${tl.name} (${tl.profile}): at the start${stops}`
+    : `${tl.profile}: step ${stop.step} ${s.steps[stop.step]?.op ?? ''}` +
+      (stop.kind === 'fault' ? `, fault #${stop.fault}` : ' done') + of;
+  const hidden = '<p class="mono">hidden in a quiz until the last step (End)</p>';
   $('lastfault').innerHTML = snap ? lastFaultHtml(snap.lastFault) : '';
   $('pgtable').innerHTML = snap ? pageTableHtml(snap) : '<p class="mono">not started: press step (→)</p>';
   $('cache').innerHTML = snap ? cacheHtml(snap.caches) : '';
-  $('counters').innerHTML = countersHtml(tl, stop ? (stop.kind === 'step' ? stop.step : stop.step - 1) : -1,
-    st.other?.tl ?? null);
-  $('timeline').innerHTML = timelineSvg(tl, stop?.kind === 'fault' ? stop.fault : -1);
+  $('counters').innerHTML = hide ? hidden : countersHtml(tl, stop ? (stop.kind === 'step' ? stop.step : stop.step - 1)
+    : -1, st.other?.tl ?? null);
+  $('timeline').innerHTML = hide ? hidden : timelineSvg(tl, stop?.kind === 'fault' ? stop.fault : -1);
   $('compare-pane').innerHTML = st.other ? comparePaneHtml(tl, snap, st.other.profile, st.other.tl, st.other.snap) : '';
   $('entry').textContent = '';
   document.querySelector('#steps li.current')?.scrollIntoView({ block: 'nearest' });
@@ -168,6 +178,31 @@ function keydown(e: KeyboardEvent): void {
   if (act) { actions[act]!(); e.preventDefault(); }
 }
 
+/** The quiz pane: a quiz from the seed (src/inspect/quiz.ts), its scenarios loadable into the editor. */
+function initQuiz(): void {
+  let quiz: Quiz | null = null;
+  const loadQuizScenario = (i: number): void => {
+    const sc = quiz?.scenarios[i];
+    if (!sc) return;
+    ($('editor') as HTMLTextAreaElement).value = sc.yaml;
+    load(sc.yaml, sc.name, true);
+  };
+  $('btn-quiz').addEventListener('click', () => {
+    const seed = Number(($('quiz-seed') as HTMLInputElement).value);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      showError(`quiz: seed ${seed} is not a non-negative integer`);
+      return;
+    }
+    quiz = makeQuiz(seed);
+    $('quiz').innerHTML = quizHtml(quiz);
+    loadQuizScenario(0);
+  });
+  $('quiz').addEventListener('click', (e) => {
+    const b = (e.target as HTMLElement).closest<HTMLElement>('[data-quiz-scenario]');
+    if (b) loadQuizScenario(Number(b.dataset['quizScenario']));
+  });
+}
+
 function init(): void {
   const sel = $('example') as HTMLSelectElement;
   sel.innerHTML = examples.map((x, i) => `<option value="${i}">${x.name}</option>`).join('');
@@ -187,6 +222,7 @@ function init(): void {
     ['btn-fault', 'fault'], ['btn-step', 'step'], ['btn-run', 'run']];
   for (const [id, a] of buttons) $(id).addEventListener('click', () => actions[a]!());
   $('btn-crash').addEventListener('click', () => actions['crash']!());
+  initQuiz();
   $('crash').addEventListener('click', (e) => {
     const li = (e.target as HTMLElement).closest<HTMLElement>('li[data-point]');
     if (li) crashGo(Number(li.dataset['point']));
