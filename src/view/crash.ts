@@ -5,7 +5,6 @@
 // invariant it breaks. The data comes from src/inspect/crash.ts, run in the page.
 
 import type { CrashOverview } from '../inspect/crash.ts';
-import type { Quiz } from '../inspect/quiz.ts';
 import type { ReplayResult } from '../crash/explore.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -51,12 +50,4 @@ export function crashStateHtml(point: number, r: ReplayResult): string {
     `${r.file.offset}` : ''}), state keeping [${kept}] units per line; committed journal transaction ` +
     `<b>${r.committedTid}</b></p>${lines}<h3>Recovered files</h3><table><tr><th>file</th><th>size</th>` +
     `<th>first 16 bytes</th></tr>${files}</table>${verdict}`;
-}
-
-/** The quiz (src/inspect/quiz.ts): a button per scenario to load it, the questions, each answer behind a toggle. */
-export function quizHtml(q: Quiz): string {
-  const load = q.scenarios.map((x, i) => `<button data-quiz-scenario="${i}">load ${esc(x.name)}</button>`).join(' ');
-  const qs = q.questions.map((x) => `<li>${esc(x.question)}<details><summary>answer</summary>` +
-    `<b class="answer">${esc(x.answer)}</b> <span class="why">(${esc(x.why)})</span></details></li>`).join('');
-  return `<p class="mono">seed ${q.seed}: ${load}</p><ol id="quiz-questions">${qs}</ol>`;
 }

@@ -10,7 +10,8 @@ import { timeline, snapshotAt, type Snapshot, type Timeline } from '../inspect/s
 import { stepsHtml, lastFaultHtml, pageTableHtml, cacheHtml, countersHtml, timelineSvg, entryHtml } from './render.ts';
 import { comparePaneHtml } from './compare.ts';
 import { crashOverview, crashStateOf, hasPmem, type CrashOverview } from '../inspect/crash.ts';
-import { crashListHtml, crashStateHtml, quizHtml } from './crash.ts';
+import { crashListHtml, crashStateHtml } from './crash.ts';
+import { quizHtml } from './quiz.ts';
 import { makeQuiz, type Quiz } from '../inspect/quiz.ts';
 
 interface State {
