@@ -2,7 +2,8 @@
  * The crash explorer's speed (issues 5, 15): states per second on examples/crash/map-sync.ts's
  * MAP_SYNC program, on MAP_SYNC programs of 512 and 4096 writes, and the largest log-append
  * program (records of 64 bytes, each flushed and fenced before its flag) it checks exhaustively
- * within a minute. Printed, never asserted. `node bench/crash-bench.ts NAME...` runs only the
+ * within a minute. Printed, never asserted: the first run and the warm rate (wall median and
+ * CPU time) of each. `node bench/crash-bench.ts NAME...` runs only the
  * programs whose names contain one of the arguments ("log" for the log-append series).
  */
 import { explore, type CrashProgram, type CrashContext } from '../src/crash/explore.ts';
@@ -70,18 +71,32 @@ const only = process.argv.slice(2);
 const wanted = (name: string): boolean => only.length === 0 || only.some((o) => name.includes(o));
 const mapSync = mapSyncPrograms.find((p) => p.name === 'flush-with-map-sync')!;
 
-/** Explore `prog` until at least a second has passed (small programs are run again), and print its rate. */
+/**
+ * Explore `prog` once (the first run: cold when it is the first program, as in one `daxsim crash`
+ * run) and then again until a second has passed (warm). Prints the cold rate, the warm median
+ * rate by wall time and the warm rate by CPU time (user + system of this process: on a loaded
+ * machine the wall time includes time other processes had the CPU).
+ */
 function measure(prog: CrashProgram): void {
-  let states = 0, ms = 0, runs = 0;
-  let r = explore(prog, { exhaustiveLimit: 4096 });
-  for (;;) {
-    states += r.states; ms += r.hostMs; runs++;
-    if (ms >= 1000 || runs >= 1000) break;
-    r = explore(prog, { exhaustiveLimit: 4096 });
+  const r = explore(prog, { exhaustiveLimit: 4096 });
+  const cold = r.states / (r.hostMs / 1000);
+  const walls: number[] = [];
+  const cpu0 = process.cpuUsage();
+  let ms = 0;
+  while (ms < 1000 && walls.length < 2000) {
+    const w = explore(prog, { exhaustiveLimit: 4096 });
+    walls.push(w.hostMs);
+    ms += w.hostMs;
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / walls.length;
+  walls.sort((a, b) => a - b);
+  const median = walls[Math.floor(walls.length / 2)]!;
+  const rate = (x: number): string => `${Math.round(r.states / (x / 1000)).toLocaleString('en-US')} states/s`;
   console.log(`${prog.name}: ${r.crashPoints} crash points, ${r.states} states (${r.exhaustivePoints} exhaustive, ` +
-    `${r.sampledPoints} sampled points), verdict ${r.verdict}, ${runs} run(s) in ` +
-    `${(ms / 1000).toFixed(2)} s, ${Math.round(states / (ms / 1000))} states/s`);
+    `${r.sampledPoints} sampled points), verdict ${r.verdict}; first run ${r.hostMs.toFixed(1)} ms = ` +
+    `${Math.round(cold).toLocaleString('en-US')} states/s; warm (${walls.length} runs) median ${median.toFixed(2)} ms = ` +
+    `${rate(median)}, by CPU time ${cpuMs.toFixed(2)} ms = ${rate(cpuMs)}`);
 }
 
 for (const prog of [mapSync, mapSyncWrites(512), mapSyncWrites(4096), unflushed512]) {

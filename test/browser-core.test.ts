@@ -41,7 +41,8 @@ test('nothing reachable from the browser view entry imports a Node built-in', ()
   const { files, bad } = walk(join(root, 'src/view/main.ts'));
   assert.deepEqual(bad, []);
   // The walk really reaches the model: the runner, the fault path and the DAX code are in it.
-  for (const f of ['src/scenario/run.ts', 'src/mm/fault.ts', 'src/dax/fault.ts', 'src/inspect/stepper.ts']) {
+  for (const f of ['src/scenario/run.ts', 'src/mm/fault.ts', 'src/dax/fault.ts', 'src/inspect/stepper.ts',
+    'src/crash/explore.ts', 'src/inspect/crash.ts', 'src/inspect/quiz.ts']) {
     assert.ok(files.includes(join(root, f)), `${f} is reachable from the view`);
   }
 });

@@ -135,7 +135,8 @@ test('recovery code runs on a writable copy of each crash image before check; it
   };
   const r = explore(p);
   assert.equal(r.verdict, 'pass');
-  assert.ok(recovered > 2 && recovered <= r.states);
+  // Once per state, and again after each power failure during recovery (src/crash/recovery.ts).
+  assert.ok(recovered > 2 && recovered <= r.states + r.recoveryStates);
   // Without the recovery the same check fails: the overlay of one state never leaks into another.
   assert.equal(explore({ ...p, recover: undefined }).verdict, 'fail');
 });
@@ -144,6 +145,7 @@ test('PM examples: the redo log and the hash map pass; each planted bug is found
   for (const p of [...redoLog, ...hashMap]) {
     const r = explore(p);
     const correct = p.name === 'redo-log' || p.name === 'hash-map' || p.name === 'hash-map-aos';
+    if (p.name === 'redo-log-recovery-clears-first') continue; // a recovery bug: test/crash-recovery.test.ts
     assert.equal(r.verdict, correct ? 'pass' : 'fail', p.name);
     if (correct) continue;
     const f = r.failures[0]!;

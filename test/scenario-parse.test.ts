@@ -275,9 +275,9 @@ test('every op with all optional arguments, thread/process/expect, and shorthand
   assert.deepEqual(byOp(1)?.args, { path: '/g', sizeBytes: MiB, content: 'written', writeChunkBytes: 65536, fsync: true, mode: 0o640 });
   assert.equal(byOp(1)?.thread, 't2');
   assert.deepEqual(byOp(2)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: 4096, buffer: undefined, bufferOffsetBytes: 0 });
-  assert.deepEqual(byOp(3)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: undefined, buffer: undefined, byte: 0xa5, data: undefined });
-  assert.deepEqual(byOp(4)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, offsetBytes: MiB });
-  assert.deepEqual(byOp(5)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, byte: undefined, data: undefined, offsetBytes: 0 });
+  assert.deepEqual(byOp(3)?.args, { fd: 'f', lengthBytes: 8192, chunkBytes: undefined, buffer: undefined, bufferOffsetBytes: 0, byte: 0xa5, data: undefined });
+  assert.deepEqual(byOp(4)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, bufferOffsetBytes: 0, offsetBytes: MiB });
+  assert.deepEqual(byOp(5)?.args, { fd: 'f', lengthBytes: 4096, chunkBytes: undefined, buffer: undefined, bufferOffsetBytes: 0, byte: undefined, data: undefined, offsetBytes: 0 });
   assert.deepEqual(byOp(5)?.expect, { errno: 'ok', result: 4096 });
   assert.deepEqual(byOp(7)?.args, { fd: 'f', offsetBytes: 0, lengthBytes: MiB, mode: { names: ['FALLOC_FL_PUNCH_HOLE', 'FALLOC_FL_KEEP_SIZE'], extraBits: 0 } });
   assert.deepEqual(byOp(10)?.expect, { files: { '/f': { sizeBytes: 2 * MiB, blocks: 0 } } });

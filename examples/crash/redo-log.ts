@@ -7,7 +7,9 @@
  *
  * Variants: redo-log (correct) and the bugs pmemcheck users report: missing flush of the log,
  * missing fence before the commit, flush of the wrong range (only the first 8 bytes of the
- * entries). (The non-atomic 16-byte commit is in hash-map.ts.)
+ * entries), and one in recovery: redo-log-recovery-clears-first clears the commit word before
+ * replaying, so a power failure during recovery loses the update's second half. (The non-atomic
+ * 16-byte commit is in hash-map.ts.)
  * Run: npm run daxsim -- crash examples/crash/redo-log.ts --all
  */
 import type { CrashProgram, CrashContext, CrashView } from 'daxsim';
@@ -42,18 +44,25 @@ function run(bug: Bug) {
   };
 }
 
-/** Replay a committed log, then clear the commit word (PMDK's recovery of redo logs). */
-function recover(view: CrashView): void {
-  if (view.sizeBytes(POOL) < 4096) return; // the pool's creation never committed: nothing to recover
-  const n = u64(view, COMMIT);
-  if (n === 0) return;
-  if (n > 2) throw new Error(`commit word ${n} is not an entry count`);
-  for (let i = 0; i < n; i++) {
-    const off = u64(view, LOG + 16 * i);
-    if (off < SLOTS || off >= SLOTS + 16) throw new Error(`log entry ${i} names offset ${off}, not a slot`);
-    view.write(POOL, off, le64(u64(view, LOG + 16 * i + 8)));
-  }
-  view.write(POOL, COMMIT, le64(0));
+/**
+ * Replay a committed log, then clear the commit word (PMDK's recovery of redo logs). With
+ * `clearFirst` (a bug) the commit word is cleared before the replay: a power failure between the
+ * two leaves a half-applied update that no later recovery knows to finish.
+ */
+function recovery(clearFirst: boolean) {
+  return (view: CrashView): void => {
+    if (view.sizeBytes(POOL) < 4096) return; // the pool's creation never committed: nothing to recover
+    const n = u64(view, COMMIT);
+    if (n === 0) return;
+    if (n > 2) throw new Error(`commit word ${n} is not an entry count`);
+    if (clearFirst) view.write(POOL, COMMIT, le64(0));
+    for (let i = 0; i < n; i++) {
+      const off = u64(view, LOG + 16 * i);
+      if (off < SLOTS || off >= SLOTS + 16) throw new Error(`log entry ${i} names offset ${off}, not a slot`);
+      view.write(POOL, off, le64(u64(view, LOG + 16 * i + 8)));
+    }
+    if (!clearFirst) view.write(POOL, COMMIT, le64(0));
+  };
 }
 
 function check(view: CrashView): string | null {
@@ -70,6 +79,9 @@ const variants: Array<[Bug, string]> = [
   ['wrong-range', 'pmem_persist covers only the first 8 bytes of the 32-byte log'],
 ];
 const programs: CrashProgram[] = variants.map(([bug, description]) => ({
-  name: bug === 'none' ? 'redo-log' : `redo-log-${bug}`, description, run: run(bug), recover, check,
+  name: bug === 'none' ? 'redo-log' : `redo-log-${bug}`, description, run: run(bug), recover: recovery(false), check,
 }));
+// The program is right; its recovery is not restartable (found only by a power failure during recovery).
+programs.push({ name: 'redo-log-recovery-clears-first', run: run('none'), recover: recovery(true), check,
+  description: 'recovery clears the commit word before it replays the log' });
 export default programs;

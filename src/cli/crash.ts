@@ -11,18 +11,21 @@ import { parseCommand, UsageError, type CommandSpec } from './args.ts';
 export const CRASH: CommandSpec = {
   name: 'crash',
   usage: `usage: daxsim crash FILE [--program NAME] [--max-states N] [--seed S] [--json] [--all] [--allow-partial]
-                   [--workers N | --shard I/N | --merge A.json,B.json,...]
+                   [--workers N | --shard I/N | --merge A.json,B.json,...] [--no-recovery-crashes]
        daxsim crash FILE.ts --program NAME --replay POINT:K1,K2,...
 
   explore every crash state of the programs a TypeScript module exports (default export: a
   CrashProgram or a list), or of a YAML/JSON scenario (built-in invariants). Exit 0 when every
   state was checked and holds, 1 when an invariant breaks, 4 when not every state was checked
   (sampled points, --max-states; 0 with --allow-partial) or none was; --all lists every distinct
-  failure by invariant and source line; --replay rebuilds one crash state and shows the files`,
+  failure by invariant and source line; --replay rebuilds one crash state and shows the files.
+  A program's recover(view) is also checked after a power failure during recovery (after each of
+  its writes, recovery running again) unless --no-recovery-crashes`,
   options: {
     program: { type: 'string' }, 'max-states': { type: 'string' }, seed: { type: 'string' },
     replay: { type: 'string' }, shard: { type: 'string' }, workers: { type: 'string' }, merge: { type: 'string' },
     json: { type: 'boolean' }, all: { type: 'boolean' }, 'allow-partial': { type: 'boolean' },
+    'no-recovery-crashes': { type: 'boolean' },
   },
 };
 
@@ -34,7 +37,7 @@ function parseCrashArgs(args: string[]): CrashArgs {
   const flags = new Set<string>();
   for (const [k, v] of Object.entries(p.values)) {
     if (typeof v === 'string') opt[`--${k}`] = v;
-    else if (v === true && (k === 'all' || k === 'allow-partial')) flags.add(`--${k}`);
+    else if (v === true && (k === 'all' || k === 'allow-partial' || k === 'no-recovery-crashes')) flags.add(`--${k}`);
   }
   if (p.positionals.length === 0) throw new UsageError('crash needs a FILE.ts exporting crash programs', CRASH.usage);
   if (p.positionals.length > 1) throw new UsageError(`unexpected argument "${p.positionals[1]}"`, CRASH.usage);
@@ -75,10 +78,10 @@ function readShard(file: string, name: string): ExploreResult {
 }
 
 /** `crash --replay POINT:K1,K2,...`: rebuild one crash state of one program and describe it. */
-function cmdReplay(prog: CrashProgram, spec: string, json: boolean): number {
+function cmdReplay(prog: CrashProgram, spec: string, json: boolean, recoveryCrashes: boolean): number {
   const m = /^(\d+):(\d+(?:,\d+)*)?$/.exec(spec);
   if (!m) throw new UsageError(`--replay: expected POINT:K1,K2,... got "${spec}"`);
-  const r = replay(prog, Number(m[1]), m[2] ? m[2].split(',').map(Number) : []);
+  const r = replay(prog, Number(m[1]), m[2] ? m[2].split(',').map(Number) : [], { recoveryCrashes });
   if (json) console.log(JSON.stringify(r, null, 2));
   else for (const l of formatReplay(Number(m[1]), r)) console.log(l);
   return r.violation ? 1 : 0;
@@ -93,7 +96,7 @@ export async function cmdCrash(args: string[]): Promise<number> {
   }
   if (opt['--replay'] !== undefined) {
     if (progs.length !== 1) throw new UsageError('--replay needs --program NAME');
-    return cmdReplay(progs[0]!, opt['--replay'], json);
+    return cmdReplay(progs[0]!, opt['--replay'], json, !flags.has('--no-recovery-crashes'));
   }
   const maxStates = optionNumber(opt, '--max-states');
   const seed = optionNumber(opt, '--seed');
@@ -103,7 +106,8 @@ export async function cmdCrash(args: string[]): Promise<number> {
   const workers = optionNumber(opt, '--workers') ?? 1;
   const merge = opt['--merge']?.split(',');
   for (const p of progs) {
-    const o = { maxStates, seed, stopAtFirstFailure: !allFailures, shard };
+    const o = { maxStates, seed, stopAtFirstFailure: !allFailures, shard,
+      recoveryCrashes: !flags.has('--no-recovery-crashes') };
     const r = merge ? mergeShards(merge.map((f) => readShard(f, p.name)), !allFailures, maxStates)
       : workers > 1 && !shard ? await exploreOnWorkers(file, p.name, o, workers) : explore(p, o);
     results.push(r);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The daxsim command line: one file per command (run.ts, reproduce.ts, crash.ts, profiles.ts,
+// The daxsim command line: one file per command (run.ts, reproduce.ts, crash.ts, quiz.ts, profiles.ts,
 // merge.ts, store-cmds.ts; the real-kernel runner in src/oracle/command.ts), each parsed with
 // node:util parseArgs (args.ts): `--opt value` and `--opt=value`, `daxsim CMD --help`.
 // Exit codes: 0 success, 1 an `expect` failed (or compare found differences), 2 bad usage or a
@@ -14,6 +14,7 @@ import { RUN, cmdRun } from './run.ts';
 import { PROFILES, cmdProfiles } from './profiles.ts';
 import { REPRODUCE, cmdReproduce } from './reproduce.ts';
 import { CRASH, cmdCrash } from './crash.ts';
+import { QUIZ, cmdQuiz } from './quiz.ts';
 import { MERGE, cmdMerge } from './merge.ts';
 import { RUNS, COMPARE, cmdRuns, cmdCompare } from './store-cmds.ts';
 import { StoreError } from '../store/runs.ts';
@@ -30,8 +31,10 @@ commands:
   reproduce [NAME...] [--json] [--plot DIR]
                       re-run the seed experiments beside the published figures
   crash FILE [--program NAME] [--max-states N] [--seed S] [--json] [--all] [--allow-partial]
-        [--workers N | --shard I/N | --merge A,B] [--replay POINT:K1,...]
+        [--workers N | --shard I/N | --merge A,B] [--replay POINT:K1,...] [--no-recovery-crashes]
                       explore every crash state of crash programs or a scenario
+  quiz --seed S [--answers] [--json]
+                      a generated scenario with questions (faults, PTEs, bytes after a crash)
 ${KERNEL_USAGE}
 ${VIEW_USAGE}
 ${FUZZ_USAGE}
@@ -55,6 +58,7 @@ const COMMANDS: Record<string, Command> = {
   profiles: { spec: PROFILES, run: cmdProfiles },
   reproduce: { spec: REPRODUCE, run: cmdReproduce },
   crash: { spec: CRASH, run: cmdCrash },
+  quiz: { spec: QUIZ, run: cmdQuiz },
   kernel: { spec: null, run: (a) => kernelMain(splitEquals(a)) },
   view: { spec: null, run: (a) => viewMain(splitEquals(a)) },
   fuzz: { spec: null, run: (a) => fuzzMain(splitEquals(a)) },

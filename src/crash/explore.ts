@@ -31,8 +31,8 @@ import { VM_SHARED, VM_SYNC, _PAGE_RW } from '../mm/constants.ts';
 import { pteTableOf, pteIndex, pmdTableOf, pmdIndex } from '../mm/pgtable.ts';
 import { PmOps, PmProgramError, type PmHooks, type PmOp } from './pm.ts';
 import type { Process } from '../api/machine.ts';
-import { fileURLToPath } from 'node:url';
 import { IncrementalExpectations, type Expectation } from './incremental.ts';
+import { recoverAndCheck, type Violation, type RecoveryOptions } from './recovery.ts';
 import { assert } from '../lib/assert.ts';
 import type { ExtentLookup } from '../fs/ext4/extents.ts';
 
@@ -83,7 +83,17 @@ export interface ExploreOptions {
   crossCheck?: boolean;
   /** Explore only the crash points p with p % count === index (src/crash/shard.ts merges the parts). */
   shard?: { index: number; count: number };
+  /**
+   * Also check every image a power failure during the program's recovery code leaves, recovery
+   * then running again (src/crash/recovery.ts; default true).
+   */
+  recoveryCrashes?: boolean;
+  /** When given, one entry per explored crash point is pushed here (the browser view's list). */
+  pointLog?: CrashPointInfo[];
 }
+
+/** An explored crash point: its index, what it was, and the states checked there. */
+export interface CrashPointInfo { point: number; where: string; op: string; states: number; sampled: boolean }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
 export interface LineChoice {
@@ -141,7 +151,15 @@ export interface ExploreResult {
   /** The crash points explored by sampling (the first 100), not exhaustively. */
   sampledPointList: number[];
   verdict: Verdict;
-  /** A shard's part (explore with `shard`): which one, and per explored point [point, states, sampled 0/1]. */
+  /**
+   * Images checked after a power failure during recovery (besides `states`): each state's first
+   * k of W recovery writes, recovery run again (src/crash/recovery.ts).
+   */
+  recoveryStates: number;
+  /**
+   * A shard's part (explore with `shard`): which one, and per explored point [point, states,
+   * sampled 0/1, recovery-crash states].
+   */
   shard?: { index: number; count: number; points: number[] };
 }
 
@@ -182,6 +200,13 @@ interface Session extends PmHooks {
   mapSync: string | null;
   mapSyncTid: number;
   mapSyncKernelWork: boolean;
+  /** The extent lookup mapSyncVma reuses. */
+  mapSyncLook: ExtentLookup;
+  /** The crash point being explored and its choice buffer, reused (explorePoint). */
+  point?: PointCtx;
+  choice: number[];
+  /** How recovery code is run (src/crash/recovery.ts); made at the first use when explore did not set it. */
+  recovery?: RecoveryOptions;
 }
 
 const DIR = '/mnt';
@@ -200,7 +225,8 @@ function setup(prog: CrashProgram): Session {
 function attach(m: Machine): Session {
   for (const d of m.k.pmems) d.recordLineStores = true;
   const s = { m, fs: null, pmem: null, dir: '', expectations: [], synced: new Map(), quiet: false, op: null,
-    inc: null, mapSync: null, mapSyncTid: -1, mapSyncKernelWork: true } as unknown as Session;
+    inc: null, mapSync: null, mapSyncTid: -1, mapSyncKernelWork: true,
+    mapSyncLook: { kind: 'hole', lblk: 0, pblk: -1, lenBlocks: 0 }, choice: [] } as unknown as Session;
   m.k.syncHook = (inode: Inode, first: number, last: number) => {
     if (bind(s)) recordSync(s, inode, s.names!, first, last);
   };
@@ -241,37 +267,48 @@ function recordSync(s: Session, inode: Inode, names: Map<string, Inode>, first: 
 /**
  * The MAP_SYNC guarantee at this instant: every writably mapped block of a MAP_SYNC VMA is committed
  * there (dax_iomap_pte_fault with IOMAP_F_DIRTY commits before the PTE is made writable, fs/dax.c
- * v6.1). Walks each VMA one PTE table at a time and resolves pages with one reused lookup.
+ * v6.1). Walks each VMA (of process `pid` and the range [from, to) only, when given) one PTE table
+ * at a time and resolves pages with one reused lookup.
  */
-function mapSyncViolation(s: Session): string | null {
-  const base = s.pmem.pfnBase;
-  const look: ExtentLookup = { kind: 'hole', lblk: 0, pblk: -1, lenBlocks: 0 };
+function mapSyncViolation(s: Session, pid = -1, from = 0, to = Number.MAX_SAFE_INTEGER): string | null {
   for (const p of s.m.k.processes) {
+    if (pid >= 0 && p.pid !== pid) continue;
     for (const v of p.mm.vmas) {
       if ((v.flags & (VM_SYNC | VM_SHARED)) !== (VM_SYNC | VM_SHARED) || !v.file || !v.file.inode.dax) continue;
-      const committed = s.fs.committed.get(v.file.inode.ino);
-      let lo = -1, hi = -1, pblk = -1, kind = 'hole';
-      for (let va = v.start; va < v.end;) {
-        const stepEnd = Math.min(v.end, va - (va % 0x200000) + 0x200000);
-        const pmd = pmdTableOf(p.mm.pgd, va);
-        const t = pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW) ? null : pteTableOf(p.mm.pgd, va);
-        if (!t && !(pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW))) { va = stepEnd; continue; }
-        for (; va < stepEnd; va += 4096) {
-          let pfn = -1;
-          if (!t) pfn = pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va);
-          else if (t.flags[pteIndex(va)]! & _PAGE_RW) pfn = t.pfn[pteIndex(va)]!;
-          if (pfn < base) continue;
-          const index = v.pgoff + (va - v.start) / 4096;
-          if (committed && (index < lo || index >= hi)) {
-            const m = committed.extents.lookupInto(index, look);
-            lo = index; hi = index + m.lenBlocks; pblk = m.pblk - index; kind = m.kind;
-          }
-          if (!committed || kind !== 'written' || pblk + index !== pfn - base) {
-            const found = committed ? `${kind} block ${kind === 'hole' ? -1 : pblk + index}` : 'no such file';
-            const page = `page ${index} of ${v.file.path}`;
-            return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
-          }
-        }
+      if (v.end <= from || v.start >= to) continue;
+      const r = mapSyncVma(s, p.mm.pgd, v, Math.max(v.start, from), Math.min(v.end, to));
+      if (r !== null) return r;
+    }
+  }
+  return null;
+}
+
+/** mapSyncViolation for the part [from, to) of one VMA. */
+function mapSyncVma(s: Session, pgd: Process['kp']['mm']['pgd'], v: Process['kp']['mm']['vmas'][number],
+  from: number, to: number): string | null {
+  const base = s.pmem.pfnBase;
+  const look = s.mapSyncLook;
+  const committed = s.fs.committed.get(v.file!.inode.ino);
+  let lo = -1, hi = -1, pblk = -1, kind = 'hole';
+  for (let va = from; va < to;) {
+    const stepEnd = Math.min(to, va - (va % 0x200000) + 0x200000);
+    const pmd = pmdTableOf(pgd, va);
+    const t = pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW) ? null : pteTableOf(pgd, va);
+    if (!t && !(pmd && (pmd.leafFlags[pmdIndex(va)]! & _PAGE_RW))) { va = stepEnd; continue; }
+    for (; va < stepEnd; va += 4096) {
+      let pfn = -1;
+      if (!t) pfn = pmd!.leafPfn[pmdIndex(va)]! + pteIndex(va);
+      else if (t.flags[pteIndex(va)]! & _PAGE_RW) pfn = t.pfn[pteIndex(va)]!;
+      if (pfn < base) continue;
+      const index = v.pgoff + (va - v.start) / 4096;
+      if (committed && (index < lo || index >= hi)) {
+        const m = committed.extents.lookupInto(index, look);
+        lo = index; hi = index + m.lenBlocks; pblk = m.pblk - index; kind = m.kind;
+      }
+      if (!committed || kind !== 'written' || pblk + index !== pfn - base) {
+        const found = committed ? `${kind} block ${kind === 'hole' ? -1 : pblk + index}` : 'no such file';
+        const page = `page ${index} of ${v.file!.path}`;
+        return `${page} is writably mapped (block ${pfn - base}) but recovery would find ${found} there`;
       }
     }
   }
@@ -284,21 +321,34 @@ const INSTRUCTION_POINTS = new Set(['store', 'clwb', 'clflushopt', 'clflush', 's
 
 /**
  * The MAP_SYNC result, recomputed only when it can have changed: after a fault, a syscall, a
- * journal commit or deferred kernel work (a pending completion may run at the next entry).
+ * journal commit or deferred kernel work (a pending completion may run at the next entry). A
+ * fault when the last result held and nothing else ran since is checked around its address only
+ * (the 2 MiB a PTE or PMD fault can install entries in; a commit only adds committed blocks, and
+ * whatever removes a mapping, truncate or hole punch, is a syscall and gets the full walk).
  */
-function mapSyncCached(s: Session, where: string): string | null {
+function mapSyncCached(s: Session, where: string, crossCheck: boolean): string | null {
   const tid = s.fs.journal.committedTid;
+  const k = s.m.k;
   const instruction = INSTRUCTION_POINTS.has(where) || where.startsWith('store') || where.startsWith('ntstore');
-  if (!instruction || tid !== s.mapSyncTid || s.mapSyncKernelWork) {
-    s.mapSync = mapSyncViolation(s);
-    s.mapSyncTid = tid;
-  }
-  s.mapSyncKernelWork = s.m.k.hasPending;
+  const fresh = s.mapSyncTid >= 0 && !s.mapSyncKernelWork;
+  if (instruction && tid === s.mapSyncTid && fresh) {
+    // unchanged: an instruction changes no page table and commits nothing
+  } else if (where === 'fault' && fresh && s.mapSync === null && k.crashFaultAddr >= 0) {
+    const lo = k.crashFaultAddr - (k.crashFaultAddr % 0x200000);
+    s.mapSync = mapSyncViolation(s, k.crashFaultPid, lo, lo + 0x200000);
+    if (crossCheck) {
+      const full = mapSyncViolation(s);
+      assert(full === s.mapSync, `crash explorer: MAP_SYNC around the fault says ${s.mapSync}, the walk ${full}`);
+    }
+  } else s.mapSync = mapSyncViolation(s);
+  s.mapSyncTid = tid;
+  s.mapSyncKernelWork = k.hasPending;
   return s.mapSync;
 }
 
 /** fsync/msync durability at this crash point (independent of the line prefixes, see Session.synced). */
 function syncViolation(s: Session): string | null {
+  if (s.synced.size === 0) return null;
   const view = new CrashView(s.fs, s.pmem, s.dir, new Map());
   for (const [pblk, x] of s.synced) {
     if (s.pmem.blockVersion(pblk) !== x.version) continue; // written since the sync: not owed any more
@@ -310,12 +360,21 @@ function syncViolation(s: Session): string | null {
   return null;
 }
 
-/** A broken invariant: its name, its message, and the bytes involved. */
-interface Violation { invariant: string; message: string; read: ReadRange[]; expected: ReadRange | null }
 
 /** Invariants that depend on the media image; `detail` records the bytes read (failure reports only). */
 function imageViolation(s: Session, view: CrashView, prog: CrashProgram, detail = false): Violation | null {
-  return expectViolation(s, view) ?? userViolation(view, prog, detail);
+  return expectViolation(s, view) ?? userViolation(s, view, prog, detail);
+}
+
+/**
+ * The program's recovery and check (src/crash/recovery.ts), with power failures during recovery
+ * unless turned off; a failure report's re-run (detail) does not count its states again.
+ */
+function userViolation(s: Session, view: CrashView, prog: CrashProgram, detail: boolean): Violation | null {
+  if (!prog.check && !prog.recover) return null;
+  if (!s.recovery) s.recovery = { crashes: true, detail: false, site: callSite, counter: { recoveryStates: 0 } };
+  const o = detail ? { ...s.recovery, detail: true, counter: { recoveryStates: 0 } } : s.recovery;
+  return recoverAndCheck(view, prog, o);
 }
 
 /** The first expectDurable the image breaks, in registration order. */
@@ -325,33 +384,12 @@ function expectViolation(s: Session, view: CrashView): Violation | null {
     if (!got || got.length < e.bytes.length || got.some((b, i) => b !== e.bytes[i])) {
       const held = got ? summary(got) : 'nothing (no such file)';
       return { invariant: 'expectDurable',
-        message: `${e.label}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`,
+        message: `expectDurable #${e.index}: ${e.path} at ${e.offsetBytes} holds ${held}, expected ${summary(e.bytes)}`,
         read: got ? [{ path: e.path, offset: e.offsetBytes, bytes: [...got] }] : [],
         expected: { path: e.path, offset: e.offsetBytes, bytes: [...e.bytes] } };
     }
   }
   return null;
-}
-
-/** The program's recovery code and check on the image. */
-function userViolation(view: CrashView, prog: CrashProgram, detail: boolean): Violation | null {
-  if (!prog.check && !prog.recover) return null;
-  if (detail) view.reads = new Map();
-  try {
-    if (prog.recover) {
-      try {
-        prog.recover(view);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        const read = view.readRanges();
-        return { invariant: 'recover', message: `recovery code threw: ${msg}`, read, expected: null };
-      }
-    }
-    const r = prog.check ? prog.check(view) : null;
-    return r === null ? null : { invariant: 'check', message: r, read: view.readRanges(), expected: null };
-  } finally {
-    view.reads = null;
-  }
 }
 
 function summary(b: Uint8Array): string {
@@ -363,8 +401,8 @@ function summary(b: Uint8Array): string {
 type PendingLines = readonly PendingLine[];
 
 /** The invariants that do not depend on the media image: the MAP_SYNC guarantee, then fsync/msync durability. */
-function metaViolation(s: Session, where: string | null): Violation | null {
-  const ms = where === null ? mapSyncViolation(s) : mapSyncCached(s, where);
+function metaViolation(s: Session, where: string | null, crossCheck = false): Violation | null {
+  const ms = where === null ? mapSyncViolation(s) : mapSyncCached(s, where, crossCheck);
   if (ms) return { invariant: 'MAP_SYNC guarantee', message: ms, read: [], expected: null };
   const sv = syncViolation(s);
   return sv ? { invariant: 'fsync/msync durability', message: sv, read: [], expected: null } : null;
@@ -451,7 +489,13 @@ function runToCrashPoints(
   }
 }
 
-const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
+/** A file: URL's path (no node:url: the explorer also runs in the browser view, where this is an http URL). */
+function urlPath(u: string): string {
+  return decodeURIComponent(new URL(u).pathname);
+}
+const SRC_DIR = urlPath(new URL('../', import.meta.url).href);
+/** The working directory, where there is one (Node), for shorter source paths. */
+const CWD = typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() + '/' : '/';
 
 /** The first stack frame outside daxsim's src/ (the program's call site), as path:line, or null. */
 export function sourceOf(stack: string | undefined): string | null {
@@ -460,9 +504,9 @@ export function sourceOf(stack: string | undefined): string | null {
     if (/[( ]node:/.test(line)) continue; // Node's own frames (a worker's module loader)
     const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/.exec(line);
     if (!m) continue;
-    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    const file = m[1]!.startsWith('file://') ? urlPath(m[1]!) : m[1]!;
     if (file.startsWith(SRC_DIR) || file.includes('/node_modules/')) continue;
-    const cwd = process.cwd() + '/';
+    const cwd = CWD;
     return `${file.startsWith(cwd) ? file.slice(cwd.length) : file}:${m[2]}`;
   }
   return null;
@@ -484,6 +528,7 @@ interface ExploreLimits {
   seed: number;
   stopFirst: boolean;
   crossCheck: boolean;
+  recoveryCrashes: boolean;
 }
 
 /** The operation at a crash point: the PM op in progress, else the raw one (its last store's file offset). */
@@ -514,10 +559,11 @@ function recordFailure(
   choice: readonly number[], bad: Violation, stateInPoint: number,
 ): void {
   res.failingStates++;
+  choice = choice.slice(0, lines.length); // the explorer's buffer may be longer than this point's lines
   const prev = res.failures[res.failures.length - 1];
   if (prev && prev.point === here && prev.invariant === bad.invariant) { prev.count++; return; }
   let v = bad;
-  if (bad.invariant === 'check' || bad.invariant === 'recover') {
+  if (bad.invariant === 'check' || bad.invariant === 'recover' || bad.invariant === 'recovery crash') {
     // Re-run the check on the same state with its reads recorded.
     v = imageViolation(s, new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice)), prog, true) ?? bad;
   }
@@ -541,8 +587,25 @@ function stateViolation(s: Session, prog: CrashProgram, inc: IncrementalExpectat
   const view = new CrashView(s.fs, s.pmem, s.dir, overlayFor(lines, choice));
   const full = expectViolation(s, view);
   assert((full === null) === holds, `crash explorer: incremental check says ${holds ? 'holds' : 'fails'} but ` +
-    `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.join(',')})`);
-  return full ?? (user ? userViolation(view, prog, false) : null);
+    `the full check ${full ? `finds ${full.message}` : 'finds nothing'} (choice ${choice.slice(0, lines.length)})`);
+  return full ?? (user ? userViolation(s, view, prog, false) : null);
+}
+
+/** One crash point being explored (reused from point to point: exploring an image allocates nothing). */
+interface PointCtx {
+  s: Session; prog: CrashProgram; res: ExploreResult; lim: ExploreLimits; here: number; where: string;
+  lines: PendingLines; meta: Violation | null; user: boolean; first: number;
+}
+
+/** Check the image keeping choice[i] units of line i; a Stop ends the run (limit, first failure). */
+function tryChoice(c: PointCtx, choice: readonly number[]): void {
+  const res = c.res;
+  if (res.states >= c.lim.maxStates) { res.truncated = true; throw new Stop(); }
+  res.states++;
+  const bad = c.meta ?? stateViolation(c.s, c.prog, c.s.inc!, c.lines, choice, c.user, c.lim.crossCheck);
+  if (!bad) return;
+  recordFailure(c.s, c.prog, res, c.here, c.where, c.lines, choice, bad, res.states - c.first - 1);
+  if (c.lim.stopFirst) throw new Stop();
 }
 
 /** Checks the images of one crash point: all of them when few enough, else seeded samples. */
@@ -550,39 +613,33 @@ function explorePoint(
   s: Session, prog: CrashProgram, res: ExploreResult, lim: ExploreLimits, here: number, where: string,
 ): void {
   const lines = s.pmem.pendingLineStores();
-  const meta = metaViolation(s, where);
-  const inc = s.inc!;
-  inc.prepare(lines);
-  const user = prog.check !== undefined || prog.recover !== undefined;
+  const c = s.point ??= { s, prog, res, lim, here, where, lines, meta: null, user: false, first: 0 };
+  c.prog = prog; c.res = res; c.lim = lim; c.here = here; c.where = where; c.lines = lines;
+  c.meta = metaViolation(s, where, lim.crossCheck);
+  s.inc!.prepare(lines);
+  c.user = prog.check !== undefined || prog.recover !== undefined;
   let total = 1;
-  for (const l of lines) { total *= l.units + 1; if (total > lim.exhaustiveLimit) break; }
-  const first = res.states;
-  const tryChoice = (choice: number[]): boolean => {
-    if (res.states >= lim.maxStates) { res.truncated = true; throw new Stop(); }
-    res.states++;
-    let bad: Violation | null = meta;
-    if (!bad) bad = stateViolation(s, prog, inc, lines, choice, user, lim.crossCheck);
-    if (!bad) return true;
-    recordFailure(s, prog, res, here, where, lines, choice, bad, res.states - first - 1);
-    if (lim.stopFirst) throw new Stop();
-    return false;
-  };
+  for (let i = 0; i < lines.length; i++) { total *= lines[i]!.units + 1; if (total > lim.exhaustiveLimit) break; }
+  c.first = res.states;
   if (total <= lim.exhaustiveLimit) {
     res.exhaustivePoints++;
-    const choice = lines.map(() => 0);
+    // A buffer that only grows (its first lines.length entries are the choice): no allocation per point.
+    const choice = s.choice, n = lines.length;
+    while (choice.length < n) choice.push(0);
+    for (let i = 0; i < n; i++) choice[i] = 0;
     for (;;) {
-      tryChoice(choice);
+      tryChoice(c, choice);
       let i = 0;
-      while (i < choice.length && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
-      if (i === choice.length) break;
+      while (i < n && ++choice[i]! > lines[i]!.units) choice[i++] = 0;
+      if (i === n) break;
     }
   } else {
     res.sampledPoints++;
     if (res.sampledPointList.length < 100) res.sampledPointList.push(here);
     const rnd = prng((lim.seed * 1000003) ^ here);
-    tryChoice(lines.map(() => 0));
-    tryChoice(lines.map((l) => l.units));
-    for (let n = 2; n < lim.samples; n++) tryChoice(lines.map((l) => Math.floor(rnd() * (l.units + 1))));
+    tryChoice(c, lines.map(() => 0));
+    tryChoice(c, lines.map((l) => l.units));
+    for (let n = 2; n < lim.samples; n++) tryChoice(c, lines.map((l) => Math.floor(rnd() * (l.units + 1))));
   }
 }
 
@@ -602,12 +659,13 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     seed: opts.seed ?? 1,
     stopFirst: opts.stopAtFirstFailure ?? true,
     crossCheck: opts.crossCheck ?? false,
+    recoveryCrashes: opts.recoveryCrashes ?? true,
   };
   const s = prog.scenario ? null : setup(prog);
   const res: ExploreResult = {
     program: prog.name, profile: prog.profile ?? prog.scenario?.kernel.profile ?? 'linux-6.1', crashPoints: 0,
     states: 0, exhaustivePoints: 0, sampledPoints: 0, hostMs: 0, statesPerSecond: 0, failures: [], truncated: false,
-    failingStates: 0, sampledPointList: [], verdict: 'empty',
+    failingStates: 0, sampledPointList: [], verdict: 'empty', recoveryStates: 0,
   };
   const t0 = performance.now();
   let point = 0;
@@ -621,11 +679,14 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
       sess.mapSyncKernelWork = true; // this point's changes are not seen: recompute at the next explored one
       return;
     }
-    const before = res.states, sampled = res.sampledPoints;
+    const before = res.states, sampled = res.sampledPoints, rec = res.recoveryStates;
+    if (!sess.recovery) sess.recovery = { crashes: lim.recoveryCrashes, detail: false, site: callSite, counter: res };
     try {
       explorePoint(sess, prog, res, lim, here, where);
     } finally {
-      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled);
+      res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled, res.recoveryStates - rec);
+      opts.pointLog?.push({ point: here, where, op: opAt(sess, where).op, states: res.states - before,
+        sampled: res.sampledPoints > sampled });
     }
   });
   res.hostMs = performance.now() - t0;
@@ -641,7 +702,7 @@ function context(s: Session): CrashContext {
     dir: s.dir,
     expectDurable(path: string, offsetBytes: number, bytes: Uint8Array | number, lengthBytes = 1): void {
       const b = typeof bytes === 'number' ? new Uint8Array(lengthBytes).fill(bytes) : bytes.slice();
-      const e = { path, offsetBytes, bytes: b, label: `expectDurable #${s.expectations.length + 1}` };
+      const e = { path, offsetBytes, bytes: b, index: s.expectations.length + 1 };
       s.expectations.push(e);
       s.inc?.add(e);
     },
@@ -671,8 +732,10 @@ export interface ReplayResult {
 }
 
 /** The state `choice` at the current crash point of `s`: its lines, files and the first invariant it breaks. */
-function describeState(s: Session, prog: CrashProgram, point: number, where: string, choice: number[]): ReplayResult {
+function describeState(s: Session, prog: CrashProgram, point: number, where: string, given: number[] | null):
+  ReplayResult {
   const lines = s.pmem.pendingLineStores();
+  const choice = given ?? lines.map(() => 0);
   if (choice.length !== lines.length) {
     const has = `${lines.length} non-durable lines`;
     throw new CrashInputError(`replay: crash point ${point} has ${has}, the choice gives ${choice.length}`);
@@ -703,13 +766,19 @@ function describeState(s: Session, prog: CrashProgram, point: number, where: str
     violation: v ? [v.invariant, v.message] : null, read: v?.read ?? [], expected: v?.expected ?? null, files };
 }
 
-/** Re-run `prog` to crash point `point` and rebuild the state `choice`, describing it. */
-export function replay(prog: CrashProgram, point: number, choice: number[]): ReplayResult {
+/**
+ * Re-run `prog` to crash point `point` and rebuild the state `choice` (null: every non-durable line
+ * lost, the state that keeps least), describing it.
+ */
+export function replay(prog: CrashProgram, point: number, choice: number[] | null,
+  opts: Pick<ExploreOptions, 'recoveryCrashes'> = {}): ReplayResult {
   let n = 0;
   let out: ReplayResult | null = null;
   runToCrashPoints(prog, prog.scenario ? null : setup(prog), (s, where) => {
     if (!bind(s)) return;
     if (n++ !== point) return;
+    const crashes = opts.recoveryCrashes ?? true;
+    s.recovery = { crashes, detail: false, site: callSite, counter: { recoveryStates: 0 } };
     out = describeState(s, prog, point, where, choice);
     throw new Stop();
   });

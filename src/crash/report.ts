@@ -51,7 +51,8 @@ function lineWhere(l: LineChoice): string {
 export function formatCoverage(r: ExploreResult): string[] {
   const head = `${r.program} (${r.profile}): ${r.crashPoints} crash points, ${r.states} states ` +
     `(${r.exhaustivePoints} points exhaustive, ${r.sampledPoints} sampled), ${Math.round(r.statesPerSecond)} states/s`;
-  const out = [head];
+  const rec = r.recoveryStates > 0 ? `; ${r.recoveryStates} more after a power failure during recovery` : '';
+  const out = [head + rec];
   const sampled = r.sampledPoints > 0
     ? `${r.sampledPoints} crash points were sampled, not explored exhaustively (points ` +
       `${r.sampledPointList.slice(0, 10).join(', ')}${r.sampledPoints > 10 ? ', ...' : ''})`

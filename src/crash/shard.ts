@@ -44,10 +44,10 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
     seen.add(p.shard.index);
   }
   if (seen.size !== n) throw new CrashInputError(`merge: ${seen.size} of ${n} shards given`);
-  const points: Array<[number, number, number]> = [];
+  const points: Array<[number, number, number, number]> = [];
   for (const p of parts) {
     const a = p.shard!.points;
-    for (let i = 0; i < a.length; i += 3) points.push([a[i]!, a[i + 1]!, a[i + 2]!]);
+    for (let i = 0; i < a.length; i += 4) points.push([a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!]);
   }
   points.sort((x, y) => x[0] - y[0]);
   const failures = parts.flatMap((p) => p.failures)
@@ -55,7 +55,8 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
   const firstFail = stopFirst ? failures[0] : undefined;
   let states = 0, exhaustive = 0, sampled = 0, truncated = false, cut = Infinity, cutState = Infinity;
   const sampledList: number[] = [];
-  for (const [pt, k, smp] of points) {
+  let recoveryStates = 0;
+  for (const [pt, k, smp, rec] of points) {
     if (firstFail && pt > firstFail.point) break;
     if (smp) { sampled++; if (sampledList.length < 100) sampledList.push(pt); } else exhaustive++;
     let take = k;
@@ -64,6 +65,7 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
       truncated = true; cut = pt; cutState = maxStates - states; states = maxStates; break;
     }
     states += take;
+    recoveryStates += rec; // a point cut by the first failure still ran its recovery crashes up to it
   }
   const kept = (firstFail ? [firstFail] : failures)
     .filter((f) => f.point < cut || (f.point === cut && f.stateInPoint < cutState));
@@ -74,7 +76,7 @@ export function mergeShards(parts: readonly ExploreResult[], stopFirst: boolean,
     program: parts[0]!.program, profile: parts[0]!.profile, crashPoints, states, exhaustivePoints: exhaustive,
     sampledPoints: sampled, hostMs, statesPerSecond: states / Math.max(hostMs / 1000, 1e-9), failures: kept, truncated,
     failingStates: firstFail ? kept.length : kept.reduce((a, f) => a + f.count, 0), sampledPointList: sampledList,
-    verdict: verdictOf(kept.length, states, truncated, sampled),
+    verdict: verdictOf(kept.length, states, truncated, sampled), recoveryStates,
   };
 }
 

@@ -9,7 +9,9 @@
  * (the overlay is per state), as a recovery program's stores and pwrites change the media it
  * recovered; `fsync` is accepted and makes nothing more durable (the image is not crashed again).
  * Writes must land inside the recovered file's size and written blocks: allocating blocks in
- * recovery would need a mounted filesystem, which the view does not model.
+ * recovery would need a mounted filesystem, which the view does not model. A write is a write(2)
+ * to the DAX file: durable when it returns, so a power failure during recovery keeps whole writes
+ * (src/crash/recovery.ts checks each such image).
  */
 import type { Ext4 } from '../fs/ext4/ext4.ts';
 import type { PmemDevice } from '../hw/pmem.ts';
@@ -28,12 +30,21 @@ export class CrashView {
   readonly overlay: Map<number, number>;
   /** While non-null, every byte read through the view is recorded here (failure reports). */
   reads: Map<string, Map<number, number>> | null = null;
+  /** While non-null, each recovery write is logged here: its overlay keys and bytes (src/crash/recovery.ts). */
+  writeLog: Array<{ path: string; offset: number; keys: number[]; bytes: number[]; site: string | null }> | null = null;
+  /** While non-null, gives a logged write's call site (failure reports only). */
+  siteOf: (() => string | null) | null = null;
 
   constructor(fs: Ext4, pmem: PmemDevice, mountPoint: string, overlay: Map<number, number>) {
     this.fs = fs;
     this.pmem = pmem;
     this.mountPoint = mountPoint.endsWith('/') ? mountPoint : mountPoint + '/';
     this.overlay = overlay;
+  }
+
+  /** The same recovered files over another media overlay (a crash during recovery, src/crash/recovery.ts). */
+  withOverlay(overlay: Map<number, number>): CrashView {
+    return new CrashView(this.fs, this.pmem, this.mountPoint, overlay);
   }
 
   private inode(path: string): { extents: import('../fs/ext4/extents.ts').ExtentMap; sizeBytes: number } | null {
@@ -103,6 +114,8 @@ export class CrashView {
       throw new RecoveryWriteError(`recovery write to ${path} [${offsetBytes}, ${offsetBytes + bytes.length}) ` +
         `passes its size ${i.sizeBytes} (allocation in recovery is not modelled)`);
     }
+    const log = this.writeLog === null ? null
+      : { path, offset: offsetBytes, keys: [] as number[], bytes: [] as number[], site: this.siteOf?.() ?? null };
     for (let k = 0; k < bytes.length; k++) {
       const off = offsetBytes + k;
       const m = i.extents.lookup(Math.floor(off / 4096));
@@ -110,8 +123,11 @@ export class CrashView {
         throw new RecoveryWriteError(`recovery write to ${path} at ${off}: page ${Math.floor(off / 4096)} is a ` +
           `hole (allocation in recovery is not modelled)`);
       }
-      this.overlay.set(m.pblk * 4096 + (off % 4096), bytes[k]! & 0xff);
+      const key = m.pblk * 4096 + (off % 4096);
+      this.overlay.set(key, bytes[k]! & 0xff);
+      if (log) { log.keys.push(key); log.bytes.push(bytes[k]! & 0xff); }
     }
+    if (log) this.writeLog!.push(log);
   }
 
   /** fsync in recovery code: accepted; the image is this state's and is not crashed again. */

@@ -133,7 +133,9 @@ export class ContentStore {
     if (s === EMPTY) dBuf.fill(sFill, dOff, dOff + LINE_BYTES);
     else {
       const sOff = (s & (SLAB_LINES - 1)) << 6;
-      dBuf.set(from.slabs[s >>> SLAB_SHIFT]!.subarray(sOff, sOff + LINE_BYTES), dOff);
+      const sBuf = from.slabs[s >>> SLAB_SHIFT]!;
+      // A byte loop, not set(subarray(...)): a subarray is an allocation per line written back.
+      for (let k = 0; k < LINE_BYTES; k++) dBuf[dOff + k] = sBuf[sOff + k]!;
     }
   }
 

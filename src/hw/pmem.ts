@@ -96,9 +96,10 @@ interface BlockState {
   dirtyLines: number;
   /** True while this state sits in the device's pending list (awaiting an SFENCE). */
   inPendingList: boolean;
-  /** Neighbours in the table's insertion order (BlockTable), null at the ends or when not in it. */
-  prev: BlockState | null;
-  next: BlockState | null;
+  /** Index in the block table's list (BlockTable). */
+  pos: number;
+  /** The crash explorer's record of each non-durable line (recordLineStores), made on first use. */
+  recs: Array<LineRecord | undefined> | null;
 }
 
 /** LINE_* state of line `l` (0-63) of `s`. */
@@ -125,7 +126,11 @@ function setLineState(s: BlockState, l: number, v: number): void {
  * entry packs offset * 256 + value; STORE_CONT marks a byte that belongs to the same failure-atomic
  * unit as the entry before it. `units` counts the units; a crash keeps a prefix of units.
  */
-interface LineRecord { stores: number[]; units: number; group: number }
+interface LineRecord {
+  block: number; line: number; stores: number[]; units: number; group: number;
+  /** Index in the device's list of live records. */
+  pos: number;
+}
 /** Flag on a packed store: same failure-atomic unit as the previous entry of the line. */
 export const STORE_CONT = 1 << 20;
 
@@ -139,24 +144,25 @@ const CHUNK_SHIFT = 9;
 const CHUNK_BLOCKS = 1 << CHUNK_SHIFT;
 
 /**
- * The device's per-block states: a chunked index for lookups and an intrusive list through the
- * states for every walk over the blocks, in insertion order (so runs stay as they were). Loads and
- * stores that move through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is
- * usually one comparison and one array read; no per-block hash-map entry is made, so a write pass
- * over a large file leaves nothing for the collector beyond the pooled states.
+ * The device's per-block states: a dense list (a removal moves the last state into the hole, so
+ * states coming and going allocate nothing, where a Map reallocates its table as entries come and
+ * go; walks over the blocks see a deterministic order, which nothing depends on: each block's
+ * state is independent) with a chunked index beside it for lookups. Loads and stores that move
+ * through a mapping stay inside one 2 MiB chunk for 512 pages, so a lookup is usually one
+ * comparison and one array read instead of a hash probe in a map of every written block.
  * Memory: one 512-slot array per 2 MiB chunk that holds data, beside the states themselves.
  */
 interface BlockChunk { readonly slots: Array<BlockState | undefined>; used: number }
 
 class BlockTable {
+  private readonly list: BlockState[] = [];
   private readonly chunks = new Map<number, BlockChunk>();
   private lastChunk = -1;
   private lastSlots: Array<BlockState | undefined> | null = null;
-  private head: BlockState | null = null;
-  private tail: BlockState | null = null;
-  private count = 0;
+  /** One emptied chunk kept for the next (writes that move on chunk by chunk allocate none). */
+  private spare: BlockChunk | null = null;
 
-  get size(): number { return this.count; }
+  get size(): number { return this.list.length; }
   /** Host bytes of the chunk index (8 per slot). */
   get indexBytes(): number { return this.chunks.size * CHUNK_BLOCKS * 8; }
 
@@ -171,48 +177,44 @@ class BlockTable {
     return this.lastSlots![block - c * CHUNK_BLOCKS];
   }
 
-  /** Add the state of a block that has none (`s.block` is its block). */
+  /** File `s` as the state of `block` (`s.block`), replacing any it had. */
   set(block: number, s: BlockState): void {
     assert(s.block === block, `pmem block table: state of block ${s.block} filed under ${block}`);
     const c = Math.floor(block / CHUNK_BLOCKS);
     let chunk = this.chunks.get(c);
     if (chunk === undefined) {
-      chunk = { slots: new Array<BlockState | undefined>(CHUNK_BLOCKS).fill(undefined), used: 0 };
+      chunk = this.spare ?? { slots: new Array<BlockState | undefined>(CHUNK_BLOCKS).fill(undefined), used: 0 };
+      this.spare = null;
       this.chunks.set(c, chunk);
     }
     const i = block - c * CHUNK_BLOCKS;
-    assert(chunk.slots[i] === undefined, `pmem block table: block ${block} already has a state`);
-    chunk.used++;
+    const old = chunk.slots[i];
+    if (old === undefined) { chunk.used++; s.pos = this.list.length; this.list.push(s); }
+    else { s.pos = old.pos; this.list[old.pos] = s; }
     chunk.slots[i] = s;
-    s.prev = this.tail;
-    s.next = null;
-    if (this.tail === null) this.head = s; else this.tail.next = s;
-    this.tail = s;
-    this.count++;
   }
 
   delete(block: number): void {
+    const s = this.get(block);
+    if (s === undefined) return;
+    const last = this.list.pop()!;
+    if (last !== s) { this.list[s.pos] = last; last.pos = s.pos; }
     const c = Math.floor(block / CHUNK_BLOCKS);
-    const chunk = this.chunks.get(c);
-    const i = block - c * CHUNK_BLOCKS;
-    const s = chunk?.slots[i];
-    if (chunk === undefined || s === undefined) return;
-    chunk.slots[i] = undefined;
-    if (s.prev === null) this.head = s.next; else s.prev.next = s.next;
-    if (s.next === null) this.tail = s.prev; else s.next.prev = s.prev;
-    s.prev = s.next = null;
-    this.count--;
+    const chunk = this.chunks.get(c)!;
+    chunk.slots[block - c * CHUNK_BLOCKS] = undefined;
     // A chunk goes with its last state, so memory follows the blocks that hold data.
     if (--chunk.used === 0) {
       this.chunks.delete(c);
+      this.spare = chunk; // every slot is undefined again
       if (this.lastChunk === c) { this.lastChunk = -1; this.lastSlots = null; }
     }
   }
 
-  *keys(): IterableIterator<number> { for (let s = this.head; s !== null; s = s.next) yield s.block; }
-  *values(): IterableIterator<BlockState> { for (let s = this.head; s !== null; s = s.next) yield s; }
-  *[Symbol.iterator](): IterableIterator<[number, BlockState]> {
-    for (let s = this.head; s !== null; s = s.next) yield [s.block, s];
+  /** The blocks with a state, as a new array (callers may change the table while they walk it). */
+  keys(): number[] { return this.list.map((s) => s.block); }
+  values(): BlockState[] { return this.list.slice(); }
+  [Symbol.iterator](): IterableIterator<[number, BlockState]> {
+    return this.list.map((s): [number, BlockState] => [s.block, s])[Symbol.iterator]();
   }
 }
 
@@ -234,6 +236,11 @@ export class PmemDevice {
   private readonly blocks = new BlockTable();
   /** Blocks with at least one flush-pending line (may hold states already cleaned or dropped). */
   private readonly pendingList: BlockState[] = [];
+  /**
+   * Entries of pendingList in use: a count, as setting an array's length to 0 drops its storage
+   * and the next push allocates it again (once per SFENCE).
+   */
+  private pendingCount = 0;
   /** What a power failure keeps, per block. */
   private readonly media = new ContentStore();
   /** Contents of the lines dirty in the CPU cache (only those lines are meaningful). */
@@ -252,7 +259,14 @@ export class PmemDevice {
    * once, so the next SFENCE makes it durable (see the module comment).
    */
   nonTemporal = false;
-  private readonly lineStores = new Map<number, LineRecord>();
+  /**
+   * The live records (one per non-durable line with stores recorded), each also found from its
+   * block's state (BlockState.recs); removal swaps the last one in, so keeping the set costs no
+   * allocation (a Map allocates as entries come and go) and the order is deterministic.
+   */
+  private readonly lineStores: LineRecord[] = [];
+  /** Records of lines that became durable, kept for reuse (no allocation per line stored). */
+  private readonly recordPool: LineRecord[] = [];
   /** The open failure-atomic unit (0: none, every byte store is its own unit). */
   private atomicGroup = 0;
   private atomicSeq = 0;
@@ -265,6 +279,8 @@ export class PmemDevice {
    * crash explorer re-checks only expectations on those blocks (issue 15). Drained by its owner.
    */
   durableLog: number[] | null = null;
+  /** Entries of durableLog in use (the reader resets it to 0: no array is shrunk or grown per crash point). */
+  durableLogCount = 0;
 
   constructor(cfg: PmemConfig) {
     const size = cfg.sizeBytes;
@@ -318,14 +334,14 @@ export class PmemDevice {
     if (!this.writeCache && value === 0 && this.media.linesOf(block) === 0 && this.media.fillOf(block) === 0) return;
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
     if (!this.writeCache) {
-      if (this.durableLog !== null) this.durableLog.push(block);
+      if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = block;
       this.media.writeByte(block, off, value);
       return;
     }
     let s = this.blocks.get(block);
     if (s === undefined) {
       s = this.statePool.pop() ?? { block, nc0: 0, nc1: 0, pd0: 0, pd1: 0, dirtyLines: 0,
-        inPendingList: false, prev: null, next: null };
+        inPendingList: false, pos: 0, recs: null };
       s.block = block;
       this.blocks.set(block, s);
     }
@@ -336,15 +352,23 @@ export class PmemDevice {
       s.dirtyLines++;
       this.dirtyLinesTotal++;
     }
-    if (this.recordLineStores) this.recordStore(block, off, value);
+    if (this.recordLineStores) this.recordStore(s, off, value);
     this.cache.writeByte(block, off, value);
     if (this.nonTemporal) this.markPending(s, line);
   }
   /** Record one byte store of a non-durable line (crash explorer), grouping an open atomic unit. */
-  private recordStore(block: number, off: number, value: number): void {
-    const key = block * LINES_PER_BLOCK + (off >>> 6);
-    let l = this.lineStores.get(key);
-    if (l === undefined) { l = { stores: [], units: 0, group: 0 }; this.lineStores.set(key, l); }
+  private recordStore(s: BlockState, off: number, value: number): void {
+    const block = s.block, line = off >>> 6;
+    const recs = s.recs ??= new Array<LineRecord | undefined>(LINES_PER_BLOCK).fill(undefined);
+    let l = recs[line];
+    if (l === undefined) {
+      l = this.recordPool.pop() ?? { block, line, stores: [], units: 0, group: 0, pos: 0 };
+      // Emptied by pops: setting length to 0 would drop the array's storage (the next push allocates it again).
+      while (l.stores.length > 0) l.stores.pop();
+      l.block = block; l.line = line; l.units = 0; l.group = 0; l.pos = this.lineStores.length;
+      recs[line] = l;
+      this.lineStores.push(l);
+    }
     const g = this.atomicGroup;
     if (g !== 0 && l.group === g) l.stores.push(off * 256 + value + STORE_CONT);
     else {
@@ -466,7 +490,7 @@ export class PmemDevice {
   /** SFENCE: every flush-pending line becomes durable (with its current content). */
   sfence(): void {
     const list = this.pendingList;
-    for (let i = 0; i < list.length; i++) {
+    for (let i = 0; i < this.pendingCount; i++) {
       const s = list[i]!;
       for (let l = 0; l < LINES_PER_BLOCK && s.dirtyLines > 0; l++) {
         if (lineState(s, l) === LINE_PENDING) this.persistLine(s, l);
@@ -476,7 +500,7 @@ export class PmemDevice {
       s.inPendingList = false;
       if (s.dirtyLines === 0 && this.blocks.get(s.block) !== s) this.recycle(s);
     }
-    list.length = 0;
+    this.pendingCount = 0;
   }
 
   /**
@@ -523,10 +547,11 @@ export class PmemDevice {
     for (const [b, s] of [...this.blocks]) {
       if (s.dirtyLines > 0) this.dropDirty(s);
       s.inPendingList = false;
+      s.recs = null; // its records go back to the pool below
       this.blocks.delete(b);
     }
-    this.pendingList.length = 0;
-    this.lineStores.clear();
+    this.pendingCount = 0;
+    while (this.lineStores.length > 0) this.recordPool.push(this.lineStores.pop()!);
     if (this.dirtyLinesTotal !== 0) panic(`${this.name}: ${this.dirtyLinesTotal} dirty lines left after power failure`);
   }
 
@@ -580,7 +605,7 @@ export class PmemDevice {
   private addPending(s: BlockState): void {
     if (s.inPendingList) return;
     s.inPendingList = true;
-    this.pendingList.push(s);
+    this.pendingList[this.pendingCount++] = s;
   }
 
   /** Copy line `line` of the CPU view into the durable view and mark it clean. */
@@ -589,7 +614,7 @@ export class PmemDevice {
     this.cache.dropLine(s.block, line);
     setLineState(s, line, LINE_CLEAN);
     if (this.recordLineStores) this.forgetLine(s, line);
-    if (this.durableLog !== null) this.durableLog.push(s.block);
+    if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = s.block;
     s.dirtyLines--;
     this.dirtyLinesTotal--;
     if (s.dirtyLines < 0) panic(`${this.name}: negative dirty line count`);
@@ -618,25 +643,29 @@ export class PmemDevice {
 
   /** Drop the recorded stores of a line that became durable or was overwritten durably. */
   private forgetLine(s: BlockState, line: number): void {
-    this.lineStores.delete(s.block * LINES_PER_BLOCK + line);
+    const recs = s.recs;
+    if (recs === null) return;
+    const l = recs[line];
+    if (l === undefined) return;
+    recs[line] = undefined;
+    const list = this.lineStores;
+    const last = list.pop()!;
+    if (last !== l) { list[l.pos] = last; last.pos = l.pos; }
+    this.recordPool.push(l);
   }
 
   /**
    * Lines not yet durable with the stores made to them, for the crash explorer (requires
-   * recordLineStores): block, line index, and the packed stores in program order.
+   * recordLineStores): block, line index, and the packed stores in program order. The array is
+   * the device's own live list: valid until the next store, flush or fence (copy what must be kept).
    */
-  pendingLineStores(): PendingLine[] {
-    const out: PendingLine[] = [];
-    for (const [key, l] of this.lineStores) {
-      out.push({ block: Math.floor(key / LINES_PER_BLOCK), line: key % LINES_PER_BLOCK, stores: l.stores,
-        units: l.units });
-    }
-    return out;
+  pendingLineStores(): readonly PendingLine[] {
+    return this.lineStores;
   }
 
   /** Lines not yet durable (recordLineStores on): the size of pendingLineStores() without building it. */
   pendingLineCount(): number {
-    return this.lineStores.size;
+    return this.lineStores.length;
   }
 
   /** How many times `block`'s contents changed so far (counted while recordLineStores is on). */
@@ -658,12 +687,12 @@ export class PmemDevice {
   /** Both views of `block` become `v`; dirty/pending lines of the block are dropped. */
   private setDurable(block: number, v: Uint8Array | number): void {
     if (this.recordLineStores) this.versions.set(block, (this.versions.get(block) ?? 0) + 1);
-    if (this.durableLog !== null) this.durableLog.push(block);
+    if (this.durableLog !== null) this.durableLog[this.durableLogCount++] = block;
     const s = this.blocks.get(block);
     if (s !== undefined) {
       this.dropDirty(s);
       if (this.recordLineStores) {
-        for (let l = 0; l < LINES_PER_BLOCK; l++) this.lineStores.delete(block * LINES_PER_BLOCK + l);
+        for (let l = 0; l < LINES_PER_BLOCK; l++) this.forgetLine(s, l);
       }
       // A stale entry in the pending list is harmless: its lines are all clean now.
       this.blocks.delete(block);

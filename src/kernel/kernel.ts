@@ -131,6 +131,12 @@ export class Kernel {
    */
   crashHook: ((where: string) => void) | null = null;
   /**
+   * The address and process of the user fault at the last 'fault' crash point (set just before
+   * crashHook('fault')): a fault changes page-table entries only around its address.
+   */
+  crashFaultAddr = -1;
+  crashFaultPid = -1;
+  /**
    * Called after every user page fault when set (like the exceptions:page_fault_user tracepoint
    * plus its outcome): `daxsim run --trace`, Machine.traceFaults. Null costs one branch per fault.
    */

@@ -104,7 +104,11 @@ function userAddrFault(k: Kernel, task: Task, addr: number, write: boolean): num
 }
 
 function faultDone(k: Kernel, task: Task, addr: number, fault: number): number {
-  if (k.crashHook !== null) k.crashHook('fault');
+  if (k.crashHook !== null) {
+    k.crashFaultAddr = addr;
+    k.crashFaultPid = task.process.pid;
+    k.crashHook('fault');
+  }
   if ((fault & VM_FAULT_ERROR) === 0) return 0;
   if (fault & VM_FAULT_OOM) {
     // pagefault_out_of_memory: with nothing reclaimable the OOM killer takes the faulting task.

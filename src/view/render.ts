@@ -10,7 +10,8 @@ const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt
 const kib = (n: number): string => (n >= 1024 ? `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} MiB` : `${n} KiB`);
 
 /** The steps list, the current one highlighted, each with its result and fault count. */
-export function stepsHtml(tl: Timeline, ops: string[], current: number, done: number): string {
+/** The steps; with `hideAhead` (quiz mode) the results and fault counts of steps not yet run are hidden. */
+export function stepsHtml(tl: Timeline, ops: string[], current: number, done: number, hideAhead = false): string {
   const faults = new Map<number, number>();
   for (const f of tl.faults) faults.set(f.step, (faults.get(f.step) ?? 0) + 1);
   return ops.map((op, i) => {
@@ -20,6 +21,7 @@ export function stepsHtml(tl: Timeline, ops: string[], current: number, done: nu
       typeof sr.result === 'number' ? ` → ${sr.op === 'mmap' ? hex(sr.result) : sr.result}` : '') : '';
     const n = faults.get(i);
     const nf = n ? ` <span class="faults">${n} fault${n > 1 ? 's' : ''}</span>` : '';
+    if (hideAhead && cls === 'todo') return `<li class="${cls}" data-step="${i}">${esc(op)}</li>`;
     return `<li class="${cls}" data-step="${i}">${esc(op)}${esc(res)}${nf}</li>`;
   }).join('');
 }
