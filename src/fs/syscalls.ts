@@ -295,7 +295,7 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
   const old = inode.sizeBytes;
   inode.sizeBytes = newSize;
   if (newSize < old) truncatePagecache(k, inode, newSize);
-  return inode.sb.fs.setSize(inode, newSize);
+  return inode.sb.fs.setSize(inode, newSize, old);
 }
 
 /**
