@@ -708,7 +708,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
         const s = Math.ceil(offsetBytes / 4096);
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
         if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
-        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+        this.dropDelalloc(inode, s, e);
         ext4ZeroPartialBlocks(this, inode, offsetBytes, lengthBytes);
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         return 0;
@@ -721,9 +721,10 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
           ei.extents.convertToUnwritten(s, e - s);
           this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         }
-        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+        this.dropDelalloc(inode, s, e);
       }
-      const r = this.allocUnwritten(inode, first, last);
+      const newSize = (mode & FALLOC_FL_KEEP_SIZE) !== 0 ? 0 : offsetBytes + lengthBytes;
+      const r = this.allocUnwritten(inode, first, last, newSize);
       // ext4_zero_range: the edge blocks, allocated above when they were holes, are zeroed last.
       if (r === 0 && (mode & FALLOC_FL_ZERO_RANGE)) ext4ZeroPartialBlocks(this, inode, offsetBytes, lengthBytes);
       return r;
@@ -733,10 +734,23 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   }
 
   /**
-   * ext4_alloc_file_blocks (extents.c v6.1) with EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT: unwritten
-   * blocks over the holes of blocks [first, last]. 0 or -ENOSPC (what was allocated stays).
+   * Drop the delayed-allocation reservations of blocks [s, e) (ext4_es_remove_extent of delayed
+   * extents): by walking the reservations when there are fewer of them than blocks, so a 1 TiB
+   * punch or zero range costs what the file holds, not 2^28 steps.
    */
-  private allocUnwritten(inode: Inode, first: number, last: number): number {
+  private dropDelalloc(inode: Inode, s: number, e: number): void {
+    const d = this.ei(inode).delalloc;
+    if (e - s <= d.size) { for (let i = s; i < e; i++) if (d.delete(i)) this.reservedBlocks--; return; }
+    for (const i of [...d]) if (i >= s && i < e && d.delete(i)) this.reservedBlocks--;
+  }
+
+  /**
+   * ext4_alloc_file_blocks (extents.c v6.1) with EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT: unwritten
+   * blocks over the holes of blocks [first, last]. 0 or -ENOSPC. Nothing is rolled back on
+   * ENOSPC: the blocks allocated stay, and unless `newSizeBytes` is 0 (KEEP_SIZE) i_size has grown
+   * after each allocated run to its end (at most `newSizeBytes`), as ext4_update_inode_size does.
+   */
+  private allocUnwritten(inode: Inode, first: number, last: number, newSizeBytes: number): number {
     const ei = this.ei(inode);
     for (let i = first; i <= last;) {
       const m = ei.extents.lookup(i);
@@ -748,6 +762,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
       for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
       this.journal.recordMetadata(inode.ino, 'extent', true, 1);
       this.journal.recordMetadata(inode.ino, 'alloc', true, 1);
+      if (newSizeBytes > 0) inode.sizeBytes = Math.max(inode.sizeBytes, Math.min(l * 4096, newSizeBytes));
       i = l;
     }
     return 0;
