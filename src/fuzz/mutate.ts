@@ -31,7 +31,9 @@ const NUMBER_EDITS: readonly ((n: number, r: () => number) => number)[] = [
 
 /** Every [holder, key] under `v` whose value is a number or a string flag (A_B form). */
 function leaves(v: unknown, out: [Record<string, unknown> | unknown[], string | number][]): void {
-  if (Array.isArray(v)) v.forEach((x, i) => { if (typeof x === 'object' && x !== null) leaves(x, out); else out.push([v, i]); });
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => { if (typeof x === 'object' && x !== null) leaves(x, out); else out.push([v, i]); });
+  }
   else if (typeof v === 'object' && v !== null) {
     for (const [k, x] of Object.entries(v)) {
       if (typeof x === 'object' && x !== null) leaves(x, out); else out.push([v as Record<string, unknown>, k]);
@@ -66,7 +68,9 @@ function mutateOnce(doc: { steps?: unknown[] }, r: () => number, flags: readonly
   (holder as Record<string | number, unknown>)[key] = next;
 }
 
-export interface MutantResult { file: string; seed: number; outcome: 'ran' | 'clear-error' | 'finding'; message: string }
+export interface MutantResult {
+  file: string; seed: number; outcome: 'ran' | 'clear-error' | 'finding'; message: string;
+}
 
 /** Mutate `text` with seed `seed` (1-4 mutations), parse and run it; classify the outcome. */
 export function runMutant(file: string, text: string, seed: number, stepsMax: number): MutantResult {
@@ -81,14 +85,19 @@ export function runMutant(file: string, text: string, seed: number, stepsMax: nu
     runScenario(s);
     return { file, seed, outcome: 'ran', message: '' };
   } catch (e) {
-    if (e instanceof ScenarioError || e instanceof ProfileError) return { file, seed, outcome: 'clear-error', message: e.message };
+    if (e instanceof ScenarioError || e instanceof ProfileError) {
+      return { file, seed, outcome: 'clear-error', message: e.message };
+    }
     const msg = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
     return { file, seed, outcome: 'finding', message: msg };
   }
 }
 
 function main(argv: readonly string[]): number {
-  const arg = (name: string, d: number) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : d; };
+  const arg = (name: string, d: number) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : d;
+  };
   const seed0 = arg('--seed', 1), count = arg('--count', 20), stepsMax = arg('--steps-max', 200);
   const dir = join(import.meta.dirname, '..', '..', 'examples');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
