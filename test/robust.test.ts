@@ -130,3 +130,13 @@ test('API fuzzer: fixed seeds run, the same seed gives the same trace, a finding
     assert.ok(s.result.code.some((l) => l.startsWith('p.pwrite(')), 'the reproducer is TypeScript calls');
   } finally { Machine.prototype.process = orig; }
 });
+
+test('a scenario over 16 MiB is refused before the YAML parser runs (SCENARIO_BYTES_MAX), with a clear error', async () => {
+  const { parseScenario } = await import('../src/scenario/parse.ts');
+  const { ScenarioError } = await import('../src/scenario/types.ts');
+  const text = 'name: big\nsteps: []\n' + '# padding\n'.repeat(1_700_000);
+  const t0 = performance.now();
+  assert.throws(() => parseScenario(text, 'big.yaml'), (e: unknown) => e instanceof ScenarioError &&
+    /at most 16777216/.test(e.message));
+  assert.ok(performance.now() - t0 < 1000, 'refused at once, not after a parse');
+});

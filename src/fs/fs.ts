@@ -105,7 +105,7 @@ export interface FileSystem {
    */
   releaseFolio?(inode: Inode, head: number): boolean;
   /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
-  setSize(inode: Inode, newSizeBytes: number): number;
+  setSize(inode: Inode, newSizeBytes: number, oldSizeBytes?: number): number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
   /**

@@ -240,13 +240,17 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     if ((f.flags[head]! & PG_writeback) !== 0) k.sleepUntil(() => (f.flags[head]! & PG_writeback) === 0, 'writeback');
     const folioEnd = (f.index[head]! + (1 << f.order[head]!)) * PAGE_SIZE;
     let chunkEnd = Math.min(pos + len, folioEnd);
+    // ->write_begin reserves every block of the chunk before anything is copied
+    // (ext4_da_write_begin): ENOSPC for one fails the chunk with no byte of it changed.
+    for (let idx = Math.floor(p / PAGE_SIZE); idx * PAGE_SIZE < chunkEnd; idx++) {
+      const err = fs.reserveForWrite(inode, idx);
+      if (err < 0) return done > 0 ? done : err;
+    }
     for (let q = p; q < chunkEnd;) {
       const idx = Math.floor(q / PAGE_SIZE);
       const pfn = head + (idx - f.index[head]!);
       const off = q % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, chunkEnd - q);
-      const err = fs.reserveForWrite(inode, idx);
-      if (err < 0) return done > 0 ? done : err;
       if (typeof src === 'number') {
         if (n === PAGE_SIZE) f.fillFrame(pfn, src);
         else for (let i = 0; i < n; i++) f.writeByte(pfn, off + i, src);
@@ -295,7 +299,7 @@ export function truncateInode(k: Kernel, inode: Inode, newSize: number): number 
   const old = inode.sizeBytes;
   inode.sizeBytes = newSize;
   if (newSize < old) truncatePagecache(k, inode, newSize);
-  return inode.sb.fs.setSize(inode, newSize);
+  return inode.sb.fs.setSize(inode, newSize, old);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { VmFault, VmOperations, Vma } from './mm.ts';
 import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from './constants.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './constants.ts';
 import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
-import { addNewFolio, findFolio, maxIndex, waitFolioUnlocked } from './pagemap.ts';
+import { addNewFolio, findFolio, maxIndex, removeFolio, waitFolioUnlocked } from './pagemap.ts';
 import { filemapMapPages } from './filemap.ts';
 import { PG_locked, PG_uptodate } from '../hw/frames.ts';
 import { COST } from '../lib/cost-category.ts';
@@ -57,7 +57,9 @@ export class Tmpfs implements FileSystem {
 
   /**
    * shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them
-   * (done by the VFS).
+   * (done by the VFS). When memory runs out part way the call fails with ENOSPC and gives back
+   * what it allocated: shmem_undo_range(unfalloc) frees the folios of [start, index) that are not
+   * uptodate (written pages stay), and i_size is not changed.
    */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & FALLOC_FL_PUNCH_HOLE) return 0;
@@ -70,11 +72,20 @@ export class Tmpfs implements FileSystem {
       // read clears it. Fault-around skips it meanwhile (the 6.18 host: a fallocated 64 MiB tmpfs
       // file takes 16384 read faults, against 1024 for a written one).
       const pfn = addNewFolio(this.k, inode.mapping, i, 0, true);
-      if (pfn < 0) return -ENOSPC;
+      if (pfn < 0) { this.undoFalloc(inode, first, i); return -ENOSPC; }
       this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~(PG_locked | PG_uptodate);
       this.k.charge(this.k.costs.pageAllocNs, COST.pageAlloc);
     }
     return 0;
+  }
+
+  /** shmem_undo_range with unfalloc (v6.1): free the folios of [first, end) still not uptodate. */
+  private undoFalloc(inode: Inode, first: number, end: number): void {
+    const f = this.k.frames;
+    for (let i = first; i < end; i++) {
+      const h = findFolio(inode.mapping, i);
+      if (h >= 0 && (f.flags[h]! & PG_uptodate) === 0) removeFolio(this.k, inode.mapping, h, 0);
+    }
   }
 
   fsync(): number { return 0; }

@@ -25,6 +25,7 @@ import {
   OPEN_FLAG_NAMES,
   PROT_NAMES,
   STEPS_MAX,
+  SCENARIO_BYTES_MAX,
   STEP_KINDS,
   ScenarioError,
   SIGNAL_NAMES,
@@ -979,6 +980,10 @@ function lineFinder(doc: Document, lineCounter: LineCounter): (path: readonly Pa
  * Throws ScenarioError for the first problem found, with its path, source name and line.
  */
 export function parseScenario(text: string, sourceName: string): Scenario {
+  if (text.length > SCENARIO_BYTES_MAX) {
+    throw new ScenarioError('', `the file is ${text.length} characters long, at most ${SCENARIO_BYTES_MAX} ` +
+      `(16 MiB: ${STEPS_MAX} steps need far less; split it, or use patterns instead of inline data)`, sourceName);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   const syntax = doc.errors[0];

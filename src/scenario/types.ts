@@ -27,6 +27,12 @@ export class ScenarioError extends Error {
 
 /** Upper bound on the number of steps in one scenario. */
 export const STEPS_MAX = 100_000;
+/**
+ * Upper bound on a scenario file's size, checked before the YAML parser sees it: 100,000 steps
+ * written out one a line take 5-10 MB, and the parser needs about 20 bytes of memory and a few
+ * microseconds per input byte, so a larger file could only exceed STEPS_MAX after a long parse.
+ */
+export const SCENARIO_BYTES_MAX = 16 * 2 ** 20;
 /** Upper bound on the length of an `access.pages` list. */
 export const ACCESS_PAGES_MAX = 1 << 20;
 /** Upper bound on `machine.cpus`. */

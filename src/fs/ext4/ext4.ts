@@ -29,6 +29,7 @@ import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE,
 } from '../../mm/constants.ts';
 import { ext4CollapseRange, ext4InsertRange } from './shift.ts';
+import { ext4BlockZeroRange, ext4ZeroPartialBlocks } from './zero-partial.ts';
 import { filemapFault, filemapMapPages, filemapPageMkwrite } from '../../mm/filemap.ts';
 import { folioReadDone } from '../../mm/pagemap.ts';
 import { PG_dirty, PG_writeback, PG_locked, PG_uptodate } from '../../hw/frames.ts';
@@ -237,17 +238,6 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   /** filemap_write_and_wait_range over file pages [first, last] (kiocb_write_and_wait). */
   writeAndWait(inode: Inode, first: number, last: number): void {
     this.writeback(inode, first, last, true);
-  }
-
-  /** Zero bytes [from, to) of a DAX file inside one block, durably (dax_zero_range / iomap_zero_range). */
-  private daxZeroTail(inode: Inode, from: number, to: number): void {
-    const m = this.ei(inode).extents.lookup(Math.floor(from / 4096));
-    if (m.kind !== 'written') return;
-    const cur = this.pmem!.readBlock(m.pblk);
-    const buf = new Uint8Array(4096);
-    if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
-    buf.fill(0, from % 4096, to - Math.floor(from / 4096) * 4096);
-    this.pmem!.writeBlock(m.pblk, buf);
   }
 
   /** The inode's current extents (for the crash explorer's fsync bookkeeping). */
@@ -679,16 +669,19 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
    * ext4_setattr size change after truncate_pagecache (v6.1; breakLayouts came first): free blocks
    * past the new end.
    */
-  setSize(inode: Inode, newSizeBytes: number): number {
+  setSize(inode: Inode, newSizeBytes: number, oldSizeBytes = newSizeBytes): number {
     this.discardPreallocations(inode);
     const ei = this.ei(inode);
     const first = Math.ceil(newSizeBytes / 4096);
     this.journal.startHandle();
     for (const r of ei.extents.remove(first, Infinity)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
     for (const i of [...ei.delalloc]) if (i >= first && ei.delalloc.delete(i)) this.reservedBlocks--;
-    // ext4_block_truncate_page -> dax_zero_range: a DAX file has no page cache to zero the tail
-    // of the last block in, so it is zeroed on the device.
-    if (inode.dax && newSizeBytes % 4096 !== 0) this.daxZeroTail(inode, newSizeBytes, (first) * 4096);
+    // ext4_truncate -> ext4_block_truncate_page: the tail of the new last block is zeroed in the
+    // file (the page cache reads an uncached block in; DAX zeroes it on the device). An extending
+    // ext4_setattr does not truncate; the model has DAX zero the tail on every size change.
+    if (newSizeBytes % 4096 !== 0 && (inode.dax || newSizeBytes <= oldSizeBytes)) {
+      ext4BlockZeroRange(this, inode, newSizeBytes, first * 4096);
+    }
     this.journal.recordMetadata(inode.ino, 'size', true, 1);
     this.journal.recordMetadata(inode.ino, 'extent', true, 1);
     this.journal.stopHandle();
@@ -715,15 +708,8 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
         const s = Math.ceil(offsetBytes / 4096);
         const e = Math.floor((offsetBytes + lengthBytes) / 4096);
         if (e > s) for (const r of ei.extents.remove(s, e - s)) this.alloc.freeAfterCommit(r.pblk, r.lenBlocks);
-        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
-        if (inode.dax) {
-          // Partial blocks at the edges of the hole are zeroed on the device.
-          const end = offsetBytes + lengthBytes;
-          if (offsetBytes < s * 4096) this.daxZeroTail(inode, offsetBytes, Math.min(end, s * 4096));
-          if (end > Math.max(e, s) * 4096 && end % 4096 !== 0) {
-            this.daxZeroTail(inode, Math.max(offsetBytes, Math.floor(end / 4096) * 4096), end);
-          }
-        }
+        this.dropDelalloc(inode, s, e);
+        ext4ZeroPartialBlocks(this, inode, offsetBytes, lengthBytes);
         this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         return 0;
       }
@@ -735,24 +721,51 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
           ei.extents.convertToUnwritten(s, e - s);
           this.journal.recordMetadata(inode.ino, 'extent', true, 1);
         }
-        for (let i = s; i < e; i++) if (ei.delalloc.delete(i)) this.reservedBlocks--;
+        this.dropDelalloc(inode, s, e);
       }
-      for (let i = first; i <= last;) {
-        const m = ei.extents.lookup(i);
-        if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
-        const len = Math.min(m.lenBlocks, last - i + 1);
-        const runs = this.allocFor(inode, i, len, last - first + 1 <= EXT_UNWRITTEN_MAX_LEN);
-        if (runs.length === 0) return -ENOSPC;
-        let l = i;
-        for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
-        this.journal.recordMetadata(inode.ino, 'extent', true, 1);
-        this.journal.recordMetadata(inode.ino, 'alloc', true, 1);
-        i = l;
-      }
-      return 0;
+      const newSize = (mode & FALLOC_FL_KEEP_SIZE) !== 0 ? 0 : offsetBytes + lengthBytes;
+      const r = this.allocUnwritten(inode, first, last, newSize);
+      // ext4_zero_range: the edge blocks, allocated above when they were holes, are zeroed last.
+      if (r === 0 && (mode & FALLOC_FL_ZERO_RANGE)) ext4ZeroPartialBlocks(this, inode, offsetBytes, lengthBytes);
+      return r;
     } finally {
       this.journal.stopHandle();
     }
+  }
+
+  /**
+   * Drop the delayed-allocation reservations of blocks [s, e) (ext4_es_remove_extent of delayed
+   * extents): by walking the reservations when there are fewer of them than blocks, so a 1 TiB
+   * punch or zero range costs what the file holds, not 2^28 steps.
+   */
+  private dropDelalloc(inode: Inode, s: number, e: number): void {
+    const d = this.ei(inode).delalloc;
+    if (e - s <= d.size) { for (let i = s; i < e; i++) if (d.delete(i)) this.reservedBlocks--; return; }
+    for (const i of [...d]) if (i >= s && i < e && d.delete(i)) this.reservedBlocks--;
+  }
+
+  /**
+   * ext4_alloc_file_blocks (extents.c v6.1) with EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT: unwritten
+   * blocks over the holes of blocks [first, last]. 0 or -ENOSPC. Nothing is rolled back on
+   * ENOSPC: the blocks allocated stay, and unless `newSizeBytes` is 0 (KEEP_SIZE) i_size has grown
+   * after each allocated run to its end (at most `newSizeBytes`), as ext4_update_inode_size does.
+   */
+  private allocUnwritten(inode: Inode, first: number, last: number, newSizeBytes: number): number {
+    const ei = this.ei(inode);
+    for (let i = first; i <= last;) {
+      const m = ei.extents.lookup(i);
+      if (m.kind !== 'hole') { i += Math.min(m.lenBlocks, last - i + 1); continue; }
+      const len = Math.min(m.lenBlocks, last - i + 1);
+      const runs = this.allocFor(inode, i, len, last - first + 1 <= EXT_UNWRITTEN_MAX_LEN);
+      if (runs.length === 0) return -ENOSPC;
+      let l = i;
+      for (const r of runs) { ei.extents.insert(l, r.pblk, r.lenBlocks, 'unwritten'); l += r.lenBlocks; }
+      this.journal.recordMetadata(inode.ino, 'extent', true, 1);
+      this.journal.recordMetadata(inode.ino, 'alloc', true, 1);
+      if (newSizeBytes > 0) inode.sizeBytes = Math.max(inode.sizeBytes, Math.min(l * 4096, newSizeBytes));
+      i = l;
+    }
+    return 0;
   }
 
   /**
