@@ -19,7 +19,7 @@ import { FAULT_FLAG_WRITE, VM_SHARED, VM_HUGEPAGE, VM_FAULT_NEEDDSYNC } from '..
 import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, type DaxFs, type DaxIomap } from '../../dax/fault.ts';
 import { ext4DaxVmOps } from './dax-vm-ops.ts';
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
-import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
+import { daxIomapRead, daxIomapWrite, daxZeroBlockRange } from '../../dax/rw.ts';
 import { iomapDioRw, ENOTBLK, type DioFs, type DioIomap, type DioTarget } from '../iomap-dio.ts';
 import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
@@ -243,11 +243,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   private daxZeroTail(inode: Inode, from: number, to: number): void {
     const m = this.ei(inode).extents.lookup(Math.floor(from / 4096));
     if (m.kind !== 'written') return;
-    const cur = this.pmem!.readBlock(m.pblk);
-    const buf = new Uint8Array(4096);
-    if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
-    buf.fill(0, from % 4096, to - Math.floor(from / 4096) * 4096);
-    this.pmem!.writeBlock(m.pblk, buf);
+    daxZeroBlockRange(this.pmem!, m.pblk, from % 4096, to - Math.floor(from / 4096) * 4096);
   }
 
   /** The inode's current extents (for the crash explorer's fsync bookkeeping). */
