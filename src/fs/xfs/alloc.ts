@@ -164,7 +164,10 @@ export class XfsAllocator {
     let i = 0;
     while (i < ext.length && ext[i]! < bno) i += 2;
     ext.splice(i, 0, bno, len);
-    if (i + 2 < ext.length && bno + len === ext[i + 2]) { ext[i + 1] = ext[i + 1]! + ext[i + 3]!; ext.splice(i + 2, 2); }
+    if (i + 2 < ext.length && bno + len === ext[i + 2]) {
+      ext[i + 1] = ext[i + 1]! + ext[i + 3]!;
+      ext.splice(i + 2, 2);
+    }
     if (i >= 2 && ext[i - 2]! + ext[i - 1]! === bno) { ext[i - 1] = ext[i - 1]! + ext[i + 1]!; ext.splice(i, 2); }
     this.freeBlocks += len;
   }

@@ -317,7 +317,9 @@ export class Xfs implements FileSystem, DaxFs {
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & ~XFS_FALLOC_FL_SUPPORTED) return -EOPNOTSUPP;
     this.breakLayouts(inode);
-    if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) return this.shiftRange(inode, mode, offsetBytes, lengthBytes);
+    if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) {
+      return this.shiftRange(inode, mode, offsetBytes, lengthBytes);
+    }
     if (mode & FALLOC_FL_PUNCH_HOLE) { this.freeFileSpace(inode, offsetBytes, lengthBytes); return 0; }
     let off = offsetBytes, len = lengthBytes;
     if (mode & FALLOC_FL_ZERO_RANGE) {
