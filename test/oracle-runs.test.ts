@@ -44,7 +44,6 @@ test('recorded real-kernel runs exist (6.18 host tmpfs-seq-read at least)', () =
 for (const file of files) {
   test(`model against ${file}`, () => {
     const { meta, real } = load(file);
-    if (real.header.fs.includes('xfs')) return; // the model has no xfs yet (kernel figures kept for it)
     const s = modelScenario(meta.text, meta.scenario, meta.fsOverride ?? undefined, meta.readAheadKb ?? undefined);
     // Each kernel's own profile today (a run recorded before that profile existed names its stand-in).
     const model = modelRun(s, { softDirty: real.header.soft_dirty }, profileFor(meta.kernel).profile).steps;

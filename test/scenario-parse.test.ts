@@ -113,7 +113,8 @@ test('example 2 (DAX on pmem, MAP_SYNC) parses to the documented structure', () 
   assert.deepEqual(s.kernel, { profile: 'linux-4.15', knobs: {} });
   assert.deepEqual(s.mounts, []);
   assert.deepEqual(s.steps.map((step) => step.op), ['mkfs', 'mount', 'create', 'open', 'mmap', 'access', 'report', 'access', 'report']);
-  assert.deepEqual(s.steps[0], { op: 'mkfs', ...plain(0, 4), args: { device: 'pmem0', fs: 'ext4', placement: undefined } });
+  assert.deepEqual(s.steps[0], { op: 'mkfs', ...plain(0, 4), args: { device: 'pmem0', fs: 'ext4', placement: undefined,
+    xfs: { suBytes: 0, sw: 0, extsizeBytes: 0 } } });
   assert.deepEqual(s.steps[1], { op: 'mount', ...plain(1, 5), args: { device: 'pmem0', fs: undefined, target: '/mnt', options: ['dax'] } });
   assert.deepEqual(s.steps[2]?.args, { path: '/mnt/f', sizeBytes: 128 * MiB, content: 'sparse', writeChunkBytes: 4096, fsync: false, mode: undefined });
   assert.deepEqual(s.steps[3]?.args, { path: '/mnt/f', flags: { names: ['O_RDWR'], extraBits: 0 }, fd: 'f' });
@@ -291,7 +292,8 @@ test('every op with all optional arguments, thread/process/expect, and shorthand
   assert.deepEqual(byOp(17)?.args, { map: 'm', offsetBytes: 100, sizeBytes: 1 });
   assert.deepEqual(byOp(18)?.args, { map: 'anon', offsetBytes: 100, byte: 255, bytes: [255] });
   assert.deepEqual(byOp(16)?.expect, { signal: 'SIGBUS', signalPage: 3 });
-  assert.deepEqual(byOp(21)?.args, { device: 'vda', fs: 'ext4', placement: 'unaligned' });
+  assert.deepEqual(byOp(21)?.args, { device: 'vda', fs: 'ext4', placement: 'unaligned',
+    xfs: { suBytes: 0, sw: 0, extsizeBytes: 0 } });
   assert.deepEqual(byOp(24)?.args, { value: 1 });
   assert.deepEqual(byOp(25)?.args, { value: 3 });
   assert.deepEqual(byOp(26)?.args, { durationNs: 3000 });
@@ -330,7 +332,10 @@ test('refusals name the step, the field and the problem', () => {
     ['create: { path: /g, sizeBytes: 1MiB, fsync: yes }', 'steps[2] (create).fsync', /expected true or false, got "yes"/],
     ['mount: { device: vdb, target: /mnt }', 'steps[2] (mount).device', /device "vdb" is not declared by machine.devices; did you mean vda\?/],
     ['mount: { fs: tmpfs, device: vda, target: /mnt }', 'steps[2] (mount).device', /tmpfs takes no device/],
-    ['mkfs: { device: vda, fs: xfs }', 'steps[2] (mkfs).fs', /expected one of ext4, tmpfs/],
+    ['mkfs: { device: vda, fs: btrfs }', 'steps[2] (mkfs).fs', /expected one of ext4, xfs, tmpfs/],
+    ['mkfs: { device: vda, fs: ext4, suBytes: 2MiB }', 'steps[2] (mkfs).suBytes', /mkfs.xfs option; this mkfs makes ext4/],
+    ['mkfs: { device: vda, fs: xfs, extsizeBytes: 1000 }', 'steps[2] (mkfs).extsizeBytes', /multiple of the 4 KiB/],
+    ['mkfs: { device: vda, fs: xfs, sw: 2 }', 'steps[2] (mkfs).sw', /sw needs suBytes/],
     ['dropCaches: 4', 'steps[2] (dropCaches).value', /expected one of 1, 2, 3/],
     ['spawn: { process: p }', 'steps[2] (spawn)', /missing thread/],
     ['sleep: { durationNs: 5 sec }', 'steps[2] (sleep).durationNs', /expected a duration/],

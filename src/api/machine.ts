@@ -18,6 +18,8 @@ import { PmemDevice } from '../hw/pmem.ts';
 import { SuperBlock } from '../fs/fs.ts';
 import { Tmpfs } from '../mm/shmem.ts';
 import { Ext4 } from '../fs/ext4/ext4.ts';
+import { Xfs } from '../fs/xfs/xfs.ts';
+import type { XfsMkfsOptions } from '../scenario/types.ts';
 import type { Placement } from '../fs/ext4/balloc.ts';
 import { doMmap, doMunmap, doMprotect, doMadvise } from '../mm/mmap.ts';
 import { doUserAddrFault } from '../mm/fault.ts';
@@ -43,6 +45,9 @@ import { sysMkdir } from '../fs/dirs.ts';
 import { doMincore } from '../mm/mincore.ts';
 import type { ReadTarget } from '../fs/syscalls.ts';
 import { COST } from '../lib/cost-category.ts';
+
+/** mkfs.xfs with no geometry options. */
+const NO_XFS_OPTIONS: XfsMkfsOptions = { suBytes: 0, sw: 0, extsizeBytes: 0 };
 
 export interface DeviceConfig {
   name: string;
@@ -75,7 +80,8 @@ export interface MachineConfig {
 export class Machine {
   readonly k: Kernel;
   readonly devices = new Map<string, {
-    dev: BlockDevice | PmemDevice; pmem: PmemDevice | null; fs: 'ext4' | null; placement: Placement; cfg: DeviceConfig;
+    dev: BlockDevice | PmemDevice; pmem: PmemDevice | null; fs: 'ext4' | 'xfs' | null; placement: Placement;
+    cfg: DeviceConfig; xfs: XfsMkfsOptions;
   }>();
   private readonly procs = new Map<string, Process>();
   private nextPmemPfn = 0;
@@ -105,26 +111,33 @@ export class Machine {
           writeCache: d.writeCache ?? true, requestLatencyNs: d.latencyNs });
         this.k.addPmem(pm);
         this.nextPmemPfn = pm.pfnEnd;
-        this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
+        this.devices.set(d.name, { dev: pm, pmem: pm, fs: null, placement: d.placement ?? 'mballoc', cfg: d,
+          xfs: NO_XFS_OPTIONS });
       } else {
         const dev = new BlockDevice({ name: d.name, sizeBytes: d.sizeBytes,
           requestLatencyNs: d.latencyNs ?? this.k.costs.blockRequestNs, nsPerByte: this.k.costs.blockNsPerByte });
-        this.devices.set(d.name, { dev, pmem: null, fs: null, placement: d.placement ?? 'mballoc', cfg: d });
+        this.devices.set(d.name, { dev, pmem: null, fs: null, placement: d.placement ?? 'mballoc', cfg: d,
+          xfs: NO_XFS_OPTIONS });
       }
     }
   }
 
-  /** mkfs.FS on a block device; returns 0 or -errno (ENODEV: no such device). */
-  mkfs(device: string, fs: 'ext4', placement?: Placement): number {
+  /**
+   * mkfs.FS on a block device; returns 0 or -errno (ENODEV: no such device). xfs takes its
+   * geometry options (stripe unit and width, extent size hint) and is made only on pmem.
+   */
+  mkfs(device: string, fs: 'ext4' | 'xfs', placement?: Placement, xfs: XfsMkfsOptions = NO_XFS_OPTIONS): number {
     const d = this.devices.get(device);
     if (!d) return -ENODEV;
+    if (fs === 'xfs' && !d.pmem) throw new Error(`mkfs xfs on ${device}: xfs is modelled only on pmem (with -o dax)`);
     d.fs = fs;
+    d.xfs = xfs;
     if (placement) d.placement = placement;
     return 0;
   }
 
   /** mount(2): tmpfs needs no device; ext4 needs a device made by mkfs. Returns 0 or -errno. */
-  mount(target: string, fs: 'tmpfs' | 'ext4', device?: string, options: readonly string[] = []): number {
+  mount(target: string, fs: 'tmpfs' | 'ext4' | 'xfs', device?: string, options: readonly string[] = []): number {
     if (this.k.vfs.mounts.some((m) => m.mountPoint === target)) return -EBUSY;
     if (fs === 'tmpfs') {
       this.k.vfs.mount(new SuperBlock(new Tmpfs(this.k), target, options));
@@ -132,14 +145,24 @@ export class Machine {
     }
     const d = device ? this.devices.get(device) : undefined;
     if (!d) return -ENODEV;
-    if (d.fs !== 'ext4') return -EINVAL; // no filesystem on the device
     const dax = options.some((o) => o === 'dax' || o === 'dax=always');
+    if (fs === 'xfs') return this.mountXfs(target, d, dax, options);
+    if (d.fs !== 'ext4') return -EINVAL; // no filesystem on the device
     // ext4 refuses -o dax on a device without DAX support (a block disk).
     if (dax && !d.pmem) return -EINVAL;
     const sb = new SuperBlock(new Ext4(this.k, d.dev, d.placement, dax ? d.pmem : null), target, options);
     if (d.cfg.readAheadKb !== undefined) sb.raPages = Math.floor(d.cfg.readAheadKb / 4);
     if (d.cfg.maxSectorsKb !== undefined) sb.ioPages = Math.max(1, Math.floor(d.cfg.maxSectorsKb / 4));
     this.k.vfs.mount(sb);
+    return 0;
+  }
+
+  /** mount -t xfs -o dax: the model has xfs only with DAX, on a device mkfs made xfs. */
+  private mountXfs(target: string, d: { pmem: PmemDevice | null; fs: string | null; xfs: XfsMkfsOptions },
+    dax: boolean, options: readonly string[]): number {
+    if (d.fs !== 'xfs') return -EINVAL; // xfs_fs_fill_super finds no xfs superblock
+    if (!dax || !d.pmem) throw new Error(`mount ${target}: xfs is modelled only with -o dax on pmem`);
+    this.k.vfs.mount(new SuperBlock(new Xfs(this.k, d.pmem, d.xfs), target, options));
     return 0;
   }
 

@@ -72,3 +72,16 @@ export function daxIomapWrite(k: Kernel, fs: DaxFs, pmem: PmemDevice, inode: Ino
   k.charge(len * k.costs.pmemWriteNsPerByte, COST.memcpy);
   return done;
 }
+
+/**
+ * Zero bytes [from, to) inside block `pblk` of a DAX device, durably (dax_zero_range /
+ * dax_truncate_page -> dax_memzero, fs/dax.c v6.1: the kernel writes the zeroes and flushes them).
+ */
+export function daxZeroBlockRange(pmem: PmemDevice, pblk: number, from: number, to: number): void {
+  if (to <= from) return;
+  const cur = pmem.readBlock(pblk);
+  const buf = new Uint8Array(4096);
+  if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
+  buf.fill(0, from, to);
+  pmem.writeBlock(pblk, buf);
+}

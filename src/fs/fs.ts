@@ -72,7 +72,7 @@ export class Inode {
 
 /** What a filesystem provides. Each method's doc names the Linux operation it stands for. */
 export interface FileSystem {
-  readonly typeName: 'tmpfs' | 'ext4';
+  readonly typeName: 'tmpfs' | 'ext4' | 'xfs';
   /** Mounted with -o dax: new regular files get S_DAX (ext4_should_enable_dax with dax=always). */
   readonly daxMount: boolean;
   /** The vm_operations for mappings of `inode` (f_op->mmap sets vma->vm_ops). */

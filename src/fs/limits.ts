@@ -9,7 +9,8 @@ import { EFBIG } from '../lib/errno.ts';
 /**
  * sb->s_maxbytes: ext4_max_size (fs/ext4/super.c, 6.1 and 6.18) for extent-mapped files with 4 KiB
  * blocks is EXT_MAX_BLOCKS (2^32 - 1) blocks; tmpfs has MAX_LFS_FILESIZE (shmem_fill_super), which
- * the model holds at 2^44 bytes (its page indices; documented in README "Robustness").
+ * the model holds at 2^44 bytes (its page indices; documented in README "Robustness"), as it does
+ * for xfs (xfs_fs_fill_super: MAX_LFS_FILESIZE too).
  */
 export function sMaxbytes(inode: Inode): number {
   return inode.sb.fs.typeName === 'ext4' ? 0xffffffff * 4096 : 2 ** 44;

@@ -63,7 +63,7 @@ function parseArgs(args: string[]): Options {
 /** One scenario prepared for one kernel: the (possibly fs-overridden) scenario and the model's figures. */
 export interface Prepared {
   file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
-  modelWhy: string; kinds: OracleFs[]; ra: number | undefined }
+  modelWhy: string; kinds: OracleFs[]; mkfsArgs: string; ra: number | undefined }
 
 /**
  * The scenario as the model runs it beside a kernel: --fs applied, and block devices that give no
@@ -84,13 +84,15 @@ function prepare(file: string, text: string, kernel: string, fs: OracleFs | unde
   const s = modelScenario(text, file, fs, ra);
   const { profile, note } = profileFor(kernel);
   const reasons: string[] = [];
-  const kinds = scenarioMounts(s, reasons).map((m) => m.fs);
+  const mounts = scenarioMounts(s, reasons);
+  const kinds = mounts.map((m) => m.fs);
+  const mkfsArgs = mounts.find((m) => m.mkfsArgs !== '')?.mkfsArgs ?? '';
   let model: StepFigures[] | null = null;
   let modelWhy = '';
-  if (kinds.includes('xfs-dax')) modelWhy = 'the model has no xfs yet: kernel figures only';
-  else model = modelRun(s, { softDirty }, profile).steps;
+  model = modelRun(s, { softDirty }, profile).steps;
   const raNote = ra === undefined ? '' : `block devices without readAheadKb get this disk's read_ahead_kb, ${ra}`;
-  return { file, text, s, profile, note: [note, raNote].filter((x) => x).join('; '), model, modelWhy, kinds, ra };
+  return { file, text, s, profile, note: [note, raNote].filter((x) => x).join('; '), model, modelWhy, kinds,
+    mkfsArgs, ra };
 }
 
 /** A comparison's outcome for one scenario on one kernel. */
@@ -130,7 +132,7 @@ export function runKernel(o: Options, kernel: string, texts: Map<string, string>
     preps.forEach((p, n) => {
       try {
         const text = encodeFor(p, o.fs, (kind, i) => guestDir(kind, i));
-        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text });
+        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text, xfsArgs: p.mkfsArgs });
       } catch (e) {
         if (!(e instanceof NotRunnableError)) throw e;
         reals.set(n, new OracleSetupError(e.message));

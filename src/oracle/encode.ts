@@ -7,7 +7,7 @@
 import { flagsToNumber } from '../scenario/run.ts';
 import { flagValue } from '../scenario/flags.ts';
 import * as C from '../mm/constants.ts';
-import type { MountArgs, Scenario, Step } from '../scenario/types.ts';
+import type { MountArgs, Scenario, Step, XfsMkfsOptions } from '../scenario/types.ts';
 import { accessSequence, stepSeed } from '../scenario/order.ts';
 import { accessCount } from '../scenario/steps/access.ts';
 
@@ -41,6 +41,17 @@ export interface OracleMount {
   target: string;
   fs: OracleFs;
   stepIndex: number | undefined;
+  /** Extra mkfs.xfs arguments (`-d su=...,sw=...,extszinherit=...`); empty for the defaults and other fs. */
+  mkfsArgs: string;
+}
+
+/** mkfs.xfs's `-d` arguments for a scenario's xfs geometry (sizes in 4 KiB blocks for extszinherit). */
+export function xfsMkfsArgs(o: XfsMkfsOptions | undefined): string {
+  if (!o) return '';
+  const d: string[] = [];
+  if (o.suBytes > 0) d.push(`su=${o.suBytes / 1024}k`, `sw=${o.sw}`);
+  if (o.extsizeBytes > 0) d.push(`extszinherit=${o.extsizeBytes / 4096}`);
+  return d.length > 0 ? `-d ${d.join(',')}` : '';
 }
 
 function mountFs(m: MountArgs, s: Scenario, fsOfDevice: Map<string, string>): OracleFs | string {
@@ -49,6 +60,9 @@ function mountFs(m: MountArgs, s: Scenario, fsOfDevice: Map<string, string>): Or
   if (!dev) return `mount ${m.target}: device ${m.device ?? '(none)'} is not in machine.devices`;
   const fs = m.fs ?? fsOfDevice.get(dev.name) ?? 'ext4';
   const dax = m.options.some((o) => o === 'dax' || o === 'dax=always');
+  if (fs === 'xfs') {
+    return dev.type === 'pmem' && dax ? 'xfs-dax' : `mount ${m.target}: xfs is offered only on pmem with -o dax`;
+  }
   if (fs !== 'ext4') return `mount ${m.target}: filesystem ${fs}`;
   if (dev.type === 'pmem') return dax ? 'ext4-dax' : `mount ${m.target}: ext4 on pmem without dax (not offered)`;
   return dax ? `mount ${m.target}: -o dax on a block device` : 'ext4';
@@ -61,14 +75,20 @@ function mountFs(m: MountArgs, s: Scenario, fsOfDevice: Map<string, string>): Or
 export function scenarioMounts(s: Scenario, reasons: string[], override?: OracleFs): OracleMount[] {
   const out: OracleMount[] = [];
   const fsOfDevice = new Map<string, string>();
+  const xfsOfDevice = new Map<string, XfsMkfsOptions>();
   const add = (m: MountArgs, stepIndex: number | undefined): void => {
     const fs = override ?? mountFs(m, s, fsOfDevice);
-    if ((ORACLE_FS as readonly string[]).includes(fs)) out.push({ target: m.target, fs: fs as OracleFs, stepIndex });
-    else reasons.push(fs);
+    const mkfsArgs = fs === 'xfs-dax' ? xfsMkfsArgs(xfsOfDevice.get(m.device ?? '')) : '';
+    if ((ORACLE_FS as readonly string[]).includes(fs)) {
+      out.push({ target: m.target, fs: fs as OracleFs, stepIndex, mkfsArgs });
+    } else reasons.push(fs);
   };
   for (const m of s.mounts) add(m, undefined);
   for (const st of s.steps) {
-    if (st.op === 'mkfs') fsOfDevice.set(st.args.device, st.args.fs);
+    if (st.op === 'mkfs') {
+      fsOfDevice.set(st.args.device, st.args.fs);
+      xfsOfDevice.set(st.args.device, st.args.xfs);
+    }
     else if (st.op === 'mount') add(st.args, st.index);
     else break;
   }

@@ -51,7 +51,7 @@ function parseFuzzArgs(args: string[]): FuzzOptions {
       o.kernel = v;
     } else if (a === '--fs') {
       if (v === undefined || !(ORACLE_FS as readonly string[]).includes(v) || v === 'xfs-dax') {
-        throw new KernelUsageError(`--fs ${v ?? ''}: one of tmpfs, ext4, ext4-dax (the model has no xfs)`);
+        throw new KernelUsageError(`--fs ${v ?? ''}: one of tmpfs, ext4, ext4-dax (no xfs-dax for the fuzzer yet)`);
       }
       o.fs = v as OracleFs;
     } else if (a === '--record' && v !== undefined) o.record = v;

@@ -17,13 +17,14 @@ i=0
 while [ $i -lt 100 ] && ! { [ -b /dev/pmem0 ] && [ -b /dev/vda ]; }; do sleep 0.1; i=$((i+1)); done
 echo "@@DEVICES pmem0=$([ -b /dev/pmem0 ] && echo yes || echo no) vda=$([ -b /dev/vda ] && echo yes || echo no)"
 
-setup_fs() { # kind -> mounts /mnt/kind fresh
+setup_fs() { # kind, scenario path without .run -> mounts /mnt/kind fresh ($2.xfs: extra mkfs.xfs arguments)
 	mkdir -p /mnt/$1
 	case $1 in
 	tmpfs) mount -t tmpfs -o size=2g tmpfs /mnt/$1 ;;
 	ext4) mkfs.ext4 -q -F /dev/vda >/dev/null 2>&1 && mount -t ext4 /dev/vda /mnt/$1 ;;
 	ext4-dax) mkfs.ext4 -q -F /dev/pmem0 >/dev/null 2>&1 && mount -t ext4 -o dax /dev/pmem0 /mnt/$1 ;;
-	xfs-dax) mkfs.xfs -q -f -m reflink=0 /dev/pmem0 >/dev/null 2>&1 && mount -t xfs -o dax /dev/pmem0 /mnt/$1 ;;
+	xfs-dax) mkfs.xfs -q -f -m reflink=0 $(cat $2.xfs 2>/dev/null) /dev/pmem0 >/dev/null 2>&1 &&
+		mount -t xfs -o dax /dev/pmem0 /mnt/$1 ;;
 	*) return 1 ;;
 	esac
 }
@@ -33,11 +34,14 @@ for f in /scen/*.run; do
 	id=${n##*/}
 	kinds=$(cat $n.fs)
 	ok=1
-	for k in $kinds; do setup_fs $k || { echo "@@RUN $id SETUP-FAILED $k"; ok=0; }; done
+	for k in $kinds; do setup_fs $k $n || { echo "@@RUN $id SETUP-FAILED $k"; ok=0; }; done
 	if [ $ok = 1 ]; then
 		echo "@@RUN $id BEGIN"
 		/bin/daxsim-runner $f "$(echo $kinds | tr ' ' '+')"
 		echo "@@RUN $id END rc=$?"
+		# Where xfs put each file's blocks (not compared; read when modelling the allocator).
+		for k in $kinds; do [ $k = xfs-dax ] && [ -x /sbin/xfs_io ] &&
+			for p in $(find /mnt/$k -type f); do echo "@@BMAP $id $p"; xfs_io -r -c 'bmap -vp' $p; done; done
 	fi
 	for k in $kinds; do umount /mnt/$k 2>/dev/null; done
 done

@@ -209,7 +209,7 @@ function cpioGz(tree: string): Buffer {
 }
 
 /** One scenario of a batch: its encoded text and the filesystems /init must make for it. */
-export interface GuestJob { id: string; text: string; kinds: string[] }
+export interface GuestJob { id: string; text: string; kinds: string[]; xfsArgs?: string }
 
 /** The real directory a mount target gets in the guest: /mnt/KIND/mN (N: its position among the scenario's mounts). */
 export function guestDir(kind: string, n: number): string {
@@ -227,7 +227,16 @@ export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | O
   for (const j of jobs) {
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.run`), j.text);
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.fs`), `${j.kinds.join(' ')}\n`);
+    writeFileSync(join(work, 'tree', 'scen', `${j.id}.xfs`), `${j.xfsArgs ?? ''}\n`);
   }
+  // xfs_io rides in the batch (when the host has it) for the @@BMAP dumps of xfs files.
+  if (existsSync('/usr/sbin/xfs_io')) {
+    for (const d of ['sbin', 'lib64', 'lib/x86_64-linux-gnu']) mkdirSync(join(work, 'tree', d), { recursive: true });
+    copyDynamic('/usr/sbin/xfs_io', join(work, 'tree'));
+  }
+  // /init rides in the batch too (later cpio entries win), so an edited init needs no new base image.
+  copyFileSync(INIT, join(work, 'tree', 'init'));
+  chmodSync(join(work, 'tree', 'init'), 0o755);
   const initrd = join(work, 'initrd.cpio.gz');
   writeFileSync(initrd, Buffer.concat([readFileSync(base), cpioGz(join(work, 'tree'))]));
   const disk = join(work, 'vdisk.img');

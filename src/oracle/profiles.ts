@@ -35,8 +35,7 @@ export function withFs(s: Scenario, fs: OracleFs): Scenario {
     }
     devices = device({ ...s, machine: { ...s.machine, devices } }, { name: 'pmem0', type: 'pmem', sizeBytes: GIB,
       latencyNs: undefined, readAheadKb: undefined, maxSectorsKb: undefined, placement: undefined });
-    // xfs-dax: the model has no xfs; the model side does not run (kernel figures only).
-    return { device: 'pmem0', fs: 'ext4', target: m.target, options: ['dax'] };
+    return { device: 'pmem0', fs: fs === 'xfs-dax' ? 'xfs' : 'ext4', target: m.target, options: ['dax'] };
   });
   return { ...s, machine: { ...s.machine, devices }, mounts };
 }

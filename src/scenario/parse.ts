@@ -42,6 +42,7 @@ import type {
   KnobValue,
   MachineSpec,
   MapRangeArgs,
+  MkfsArgs,
   MountArgs,
   Op,
   ReadArgs,
@@ -497,7 +498,7 @@ function readRange(f: Fields): MapRangeArgs {
 }
 
 function readMount(f: Fields): MountArgs {
-  const fs = f.may('fs', (v, at) => asOneOf(v, at, ['ext4', 'tmpfs'] as const));
+  const fs = f.may('fs', (v, at) => asOneOf(v, at, ['ext4', 'xfs', 'tmpfs'] as const));
   const device = f.may('device', asDeviceRef);
   if (fs === 'tmpfs' && device !== undefined) f.at.key('device').fail('tmpfs takes no device; remove device');
   if (fs !== 'tmpfs' && device === undefined) {
@@ -505,6 +506,23 @@ function readMount(f: Fields): MountArgs {
   }
   const options = f.or('options', (v, at) => asList(v, at).map((o, i) => asString(o, at.item(i))), []);
   return { device, fs, target: f.need('target', asPath), options };
+}
+
+/** mkfs: xfs takes `suBytes`/`sw` (-d su=,sw=) and `extsizeBytes` (-d extszinherit=), 4 KiB multiples. */
+function readMkfs(f: Fields): MkfsArgs {
+  const fs = f.need('fs', (v, at) => asOneOf(v, at, ['ext4', 'xfs', 'tmpfs'] as const));
+  const geo = (key: 'suBytes' | 'extsizeBytes'): number => {
+    const v = f.or(key, asBytes, 0);
+    if (v !== 0 && fs !== 'xfs') f.at.key(key).fail(`${key} is an mkfs.xfs option; this mkfs makes ${fs}`);
+    if (v % 4096 !== 0) f.at.key(key).fail(`${key} must be a multiple of the 4 KiB block`);
+    return v;
+  };
+  const suBytes = geo('suBytes');
+  const extsizeBytes = geo('extsizeBytes');
+  const sw = f.or('sw', asCount, suBytes > 0 ? 1 : 0);
+  if (sw !== 0 && suBytes === 0) f.at.key('sw').fail('sw needs suBytes (mkfs.xfs -d su=,sw=)');
+  return { device: f.need('device', asDeviceRef), fs, placement: f.may('placement', asPlacement),
+    xfs: { suBytes, sw, extsizeBytes } };
 }
 
 const MOUNT_KEYS = ['device', 'fs', 'target', 'options'] as const;
@@ -685,12 +703,8 @@ export const STEP_READERS: StepReaders = {
     read: (f) => ({ insn: f.need('insn', (v, at) => asOneOf(v, at, ['sfence', 'mfence'] as const)) }),
   },
   mkfs: {
-    keys: ['device', 'fs', 'placement'],
-    read: (f) => ({
-      device: f.need('device', asDeviceRef),
-      fs: f.need('fs', (v, at) => asOneOf(v, at, ['ext4', 'tmpfs'] as const)),
-      placement: f.may('placement', asPlacement),
-    }),
+    keys: ['device', 'fs', 'placement', 'suBytes', 'sw', 'extsizeBytes'],
+    read: readMkfs,
   },
   mount: { keys: MOUNT_KEYS, read: readMount },
   umount: { keys: ['target'], read: (f) => ({ target: f.need('target', asPath) }) },

@@ -203,9 +203,10 @@ class Runner implements StepRunner {
         r = this.machine.mount(m.target, 'tmpfs', undefined, m.options);
       } else {
         const device = m.device ?? '';
-        const mk = this.machine.mkfs(device, 'ext4');
-        if (mk < 0) failed(`mkfs ext4 on ${device}`, mk);
-        r = this.machine.mount(m.target, 'ext4', device, m.options);
+        const fs = m.fs ?? 'ext4';
+        const mk = this.machine.mkfs(device, fs);
+        if (mk < 0) failed(`mkfs ${fs} on ${device}`, mk);
+        r = this.machine.mount(m.target, fs, device, m.options);
       }
       if (r < 0) failed(`mount ${m.target}`, r);
     });

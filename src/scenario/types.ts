@@ -104,7 +104,7 @@ export interface FlagSet<Name extends string> {
 // ---- Machine, kernel, mounts ----
 
 export type Placement = 'aligned' | 'unaligned' | 'mballoc';
-export type FsType = 'ext4' | 'tmpfs';
+export type FsType = 'ext4' | 'xfs' | 'tmpfs';
 
 /** A knob override value after unit conversion (keys ending Bytes are bytes, Ns are ns). */
 export type KnobValue = number | string | boolean;
@@ -362,6 +362,15 @@ export interface MkfsArgs {
   fs: FsType;
   /** undefined: the device's placement. */
   placement: Placement | undefined;
+  /** mkfs.xfs geometry (xfs only): `-d su=,sw=` stripe unit and width, `-d extszinherit=` extent size hint. */
+  xfs: XfsMkfsOptions;
+}
+
+/** mkfs.xfs options the model honours (bytes; 0: not given, as mkfs.xfs's defaults). */
+export interface XfsMkfsOptions {
+  suBytes: number;
+  sw: number;
+  extsizeBytes: number;
 }
 
 export interface MountArgs {

@@ -17,6 +17,7 @@
 import type { Inode } from '../fs.ts';
 import type { Ext4 } from './ext4.ts';
 import { EXT4_BLOCK_SIZE_BYTES as BLOCK } from './extents.ts';
+import { daxZeroBlockRange } from '../../dax/rw.ts';
 import { addNewFolio, findFolio, folioMarkDirty, waitFolioUnlocked } from '../../mm/pagemap.ts';
 
 /**
@@ -46,12 +47,7 @@ export function ext4BlockZeroRange(fs: Ext4, inode: Inode, from: number, to: num
   const ei = fs.ei(inode);
   const m = ei.extents.lookup(lblk);
   if (inode.dax) {
-    if (m.kind !== 'written') return;
-    const cur = fs.pmem!.readBlock(m.pblk);
-    const buf = new Uint8Array(BLOCK);
-    if (typeof cur === 'number') buf.fill(cur); else buf.set(cur);
-    buf.fill(0, from - lblk * BLOCK, to - lblk * BLOCK);
-    fs.pmem!.writeBlock(m.pblk, buf);
+    if (m.kind === 'written') daxZeroBlockRange(fs.pmem!, m.pblk, from - lblk * BLOCK, to - lblk * BLOCK);
     return;
   }
   const k = fs.k, f = k.frames, mapping = inode.mapping;

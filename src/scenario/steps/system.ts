@@ -7,10 +7,14 @@ import type { StepHandlers } from './context.ts';
 type SystemStep = 'mkfs' | 'mount' | 'umount' | 'remount' | 'dropCaches' | 'setKnob';
 
 export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
-  /** mkfs.ext4 on a device (only ext4 is made on devices; tmpfs needs none). */
+  /** mkfs.ext4 or mkfs.xfs on a device (tmpfs needs none; xfs only on pmem, for -o dax). */
   mkfs(r, step) {
-    if (step.args.fs !== 'ext4') r.fail(step, `mkfs ${step.args.fs}: only ext4 can be made on a device`);
-    return { result: r.machine.mkfs(step.args.device, 'ext4', step.args.placement) };
+    const a = step.args;
+    if (a.fs === 'tmpfs') r.fail(step, 'mkfs tmpfs: tmpfs is mounted without mkfs');
+    if (a.fs === 'xfs' && r.machine.devices.get(a.device)?.pmem === null) {
+      r.fail(step, `mkfs xfs on ${a.device}: xfs is modelled only on pmem (mounted -o dax)`);
+    }
+    return { result: r.machine.mkfs(a.device, a.fs === 'xfs' ? 'xfs' : 'ext4', a.placement, a.xfs) };
   },
   /** mount(2), with the filesystem mkfs put on the device unless the step names one. */
   mount(r, step) {
@@ -18,6 +22,9 @@ export const SYSTEM_STEPS: Pick<StepHandlers, SystemStep> = {
     const fs = a.fs ?? (a.device === undefined ? undefined : r.machine.devices.get(a.device)?.fs ?? undefined);
     if (fs === undefined) {
       return r.fail(step, `device ${a.device ?? '(none)'} has no filesystem; run mkfs first or give fs`);
+    }
+    if (fs === 'xfs' && !a.options.some((o) => o === 'dax' || o === 'dax=always')) {
+      return r.fail(step, `mount ${a.target}: xfs is modelled only with -o dax`);
     }
     return { result: r.machine.mount(a.target, fs, a.device, a.options) };
   },
