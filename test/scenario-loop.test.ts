@@ -1,5 +1,5 @@
 // The `loop` step and background threads running any step kind under the scheduler, with the
-// locks syscalls take as the kernel does (kernel/rwsem.ts: mmap_lock per mm_struct, i_rwsem and
+// locks syscalls take as the kernel does (lib/rwsem.ts: mmap_lock per mm_struct, i_rwsem and
 // invalidate_lock per inode, kernel/locking/rwsem.c v6.18; who takes which: mm/util.c
 // vm_mmap_pgoff, mm/mprotect.c do_mprotect_pkey, fs/ext4/file.c ext4_dax_huge_fault,
 // fs/ext4/extents.c ext4_fallocate, v6.1/v6.18). The single-threaded parts of the xfstests

@@ -9,7 +9,7 @@
  *   -11 SIGSEGV, -9 SIGKILL for the OOM killer) and records `lastSignal` ({signo, code, addr});
  *   the process continues afterwards, as after a sigsetjmp/siglongjmp.
  */
-import { downRead, downWrite, SimRwsem, upRead, upWrite } from '../kernel/rwsem.ts';
+import { downRead, downWrite, SimRwsem, upRead, upWrite } from '../lib/rwsem.ts';
 import { Kernel, type Process as KProcess, type Task, type FaultTraceEvent } from '../kernel/kernel.ts';
 import { resolveProfile } from '../kernel/profiles.ts';
 import type { CostTable } from '../kernel/costs.ts';
@@ -325,7 +325,7 @@ export class Process {
 
   /**
    * Runs the syscall body `fn` holding `sem` (down_write/up_write, or down_read/up_read when
-   * `shared`) over its simulated time: only while other tasks run (kernel/rwsem.ts).
+   * `shared`) over its simulated time: only while other tasks run (lib/rwsem.ts).
    */
   private holding(sem: SimRwsem, shared: boolean, fn: () => number): number {
     const k = this.k;
@@ -452,7 +452,8 @@ export class Process {
   munmap(addr: number, lengthBytes: number): number {
     if (!abiInts(addr, lengthBytes) || addr < 0) return -EINVAL;
     const k = this.enter(); // __vm_munmap (v6.18): mmap_write_lock
-    return this.done(this.holding(this.kp.mm.mmapLock, false, () => doMunmap(k, this.kp.mm, addr, abiSizeT(lengthBytes))));
+    const mm = this.kp.mm;
+    return this.done(this.holding(mm.mmapLock, false, () => doMunmap(k, mm, addr, abiSizeT(lengthBytes))));
   }
   mprotect(addr: number, lengthBytes: number, prot: number): number {
     if (!abiInts(addr, lengthBytes, prot) || addr < 0 || addr % 4096 !== 0) return -EINVAL;
@@ -460,7 +461,8 @@ export class Process {
     if (lengthBytes === 0) return 0; // before the prot check (arch_validate_prot comes after it)
     if (lengthBytes < 0) return -ENOMEM;
     const k = this.enter(); // do_mprotect_pkey (v6.18): mmap_write_lock_killable
-    return this.done(this.holding(this.kp.mm.mmapLock, false, () => doMprotect(k, this.kp.mm, addr, lengthBytes, prot)));
+    const mm = this.kp.mm;
+    return this.done(this.holding(mm.mmapLock, false, () => doMprotect(k, mm, addr, lengthBytes, prot)));
   }
   madvise(addr: number, lengthBytes: number, advice: number): number {
     if (!abiInts(addr, lengthBytes, advice) || addr < 0) return -EINVAL;

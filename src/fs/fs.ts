@@ -6,7 +6,7 @@
  * vfs.ts; mm/ may import these shapes, as mm/ includes linux/fs.h.
  */
 import { XArray } from '../lib/xarray.ts';
-import { SimRwsem } from '../kernel/rwsem.ts';
+import { SimRwsem } from '../lib/rwsem.ts';
 import type { Process } from '../kernel/kernel.ts';
 import type { VmOperations, Vma } from '../mm/mm.ts';
 import type { DaxLockHolds } from '../dax/entry.ts';
@@ -66,7 +66,7 @@ export class Inode {
   isDir = false;
   /** Filesystem-private state (extent map, ...). */
   fsPrivate: unknown = null;
-  /** i_rwsem: write, fallocate and truncate hold it exclusive (concurrent runs only: kernel/rwsem.ts). */
+  /** i_rwsem: write, fallocate and truncate hold it exclusive (concurrent runs only: lib/rwsem.ts). */
   readonly iRwsem = new SimRwsem();
   constructor(ino: number, sb: SuperBlock) {
     this.ino = ino;

@@ -741,7 +741,9 @@ export const STEP_READERS: StepReaders = {
     keys: ['steps', 'repeat', 'background'],
     read: (f, common) => {
       const background = f.or('background', asBool, false);
-      if (background && common.thread === undefined) f.at.fail('a background loop needs its own thread: give it a thread name');
+      if (background && common.thread === undefined) {
+        f.at.fail('a background loop needs its own thread: give it a thread name');
+      }
       const repeat = f.may('repeat', asCount);
       if (repeat === undefined && !background) f.at.fail('a loop that is not background needs repeat');
       return { steps: f.need('steps', (x, a) => readLoopBody(x, a, common)), repeat, background };
@@ -934,10 +936,12 @@ function readLoopBody(v: unknown, at: At, common: Common): Step[] {
     const st = readStep(raw, at.item(i), -1);
     const sat = at.item(i);
     if (NOT_IN_LOOP.has(st.op)) sat.fail(`${st.op} cannot run inside a loop`);
-    if (st.thread !== undefined && st.thread !== common.thread) sat.fail('a loop\'s steps run on the loop\'s thread');
-    if (st.process !== undefined && st.process !== common.process) sat.fail('a loop\'s steps run in the loop\'s process');
+    const other = (x: string | undefined, y: string | undefined) => x !== undefined && x !== y;
+    if (other(st.thread, common.thread)) sat.fail('a loop\'s steps run on the loop\'s thread');
+    if (other(st.process, common.process)) sat.fail('a loop\'s steps run in the loop\'s process');
     if (st.expect !== undefined) sat.fail('a step inside a loop has no expect (put checks after the loop or its wait)');
-    if ((st.op === 'access' || st.op === 'copy') && st.args.background) sat.fail('a loop\'s steps are not background work');
+    const bg = (st.op === 'access' || st.op === 'copy') && st.args.background;
+    if (bg) sat.fail('a loop\'s steps are not background work');
     return { ...st, thread: common.thread, process: common.process } as Step;
   });
 }

@@ -8,7 +8,7 @@
  * read faults map read-only and the first store takes a write-protect fault (oracle rows
  * rw-map-then-write / after-fsync-rw-write).
  */
-import { downRead, upRead } from '../../kernel/rwsem.ts';
+import { downRead, upRead } from '../../lib/rwsem.ts';
 import { EOPNOTSUPP, ENOSPC, EIO } from '../../lib/errno.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import type { FileSystem, Inode, File } from '../fs.ts';

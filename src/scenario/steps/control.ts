@@ -112,5 +112,6 @@ export const CONTROL_STEPS: Pick<StepHandlers, ControlStep> = {
 };
 
 function signoOf(s: SignalRecord): number {
-  return s.signal === 'SIGBUS' ? 7 : s.signal === 'SIGSEGV' ? 11 : s.signal === 'SIGKILL' ? 9 : Number(s.signal.slice(3));
+  const n = s.signal;
+  return n === 'SIGBUS' ? 7 : n === 'SIGSEGV' ? 11 : n === 'SIGKILL' ? 9 : Number(n.slice(3));
 }

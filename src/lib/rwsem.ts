@@ -12,8 +12,8 @@
  * Not modelled: writer preference (a reader arriving while a writer waits goes first here) and
  * optimistic spinning (a waiter's time is all sleep).
  */
-import { COST } from '../lib/cost-category.ts';
-import type { Kernel, Task } from './kernel.ts';
+import { COST } from './cost-category.ts';
+import type { Kernel, Task } from '../kernel/kernel.ts';
 
 export class SimRwsem {
   /** Simulated time the last writer released the lock. */
