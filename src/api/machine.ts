@@ -9,6 +9,7 @@
  *   -11 SIGSEGV, -9 SIGKILL for the OOM killer) and records `lastSignal` ({signo, code, addr});
  *   the process continues afterwards, as after a sigsetjmp/siglongjmp.
  */
+import { downRead, downWrite, SimRwsem, upRead, upWrite } from '../lib/rwsem.ts';
 import { Kernel, type Process as KProcess, type Task, type FaultTraceEvent } from '../kernel/kernel.ts';
 import { resolveProfile } from '../kernel/profiles.ts';
 import type { CostTable } from '../kernel/costs.ts';
@@ -293,6 +294,13 @@ export class Machine {
   }
 }
 
+/**
+ * Advice that madvise_need_mmap_write (mm/madvise.c v6.1/v6.18) lets run under mmap_lock held for
+ * read: WILLNEED 3, DONTNEED 4, FREE 8, REMOVE 9, COLD 20, PAGEOUT 21, POPULATE_READ 22,
+ * POPULATE_WRITE 23, DONTNEED_LOCKED 24, COLLAPSE 25. Every other advice writes the VMA flags.
+ */
+const MADV_READ_LOCKED: ReadonlySet<number> = new Set([3, 4, 8, 9, 20, 21, 22, 23, 24, 25]);
+
 export class Process {
   readonly machine: Machine;
   readonly kp: KProcess;
@@ -314,6 +322,19 @@ export class Process {
   }
 
   get lastSignal() { return this.task.lastSignal; }
+
+  /**
+   * Runs the syscall body `fn` holding `sem` (down_write/up_write, or down_read/up_read when
+   * `shared`) over its simulated time: only while other tasks run (lib/rwsem.ts).
+   */
+  private holding(sem: SimRwsem, shared: boolean, fn: () => number): number {
+    const k = this.k;
+    if (!k.concurrent) return fn();
+    if (shared) downRead(k, this.task, sem); else downWrite(k, this.task, sem);
+    const r = fn();
+    if (shared) upRead(k, this.task, sem); else upWrite(k, this.task, sem);
+    return r;
+  }
 
   /** A syscall returned: a crash point for the explorer (issue 5). */
   private done(r: number): number {
@@ -362,7 +383,8 @@ export class Process {
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
-    const r = fileWrite(k, f, pos, n, src, bufAddr);
+    // ext4_file_write_iter, shmem_file_write_iter (v6.18): inode_lock around the write.
+    const r = this.holding(f.inode.iRwsem, false, () => fileWrite(k, f, pos, n, src, bufAddr));
     if (r > 0) f.posBytes = pos + r;
     return this.done(r);
   }
@@ -392,18 +414,26 @@ export class Process {
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : offsetBytes;
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
-    return this.done(fileWrite(k, f, pos, n, src, bufAddr));
+    return this.done(this.holding(f.inode.iRwsem, false, () => fileWrite(k, f, pos, n, src, bufAddr)));
   }
   ftruncate(fd: number, sizeBytes: number): number {
     if (!abiInts(sizeBytes) || sizeBytes < 0) return -EINVAL; // do_sys_ftruncate: length < 0
     const f = this.kp.fds[fd];
     if (f && f.writable && newsizeOk(f.inode, sizeBytes) < 0) return -EFBIG;
-    return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes));
+    // do_truncate (fs/open.c v6.18): inode_lock around notify_change.
+    const k = this.enter();
+    if (!f) return this.done(sysFtruncate(k, this.kp, fd, sizeBytes));
+    return this.done(this.holding(f.inode.iRwsem, false, () => sysFtruncate(k, this.kp, fd, sizeBytes)));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (!this.kp.fds[fd]) return -EBADF;
     if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL;
-    return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
+    // ext4_fallocate, shmem_fallocate (v6.18): inode_lock, then (ext4: punch, zero, collapse,
+    // insert; 5.15+ filemap_invalidate_lock, i_mmap_sem before) the mapping's invalidate_lock.
+    const k = this.enter();
+    const inode = this.kp.fds[fd]!.inode;
+    return this.done(this.holding(inode.iRwsem, false, () => this.holding(inode.mapping.invalidateLock, false,
+      () => sysFallocate(k, this.kp, fd, mode, offsetBytes, lengthBytes))));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
   fdatasync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, true)); }
@@ -414,24 +444,35 @@ export class Process {
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number,
     name = ''): number {
     if (!abiInts(addr, lengthBytes, prot, flags) || !abiInts(fd, offsetBytes)) return -EINVAL;
-    return this.done(doMmap(this.enter(), this.kp, addr, abiSizeT(lengthBytes), prot, flags, fd, offsetBytes, name));
+    // vm_mmap_pgoff (mm/util.c v6.18): mmap_write_lock around do_mmap (MAP_POPULATE after it).
+    const k = this.enter();
+    return this.done(this.holding(this.kp.mm.mmapLock, false,
+      () => doMmap(k, this.kp, addr, abiSizeT(lengthBytes), prot, flags, fd, offsetBytes, name)));
   }
   munmap(addr: number, lengthBytes: number): number {
     if (!abiInts(addr, lengthBytes) || addr < 0) return -EINVAL;
-    return this.done(doMunmap(this.enter(), this.kp.mm, addr, abiSizeT(lengthBytes)));
+    const k = this.enter(); // __vm_munmap (v6.18): mmap_write_lock
+    const mm = this.kp.mm;
+    return this.done(this.holding(mm.mmapLock, false, () => doMunmap(k, mm, addr, abiSizeT(lengthBytes))));
   }
   mprotect(addr: number, lengthBytes: number, prot: number): number {
     if (!abiInts(addr, lengthBytes, prot) || addr < 0 || addr % 4096 !== 0) return -EINVAL;
     // do_mprotect_pkey (mm/mprotect.c 6.1/6.18): start + PAGE_ALIGN(len) wrapping is ENOMEM.
     if (lengthBytes === 0) return 0; // before the prot check (arch_validate_prot comes after it)
     if (lengthBytes < 0) return -ENOMEM;
-    return this.done(doMprotect(this.enter(), this.kp.mm, addr, lengthBytes, prot));
+    const k = this.enter(); // do_mprotect_pkey (v6.18): mmap_write_lock_killable
+    const mm = this.kp.mm;
+    return this.done(this.holding(mm.mmapLock, false, () => doMprotect(k, mm, addr, lengthBytes, prot)));
   }
   madvise(addr: number, lengthBytes: number, advice: number): number {
     if (!abiInts(addr, lengthBytes, advice) || addr < 0) return -EINVAL;
     // do_madvise (mm/madvise.c 6.1/6.18): an end below the start (a negative size_t) is EINVAL.
     if (lengthBytes < 0) return -EINVAL;
-    return this.done(doMadvise(this.enter(), this.kp.mm, addr, lengthBytes, advice));
+    // madvise_lock (mm/madvise.c v6.18, madvise_need_mmap_write): DONTNEED, FREE, WILLNEED,
+    // COLD, PAGEOUT, POPULATE_* and the like take mmap_lock for read, the rest for write.
+    const k = this.enter();
+    return this.done(this.holding(this.kp.mm.mmapLock, MADV_READ_LOCKED.has(advice),
+      () => doMadvise(k, this.kp.mm, addr, lengthBytes, advice)));
   }
   msync(addr: number, lengthBytes: number, flags: number): number {
     if (!abiInts(addr, lengthBytes, flags) || addr < 0) return -EINVAL;

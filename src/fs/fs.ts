@@ -6,6 +6,7 @@
  * vfs.ts; mm/ may import these shapes, as mm/ includes linux/fs.h.
  */
 import { XArray } from '../lib/xarray.ts';
+import { SimRwsem } from '../lib/rwsem.ts';
 import type { Process } from '../kernel/kernel.ts';
 import type { VmOperations, Vma } from '../mm/mm.ts';
 import type { DaxLockHolds } from '../dax/entry.ts';
@@ -42,6 +43,8 @@ export class AddressSpace {
   wbErr = 0;
   /** Hold intervals of DAX entry locks, kept only in concurrent runs (dax/entry.ts); null until then. */
   daxLockHolds: DaxLockHolds | null = null;
+  /** invalidate_lock (5.15+; ext4's i_mmap_sem before): fallocate exclusive, DAX faults shared. */
+  readonly invalidateLock = new SimRwsem();
   constructor(host: Inode) {
     this.host = host;
   }
@@ -63,6 +66,8 @@ export class Inode {
   isDir = false;
   /** Filesystem-private state (extent map, ...). */
   fsPrivate: unknown = null;
+  /** i_rwsem: write, fallocate and truncate hold it exclusive (concurrent runs only: lib/rwsem.ts). */
+  readonly iRwsem = new SimRwsem();
   constructor(ino: number, sb: SuperBlock) {
     this.ino = ino;
     this.sb = sb;

@@ -9,6 +9,7 @@ import { assert } from '../lib/assert.ts';
 import { SIGBUS, SIGSEGV, BUS_ADRERR, SEGV_MAPERR, SEGV_ACCERR } from '../lib/errno.ts';
 import { OWNER_ANON, PG_locked, PG_swapbacked } from '../hw/frames.ts';
 import type { Kernel, Task } from '../kernel/kernel.ts';
+import { downRead, upRead } from '../lib/rwsem.ts';
 import type { Vma, VmFault } from './mm.ts';
 import {
   FAULT_FLAG_WRITE, FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_USER, FAULT_FLAG_TRIED,
@@ -40,6 +41,20 @@ const traceCost0 = new Float64Array(N_COST), traceCost = new Float64Array(N_COST
  * (SIGSEGV, SIGBUS, SIGKILL for OOM) also recorded in task.lastSignal.
  */
 export function doUserAddrFault(k: Kernel, task: Task, addr: number, write: boolean): number {
+  if (!k.concurrent) return faultMaybeTraced(k, task, addr, write);
+  // While other tasks run, the fault holds mmap_lock for read over its simulated time
+  // (lock_mm_and_find_vma, mm/memory.c v6.18; on 6.4+ lock_vma_under_rcu takes the VMA's lock,
+  // which a writer of the same mm takes too: vma_start_write), so it waits for an mmap, munmap,
+  // mprotect or madvise that writes the mm, and they wait for it (lib/rwsem.ts).
+  const lock = task.process.mm.mmapLock;
+  downRead(k, task, lock);
+  const r = faultMaybeTraced(k, task, addr, write);
+  upRead(k, task, lock);
+  return r;
+}
+
+/** do_user_addr_fault's body, with the fault trace event around it when tracing (see above). */
+function faultMaybeTraced(k: Kernel, task: Task, addr: number, write: boolean): number {
   const trace = k.faultTrace;
   if (trace === null) return userAddrFault(k, task, addr, write);
   const startNs = task.clockNs, e0 = installStats.entries, p0 = installStats.pmdLeaves;

@@ -3,6 +3,7 @@
  * (VmOperations) and the fault descriptor (VmFault). mm/ never knows which filesystem it faults on:
  * a VMA carries its VmOperations exactly as Linux's vm_operations_struct (include/linux/mm.h).
  */
+import { SimRwsem } from '../lib/rwsem.ts';
 import type { Pgd, PteTable, PmdTable } from './pgtable.ts';
 import type { File } from '../fs/fs.ts';
 
@@ -68,6 +69,8 @@ export class Vma {
 
 export class Mm {
   readonly pgd: Pgd;
+  /** mmap_lock (mm_struct): held over simulated time in concurrent runs only (lib/rwsem.ts). */
+  readonly mmapLock = new SimRwsem();
   /** VMAs sorted by start, non-overlapping. */
   vmas: Vma[] = [];
   /** Top-down allocation base (mmap_base). */

@@ -146,6 +146,7 @@ const NOT_REAL: Partial<Record<Step['op'], string>> = {
   stop: 'background work (stop) has no single-threaded real equivalent',
   wait: 'background work (wait) has no single-threaded real equivalent',
   umount: 'umount inside a scenario',
+  loop: 'loop (a loop of steps, inline or on a thread) is not run on the real kernel yet',
 };
 
 /** The filesystem root holding a mount's real directory (its parent: guestDir, the host's private mount). */

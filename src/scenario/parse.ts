@@ -737,6 +737,18 @@ export const STEP_READERS: StepReaders = {
     }),
   },
   stop: { keys: ['thread'], read: (f) => ({ thread: f.may('thread', asName) }) },
+  loop: {
+    keys: ['steps', 'repeat', 'background'],
+    read: (f, common) => {
+      const background = f.or('background', asBool, false);
+      if (background && common.thread === undefined) {
+        f.at.fail('a background loop needs its own thread: give it a thread name');
+      }
+      const repeat = f.may('repeat', asCount);
+      if (repeat === undefined && !background) f.at.fail('a loop that is not background needs repeat');
+      return { steps: f.need('steps', (x, a) => readLoopBody(x, a, common)), repeat, background };
+    },
+  },
   wait: { keys: ['thread'], read: (f) => ({ thread: f.may('thread', asName) }) },
   report: {
     keys: ['name'],
@@ -905,9 +917,42 @@ function readOp<O extends Op>(op: O, raw: unknown, at: At, index: number, line: 
   const common: Common = { thread: f.may('thread', asName), process: f.may('process', asName) };
   const args = spec.read(f, common);
   if (op === 'access') (args as ArgsByOp['access']).orderIndex = index;
+  if (op === 'loop') indexLoopBody((args as ArgsByOp['loop']).steps, index, line);
   const step: StepOf<O> = { op, index, line, ...common, expect: f.may('expect', readExpect), args };
   // A StepOf<O> for a generic O is one member of the Step union; TypeScript cannot see that itself.
   return step as Step;
+}
+
+/** Steps a loop may not contain: they start or end threads, processes or background work. */
+const NOT_IN_LOOP: ReadonlySet<string> = new Set(['loop', 'spawn', 'fork', 'exit', 'waitpid', 'wait', 'stop',
+  'mkfs', 'mount', 'umount', 'report']);
+
+/** The steps of a loop: they run on the loop's thread and process, without expect of their own. */
+function readLoopBody(v: unknown, at: At, common: Common): Step[] {
+  const list = asList(v, at);
+  if (list.length === 0) at.fail('a loop needs at least one step');
+  if (list.length > STEPS_MAX) at.fail(`at most ${STEPS_MAX} steps, got ${list.length}`);
+  return list.map((raw, i) => {
+    const st = readStep(raw, at.item(i), -1);
+    const sat = at.item(i);
+    if (NOT_IN_LOOP.has(st.op)) sat.fail(`${st.op} cannot run inside a loop`);
+    const other = (x: string | undefined, y: string | undefined) => x !== undefined && x !== y;
+    if (other(st.thread, common.thread)) sat.fail('a loop\'s steps run on the loop\'s thread');
+    if (other(st.process, common.process)) sat.fail('a loop\'s steps run in the loop\'s process');
+    if (st.expect !== undefined) sat.fail('a step inside a loop has no expect (put checks after the loop or its wait)');
+    const bg = (st.op === 'access' || st.op === 'copy') && st.args.background;
+    if (bg) sat.fail('a loop\'s steps are not background work');
+    return { ...st, thread: common.thread, process: common.process } as Step;
+  });
+}
+
+/** Gives a loop's inner steps the loop's index (their results and random orders are the loop's). */
+function indexLoopBody(steps: Step[], index: number, line: number | undefined): void {
+  for (const st of steps) {
+    st.index = index;
+    if (st.line === undefined) st.line = line;
+    if (st.op === 'access') st.args.orderIndex = index;
+  }
 }
 
 // ---- Top level ----

@@ -119,6 +119,8 @@ class Runner implements StepRunner {
   private readonly opts: RunOptions;
   private baseline: Counters;
   private chunkBuffer: Uint8Array | null = null;
+  /** Inside a loop's inner step: runWithBackground runs its units directly (the step is one unit). */
+  private nested = false;
 
   constructor(s: Scenario, opts: RunOptions) {
     this.s = s;
@@ -260,13 +262,23 @@ class Runner implements StepRunner {
    * loops, with no scheduler overhead.
    */
   runWithBackground(p: Process, unit: () => boolean): void {
-    const bg = this.live();
+    const bg = this.nested ? [] : this.live();
     if (bg.length === 0) {
       while (unit()) { /* one unit at a time */ }
       return;
     }
     const fg: Worker = { task: p.task, step: unit };
     runConcurrently(this.machine.k, [fg, ...bg], [fg], this.cpus);
+  }
+
+  runBody(step: Step, p: Process, pn: string): StepOutcome {
+    const was = this.nested;
+    this.nested = true;
+    try {
+      return runStepHandler(this, step, p, pn);
+    } finally {
+      this.nested = was;
+    }
   }
 
   startBackground(p: Process, w: BackgroundWork): void {
@@ -286,7 +298,7 @@ class Runner implements StepRunner {
     const clockBefore = proc.task.clockNs;
     const hostBefore = this.hostTime ? process.hrtime.bigint() : 0n;
     let out: StepOutcome = { result: 0 };
-    if (step.op === 'access' || step.op === 'wait' || this.live().length === 0) {
+    if (step.op === 'access' || step.op === 'wait' || step.op === 'loop' || this.live().length === 0) {
       out = runStepHandler(this, step, proc, processName);
     } else {
       this.runWithBackground(proc, () => { out = runStepHandler(this, step, proc, processName); return false; });

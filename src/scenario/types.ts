@@ -420,6 +420,17 @@ export interface WaitArgs {
   thread: string | undefined;
 }
 
+/**
+ * Run a list of steps `repeat` times (forever with background: true and no repeat, until `stop`)
+ * on the loop's thread; with background: true as background work, one inner step per scheduler
+ * unit, alongside the steps after the loop, joined by `wait` when finite.
+ */
+export interface LoopArgs {
+  steps: Step[];
+  repeat: number | undefined;
+  background: boolean;
+}
+
 /** Stop the background work of a thread (default: all). */
 export interface StopArgs {
   thread: string | undefined;
@@ -461,6 +472,7 @@ export type NoArgs = Record<string, never>;
 
 /** The arguments of each op; the keys of this map are the op names. */
 export interface ArgsByOp {
+  loop: LoopArgs;
   create: CreateArgs;
   open: OpenArgs;
   close: FdArgs;
@@ -523,7 +535,7 @@ export const STEP_KINDS = [
   'unlink', 'mkdir', 'stat', 'mmap', 'munmap', 'mprotect', 'madvise', 'msync', 'access', 'load', 'store',
   'flush', 'fence', 'memset', 'memcpy', 'mincore', 'mkfs', 'mount', 'umount', 'remount', 'dropCaches', 'setKnob',
   'sleep',
-  'copy', 'stop', 'wait', 'report', 'spawn',
+  'copy', 'stop', 'wait', 'report', 'spawn', 'loop',
   'fork', 'exit', 'waitpid', 'mremap', 'mlock', 'munlock', 'mlockall', 'munlockall',
 ] as const satisfies readonly Op[];
 export type StepKind = (typeof STEP_KINDS)[number];

@@ -8,6 +8,7 @@
  * read faults map read-only and the first store takes a write-protect fault (oracle rows
  * rw-map-then-write / after-fsync-rw-write).
  */
+import { downRead, upRead } from '../../lib/rwsem.ts';
 import { EOPNOTSUPP, ENOSPC, EIO } from '../../lib/errno.ts';
 import type { Kernel } from '../../kernel/kernel.ts';
 import type { FileSystem, Inode, File } from '../fs.ts';
@@ -125,6 +126,17 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
    * the handle is stopped, and its result (NOPAGE, no MAJOR) is what the core sees.
    */
   daxHugeFault(vmf: VmFault, order: number): number {
+    // filemap_invalidate_lock_shared (i_mmap_sem before 5.15) over the whole fault, so a fault
+    // waits for a punch or zero range in flight and they wait for it (concurrent runs only).
+    const k = this.k, task = k.current, lock = vmf.vma!.file!.inode.mapping.invalidateLock;
+    downRead(k, task, lock);
+    const r = this.daxHugeFaultLocked(vmf, order);
+    upRead(k, task, lock);
+    return r;
+  }
+
+  /** ext4_dax_huge_fault's body under invalidate_lock (see daxHugeFault). */
+  private daxHugeFaultLocked(vmf: VmFault, order: number): number {
     const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vmf.vma!.flags & VM_SHARED) !== 0;
     if (write) {
       this.journal.startHandle();

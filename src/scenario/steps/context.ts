@@ -76,6 +76,11 @@ export interface StepRunner {
   range(step: Step, a: MapRangeArgs, processName: string): [number, number];
   /** Background work not yet done. */
   live(): Worker[];
+  /**
+   * Run a loop's inner step on `p` through its handler, unrecorded; inside it (and inside any
+   * background unit) runWithBackground does not schedule again: the step is one unit.
+   */
+  runBody(step: Step, p: Process, pn: string): StepOutcome;
   /** Run `unit` on `p`'s task until it returns false, alongside the live background work. */
   runWithBackground(p: Process, unit: () => boolean): void;
   /** Start background work on `p`'s task now: at the main thread's time, not whenever it last ran. */
