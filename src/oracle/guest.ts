@@ -216,8 +216,11 @@ export function guestDir(kind: string, n: number): string {
   return `/mnt/${kind}/m${n}`;
 }
 
-/** Boots kernel `ver` once for the whole batch and returns each job's run (or the reason it has none). */
-export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | OracleSetupError> {
+/**
+ * Boots kernel `ver` once for the whole batch and returns each job's run (or the reason it has none).
+ * `traceEvents` (tracefs events/ paths) are recorded around each run into RealRun.trace.
+ */
+export function runBatch(ver: string, jobs: GuestJob[], traceEvents: string[] = []): Map<string, RealRun | OracleSetupError> {
   ensureGuestTools();
   const k = ensureKernel(ver);
   const base = baseInitramfs(k);
@@ -228,6 +231,7 @@ export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | O
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.run`), j.text);
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.fs`), `${j.kinds.join(' ')}\n`);
   }
+  if (traceEvents.length > 0) writeFileSync(join(work, 'tree', 'scen', 'trace.events'), `${traceEvents.join('\n')}\n`);
   const initrd = join(work, 'initrd.cpio.gz');
   writeFileSync(initrd, Buffer.concat([readFileSync(base), cpioGz(join(work, 'tree'))]));
   const disk = join(work, 'vdisk.img');
@@ -262,11 +266,23 @@ export function parseConsole(log: string, jobs: GuestJob[], what: string): Map<s
     }
     else {
       try {
-        out.set(j.id, parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`));
+        const run = parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`);
+        const trace = traceSection(text, j.id);
+        if (trace !== null) run.trace = trace;
+        for (const m of text.matchAll(/@@TRACE-WARN (.*)/g)) run.warnings.push(`tracing: ${m[1]!}`);
+        out.set(j.id, run);
       } catch (err) {
         out.set(j.id, err instanceof OracleSetupError ? err : new OracleSetupError(String(err)));
       }
     }
   }
   return out;
+}
+
+/** The trace text /init printed for job `id` between @@TRACE id BEGIN and END, or null when none. */
+function traceSection(text: string, id: string): string[] | null {
+  const b = text.indexOf(`@@TRACE ${id} BEGIN\n`);
+  const e = text.indexOf(`@@TRACE ${id} END`, b);
+  if (b < 0 || e < 0) return null;
+  return text.slice(b + `@@TRACE ${id} BEGIN\n`.length, e).split('\n').filter((l) => l !== '');
 }
