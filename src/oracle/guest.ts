@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OracleSetupError, cacheDir, progress, runnerBinary } from './build.ts';
 import { parseRunnerOutput, type RealRun } from './host.ts';
+import { lostEvents, runnerLines } from './trace-compare.ts';
 
 /** Debian suite of each guest kernel version. */
 export const GUEST_KERNELS: Record<string, string> = {
@@ -268,7 +269,8 @@ export function parseConsole(log: string, jobs: GuestJob[], what: string): Map<s
       try {
         const run = parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`);
         const trace = traceSection(text, j.id);
-        if (trace !== null) run.trace = trace;
+        if (trace !== null) run.trace = runnerLines(trace);
+        if (trace !== null && lostEvents(trace)) run.warnings.push('tracing: the ring buffer overflowed');
         for (const m of text.matchAll(/@@TRACE-WARN (.*)/g)) run.warnings.push(`tracing: ${m[1]!}`);
         out.set(j.id, run);
       } catch (err) {

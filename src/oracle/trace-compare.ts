@@ -41,6 +41,26 @@ export function parseTraceLines(lines: string[]): TraceEvent[] {
 const MARK = /daxsim ([BE]) (\d+)/;
 
 /**
+ * The lines worth keeping of a guest's trace: the runner processes' own (the pids that wrote a
+ * step marker) from the first marker on, and the ring buffer's `# entries-in-buffer/entries-written`.
+ */
+export function runnerLines(lines: string[]): string[] {
+  const pids = new Set(parseTraceLines(lines).filter((e) => MARK.test(e.fields)).map((e) => e.pid));
+  const first = lines.findIndex((l) => MARK.test(l)); // before it: the runner loading itself
+  return lines.filter((l, n) => {
+    if (l.startsWith('# entries-in-buffer')) return true;
+    const m = LINE.exec(l);
+    return n >= first && first >= 0 && m !== null && pids.has(Number(m[2]));
+  });
+}
+
+/** Whether the ring buffer dropped events (entries in the buffer fewer than written). */
+export function lostEvents(lines: string[]): boolean {
+  const m = lines.map((l) => /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(l)).find((x) => x !== null);
+  return m !== undefined && m !== null && m[1] !== m[2];
+}
+
+/**
  * The kernel's events per step: between a process's "daxsim B I" and "daxsim E I" markers, that
  * process's events only (other tasks' events and a runner's events outside a step are dropped).
  */
