@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { IncrementalExpectations, type Expectation } from './incremental.ts';
 import { assert } from '../lib/assert.ts';
 import type { ExtentLookup } from '../fs/ext4/extents.ts';
+import type { ProgressLine } from '../lib/progress.ts';
 
 export interface CrashContext {
   readonly machine: Machine;
@@ -83,6 +84,8 @@ export interface ExploreOptions {
   crossCheck?: boolean;
   /** Explore only the crash points p with p % count === index (src/crash/shard.ts merges the parts). */
   shard?: { index: number; count: number };
+  /** A progress line of the states explored (this thread only: not passed to workers). */
+  progress?: ProgressLine | null;
 }
 
 /** A non-durable line of a crash state: `units` failure-atomic stores were made to it, `kept` reached the media. */
@@ -613,6 +616,8 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   let point = 0;
   const shard = opts.shard;
   if (shard) res.shard = { index: shard.index, count: shard.count, points: [] };
+  const prog1 = opts.progress ?? null;
+  prog1?.begin(`crash: ${prog.name}`, 0, 'states');
   runToCrashPoints(prog, s, (sess, where) => {
     if (!bind(sess)) return; // no DAX filesystem yet: nothing can be lost
     const here = point++;
@@ -627,7 +632,9 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
     } finally {
       res.shard?.points.push(here, res.states - before, res.sampledPoints - sampled);
     }
+    prog1?.tick(res.states);
   });
+  prog1?.end();
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
   res.verdict = verdictOf(res);

@@ -22,6 +22,7 @@ import { profileFor, withFs } from './profiles.ts';
 import { existsSync } from 'node:fs';
 import { compareTraces, guestTraceEvents, kernelStepEvents, mapRanges, modelStepLines, summarise,
   type TraceDifference } from './trace-compare.ts';
+import { stderrProgress, type ProgressLine } from '../lib/progress.ts';
 
 export const KERNEL_USAGE = `  kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all]
                 [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR] [--trace]
@@ -38,10 +39,14 @@ const ALL = ['5.10', '6.1', '6.12', '6.18', '7.2'];
 export class KernelUsageError extends Error {}
 
 export interface Options {
-  files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined; trace?: boolean }
+  files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined; trace?: boolean;
+  /** Progress of the model's runs (a batch of many scenarios, a fuzz campaign). */
+  progress?: ProgressLine | null;
+}
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { files: [], kernels: [], fs: undefined, record: undefined, trace: false };
+  const o: Options = { files: [], kernels: [], fs: undefined, record: undefined, trace: false,
+    progress: stderrProgress(1) };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const val = (): string => {
@@ -126,7 +131,14 @@ function encodeFor(p: Prepared, fs: OracleFs | undefined, dirOf: (kind: OracleFs
 
 /** Runs every file on kernel `kernel`: on the host directly, in a guest as one batch. */
 export function runKernel(o: Options, kernel: string, texts: Map<string, string>): Outcome[] {
-  const preps = o.files.map((f) => prepare(f, texts.get(f)!, kernel, o.fs, true));
+  const prog = o.progress ?? null;
+  prog?.begin(`Linux ${kernel}: model runs`, o.files.length, 'scenarios');
+  const preps = o.files.map((f, n) => {
+    const p = prepare(f, texts.get(f)!, kernel, o.fs, true);
+    prog?.tick(n + 1);
+    return p;
+  });
+  prog?.end();
   const reals = new Map<number, RealRun | OracleSetupError>();
   if (kernel === HOST_KERNEL) {
     preps.forEach((p, n) => {
