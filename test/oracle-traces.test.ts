@@ -40,8 +40,11 @@ function knownTraceDifferences(): Set<string> {
 const known = knownTraceDifferences();
 const runs = readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).sort().map(load).filter((x) => x !== null);
 
-function prepared(r: Loaded): { s: ReturnType<typeof modelScenario>; profile: string; model: ReturnType<typeof modelRun>['steps'] } {
-  const s = modelScenario(r.meta.text, r.meta.scenario, r.meta.fsOverride ?? undefined, r.meta.readAheadKb ?? undefined);
+interface Prepared { s: ReturnType<typeof modelScenario>; profile: string; model: ReturnType<typeof modelRun>['steps'] }
+
+function prepared(r: Loaded): Prepared {
+  const m = r.meta;
+  const s = modelScenario(m.text, m.scenario, m.fsOverride ?? undefined, m.readAheadKb ?? undefined);
   const profile = profileFor(r.meta.kernel).profile;
   return { s, profile, model: modelRun(s, { softDirty: r.real.header.soft_dirty }, profile).steps };
 }
@@ -109,7 +112,7 @@ test('events are attributed by the runner\'s trace_marker brackets and pid; othe
   const lines = [
     '             exe-128     [000] .....    13.8: tracing_mark_write: daxsim B 4',
     '             exe-128     [000] d....    13.9: page_fault_user: address=0x7f0000001000 ip=0x4 error_code=0x4',
-    '    jbd2/vda-8-122     [001] .....    13.9: mm_filemap_add_to_page_cache: dev 0:3 ino fe00000 pfn=0x1 ofs=0 order=0',
+    '  jbd2/vda-8-122 [001] .....  13.9: mm_filemap_add_to_page_cache: dev 0:3 ino fe00000 pfn=0x1 ofs=0 order=0',
     '             exe-128     [000] .....    14.0: tracing_mark_write: daxsim E 4',
     '             exe-128     [000] d....    14.1: page_fault_user: address=0x7f0000002000 ip=0x4 error_code=0x4',
   ];

@@ -82,8 +82,8 @@ steps:
 
 test('daxsim run --json: stdout is the JSON document alone (progress goes to stderr only)', () => {
   const root = join(import.meta.dirname, '..');
-  const r = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'run', join(root, 'examples/tmpfs-seq-read.yaml'),
-    '--json'], { encoding: 'utf8' });
+  const args = [join(root, 'src/cli/main.ts'), 'run', join(root, 'examples/tmpfs-seq-read.yaml'), '--json'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /\[daxsim\]/);
   assert.equal(typeof JSON.parse(r.stdout), 'object');

@@ -69,6 +69,7 @@ export class ProgressLine {
     this.done = done;
     if (!this.active || ++this.calls < this.t.checkEvery) return;
     this.calls = 0;
+    if (this.total > 0 && done >= this.total) return; // end() prints the last line
     const ms = this.now();
     const elapsed = ms - this.startMs;
     if (elapsed < this.t.afterMs) return;

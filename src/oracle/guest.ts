@@ -221,7 +221,8 @@ export function guestDir(kind: string, n: number): string {
  * Boots kernel `ver` once for the whole batch and returns each job's run (or the reason it has none).
  * `traceEvents` (tracefs events/ paths) are recorded around each run into RealRun.trace.
  */
-export function runBatch(ver: string, jobs: GuestJob[], traceEvents: string[] = []): Map<string, RealRun | OracleSetupError> {
+export function runBatch(ver: string, jobs: GuestJob[],
+  traceEvents: string[] = []): Map<string, RealRun | OracleSetupError> {
   ensureGuestTools();
   const k = ensureKernel(ver);
   const base = baseInitramfs(k);
