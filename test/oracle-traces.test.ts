@@ -3,8 +3,8 @@
 // FtraceWriter, and the event sequences of each step (names, addresses as mapping+offset, file
 // offsets) must be the kernel's, except the steps listed in the Tracepoints table of
 // test/oracle-runs/KNOWN-DIFFERENCES.md (which must still differ). The scenarios are
-// test/oracle-traces/*.yaml, recorded on the Debian 6.1 (6.1.0-50) and 7.2 (7.2.12+deb14) guests
-// on ext4-dax and ext4. No kernel is booted here.
+// test/oracle-traces/*.yaml, recorded on the Debian 6.1 (6.1.0-50), 6.12 (6.12.117+deb13) and 7.2
+// (7.2.12+deb14) guests on ext4-dax and ext4. No kernel is booted here.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,26 +49,29 @@ function prepared(r: Loaded): Prepared {
   return { s, profile, model: modelRun(s, { softDirty: r.real.header.soft_dirty }, profile).steps };
 }
 
-test('traced runs exist: a DAX PTE read, a DAX PMD fault and a page-cache fault-around read on 6.1 and 7.2', () => {
+test('traced runs exist: a DAX PTE read, a DAX PMD fault and a page-cache fault-around read on 6.1, 6.12, 7.2', () => {
   const names = runs.map((r) => r.file);
-  for (const k of ['6.1', '7.2']) {
+  for (const k of ['6.1', '6.12', '7.2']) {
     for (const f of [`trace-dax-pte-read.linux-${k}.ext4-dax.jsonl`, `trace-dax-pmd.linux-${k}.ext4-dax.jsonl`,
       `trace-faultaround.linux-${k}.ext4.jsonl`]) assert.ok(names.includes(f), `${f} in ${names.join(', ')}`);
   }
 });
 
-test('7.2: a DAX fault under the per-VMA lock falls back from ->huge_fault and is redone under mmap_lock', () => {
-  // vmf_can_call_fault (mm/memory.c 6.7+): ext4's DAX vm_ops have no ->map_pages; the 7.2 guest's
+test('6.12, 7.2: a DAX fault under the per-VMA lock falls back from ->huge_fault and is redone under mmap_lock', () => {
+  // vmf_can_call_fault (mm/memory.c 6.7+): ext4's DAX vm_ops have no ->map_pages; the 6.12 and 7.2 guests'
   // trace shows dax_pmd_fault twice per fault that falls back, first with VMA_LOCK; 6.1 has no
   // per-VMA lock: once.
   const r72 = runs.find((x) => x.file === 'trace-dax-pmd.linux-7.2.ext4-dax.jsonl')!;
+  const r612 = runs.find((x) => x.file === 'trace-dax-pmd.linux-6.12.ext4-dax.jsonl')!;
   const r61 = runs.find((x) => x.file === 'trace-dax-pmd.linux-6.1.ext4-dax.jsonl')!;
   const pmdFaults = (r: Loaded): number[] => [...kernelStepEvents(r.real.trace!).values()]
     .map((evs) => evs.filter((e) => e.event === 'dax_pmd_fault').length).filter((n) => n > 0);
   // A PMD fault that succeeds (the huge zero page of step 7) is done under the VMA lock: once.
-  assert.ok(pmdFaults(r72).includes(2) && pmdFaults(r72).includes(1), `7.2 kernel: ${pmdFaults(r72).join(',')}`);
+  for (const r of [r72, r612]) {
+    assert.ok(pmdFaults(r).includes(2) && pmdFaults(r).includes(1), `${r.file}: ${pmdFaults(r).join(',')}`);
+  }
   assert.ok(pmdFaults(r61).every((n) => n === 1), `6.1 kernel: ${pmdFaults(r61).join(',')}`);
-  for (const r of [r72, r61]) {
+  for (const r of [r72, r612, r61]) {
     const p = prepared(r);
     const model = [...modelStepLines(p.s, p.profile).values()]
       .map((ls) => parseTraceLines(ls).filter((e) => e.event === 'dax_pmd_fault').length).filter((n) => n > 0);

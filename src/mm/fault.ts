@@ -289,7 +289,7 @@ function unlockPage(k: Kernel, pfn: number): void {
  * vmf_can_call_fault (mm/memory.c, 6.7+: every profile with perVmaLock, the only ones that fault
  * under the per-VMA lock): there, only a VMA with ->map_pages may call ->fault; any other (ext4
  * DAX) drops the lock and returns RETRY, so the fault is redone under mmap_lock after its
- * ->huge_fault already ran once (two dax_pmd_fault events on the 7.2 guest,
+ * ->huge_fault already ran once (two dax_pmd_fault events on the 6.12 and 7.2 guests,
  * test/oracle-runs/trace-dax-pmd.linux-7.2.ext4-dax.jsonl).
  */
 function canCallFault(vmf: VmFault): number {
