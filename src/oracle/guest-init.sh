@@ -5,7 +5,8 @@
 # its JSON lines on the console between @@RUN markers; powers off at the end. When
 # /scen/trace.events lists tracepoints (events/ paths: fs_dax, exceptions/page_fault_user, ...),
 # tracefs is mounted, those events are enabled around each run, the runner marks its steps in
-# trace_marker, and the trace follows the run between @@TRACE markers.
+# trace_marker, and the trace follows the run between @@TRACE markers (each event's format file
+# is printed once, between @@FORMAT markers, for test/trace-formats/).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -29,6 +30,12 @@ if [ -s /scen/trace.events ]; then
 		echo 16384 > $T/buffer_size_kb
 		for e in $(cat /scen/trace.events); do
 			echo 1 > $T/events/$e/enable 2>/dev/null || echo "@@TRACE-WARN no event $e"
+		done
+		# The format files of every event daxsim prints (jbd2 too, not enabled), for test/trace-formats/.
+		for e in $(cat /scen/trace.events) jbd2; do
+			for f in $T/events/$e/format $T/events/$e/*/format; do
+				[ -f $f ] && { echo "@@FORMAT ${f#$T/events/}"; cat $f; echo "@@FORMAT-END"; }
+			done
 		done
 	else
 		echo "@@TRACE-WARN tracefs is not available in the guest"

@@ -6,6 +6,7 @@
 // our own, all on first use, into the cache directory.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
   chmodSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -159,10 +160,12 @@ function copyDynamic(bin: string, tree: string): void {
   }
 }
 
-/** The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per runner version. */
+/** The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per runner and /init. */
 function baseInitramfs(k: GuestKernel): string {
   const runner = runnerBinary();
-  const out = join(cacheDir(), 'kernels', k.version, `initramfs-${runner.split('-').pop()}.cpio.gz`);
+  // Named by the runner's hash and /init's: an edited guest-init.sh is a new initramfs too.
+  const init = createHash('sha256').update(readFileSync(INIT)).digest('hex').slice(0, 8);
+  const out = join(cacheDir(), 'kernels', k.version, `initramfs-${runner.split('-').pop()}-${init}.cpio.gz`);
   if (existsSync(out)) return out;
   progress(`building the initramfs for ${k.release}`);
   const tree = join(cacheDir(), 'kernels', k.version, 'initramfs.root');

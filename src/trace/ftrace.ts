@@ -45,8 +45,12 @@ interface Layout {
   insertMappingFires: boolean;
   /** dax_pmd_load_hole's page field: zero_page (<= 6.9) or zero_folio (6.10+). */
   zeroField: 'zero_page' | 'zero_folio';
-  /** mm_filemap_*_page_cache layout. */
-  filemap: 'page-pfn-dec' | 'page-pfn-hex' | 'pfn-hex-order';
+  /**
+   * mm_filemap_*_page_cache layout: page pointer and decimal pfn (4.x), or pfn, offset and folio
+   * order from 5.17 ("filemap: Convert tracing of page cache operations to folio"; the 6.1 guest
+   * prints it: test/oracle-runs/trace-faultaround.linux-6.1.ext4.jsonl).
+   */
+  filemap: 'page-pfn-dec' | 'pfn-hex-order';
   fsDax: boolean;
 }
 
@@ -56,7 +60,7 @@ const LAYOUTS: Readonly<Record<TracepointSet, Layout>> = {
   'v4.15': { faultFlags: FAULT_FLAG_NAMES_415, results: VM_FAULT_NAMES_415, insertMappingFires: true,
     zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: true },
   'v6.1': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_618, insertMappingFires: false,
-    zeroField: 'zero_page', filemap: 'page-pfn-hex', fsDax: true },
+    zeroField: 'zero_page', filemap: 'pfn-hex-order', fsDax: true },
   'v6.18': { faultFlags: FAULT_FLAG_NAMES_618, results: VM_FAULT_NAMES_618, insertMappingFires: false,
     zeroField: 'zero_folio', filemap: 'pfn-hex-order', fsDax: true },
 };
@@ -239,7 +243,6 @@ export class FtraceWriter implements Tracepoints {
     const ofs = index * 4096;
     switch (this.layout.filemap) {
       case 'page-pfn-dec': return `${head} page=${pagePointer(pfn)} pfn=${pfn} ofs=${ofs}`;
-      case 'page-pfn-hex': return `${head} page=${pagePointer(pfn)} pfn=0x${pfn.toString(16)} ofs=${ofs}`;
       case 'pfn-hex-order': return `${head} pfn=0x${pfn.toString(16)} ofs=${ofs} order=${order}`;
     }
   }
