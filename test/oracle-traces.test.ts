@@ -109,6 +109,11 @@ test('a missing or extra kernel event is a difference (the replay can fail)', ()
   const d = compareTraces(model, cut, maps, r.real.header.shift);
   assert.deepEqual(d.map((x) => x.step), [step[0]]);
   assert.ok(d[0]!.model.some((k) => k.startsWith('dax_pmd_load_hole')));
+  // A different VM_FAULT result of the same event is a difference too.
+  const res = new Map(kernel);
+  res.set(step[0], step[1].map((e) => (e.event === 'dax_pmd_fault_done'
+    ? { ...e, fields: e.fields.replace(/NOPAGE$/, 'FALLBACK') } : e)));
+  assert.deepEqual(compareTraces(model, res, maps, r.real.header.shift).map((x) => x.step), [step[0]]);
 });
 
 test('events are attributed by the runner\'s trace_marker brackets and pid; other tasks are dropped', () => {
@@ -123,7 +128,7 @@ test('events are attributed by the runner\'s trace_marker brackets and pid; othe
   assert.deepEqual([...k.keys()], [4]);
   assert.deepEqual(k.get(4)!.map((e) => e.event), ['page_fault_user']);
   assert.equal(eventKey(k.get(4)![0]!, [{ name: 'm', start: 0x7f0000000000, end: 0x7f0000100000 }], 0),
-    'page_fault_user m+0x1000');
+    'page_fault_user m+0x1000 0x4');
   assert.equal(runnerLines(lines).length, 4, 'the jbd2 kthread line is not kept');
 });
 

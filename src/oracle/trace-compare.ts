@@ -1,9 +1,10 @@
 // `daxsim kernel --trace`: the tracepoints the model fires (src/trace/ftrace.ts) recorded on the
 // real kernel too, through tracefs in the guest (guest-init.sh enables them, runner.c brackets
 // each step with "daxsim B I" / "daxsim E I" in trace_marker), and compared per step as
-// sequences of event keys: the event's name, and its address as mapping+offset (kernel addresses
-// taken back by the runner's placement shift) or its file offset. pids, timestamps, inode
-// numbers, pfns and entries are not compared (they differ between any two machines).
+// sequences of event keys: the event's name, its address as mapping+offset (kernel addresses
+// taken back by the runner's placement shift) or its file offset, page_fault_user's error code
+// and the fs_dax VM_FAULT results. pids, timestamps, inode numbers, pfns, entries and fault flags
+// are not compared (they differ between any two machines, or by the profile's tracepoint set).
 
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -117,16 +118,31 @@ export function mapRanges(s: Scenario, model: StepFigures[]): MapRange[] {
 const ADDR = /address[= ](0x[0-9a-f]+|0)\b/;
 const OFS = /ofs=(\d+)/;
 
-/** The compared key of one event: name plus mapping+offset (address events) or file offset (filemap). */
+const ERROR_CODE = /error_code=(0x[0-9a-f]+)/;
+/** fs_dax events whose TP_printk ends with the VM_FAULT result (the _done events, load_hole, mkwrite). */
+const RESULT_LAST = /^dax_(?:pte_fault_done|pmd_fault_done|load_hole|insert_pfn_mkwrite(?:_no_entry)?)$/;
+
+/** What an event says beyond where: page_fault_user's error code, a fs_dax event's VM_FAULT result. */
+function detail(e: TraceEvent): string {
+  if (e.event === 'page_fault_user') return ` ${ERROR_CODE.exec(e.fields)?.[1] ?? '?'}`;
+  if (!RESULT_LAST.test(e.event)) return '';
+  const last = e.fields.trimEnd().split(' ').at(-1) ?? '';
+  return /^[A-Z_|]+$/.test(last) ? ` ${last}` : ' -';
+}
+
+/**
+ * The compared key of one event: name plus mapping+offset (address events) or file offset
+ * (filemap), then page_fault_user's error code or a fs_dax event's VM_FAULT result.
+ */
 export function eventKey(e: TraceEvent, maps: MapRange[], shift: number): string {
   const a = ADDR.exec(e.fields);
   if (a) {
     const va = Number(a[1]) - shift;
     for (let i = maps.length - 1; i >= 0; i--) {
       const m = maps[i]!;
-      if (va >= m.start && va < m.end) return `${e.event} ${m.name}+0x${(va - m.start).toString(16)}`;
+      if (va >= m.start && va < m.end) return `${e.event} ${m.name}+0x${(va - m.start).toString(16)}${detail(e)}`;
     }
-    return `${e.event} ?0x${va.toString(16)}`;
+    return `${e.event} ?0x${va.toString(16)}${detail(e)}`;
   }
   const o = OFS.exec(e.fields);
   return o ? `${e.event} ofs=${o[1]}` : e.event;

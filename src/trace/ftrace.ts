@@ -2,9 +2,10 @@
 //   comm-pid [cpu] seconds.micros: event: fields
 // with each version's TP_printk layout (the profile's `tracepoints` knob). Layouts of 6.18 are
 // the host kernel's own format files (test/trace-formats/linux-6.18/*.format, read from
-// /sys/kernel/tracing/events on the 6.18 host); older ones are from include/trace/events/fs_dax.h
-// and filemap.h as of each version (the diff that removed dax_insert_mapping and
-// dax_pmd_insert_mapping shows their last layout). Values are printed as libtraceevent prints
+// /sys/kernel/tracing/events on the 6.18 host), 6.1's those of the Debian 6.1 guest
+// (test/trace-formats/linux-6.1/, printed by guest-init.sh); 4.15's are from
+// include/trace/events/fs_dax.h and filemap.h of that version (the diff that removed
+// dax_insert_mapping and dax_pmd_insert_mapping shows their last layout). Values are printed as libtraceevent prints
 // them (C printf: "%#lx" of 0 is "0").
 
 import type { FaultTraceEvent, Kernel, Task } from '../kernel/kernel.ts';
