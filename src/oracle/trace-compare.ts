@@ -153,15 +153,15 @@ const FILEMAP_HEAD = /^dev (\d+):\d+ ino ([0-9a-f]+) /;
 /**
  * Whether a kernel event is filesystem metadata in the page cache, which the model does not keep:
  * ext4's mballoc buddy cache (an inode numbered EXT4_BAD_INO, 1: ext4_mb_init_backend) and the
- * block device's own inode (bdev pseudo-fs, major 0, numbered by its dev_t, >= 1 << 20: buffer
- * heads of bitmaps, inode tables and the journal).
+ * block device's own inode (bdev pseudo-fs, major 0: numbered by its dev_t, >= 1 << 20, on 6.x,
+ * 0 on the 5.10 guest; buffer heads of bitmaps, inode tables and the journal).
  */
 export function isMetadata(e: TraceEvent): boolean {
   if (!e.event.startsWith('mm_filemap_')) return false;
   const m = FILEMAP_HEAD.exec(e.fields);
   if (!m) return false;
   const ino = parseInt(m[2]!, 16);
-  return ino === 1 || (m[1] === '0' && ino >= 1 << 20);
+  return ino === 1 || (m[1] === '0' && (ino === 0 || ino >= 1 << 20));
 }
 
 /** The events of the model's lines that the guest records (jbd2 commits run in the jbd2 kthread there). */

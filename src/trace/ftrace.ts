@@ -32,7 +32,10 @@ const VM_FAULT_NAMES_618: ReadonlyArray<readonly [number, string]> = [
   [0x40, 'SIGSEGV'], [0x100, 'NOPAGE'], [0x200, 'LOCKED'], [0x400, 'RETRY'], [0x800, 'FALLBACK'],
   [0x1000, 'DONE_COW'], [0x2000, 'NEEDDSYNC'], [0x4000, 'COMPLETED'],
 ];
-/** 4.15's list: VM_FAULT_WRITE (0x8) still existed and was named; no COMPLETED. */
+/**
+ * 4.15's list, still 5.10's and 6.1's (their guests' format files): VM_FAULT_WRITE (0x8) named, no
+ * COMPLETED (6.1 has VM_FAULT_COMPLETED but does not name it in VM_FAULT_RESULT_TRACE).
+ */
 const VM_FAULT_NAMES_415: ReadonlyArray<readonly [number, string]> = [
   [0x1, 'OOM'], [0x2, 'SIGBUS'], [0x4, 'MAJOR'], [0x8, 'WRITE'], [0x10, 'HWPOISON'], [0x20, 'HWPOISON_LARGE'],
   [0x40, 'SIGSEGV'], [0x100, 'NOPAGE'], [0x200, 'LOCKED'], [0x400, 'RETRY'], [0x800, 'FALLBACK'],
@@ -60,7 +63,9 @@ const LAYOUTS: Readonly<Record<TracepointSet, Layout>> = {
     zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: false },
   'v4.15': { faultFlags: FAULT_FLAG_NAMES_415, results: VM_FAULT_NAMES_415, insertMappingFires: true,
     zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: true },
-  'v6.1': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_618, insertMappingFires: false,
+  'v5.10': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_415, insertMappingFires: true,
+    zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: true },
+  'v6.1': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_415, insertMappingFires: false,
     zeroField: 'zero_page', filemap: 'pfn-hex-order', fsDax: true },
   'v6.18': { faultFlags: FAULT_FLAG_NAMES_618, results: VM_FAULT_NAMES_618, insertMappingFires: false,
     zeroField: 'zero_folio', filemap: 'pfn-hex-order', fsDax: true },
