@@ -7,6 +7,7 @@ import { exitCodeOf, formatExplore, formatReplay } from '../crash/report.ts';
 import { loadCrashPrograms as loadPrograms, CrashLoadError } from '../crash/load.ts';
 import { exploreOnWorkers, mergeShards, parseShard } from '../crash/shard.ts';
 import { parseCommand, UsageError, type CommandSpec } from './args.ts';
+import { stderrProgress } from '../lib/progress.ts';
 
 export const CRASH: CommandSpec = {
   name: 'crash',
@@ -109,7 +110,8 @@ export async function cmdCrash(args: string[]): Promise<number> {
     const o = { maxStates, seed, stopAtFirstFailure: !allFailures, shard,
       recoveryCrashes: !flags.has('--no-recovery-crashes') };
     const r = merge ? mergeShards(merge.map((f) => readShard(f, p.name)), !allFailures, maxStates)
-      : workers > 1 && !shard ? await exploreOnWorkers(file, p.name, o, workers) : explore(p, o);
+      : workers > 1 && !shard ? await exploreOnWorkers(file, p.name, o, workers)
+        : explore(p, { ...o, progress: stderrProgress(1) });
     results.push(r);
     if (!json) for (const l of formatExplore(file, p, r, allFailures)) console.log(l);
   }

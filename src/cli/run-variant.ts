@@ -10,6 +10,7 @@ import { BreakdownCollector } from '../trace/breakdown.ts';
 import { applyVariant, type Variant } from './variants.ts';
 import { variantJson, type VariantJson } from './result-json.ts';
 import { faultWhere, formatFault } from './run-output.ts';
+import type { ProgressLine } from '../lib/progress.ts';
 import { FtraceWriter } from '../trace/ftrace.ts';
 import { PerfettoWriter, type ChromeTrace } from '../trace/perfetto.ts';
 import { TraceFanout } from '../trace/fanout.ts';
@@ -49,16 +50,17 @@ function lineSink(limit: number, emit: ((line: string) => void) | null, keep: st
 
 /**
  * Run `req`; text trace lines go to `emit` as they happen when given (single variant, streamed),
- * else into the outcome.
+ * else into the outcome; `progress`: the progress line of long steps (this thread only).
  */
-export function runVariant(req: VariantRequest, emit: ((line: string) => void) | null = null): VariantOutcome {
+export function runVariant(req: VariantRequest, emit: ((line: string) => void) | null = null,
+  progress: ProgressLine | null = null): VariantOutcome {
   const scenario = applyVariant(loadScenarioFile(req.file), req.variant);
   const keep: string[] = [];
   const sink = lineSink(req.trace?.limit ?? 0, emit, keep);
   let collector: BreakdownCollector | null = null;
   let perfetto: PerfettoWriter | null = null;
   let machine: Machine | null = null;
-  const opts: RunOptions = { collectHostTime: req.hostTimes };
+  const opts: RunOptions = { collectHostTime: req.hostTimes, progress };
   opts.onMachine = (m: Machine): void => {
     machine = m;
     const fan = new TraceFanout();

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseCommand, UsageError, wholeNumber, daxsimVersion, type CommandSpec } from './args.ts';
 import { expandVariants, parseShard, shardOf } from './variants.ts';
+import { stderrProgress } from '../lib/progress.ts';
 import { runVariant, type TraceFormat, type VariantOutcome, type VariantRequest } from './run-variant.ts';
 import { runPool } from './run-pool.ts';
 import { SCHEMA_VERSION, UNITS, scenarioHash, type VariantJson } from './result-json.ts';
@@ -131,7 +132,8 @@ async function execute(a: RunArgs): Promise<VariantOutcome[]> {
   const toStdout = t !== null && t.format !== 'perfetto' && a.traceOut === undefined && !a.json;
   const toStderr = t !== null && t.format === 'ftrace' && a.traceOut === undefined && a.json;
   const emit = toStdout ? (l: string) => console.log(l) : toStderr ? (l: string) => console.error(l) : null;
-  return [runVariant(a.reqs[0]!, emit)];
+  // The progress line shares stderr with nothing else (an ftrace on stderr would interleave with it).
+  return [runVariant(a.reqs[0]!, emit, toStderr ? null : stderrProgress())];
 }
 
 export async function cmdRun(args: string[]): Promise<number> {

@@ -35,6 +35,7 @@ import { IncrementalExpectations, type Expectation } from './incremental.ts';
 import { recoverAndCheck, type Violation, type RecoveryOptions } from './recovery.ts';
 import { assert } from '../lib/assert.ts';
 import type { ExtentLookup } from '../fs/ext4/extents.ts';
+import type { ProgressLine } from '../lib/progress.ts';
 
 export interface CrashContext {
   readonly machine: Machine;
@@ -90,6 +91,8 @@ export interface ExploreOptions {
   recoveryCrashes?: boolean;
   /** When given, one entry per explored crash point is pushed here (the browser view's list). */
   pointLog?: CrashPointInfo[];
+  /** A progress line of the states explored (this thread only: not passed to workers). */
+  progress?: ProgressLine | null;
 }
 
 /** An explored crash point: its index, what it was, and the states checked there. */
@@ -671,6 +674,8 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
   let point = 0;
   const shard = opts.shard;
   if (shard) res.shard = { index: shard.index, count: shard.count, points: [] };
+  const prog1 = opts.progress ?? null;
+  prog1?.begin(`crash: ${prog.name}`, 0, 'states');
   runToCrashPoints(prog, s, (sess, where) => {
     if (!bind(sess)) return; // no DAX filesystem yet: nothing can be lost
     const here = point++;
@@ -688,7 +693,9 @@ export function explore(prog: CrashProgram, opts: ExploreOptions = {}): ExploreR
       opts.pointLog?.push({ point: here, where, op: opAt(sess, where).op, states: res.states - before,
         sampled: res.sampledPoints > sampled });
     }
+    prog1?.tick(res.states);
   });
+  prog1?.end();
   res.hostMs = performance.now() - t0;
   res.statesPerSecond = res.states / Math.max(res.hostMs / 1000, 1e-9);
   res.verdict = verdictOf(res);

@@ -38,6 +38,7 @@ export type WriteSourceFaultIn = keyof typeof WRITE_SOURCE_FAULT_INS;
 export const TRACEPOINT_SETS = {
   'v3.15': 'no fs_dax events (before 4.11; the 2014 DAX patchset had none)',
   'v4.15': '14 fs_dax events, dax_insert_mapping and dax_pmd_insert_mapping fire; FAULT_FLAG names up to INSTRUCTION',
+  'v5.10': 'as v4.15 (insert_mapping events fire, page=%p pfn=%lu filemap layout) plus INTERRUPTIBLE (5.10 guest)',
   'v6.1': '14 fs_dax events defined, the two insert_mapping ones no longer fire (iomap iterator); INTERRUPTIBLE',
   'v6.18': '12 fs_dax events (insert_mapping ones removed), dax_pmd_load_hole prints zero_folio; VMA_LOCK',
 } as const;

@@ -180,6 +180,7 @@ export const base510: KernelProfile = defineProfile({
   daxDirtyOnRead: false,
   madvPopulate: false,
   pagemapPmdFile: false,
+  tracepoints: 'v5.10',
 });
 
 /**

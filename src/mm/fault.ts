@@ -304,7 +304,19 @@ function unlockPage(k: Kernel, pfn: number): void {
   k.frames.flags[head] = k.frames.flags[head]! & ~PG_locked;
 }
 
-/** do_read_fault (v6.1): fault-around first, then ->fault and finish_fault. */
+/**
+ * vmf_can_call_fault (mm/memory.c, 6.7+: every profile with perVmaLock, the only ones that fault
+ * under the per-VMA lock): there, only a VMA with ->map_pages may call ->fault; any other (ext4
+ * DAX) drops the lock and returns RETRY, so the fault is redone under mmap_lock after its
+ * ->huge_fault already ran once (two dax_pmd_fault events on the 6.12 and 7.2 guests,
+ * test/oracle-runs/trace-dax-pmd.linux-7.2.ext4-dax.jsonl).
+ */
+function canCallFault(vmf: VmFault): number {
+  if (vmf.vma!.ops!.mapPages || (vmf.flags & FAULT_FLAG_VMA_LOCK) === 0) return 0;
+  return VM_FAULT_RETRY;
+}
+
+/** do_read_fault (v6.1; v6.7+ vmf_can_call_fault after fault-around): fault-around, ->fault, finish_fault. */
 function doReadFault(k: Kernel, vmf: VmFault): number {
   const vma = vmf.vma!;
   const style = k.profile.faultAroundStyle;
@@ -312,6 +324,8 @@ function doReadFault(k: Kernel, vmf: VmFault): number {
     const r = doFaultAround(k, vmf);
     if (r !== 0) return r;
   }
+  const can = canCallFault(vmf);
+  if (can !== 0) return can;
   const rfc = style === 'rfc-page-array' && vma.ops!.rfcFaultAround === true;
   if (rfc) rfcCollectWindow(k, vmf);
   let ret = doFaultCall(k, vmf);
@@ -322,8 +336,10 @@ function doReadFault(k: Kernel, vmf: VmFault): number {
   return ret;
 }
 
-/** do_cow_fault (v6.1): a write to a not-present page of a private file mapping. */
+/** do_cow_fault (v6.1; v6.7+ vmf_can_call_fault first): a write to a not-present page of a private file mapping. */
 function doCowFault(k: Kernel, vmf: VmFault): number {
+  const can = canCallFault(vmf);
+  if (can !== 0) return can;
   k.events.cowFaults++;
   vmf.vma!.anonVma = true; // anon_vma_prepare
   const cow = allocAnonPage(k);
@@ -343,9 +359,11 @@ function doCowFault(k: Kernel, vmf: VmFault): number {
   return ret;
 }
 
-/** do_shared_fault (v6.1): a write to a not-present page of a shared file mapping. */
+/** do_shared_fault (v6.1; v6.7+ vmf_can_call_fault first): a write to a not-present page of a shared file mapping. */
 function doSharedFault(k: Kernel, vmf: VmFault): number {
   const vma = vmf.vma!;
+  const can = canCallFault(vmf);
+  if (can !== 0) return can;
   let ret = doFaultCall(k, vmf);
   if ((ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) !== 0) return ret;
   if (vma.ops!.pageMkwrite) {

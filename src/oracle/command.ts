@@ -1,7 +1,9 @@
-// `daxsim kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all] [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR]`:
+// `daxsim kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all] [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR]
+// [--trace]`:
 // runs scenarios on real kernels (this machine's 6.18, or Debian kernels in QEMU guests), runs
 // the same scenarios in the model with the matching profile, and prints the figures side by side
 // with every difference. Exit 0 when all agree, 1 when any figure differs, 2 for bad usage.
+// --trace also records the model's tracepoints in the guest and compares them (trace-compare.ts).
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,22 +19,34 @@ import { hostReadAheadKb, runOnHost, type RealRun } from './host.ts';
 import { GUEST_KERNELS, guestDir, runBatch, type GuestJob } from './guest.ts';
 import { OracleSetupError } from './build.ts';
 import { profileFor, withFs } from './profiles.ts';
+import { existsSync } from 'node:fs';
+import { compareTraces, guestTraceEvents, kernelStepEvents, mapRanges, modelStepLines, summarise,
+  type TraceDifference } from './trace-compare.ts';
+import { stderrProgress, type ProgressLine } from '../lib/progress.ts';
 
 export const KERNEL_USAGE = `  kernel FILE... [--kernel 5.10|6.1|6.12|6.18|7.2|all]
-                [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR]
+                [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--record DIR] [--trace]
                       run scenarios on real kernels (6.18: this machine; others: Debian kernels in
                       QEMU guests with emulated pmem, fetched on first use) and in the model; print
-                      both figures per step and each difference; exit 1 when any differs`;
+                      both figures per step and each difference; exit 1 when any differs.
+                      --trace (guest kernels): record the tracepoints the model fires
+                      (page_fault_user, fs_dax, filemap) in the guest through tracefs and compare
+                      the event sequences per step`;
 
 export const HOST_KERNEL = '6.18';
 const ALL = ['5.10', '6.1', '6.12', '6.18', '7.2'];
 
 export class KernelUsageError extends Error {}
 
-export interface Options { files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined }
+export interface Options {
+  files: string[]; kernels: string[]; fs: OracleFs | undefined; record: string | undefined; trace?: boolean;
+  /** Progress of the model's runs (a batch of many scenarios, a fuzz campaign). */
+  progress?: ProgressLine | null;
+}
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { files: [], kernels: [], fs: undefined, record: undefined };
+  const o: Options = { files: [], kernels: [], fs: undefined, record: undefined, trace: false,
+    progress: stderrProgress(1) };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const val = (): string => {
@@ -52,6 +66,7 @@ function parseArgs(args: string[]): Options {
       }
       o.fs = v as OracleFs;
     } else if (a === '--record') o.record = val();
+    else if (a === '--trace') o.trace = true;
     else if (a.startsWith('--')) throw new KernelUsageError(`unknown option ${a}`);
     else o.files.push(a);
   }
@@ -96,7 +111,11 @@ function prepare(file: string, text: string, kernel: string, fs: OracleFs | unde
 }
 
 /** A comparison's outcome for one scenario on one kernel. */
-export interface Outcome { p: Prepared; kernel: string; real: RealRun | OracleSetupError; diffs: Difference[] }
+export interface Outcome {
+  p: Prepared; kernel: string; real: RealRun | OracleSetupError; diffs: Difference[];
+  /** With --trace: the steps whose event sequences differ (null: no trace was recorded). */
+  traceDiffs?: TraceDifference[] | null;
+}
 
 function jobId(n: number, file: string): string {
   return `s${n}-${basename(file).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
@@ -114,7 +133,14 @@ function encodeFor(p: Prepared, fs: OracleFs | undefined, dirOf: (kind: OracleFs
 
 /** Runs every file on kernel `kernel`: on the host directly, in a guest as one batch. */
 export function runKernel(o: Options, kernel: string, texts: Map<string, string>): Outcome[] {
-  const preps = o.files.map((f) => prepare(f, texts.get(f)!, kernel, o.fs, true));
+  const prog = o.progress ?? null;
+  prog?.begin(`Linux ${kernel}: model runs`, o.files.length, 'scenarios');
+  const preps = o.files.map((f, n) => {
+    const p = prepare(f, texts.get(f)!, kernel, o.fs, true);
+    prog?.tick(n + 1);
+    return p;
+  });
+  prog?.end();
   const reals = new Map<number, RealRun | OracleSetupError>();
   if (kernel === HOST_KERNEL) {
     preps.forEach((p, n) => {
@@ -138,16 +164,42 @@ export function runKernel(o: Options, kernel: string, texts: Map<string, string>
         reals.set(n, new OracleSetupError(e.message));
       }
     });
-    const got = jobs.length > 0 ? runBatch(kernel, jobs) : new Map<string, RealRun | OracleSetupError>();
+    const events = o.trace === true ? guestTraceEvents(profileFor(kernel).profile) : [];
+    const got = jobs.length > 0 ? runBatch(kernel, jobs, events) : new Map<string, RealRun | OracleSetupError>();
     preps.forEach((p, n) => {
       if (!reals.has(n)) reals.set(n, got.get(jobId(n, p.file)) ?? new OracleSetupError(`no result for ${p.file}`));
     });
   }
   return preps.map((p, n) => {
     const real = reals.get(n)!;
-    const diffs = real instanceof OracleSetupError || p.model === null ? [] : compareRun(p.s, p.model, real);
-    return { p, kernel, real, diffs };
+    const ok = !(real instanceof OracleSetupError) && p.model !== null;
+    const diffs = ok ? compareRun(p.s, p.model!, real as RealRun) : [];
+    return { p, kernel, real, diffs, traceDiffs: ok ? traceDiffsOf(p, real as RealRun) : null };
   });
+}
+
+/** The trace comparison of one run (null when the run has no trace). */
+export function traceDiffsOf(p: { s: Scenario; profile: string; model: StepFigures[] | null }, real: RealRun):
+  TraceDifference[] | null {
+  if (real.trace === undefined || p.model === null) return null;
+  return compareTraces(modelStepLines(p.s, p.profile), kernelStepEvents(real.trace), mapRanges(p.s, p.model),
+    real.header.shift);
+}
+
+/** Whether this machine's tracefs could be used (it is not mounted in this host's container). */
+function hostTracefs(): string {
+  return existsSync('/sys/kernel/tracing/trace_marker') ? 'tracefs is mounted here, but --trace records in guests only'
+    : 'tracefs is not available on this machine (/sys/kernel/tracing holds no trace_marker)';
+}
+
+function printTrace(x: Outcome): void {
+  if (x.traceDiffs === null || x.traceDiffs === undefined) return;
+  const steps = (x.real as RealRun).trace === undefined ? 0 : kernelStepEvents((x.real as RealRun).trace!).size;
+  console.log(`   trace: ${steps} step(s) marked, ${x.traceDiffs.length} with a different event sequence`);
+  for (const d of x.traceDiffs) {
+    console.log(`  ${String(d.step).padStart(3)} TRACE model ${d.model.length}: ${summarise(d.model)}`);
+    console.log(`      TRACE kernel ${d.kernel.length}: ${summarise(d.kernel)}`);
+  }
 }
 
 function cut(v: string): string {
@@ -205,7 +257,8 @@ export function recordLines(x: Outcome, fs: OracleFs | undefined): object[] | nu
   const meta: RecordMeta = { meta: 1, scenario: x.p.file, sha256: createHash('sha256').update(x.p.text).digest('hex'),
     text: x.p.text, kernel: x.kernel, release: r.header.release, fs: r.header.fs, fsOverride: fs ?? null,
     profile: x.p.profile, readAheadKb: x.p.ra ?? null, date: new Date().toISOString() };
-  return [meta, r.header, ...r.warnings.map((w) => ({ warning: w })), ...r.steps, { end: true }];
+  const trace = r.trace === undefined ? [] : [{ ftrace: r.trace }];
+  return [meta, r.header, ...r.warnings.map((w) => ({ warning: w })), ...r.steps, ...trace, { end: true }];
 }
 
 function record(dir: string, x: Outcome, fs: OracleFs | undefined): string | null {
@@ -233,6 +286,8 @@ export function cmdKernel(args: string[]): number {
     if (kernel !== HOST_KERNEL && GUEST_KERNELS[kernel] === undefined) {
       throw new KernelUsageError(`no kernel ${kernel}`);
     }
+    if (kernel === HOST_KERNEL && o.trace === true) console.log(`\n== Linux 6.18 --trace: ${hostTracefs()}; ` +
+      'the figures are compared without a trace (use --kernel 5.10, 6.1, 6.12 or 7.2)');
     if (kernel === HOST_KERNEL && !release().startsWith('6.18')) {
       console.log(`\n== Linux 6.18: this machine runs ${release()}, not 6.18; its figures are shown as 6.18's`);
     }
@@ -247,7 +302,8 @@ export function cmdKernel(args: string[]): number {
     }
     for (const x of outcomes) {
       printOutcome(x);
-      if (x.diffs.length > 0) differs = true;
+      printTrace(x);
+      if (x.diffs.length > 0 || (x.traceDiffs?.length ?? 0) > 0) differs = true;
       if (x.real instanceof OracleSetupError) notRun = true;
       if (o.record !== undefined) {
         const f = record(o.record, x, o.fs);

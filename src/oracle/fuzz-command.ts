@@ -17,6 +17,7 @@ import { compareRun, type Difference } from './compare.ts';
 import { OracleSetupError } from './build.ts';
 import { profileFor } from './profiles.ts';
 import { ScenarioError } from '../scenario/types.ts';
+import { stderrProgress } from '../lib/progress.ts';
 
 export const FUZZ_USAGE = `  fuzz --seed S --count N [--fs tmpfs|ext4|ext4-dax] [--kernel 5.10|6.1|6.12|6.18|7.2]
        [--record DIR] [--shrink N] [--repro DIR]
@@ -86,7 +87,8 @@ function runPrograms(ps: Program[], kernel: string, fs: OracleFs, broken: Map<Pr
   }
   const out = new Map<Program, Outcome>();
   if (ok.length === 0) return out;
-  const outs = runKernel({ files: ok.map(fileOf), kernels: [kernel], fs, record: undefined }, kernel, texts);
+  const outs = runKernel({ files: ok.map(fileOf), kernels: [kernel], fs, record: undefined,
+    progress: stderrProgress(1) }, kernel, texts);
   outs.forEach((x, n) => out.set(ok[n]!, x));
   return out;
 }

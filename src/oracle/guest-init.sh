@@ -2,7 +2,11 @@
 # /init of daxsim's oracle guest (src/oracle/guest.ts builds the initramfs): loads the modules,
 # then for each encoded scenario in /scen makes fresh filesystems (tmpfs, ext4 on the virtio
 # disk, ext4 -o dax or xfs -o dax on the emulated pmem), runs /bin/daxsim-runner on it and prints
-# its JSON lines on the console between @@RUN markers; powers off at the end.
+# its JSON lines on the console between @@RUN markers; powers off at the end. When
+# /scen/trace.events lists tracepoints (events/ paths: fs_dax, exceptions/page_fault_user, ...),
+# tracefs is mounted, those events are enabled around each run, the runner marks its steps in
+# trace_marker, and the trace follows the run between @@TRACE markers (each event's format file
+# is printed once, between @@FORMAT markers, for test/trace-formats/).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -16,6 +20,27 @@ done
 i=0
 while [ $i -lt 100 ] && ! { [ -b /dev/pmem0 ] && [ -b /dev/vda ]; }; do sleep 0.1; i=$((i+1)); done
 echo "@@DEVICES pmem0=$([ -b /dev/pmem0 ] && echo yes || echo no) vda=$([ -b /dev/vda ] && echo yes || echo no)"
+
+T=
+if [ -s /scen/trace.events ]; then
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	if [ -w /sys/kernel/tracing/trace_marker ]; then
+		T=/sys/kernel/tracing
+		echo 0 > $T/tracing_on
+		echo 16384 > $T/buffer_size_kb
+		for e in $(cat /scen/trace.events); do
+			echo 1 > $T/events/$e/enable 2>/dev/null || echo "@@TRACE-WARN no event $e"
+		done
+		# The format files of every event daxsim prints (jbd2 too, not enabled), for test/trace-formats/.
+		for e in $(cat /scen/trace.events) jbd2; do
+			for f in $T/events/$e/format $T/events/$e/*/format; do
+				[ -f $f ] && { echo "@@FORMAT ${f#$T/events/}"; cat $f; echo "@@FORMAT-END"; }
+			done
+		done
+	else
+		echo "@@TRACE-WARN tracefs is not available in the guest"
+	fi
+fi
 
 setup_fs() { # kind, scenario path without .run -> mounts /mnt/kind fresh ($2.xfs: extra mkfs.xfs arguments)
 	mkdir -p /mnt/$1
@@ -37,8 +62,22 @@ for f in /scen/*.run; do
 	for k in $kinds; do setup_fs $k $n || { echo "@@RUN $id SETUP-FAILED $k"; ok=0; }; done
 	if [ $ok = 1 ]; then
 		echo "@@RUN $id BEGIN"
-		/bin/daxsim-runner $f "$(echo $kinds | tr ' ' '+')"
-		echo "@@RUN $id END rc=$?"
+		if [ -n "$T" ]; then
+			echo > $T/trace
+			echo 1 > $T/tracing_on
+			DAXSIM_TRACE_MARKER=$T/trace_marker /bin/daxsim-runner $f "$(echo $kinds | tr ' ' '+')"
+			rc=$?
+			echo 0 > $T/tracing_on
+		else
+			/bin/daxsim-runner $f "$(echo $kinds | tr ' ' '+')"
+			rc=$?
+		fi
+		echo "@@RUN $id END rc=$rc"
+		if [ -n "$T" ]; then
+			echo "@@TRACE $id BEGIN"
+			grep -e '^# entries-in-buffer' -e '^[^#]' $T/trace
+			echo "@@TRACE $id END"
+		fi
 		# Where xfs put each file's blocks (not compared; read when modelling the allocator).
 		for k in $kinds; do [ $k = xfs-dax ] && [ -x /sbin/xfs_io ] &&
 			for p in $(find /mnt/$k -type f); do echo "@@BMAP $id $p"; xfs_io -r -c 'bmap -vp' $p; done; done

@@ -6,12 +6,14 @@
 // our own, all on first use, into the cache directory.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
   chmodSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OracleSetupError, cacheDir, progress, runnerBinary } from './build.ts';
 import { parseRunnerOutput, type RealRun } from './host.ts';
+import { lostEvents, runnerLines } from './trace-compare.ts';
 
 /** Debian suite of each guest kernel version. */
 export const GUEST_KERNELS: Record<string, string> = {
@@ -158,10 +160,12 @@ function copyDynamic(bin: string, tree: string): void {
   }
 }
 
-/** The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per runner version. */
+/** The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per runner and /init. */
 function baseInitramfs(k: GuestKernel): string {
   const runner = runnerBinary();
-  const out = join(cacheDir(), 'kernels', k.version, `initramfs-${runner.split('-').pop()}.cpio.gz`);
+  // Named by the runner's hash and /init's: an edited guest-init.sh is a new initramfs too.
+  const init = createHash('sha256').update(readFileSync(INIT)).digest('hex').slice(0, 8);
+  const out = join(cacheDir(), 'kernels', k.version, `initramfs-${runner.split('-').pop()}-${init}.cpio.gz`);
   if (existsSync(out)) return out;
   progress(`building the initramfs for ${k.release}`);
   const tree = join(cacheDir(), 'kernels', k.version, 'initramfs.root');
@@ -216,8 +220,12 @@ export function guestDir(kind: string, n: number): string {
   return `/mnt/${kind}/m${n}`;
 }
 
-/** Boots kernel `ver` once for the whole batch and returns each job's run (or the reason it has none). */
-export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | OracleSetupError> {
+/**
+ * Boots kernel `ver` once for the whole batch and returns each job's run (or the reason it has none).
+ * `traceEvents` (tracefs events/ paths) are recorded around each run into RealRun.trace.
+ */
+export function runBatch(ver: string, jobs: GuestJob[],
+  traceEvents: string[] = []): Map<string, RealRun | OracleSetupError> {
   ensureGuestTools();
   const k = ensureKernel(ver);
   const base = baseInitramfs(k);
@@ -237,6 +245,7 @@ export function runBatch(ver: string, jobs: GuestJob[]): Map<string, RealRun | O
   // /init rides in the batch too (later cpio entries win), so an edited init needs no new base image.
   copyFileSync(INIT, join(work, 'tree', 'init'));
   chmodSync(join(work, 'tree', 'init'), 0o755);
+  if (traceEvents.length > 0) writeFileSync(join(work, 'tree', 'scen', 'trace.events'), `${traceEvents.join('\n')}\n`);
   const initrd = join(work, 'initrd.cpio.gz');
   writeFileSync(initrd, Buffer.concat([readFileSync(base), cpioGz(join(work, 'tree'))]));
   const disk = join(work, 'vdisk.img');
@@ -271,11 +280,24 @@ export function parseConsole(log: string, jobs: GuestJob[], what: string): Map<s
     }
     else {
       try {
-        out.set(j.id, parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`));
+        const run = parseRunnerOutput(text.slice(b, e), `${j.id} on ${what}`);
+        const trace = traceSection(text, j.id);
+        if (trace !== null) run.trace = runnerLines(trace);
+        if (trace !== null && lostEvents(trace)) run.warnings.push('tracing: the ring buffer overflowed');
+        for (const m of text.matchAll(/@@TRACE-WARN (.*)/g)) run.warnings.push(`tracing: ${m[1]!}`);
+        out.set(j.id, run);
       } catch (err) {
         out.set(j.id, err instanceof OracleSetupError ? err : new OracleSetupError(String(err)));
       }
     }
   }
   return out;
+}
+
+/** The trace text /init printed for job `id` between @@TRACE id BEGIN and END, or null when none. */
+function traceSection(text: string, id: string): string[] | null {
+  const b = text.indexOf(`@@TRACE ${id} BEGIN\n`);
+  const e = text.indexOf(`@@TRACE ${id} END`, b);
+  if (b < 0 || e < 0) return null;
+  return text.slice(b + `@@TRACE ${id} BEGIN\n`.length, e).split('\n').filter((l) => l !== '');
 }

@@ -28,6 +28,8 @@ export interface RealRun {
   header: RunnerHeader;
   steps: StepFigures[];
   warnings: string[];
+  /** tracefs text of the run (guest runs with `--trace`): trace lines, step markers included. */
+  trace?: string[];
 }
 
 /** Parses runner.c's JSON lines (header, steps, end); a fatal line or a missing end is an error. */

@@ -133,6 +133,20 @@ static unsigned long zero_pfn, hzero_pfn;
 static unsigned long pmem_lo[8], pmem_hi[8];
 static int npmem, is_root, soft_dirty;
 static int pagemap_fd = -1;
+/* trace_marker of tracefs when $DAXSIM_TRACE_MARKER names it (guest-init.sh with tracing on):
+ * each step is bracketed by "daxsim B I" and "daxsim E I" so its events can be attributed. */
+static int marker_fd = -1;
+static char markbuf[64];
+
+/* Writes one step marker (outside the getrusage window; the buffer is locked with the rest). */
+static void mark(char kind, const char *idx)
+{
+	if (marker_fd < 0)
+		return;
+	int n = snprintf(markbuf, sizeof markbuf, "daxsim %c %s", kind, idx);
+	if (write(marker_fd, markbuf, n) < 0)
+		marker_fd = -1;
+}
 
 /* ---------------------------------------------------------------- processes
  * fork steps make children; exactly one process runs at a time, in step order. Each process
@@ -1158,6 +1172,7 @@ static void run_step(char **t, int n)
 	struct rusage a, b;
 	struct res o = { 0 };
 	out("{\"i\":%s,\"op\":\"%s\"", t[1], t[2]);
+	mark('B', t[1]);
 	getrusage(RUSAGE_SELF, &a);
 	exec_step(&o, t + 2, n - 2);
 	getrusage(RUSAGE_SELF, &b);
@@ -1165,6 +1180,7 @@ static void run_step(char **t, int n)
 		olen = 0; /* the child prints nothing for its parent's fork step (do_fork flushed before) */
 		return;
 	}
+	mark('E', t[1]);
 	if (o.forked)
 		b = shm->ru[0]; /* taken right after the fork syscall */
 	out(",\"r\":%lld", o.r);
@@ -1371,6 +1387,8 @@ int main(int argc, char **argv)
 	without_rseq(argv);
 	is_root = geteuid() == 0;
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (getenv("DAXSIM_TRACE_MARKER"))
+		marker_fd = open(getenv("DAXSIM_TRACE_MARKER"), O_WRONLY);
 	long fab0 = -1;
 	static char fb[64];
 	if (slurp("/sys/kernel/debug/fault_around_bytes", fb, sizeof fb) > 0)

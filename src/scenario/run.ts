@@ -34,6 +34,7 @@ import { checkExpect, where } from './expect.ts';
 import type { FileFigures, Report, StepResult } from './expect.ts';
 import { runStepHandler } from './steps/index.ts';
 import type { BackgroundWork, FdRecord, MapRecord, StepOutcome, StepRunner } from './steps/context.ts';
+import type { ProgressLine } from '../lib/progress.ts';
 
 export { flagsToNumber } from './flags.ts';
 export { createPageByte } from './steps/files.ts';
@@ -59,6 +60,8 @@ export interface RunOptions {
   onReady?: () => void;
   /** Called after each step with its result (per-step breakdowns, progress). */
   onStepDone?: (r: StepResult) => void;
+  /** A progress line on stderr for steps that run longer than a second (the CLI's run, kernel, fuzz). */
+  progress?: ProgressLine | null;
 }
 
 // ---- Counters ----
@@ -117,6 +120,7 @@ class Runner implements StepRunner {
   readonly background: BackgroundWork[] = [];
   readonly result: RunResult;
   private readonly opts: RunOptions;
+  readonly progress: ProgressLine | null;
   private baseline: Counters;
   private chunkBuffer: Uint8Array | null = null;
   /** Inside a loop's inner step: runWithBackground runs its units directly (the step is one unit). */
@@ -129,6 +133,7 @@ class Runner implements StepRunner {
     this.cpus = Math.max(s.machine.cpus, 1);
     this.hostTime = opts.collectHostTime ?? true;
     this.opts = opts;
+    this.progress = opts.progress ?? null;
     const profile = s.kernel.profile ?? DEFAULT_PROFILE;
     const devices = deviceConfigs(s);
     try {
@@ -298,11 +303,13 @@ class Runner implements StepRunner {
     const clockBefore = proc.task.clockNs;
     const hostBefore = this.hostTime ? process.hrtime.bigint() : 0n;
     let out: StepOutcome = { result: 0 };
+    this.progress?.begin(`step ${step.index} ${step.op}`);
     if (step.op === 'access' || step.op === 'wait' || step.op === 'loop' || this.live().length === 0) {
       out = runStepHandler(this, step, proc, processName);
     } else {
       this.runWithBackground(proc, () => { out = runStepHandler(this, step, proc, processName); return false; });
     }
+    this.progress?.end();
     const hostNs = this.hostTime ? Number(process.hrtime.bigint() - hostBefore) : 0;
     const sr: StepResult = {
       index: step.index, op: step.op, result: out.result, simNs: proc.task.clockNs - clockBefore, hostWallNs: hostNs,

@@ -2,9 +2,10 @@
 //   comm-pid [cpu] seconds.micros: event: fields
 // with each version's TP_printk layout (the profile's `tracepoints` knob). Layouts of 6.18 are
 // the host kernel's own format files (test/trace-formats/linux-6.18/*.format, read from
-// /sys/kernel/tracing/events on the 6.18 host); older ones are from include/trace/events/fs_dax.h
-// and filemap.h as of each version (the diff that removed dax_insert_mapping and
-// dax_pmd_insert_mapping shows their last layout). Values are printed as libtraceevent prints
+// /sys/kernel/tracing/events on the 6.18 host), 6.1's those of the Debian 6.1 guest
+// (test/trace-formats/linux-6.1/, printed by guest-init.sh); 4.15's are from
+// include/trace/events/fs_dax.h and filemap.h of that version (the diff that removed
+// dax_insert_mapping and dax_pmd_insert_mapping shows their last layout). Values are printed as libtraceevent prints
 // them (C printf: "%#lx" of 0 is "0").
 
 import type { FaultTraceEvent, Kernel, Task } from '../kernel/kernel.ts';
@@ -31,7 +32,10 @@ const VM_FAULT_NAMES_618: ReadonlyArray<readonly [number, string]> = [
   [0x40, 'SIGSEGV'], [0x100, 'NOPAGE'], [0x200, 'LOCKED'], [0x400, 'RETRY'], [0x800, 'FALLBACK'],
   [0x1000, 'DONE_COW'], [0x2000, 'NEEDDSYNC'], [0x4000, 'COMPLETED'],
 ];
-/** 4.15's list: VM_FAULT_WRITE (0x8) still existed and was named; no COMPLETED. */
+/**
+ * 4.15's list, still 5.10's and 6.1's (their guests' format files): VM_FAULT_WRITE (0x8) named, no
+ * COMPLETED (6.1 has VM_FAULT_COMPLETED but does not name it in VM_FAULT_RESULT_TRACE).
+ */
 const VM_FAULT_NAMES_415: ReadonlyArray<readonly [number, string]> = [
   [0x1, 'OOM'], [0x2, 'SIGBUS'], [0x4, 'MAJOR'], [0x8, 'WRITE'], [0x10, 'HWPOISON'], [0x20, 'HWPOISON_LARGE'],
   [0x40, 'SIGSEGV'], [0x100, 'NOPAGE'], [0x200, 'LOCKED'], [0x400, 'RETRY'], [0x800, 'FALLBACK'],
@@ -45,8 +49,12 @@ interface Layout {
   insertMappingFires: boolean;
   /** dax_pmd_load_hole's page field: zero_page (<= 6.9) or zero_folio (6.10+). */
   zeroField: 'zero_page' | 'zero_folio';
-  /** mm_filemap_*_page_cache layout. */
-  filemap: 'page-pfn-dec' | 'page-pfn-hex' | 'pfn-hex-order';
+  /**
+   * mm_filemap_*_page_cache layout: page pointer and decimal pfn (4.x), or pfn, offset and folio
+   * order from 5.17 ("filemap: Convert tracing of page cache operations to folio"; the 6.1 guest
+   * prints it: test/oracle-runs/trace-faultaround.linux-6.1.ext4.jsonl).
+   */
+  filemap: 'page-pfn-dec' | 'pfn-hex-order';
   fsDax: boolean;
 }
 
@@ -55,8 +63,10 @@ const LAYOUTS: Readonly<Record<TracepointSet, Layout>> = {
     zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: false },
   'v4.15': { faultFlags: FAULT_FLAG_NAMES_415, results: VM_FAULT_NAMES_415, insertMappingFires: true,
     zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: true },
-  'v6.1': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_618, insertMappingFires: false,
-    zeroField: 'zero_page', filemap: 'page-pfn-hex', fsDax: true },
+  'v5.10': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_415, insertMappingFires: true,
+    zeroField: 'zero_page', filemap: 'page-pfn-dec', fsDax: true },
+  'v6.1': { faultFlags: FAULT_FLAG_NAMES_61, results: VM_FAULT_NAMES_415, insertMappingFires: false,
+    zeroField: 'zero_page', filemap: 'pfn-hex-order', fsDax: true },
   'v6.18': { faultFlags: FAULT_FLAG_NAMES_618, results: VM_FAULT_NAMES_618, insertMappingFires: false,
     zeroField: 'zero_folio', filemap: 'pfn-hex-order', fsDax: true },
 };
@@ -239,7 +249,6 @@ export class FtraceWriter implements Tracepoints {
     const ofs = index * 4096;
     switch (this.layout.filemap) {
       case 'page-pfn-dec': return `${head} page=${pagePointer(pfn)} pfn=${pfn} ofs=${ofs}`;
-      case 'page-pfn-hex': return `${head} page=${pagePointer(pfn)} pfn=0x${pfn.toString(16)} ofs=${ofs}`;
       case 'pfn-hex-order': return `${head} pfn=0x${pfn.toString(16)} ofs=${ofs} order=${order}`;
     }
   }

@@ -73,10 +73,13 @@ export const ACCESS_STEPS: Pick<StepHandlers, AccessStep> = {
     if (a.background) return startBackgroundAccess(r, step, p, m, n, addrOf, touch);
     let j = 0;
     let out: StepOutcome = { result: n };
+    const prog = r.progress;
+    if (prog !== null) prog.size(n, 'pages');
     r.runWithBackground(p, () => {
       if (j >= n) return false;
       const addr = addrOf(j++);
       const res = touch(addr);
+      if (prog !== null) prog.tick(j);
       if (res < 0) { out = { result: res, signal: signalAt(res, addr, m) }; return false; }
       return j < n;
     });

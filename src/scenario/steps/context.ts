@@ -6,6 +6,7 @@
 import type { Worker } from '../../kernel/sched.ts';
 import type { Machine, Process } from '../../api/machine.ts';
 import type { MapRangeArgs, Step, StepKind, StepOf } from '../types.ts';
+import type { ProgressLine } from '../../lib/progress.ts';
 
 export const PAGE_BYTES = 4096;
 /** Fill byte of `write`/`pwrite` steps that give none. */
@@ -49,6 +50,8 @@ export interface StepOutcome {
 /** The runner as its step handlers see it (src/scenario/run.ts implements it). */
 export interface StepRunner {
   readonly machine: Machine;
+  /** The progress line of long steps (null: none wanted). */
+  readonly progress: ProgressLine | null;
   /** The scenario's file name or label, for errors. */
   readonly source: string;
   /** The scenario's seed (random access orders). */

@@ -24,6 +24,8 @@ export function createPageByte(pageIndex: number): number {
 
 /** Writes [0, sizeBytes) of fd in chunks, each page filled with createPageByte(page index). */
 function writeContent(r: StepRunner, p: Process, fd: number, sizeBytes: number, chunkBytes: number): number {
+  const prog = r.progress;
+  if (prog !== null) prog.size(Math.ceil(sizeBytes / chunkBytes), 'writes');
   for (let off = 0; off < sizeBytes; off += chunkBytes) {
     const len = Math.min(chunkBytes, sizeBytes - off);
     let n: number;
@@ -42,6 +44,7 @@ function writeContent(r: StepRunner, p: Process, fd: number, sizeBytes: number, 
     }
     if (n < 0) return n;
     if (n !== len) throw new Error(`create: short write of ${n} bytes at offset ${off} (asked ${len})`);
+    if (prog !== null) prog.tick(Math.ceil((off + len) / chunkBytes));
   }
   return 0;
 }
