@@ -88,3 +88,17 @@ test('daxsim run --json: stdout is the JSON document alone (progress goes to std
   assert.doesNotMatch(r.stdout, /\[daxsim\]/);
   assert.equal(typeof JSON.parse(r.stdout), 'object');
 });
+
+test('a multi-variant run on worker threads counts the variants finished on its progress line', async () => {
+  const { parseRunArgs } = await import('../src/cli/run.ts');
+  const { runPool } = await import('../src/cli/run-pool.ts');
+  const a = parseRunArgs([join(import.meta.dirname, '..', 'examples', 'tmpfs-seq-read.yaml'),
+    '--profile', 'linux-6.1,linux-6.18']);
+  let now = 0;
+  const out = recorder(false);
+  // Every clock read is 2 s later: the pool has "run long", so its done line must appear.
+  const p = new ProgressLine(out, () => (now += 2000), { checkEvery: 1 });
+  const outcomes = await runPool(a.reqs, 2, p);
+  assert.equal(outcomes.length, 2);
+  assert.match(out.text.at(-1)!, /^\[daxsim\] 2 variants on 2 worker threads done: [\d.]+ s, 2\/2 variants\n$/);
+});

@@ -60,7 +60,8 @@ interface RunArgs {
   reqs: VariantRequest[]; single: boolean; shard: { index: number; count: number } | null;
 }
 
-function parseRunArgs(args: string[]): RunArgs {
+/** The run command's arguments as variant requests (exported for the progress test). */
+export function parseRunArgs(args: string[]): RunArgs {
   const { values: v, positionals } = parseCommand(RUN, normaliseTrace(args));
   const u = RUN.usage;
   if (positionals.length !== 1) {
@@ -127,7 +128,7 @@ function printText(a: RunArgs, outcomes: VariantOutcome[]): void {
 
 /** Run the variants: one in this thread (its text trace streamed), several on worker threads. */
 async function execute(a: RunArgs): Promise<VariantOutcome[]> {
-  if (a.reqs.length !== 1) return runPool(a.reqs, a.threads);
+  if (a.reqs.length !== 1) return runPool(a.reqs, a.threads, stderrProgress(1));
   const t = a.trace;
   const toStdout = t !== null && t.format !== 'perfetto' && a.traceOut === undefined && !a.json;
   const toStderr = t !== null && t.format === 'ftrace' && a.traceOut === undefined && a.json;
