@@ -19,6 +19,7 @@
  * was not cut short; 'partial' when some point was sampled or maxStates stopped the run; 'empty'
  * when no crash state was checked at all; 'fail' when an invariant broke.
  */
+import { mulberry32 } from '../lib/prng.ts';
 import { Machine } from '../api/machine.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -171,17 +172,8 @@ class Stop extends Error {}
 /** A replay request that does not fit the program (wrong point or choice). */
 export class CrashInputError extends Error {}
 
-/** mulberry32: a small seeded PRNG, so sampling replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/lib/prng.ts): the same seed, the same choices. */
+const prng = mulberry32;
 
 interface Session extends PmHooks {
   m: Machine;

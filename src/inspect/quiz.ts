@@ -14,6 +14,7 @@
  * table snapshot after the last read, the byte from the crash explorer's replay of the last crash
  * point with every non-durable line lost (src/crash/explore.ts).
  */
+import { mulberry32 } from '../lib/prng.ts';
 import { parseScenario } from '../scenario/parse.ts';
 import { timeline, snapshotAt } from './stepper.ts';
 import type { PageTableView } from './pgtable.ts';
@@ -22,17 +23,8 @@ import { explore, replay, type CrashProgram } from '../crash/explore.ts';
 export interface QuizQuestion { question: string; answer: string; why: string }
 export interface Quiz { seed: number; scenarios: Array<{ name: string; yaml: string }>; questions: QuizQuestion[] }
 
-/** mulberry32, as the explorer's sampling (src/crash/explore.ts): the same seed, the same quiz. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/lib/prng.ts): the same seed, the same choices. */
+const prng = mulberry32;
 
 const BASE = 0x7f0000000000;
 

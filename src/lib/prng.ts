@@ -42,6 +42,22 @@ export class Prng {
 }
 
 /**
+ * mulberry32 seeded with the raw 32 bits of `seed` (no mixing, unlike Prng): a function giving
+ * uniform floats in [0, 1). The crash explorer's sampling and the quiz use it, so a seed keeps
+ * choosing the states and questions it always chose.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
  * Zipf-distributed ranks in [0, n): rank r is drawn with probability proportional to
  * 1 / (r + 1)^exponent (the cumulative table is built once; each draw is a binary search).
  */

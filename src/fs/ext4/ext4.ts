@@ -22,7 +22,7 @@ import { ext4DaxVmOps } from './dax-vm-ops.ts';
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite } from '../../dax/rw.ts';
 import { iomapDioRw, ENOTBLK, type DioFs, type DioIomap, type DioTarget } from '../iomap-dio.ts';
-import { ExtentMap, EXT_UNWRITTEN_MAX_LEN } from './extents.ts';
+import { ExtentMap, EXT_UNWRITTEN_MAX_LEN, iomapFromLookup } from './extents.ts';
 import { BlockAllocator, MB_GROUP_BLOCKS, type Placement, type BlockRun } from './balloc.ts';
 import { Journal, DEFAULT_COMMIT_INTERVAL_NS } from './journal.ts';
 import {
@@ -204,10 +204,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   dioIomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DioIomap): number {
     const ei = this.ei(inode);
     const m = ei.extents.lookup(index);
-    out.isNew = false;
-    out.lenBlocks = Math.min(m.lenBlocks, lenPages);
-    out.pblk = m.pblk;
-    out.type = m.kind === 'written' ? 'mapped' : m.kind;
+    iomapFromLookup(m, lenPages, out);
     if (!write || m.kind !== 'hole') return 0;
     const runs = this.allocFor(inode, index, out.lenBlocks);
     if (runs.length === 0) return -ENOSPC;
@@ -289,10 +286,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   iomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DaxIomap): number {
     const ei = this.ei(inode);
     const m = ei.extents.lookup(index);
-    out.isNew = false;
-    out.lenBlocks = Math.min(m.lenBlocks, lenPages);
-    out.pblk = m.pblk;
-    out.type = m.kind === 'written' ? 'mapped' : m.kind;
+    iomapFromLookup(m, lenPages, out);
     if (write && m.kind !== 'written') {
       if (m.kind === 'unwritten') {
         const n = out.lenBlocks;

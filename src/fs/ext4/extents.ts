@@ -32,6 +32,20 @@ export interface ExtentLookup { kind: ExtentKind; lblk: number; pblk: number; le
 
 export interface Extent { lblk: number; pblk: number; lenBlocks: number; kind: MappedKind }
 
+/** The fields of a struct iomap that ->iomap_begin fills from one extent lookup (ext4, xfs). */
+export interface IomapExtent { type: 'hole' | 'unwritten' | 'mapped'; pblk: number; lenBlocks: number; isNew: boolean }
+
+/**
+ * An ->iomap_begin's first step (ext4_set_iomap / xfs_bmbt_to_iomap, 6.1): the extent found at the
+ * asked block, cut to the asked length, as an iomap of its type (not new until the caller allocates).
+ */
+export function iomapFromLookup(m: ExtentLookup, lenPages: number, out: IomapExtent): void {
+  out.isNew = false;
+  out.lenBlocks = Math.min(m.lenBlocks, lenPages);
+  out.pblk = m.pblk;
+  out.type = m.kind === 'written' ? 'mapped' : m.kind;
+}
+
 /** Largest extent ext4 will build of this kind. */
 export function extentMaxLen(kind: MappedKind): number {
   return kind === 'written' ? EXT_INIT_MAX_LEN : EXT_UNWRITTEN_MAX_LEN;

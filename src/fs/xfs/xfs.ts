@@ -27,7 +27,7 @@ import { daxIomapPteFault, daxIomapPmdFault, daxFinishSyncFault, type DaxFs, typ
 import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { daxIomapRead, daxIomapWrite, daxZeroBlockRange } from '../../dax/rw.ts';
 import { unmapMappingPages } from '../../mm/rmap.ts';
-import { ExtentMap } from '../ext4/extents.ts';
+import { ExtentMap, iomapFromLookup } from '../ext4/extents.ts';
 import { sMaxbytes } from '../limits.ts';
 import { COST } from '../../lib/cost-category.ts';
 import { XfsAllocator, xfsMkfsGeometry, XFS_INODES_PER_BLOCK, XFS_INODES_PER_CHUNK, type AllocReq } from './alloc.ts';
@@ -109,10 +109,7 @@ export class Xfs implements FileSystem, DaxFs {
   iomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DaxIomap): number {
     const xi = this.xi(inode);
     const m = xi.extents.lookup(index);
-    out.isNew = false;
-    out.lenBlocks = Math.min(m.lenBlocks, lenPages);
-    out.pblk = m.pblk;
-    out.type = m.kind === 'written' ? 'mapped' : m.kind;
+    iomapFromLookup(m, lenPages, out);
     out.dirty = write && xi.fsyncDirty;
     if (!write || m.kind === 'written') return 0;
     const want = Math.min(lenPages, IOMAP_MAX_BLOCKS, m.lenBlocks);
