@@ -335,10 +335,11 @@ export class Process {
   /** read(2); `bufAddr`: where the caller's own buffer starts past a page boundary (O_DIRECT's alignment rule). */
   read(fd: number, lengthBytes: number, out: ReadTarget = null, bufAddr = 0): number {
     const k = this.enter();
+    if (!abiInts(lengthBytes)) return -EINVAL; // no register holds it: refused first (src/lib/abi.ts)
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     if (!f.readable) return -EBADF;
-    if (!abiInts(lengthBytes) || lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
+    if (lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
     const n = readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT));
     const r = fileRead(k, f, f.posBytes, n, out, bufAddr);
     if (r > 0) f.posBytes += r;
@@ -357,6 +358,7 @@ export class Process {
   }
   write(fd: number, lengthBytes: number, src: WriteSource, bufAddr = 0): number {
     const k = this.enter();
+    if (!abiInts(lengthBytes)) return -EINVAL; // no register holds it: refused first (src/lib/abi.ts)
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
@@ -401,8 +403,8 @@ export class Process {
     return this.done(sysFtruncate(this.enter(), this.kp, fd, sizeBytes));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
+    if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL; // before the fd (src/lib/abi.ts)
     if (!this.kp.fds[fd]) return -EBADF;
-    if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL;
     return this.done(sysFallocate(this.enter(), this.kp, fd, mode, offsetBytes, lengthBytes));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }

@@ -4,7 +4,7 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT, EOPNOTSUPP,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
@@ -427,6 +427,10 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   const bad = vfsFallocateChecks(k.profile.fallocateModeCheck, file, mode, offset, len);
   if (bad < 0) return bad;
   const inode = file.inode;
+  // The filesystem refuses a mode it does not know before anything is changed: shmem's ZERO_RANGE
+  // is EOPNOTSUPP with the page cache untouched (issue 17: it used to be zeroed first).
+  const modes = inode.sb.fs.fallocateModes;
+  if (modes !== undefined && (mode & ~modes) !== 0) return -EOPNOTSUPP;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     inode.sb.fs.breakLayouts?.(inode);
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);
