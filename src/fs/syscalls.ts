@@ -13,7 +13,7 @@ import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_DIRECT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE,
   VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
-import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
+import { addNewFolio, findFolio, folioMarkDirty, rangeCached, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
@@ -223,7 +223,11 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
-      const order = fs.writeFolioOrder(inode, index, pos + len - p);
+      let order = fs.writeFolioOrder(inode, index, pos + len - p);
+      // __filemap_get_folio (FGP_CREAT, 6.1/6.18): a folio already in the range makes
+      // filemap_add_folio fail with EEXIST and the next smaller order is tried (issue 17: a page
+      // zeroed past EOF by ZERO_RANGE was overwritten in the cache and leaked).
+      while (order > 0 && rangeCached(mapping, index - (index % (1 << order)), 1 << order)) order--;
       head = addNewFolio(k, mapping, index, order, shm);
       if (head < 0) return done > 0 ? done : -ENOMEM;
       const n = 1 << order;
