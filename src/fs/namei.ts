@@ -78,8 +78,9 @@ function walkedDirErr(vfs: Vfs, comps: readonly string[]): number {
  * The path walk for the syscalls (link_path_walk and the last component, 6.1 and 6.18), over
  * both halves of the model's namespace: lexical steps first (`//` and `.` skipped, `..` up once
  * what precedes it is found to be directories, a trailing slash kept as "must be a directory"),
- * then the mount holding the result. A mount point itself is its root directory (name ''); a directory above every mount (`/`, the parents
- * of mount points) has no superblock (sb null). Inside a mount, directories are inodes
+ * then the mount holding the result. A mount point itself is its root directory (name ''); a
+ * directory above every mount (`/`, the parents of mount points) has no superblock (sb null).
+ * Inside a mount, directories are inodes
  * (src/fs/dirs.ts): the caller checks the components before the last with walkParents.
  */
 export function resolvePath(vfs: Vfs, path: string): { sb: SuperBlock | null; name: string } | number {

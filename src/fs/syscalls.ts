@@ -202,6 +202,16 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
 }
 
 /**
+ * __filemap_get_folio with FGP_CREAT (mm/filemap.c 6.1/6.18): a folio already in the range of
+ * order `order` at `index` makes filemap_add_folio fail with EEXIST and the next smaller order is
+ * tried (issue 17: a page zeroed past EOF by ZERO_RANGE was overwritten in the cache and leaked).
+ */
+function writeOrder(mapping: import('./fs.ts').AddressSpace, order: number, index: number): number {
+  while (order > 0 && rangeCached(mapping, index - (index % (1 << order)), 1 << order)) order--;
+  return order;
+}
+
+/**
  * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
  * folio (size from the fs's folio order for this write), read it first when the write covers
  * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
@@ -223,11 +233,7 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
-      let order = fs.writeFolioOrder(inode, index, pos + len - p);
-      // __filemap_get_folio (FGP_CREAT, 6.1/6.18): a folio already in the range makes
-      // filemap_add_folio fail with EEXIST and the next smaller order is tried (issue 17: a page
-      // zeroed past EOF by ZERO_RANGE was overwritten in the cache and leaked).
-      while (order > 0 && rangeCached(mapping, index - (index % (1 << order)), 1 << order)) order--;
+      const order = writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p), index);
       head = addNewFolio(k, mapping, index, order, shm);
       if (head < 0) return done > 0 ? done : -ENOMEM;
       const n = 1 << order;
