@@ -356,10 +356,11 @@ export class Process {
   /** read(2); `bufAddr`: where the caller's own buffer starts past a page boundary (O_DIRECT's alignment rule). */
   read(fd: number, lengthBytes: number, out: ReadTarget = null, bufAddr = 0): number {
     const k = this.enter();
+    if (!abiInts(lengthBytes)) return -EINVAL; // no register holds it: refused first (src/lib/abi.ts)
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     if (!f.readable) return -EBADF;
-    if (!abiInts(lengthBytes) || lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
+    if (lengthBytes < 0) return -EINVAL; // rw_verify_area: (ssize_t)count < 0
     const n = readLimit(f.inode, f.posBytes, Math.min(lengthBytes, MAX_RW_COUNT));
     const r = fileRead(k, f, f.posBytes, n, out, bufAddr);
     if (r > 0) f.posBytes += r;
@@ -378,6 +379,7 @@ export class Process {
   }
   write(fd: number, lengthBytes: number, src: WriteSource, bufAddr = 0): number {
     const k = this.enter();
+    if (!abiInts(lengthBytes)) return -EINVAL; // no register holds it: refused first (src/lib/abi.ts)
     const f = this.kp.fds[fd];
     if (!f) return -EBADF;
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : f.posBytes;
@@ -426,8 +428,8 @@ export class Process {
     return this.done(this.holding(f.inode.iRwsem, false, () => sysFtruncate(k, this.kp, fd, sizeBytes)));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
+    if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL; // before the fd (src/lib/abi.ts)
     if (!this.kp.fds[fd]) return -EBADF;
-    if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL;
     // ext4_fallocate, shmem_fallocate (v6.18): inode_lock, then (ext4: punch, zero, collapse,
     // insert; 5.15+ filemap_invalidate_lock, i_mmap_sem before) the mapping's invalidate_lock.
     const k = this.enter();

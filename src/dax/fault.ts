@@ -102,9 +102,13 @@ function insertPmd(k: Kernel, vmf: VmFault, pfn: number, write: boolean, zero: b
 /**
  * dax_load_hole: a read of a hole or unwritten extent. 4.14+ maps the shared zero page read-only
  * and records a ZERO entry; before 4.14 (and the 2014 patchset) a zeroed page-cache page is
- * allocated for the hole and mapped like a file page (memory grows: seed 004).
+ * allocated for the hole and mapped like a file page (memory grows: seed 004). A hole page that
+ * is in the cache already (`holePage`, from a fault through another mapping) is mapped as it is:
+ * dax_load_hole of 4.13 goes straight to finish_fault with it, the 2014 patchset's returns it
+ * locked for __do_fault to map (issue 17: it used to return NOPAGE unmapped, and loads retried
+ * forever).
  */
-function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
+function daxLoadHole(k: Kernel, vmf: VmFault, entry: number, holePage: number): number {
   const vma = vmf.vma!;
   const mapping = vma.file!.inode.mapping;
   k.events.daxHoleLoads++;
@@ -115,12 +119,15 @@ function daxLoadHole(k: Kernel, vmf: VmFault, entry: number): number {
     return insertPfn(k, vmf, k.frames.zeroPfn, false, _PAGE_SPECIAL);
   }
   // Pre-4.14: find_or_create_page(__GFP_ZERO) and map it via finish_fault.
-  if (entry > 0 && isDaxEntry(entry)) mapping.pages.erase(vmf.pgoff); // the EMPTY placeholder makes way for the page
-  const pfn = addNewFolio(k, mapping, vmf.pgoff, 0, false);
-  if (pfn < 0) return VM_FAULT_OOM;
-  k.frames.fillFrame(pfn, 0);
-  k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
-  k.frames.flags[pfn] = (k.frames.flags[pfn]! | PG_uptodate) & ~PG_locked;
+  let pfn = holePage;
+  if (pfn < 0) {
+    if (entry > 0 && isDaxEntry(entry)) mapping.pages.erase(vmf.pgoff); // the EMPTY placeholder makes way
+    pfn = addNewFolio(k, mapping, vmf.pgoff, 0, false);
+    if (pfn < 0) return VM_FAULT_OOM;
+    k.frames.fillFrame(pfn, 0);
+    k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
+    k.frames.flags[pfn] = (k.frames.flags[pfn]! | PG_uptodate) & ~PG_locked;
+  }
   vmf.page = pfn;
   const r = finishFault(k, vmf);
   vmf.page = -1;
@@ -201,8 +208,7 @@ function daxPteFault(k: Kernel, vmf: VmFault, fs: DaxFs): number {
     if (err !== 0) return err;
     if (cow) return (ret = daxCow(k, vmf, m, fs));
     if (!write && m.type !== 'mapped') {
-      if (holePage >= 0) return (ret = VM_FAULT_NOPAGE); // already backed by a hole page (mapped elsewhere)
-      ret = daxLoadHole(k, vmf, entry);
+      ret = daxLoadHole(k, vmf, entry, holePage);
       if (k.tracer !== null) k.tracer.daxLoadHole(vmf, ret);
       return ret;
     }

@@ -111,6 +111,12 @@ export interface FileSystem {
   releaseFolio?(inode: Inode, head: number): boolean;
   /** Change i_size, freeing blocks past the new end (setattr ATTR_SIZE after the page cache was truncated). */
   setSize(inode: Inode, newSizeBytes: number, oldSizeBytes?: number): number;
+  /**
+   * The modes this filesystem's ->fallocate accepts: its first check (shmem_fallocate, ext4_fallocate,
+   * xfs_file_fallocate), EOPNOTSUPP for any other bit, made before the page cache is touched.
+   * Absent: every mode vfs_fallocate lets through.
+   */
+  readonly fallocateModes?: number;
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
   /**

@@ -2,7 +2,8 @@
  * Path resolution as the VFS does it (fs/namei.c link_path_walk, walk_component, handle_dots and
  * path_openat's last component, 6.1 and 6.18) over the model's namespace: the directories are /,
  * the mount points and the directories above them; each mount holds regular files only (no
- * subdirectories). Empty components (`//`) and `.` are skipped, `..` goes up (above / stays at /),
+ * subdirectories). Empty components (`//`) and `.` are skipped, `..` goes up (above / stays at /)
+ * from a directory the walk reached (every component before it must exist and be a directory),
  * a file used as a directory is ENOTDIR, a missing directory ENOENT, and a trailing slash on the
  * last component demands a directory (ENOTDIR for an existing file; for a new name the caller
  * decides: open with O_CREAT gives EISDIR, as do_last/open_last_lookups does).
@@ -56,11 +57,30 @@ export function lookupPath(vfs: Vfs, path: string): Lookup | number {
 }
 
 /**
+ * link_path_walk's check of the components walked so far, `comps` from /: each must exist (ENOENT)
+ * and be a directory (ENOTDIR), a directory of the namespace above the mounts or an inode of the
+ * mount holding it. Returns 0 or -errno.
+ */
+function walkedDirErr(vfs: Vfs, comps: readonly string[]): number {
+  let p = '';
+  for (const c of comps) {
+    p = `${p}/${c}`;
+    if (isDir(vfs, p)) continue;
+    const r = vfs.resolve(p);
+    const inode = r === null ? undefined : r.sb.inodes.get(r.name);
+    if (inode === undefined) return -ENOENT;
+    if (!inode.isDir) return -ENOTDIR;
+  }
+  return 0;
+}
+
+/**
  * The path walk for the syscalls (link_path_walk and the last component, 6.1 and 6.18), over
- * both halves of the model's namespace: lexical steps first (`//` and `.` skipped, `..` up, a
- * trailing slash kept as "must be a directory"), then the mount holding the result. A mount
- * point itself is its root directory (name ''); a directory above every mount (`/`, the parents
- * of mount points) has no superblock (sb null). Inside a mount, directories are inodes
+ * both halves of the model's namespace: lexical steps first (`//` and `.` skipped, `..` up once
+ * what precedes it is found to be directories, a trailing slash kept as "must be a directory"),
+ * then the mount holding the result. A mount point itself is its root directory (name ''); a
+ * directory above every mount (`/`, the parents of mount points) has no superblock (sb null).
+ * Inside a mount, directories are inodes
  * (src/fs/dirs.ts): the caller checks the components before the last with walkParents.
  */
 export function resolvePath(vfs: Vfs, path: string): { sb: SuperBlock | null; name: string } | number {
@@ -70,7 +90,13 @@ export function resolvePath(vfs: Vfs, path: string): { sb: SuperBlock | null; na
   for (const c of path.split('/')) {
     if (c === '' || c === '.') continue;
     if (c.length > NAME_MAX) return -ENAMETOOLONG;
-    if (c === '..') out.pop(); else out.push(c);
+    if (c === '..') {
+      // handle_dots: `..` is a step up from a directory the walk reached, so every component
+      // walked so far must exist and be a directory (/t/nodir/../f is ENOENT, not /t/f).
+      const err = walkedDirErr(vfs, out);
+      if (err < 0) return err;
+      out.pop();
+    } else out.push(c);
   }
   const abs = '/' + out.join('/');
   const slash = /\/\.?$/.test(path) && out.length > 0 ? '/' : '';

@@ -4,7 +4,7 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT, EOPNOTSUPP,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
@@ -13,7 +13,7 @@ import { File, Inode, type SuperBlock } from './fs.ts';
 import { O_ACCMODE, O_CREAT, O_DIRECT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE,
   FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, MS_ASYNC, MS_SYNC, MS_INVALIDATE,
   VM_SHARED, VM_LOCKED, PAGE_SIZE } from '../mm/constants.ts';
-import { addNewFolio, findFolio, folioMarkDirty, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
+import { addNewFolio, findFolio, folioMarkDirty, rangeCached, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
 import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
@@ -202,6 +202,16 @@ export function fileWrite(k: Kernel, file: File, pos: number, len: number, src: 
 }
 
 /**
+ * __filemap_get_folio with FGP_CREAT (mm/filemap.c 6.1/6.18): a folio already in the range of
+ * order `order` at `index` makes filemap_add_folio fail with EEXIST and the next smaller order is
+ * tried (issue 17: a page zeroed past EOF by ZERO_RANGE was overwritten in the cache and leaked).
+ */
+function writeOrder(mapping: import('./fs.ts').AddressSpace, order: number, index: number): number {
+  while (order > 0 && rangeCached(mapping, index - (index % (1 << order)), 1 << order)) order--;
+  return order;
+}
+
+/**
  * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
  * folio (size from the fs's folio order for this write), read it first when the write covers
  * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
@@ -223,7 +233,7 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
-      const order = fs.writeFolioOrder(inode, index, pos + len - p);
+      const order = writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p), index);
       head = addNewFolio(k, mapping, index, order, shm);
       if (head < 0) return done > 0 ? done : -ENOMEM;
       const n = 1 << order;
@@ -427,6 +437,10 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   const bad = vfsFallocateChecks(k.profile.fallocateModeCheck, file, mode, offset, len);
   if (bad < 0) return bad;
   const inode = file.inode;
+  // The filesystem refuses a mode it does not know before anything is changed: shmem's ZERO_RANGE
+  // is EOPNOTSUPP with the page cache untouched (issue 17: it used to be zeroed first).
+  const modes = inode.sb.fs.fallocateModes;
+  if (modes !== undefined && (mode & ~modes) !== 0) return -EOPNOTSUPP;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     inode.sb.fs.breakLayouts?.(inode);
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);

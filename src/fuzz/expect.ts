@@ -2,7 +2,9 @@
 // Each function returns the expected result: a number (a result or -errno), or a list of
 // acceptable results, or 'any' where the answer depends on more state than the shadow keeps.
 // Arguments no C caller can pass (fractional, NaN, infinite) get EINVAL, the API's convention
-// (src/lib/abi.ts). References are to Linux 6.1 and 6.18 (identical in these checks).
+// (src/lib/abi.ts), and before every check of the kernel's, the fd's included: the kernel's order
+// is one among values a register can hold, and such a value never enters the kernel at all.
+// References are to Linux 6.1 and 6.18 (identical in these checks).
 
 import { EBADF, EINVAL, EFBIG, EFAULT, EISDIR, ENOENT, ENOTDIR, EEXIST, EOPNOTSUPP, ENOSPC, ENOMEM }
   from '../lib/errno.ts';
@@ -17,12 +19,15 @@ export const TMPFS_MAXBYTES = 2 ** 44; // the model's limit (src/fs/limits.ts), 
 
 const isInt = Number.isInteger;
 
-/** ksys_pwrite64 -> vfs_write -> rw_verify_area -> generic_write_checks (fs/read_write.c, mm/filemap.c). */
-export function expectWrite(open: boolean, writable: boolean, len: number, pos: number, smax: number,
+/**
+ * ksys_pwrite64 -> vfs_write -> rw_verify_area -> generic_write_checks (fs/read_write.c, mm/filemap.c).
+ * `off` is the caller's offset (pwrite), `pos` where the write goes (i_size under O_APPEND).
+ */
+export function expectWrite(open: boolean, writable: boolean, len: number, off: number, pos: number, smax: number,
   bufLen: number, positional: boolean): { e: Expect; count: number } {
-  if (positional && (!isInt(pos) || pos < 0)) return { e: -EINVAL, count: 0 };
+  if (!isInt(len) || (positional && !isInt(off))) return { e: -EINVAL, count: 0 }; // the ABI (src/lib/abi.ts)
+  if (positional && off < 0) return { e: -EINVAL, count: 0 };
   if (!open || !writable) return { e: -EBADF, count: 0 };
-  if (!isInt(len)) return { e: -EINVAL, count: 0 };
   if (len < 0) return { e: -EINVAL, count: 0 };
   let count = Math.min(len, MAX_RW_COUNT);
   if (count === 0) return { e: 0, count: 0 };
@@ -37,9 +42,10 @@ export function expectWrite(open: boolean, writable: boolean, len: number, pos: 
 /** ksys_pread64 -> vfs_read -> rw_verify_area -> filemap_read / dax_iomap_rw. */
 export function expectRead(open: boolean, readable: boolean, len: number, pos: number, smax: number,
   size: number): Expect {
-  if (!isInt(pos) || pos < 0) return -EINVAL;
+  if (!isInt(len) || !isInt(pos)) return -EINVAL; // the ABI (src/lib/abi.ts)
+  if (pos < 0) return -EINVAL;
   if (!open || !readable) return -EBADF;
-  if (!isInt(len) || len < 0) return -EINVAL;
+  if (len < 0) return -EINVAL;
   const count = Math.min(len, MAX_RW_COUNT);
   if (count === 0 || pos >= smax) return 0;
   return Math.max(0, Math.min(count, size - pos));
@@ -58,8 +64,8 @@ export function expectTruncate(open: boolean, writable: boolean, length: number,
 /** vfs_fallocate (fs/open.c) then shmem_fallocate / ext4_fallocate. */
 export function expectFallocate(open: boolean, writable: boolean, mode: number, off: number, len: number,
   smax: number, tmpfs: boolean): Expect {
+  if (!isInt(off) || !isInt(len) || !isInt(mode)) return -EINVAL; // the ABI (src/lib/abi.ts)
   if (!open) return -EBADF;
-  if (!isInt(off) || !isInt(len) || !isInt(mode)) return -EINVAL;
   if (off < 0 || len <= 0) return -EINVAL;
   if (mode & ~0x7f) return -EOPNOTSUPP;
   if ((mode & 0x12) === 0x12) return -EOPNOTSUPP;

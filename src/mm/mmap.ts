@@ -9,7 +9,7 @@ import { Vma } from './mm.ts';
 import type { Mm } from './mm.ts';
 import type { File } from '../fs/fs.ts';
 import {
-  PAGE_SIZE, PMD_SIZE, TASK_SIZE, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_TYPE, MAP_SHARED, MAP_PRIVATE,
+  PAGE_SIZE, PMD_SIZE, TASK_SIZE, PROT_READ, PROT_WRITE, PROT_EXEC, PROT_SEM, MAP_TYPE, MAP_SHARED, MAP_PRIVATE,
   MAP_SHARED_VALIDATE, MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_SYNC, MAP_LOCKED, MAP_GROWSDOWN,
   MAP_POPULATE, MAP_NONBLOCK, MAP_NORESERVE, LEGACY_MAP_MASK, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD,
   VM_MAYWRITE,
@@ -315,7 +315,9 @@ function mmapRegion(k: Kernel, proc: Process, a: number, len: number, vmFlags: n
 /** mprotect (mm/mprotect.c v6.1): change protections of [addr, addr+len). */
 export function doMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: number): number {
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
-  if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0) return -EINVAL;
+  // arch_validate_prot (include/linux/mman.h, the generic one x86 uses, 6.1/6.18): READ, WRITE,
+  // EXEC and SEM are valid; SEM sets no VM flag (calc_vm_prot_bits ignores it).
+  if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) return -EINVAL;
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   const end = addr + len;
   if (end < addr) return -ENOMEM;

@@ -74,6 +74,15 @@ export function addNewFolio(k: Kernel, mapping: AddressSpace, index: number, ord
 }
 
 /**
+ * Does any folio sit in pages [index, index + n) (shadow entries do not count)? __filemap_add_folio's
+ * conflict check (mm/filemap.c v6.1, v6.18): a folio may not be added over one (EEXIST).
+ */
+export function rangeCached(mapping: AddressSpace, index: number, n: number): boolean {
+  for (let i = index; i < index + n; i++) if (findFolio(mapping, i) >= 0) return true;
+  return false;
+}
+
+/**
  * Remove a clean, unmapped folio from the page cache (__filemap_remove_folio), leaving a shadow
  * entry when `shadow` is given (workingset_eviction), and free it once no one else holds it.
  */

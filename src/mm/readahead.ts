@@ -8,7 +8,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { File, AddressSpace, FileRaState } from '../fs/fs.ts';
 import type { VmFault } from './mm.ts';
 import { VM_RAND_READ, VM_SEQ_READ, VM_HUGEPAGE } from './constants.ts';
-import { addNewFolio, findFolio, maybeUnlockMmapForIo } from './pagemap.ts';
+import { addNewFolio, findFolio, maybeUnlockMmapForIo, rangeCached } from './pagemap.ts';
 
 /** MMAP_LOTSAMISS: read-around stops after this many misses not followed by hits. */
 export const MMAP_LOTSAMISS = 100;
@@ -25,11 +25,6 @@ function largeFolioSupport(mapping: AddressSpace): boolean {
   return inode.sb.fs.writeFolioOrder(inode, 0, 2 ** 21) > 0;
 }
 
-/** Is any page of [index, index + n) already a folio in the cache (filemap_add_folio's -EEXIST, v6.18)? */
-function rangeCached(mapping: AddressSpace, index: number, n: number): boolean {
-  for (let i = index; i < index + n; i++) if (findFolio(mapping, i) >= 0) return true;
-  return false;
-}
 
 /**
  * page_cache_ra_order (mm/readahead.c, v6.18, with the folio order kept in ra->order): read the

@@ -21,6 +21,8 @@ export class Tmpfs implements FileSystem {
   readonly typeName = 'tmpfs' as const;
   readonly mmapSupportedFlags = 0;
   readonly daxMount = false;
+  /** shmem_fallocate (mm/shmem.c, 4.15 to 6.18): its first check, anything but these is EOPNOTSUPP. */
+  readonly fallocateModes = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
   private readonly k: Kernel;
   readonly vmOpsTable: VmOperations;
 

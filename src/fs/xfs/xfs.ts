@@ -55,6 +55,8 @@ export class Xfs implements FileSystem, DaxFs {
   readonly typeName = 'xfs' as const;
   readonly mmapSupportedFlags = MAP_SYNC;
   readonly daxMount = true;
+  /** xfs_file_fallocate's first check (v6.1): modes outside XFS_FALLOC_FL_SUPPORTED are EOPNOTSUPP. */
+  readonly fallocateModes = XFS_FALLOC_FL_SUPPORTED;
   readonly k: Kernel;
   readonly pmem: PmemDevice;
   readonly alloc: XfsAllocator;
