@@ -203,7 +203,7 @@ test('background access: a signal is reported by the wait that joins it; bad use
   assert.throws(() => runScenario(noThread, { collectHostTime: false }), /needs its own thread/);
   const nothingToWait = parseScenario(`${SMALL}  - wait: { thread: ghost }
 `, 'ghost.yaml');
-  assert.throws(() => runScenario(nothingToWait, { collectHostTime: false }), /no background access to wait for/);
+  assert.throws(() => runScenario(nothingToWait, { collectHostTime: false }), /has no finite background work \(an access, a loop with repeat\) to wait for/);
 });
 
 test('Machine.traceFaults reports every counted fault with the entries it installed (fault-around: 16 PTEs per read fault)', () => {
