@@ -123,6 +123,16 @@ export interface KernelProfile {
   readonly faultAroundKnob: keyof typeof FAULT_AROUND_KNOBS;
   /** How map_pages treats a large folio straddling EOF: true never maps subpages at/after EOF (6.12, 6.1.159+). */
   readonly mapPagesEofClamp: boolean;
+  /**
+   * The i_size guard of filemap_map_pages (74207de2ba10, "do not populate page table entries beyond
+   * i_size", 6.18, in Debian's 6.12.117 as a stable backport, not in its 6.1.176): can_map_large is
+   * false when the window's first ready folio of a non-shmem file reaches the file's last page, and
+   * then filemap_map_pmd is skipped, so an empty PMD gets no PTE table and nothing is mapped
+   * (pte_offset_map_lock fails); the fault goes on to ->fault. Measured: a load past EOF of a
+   * one-page ext4 file in a fresh PMD leaves page 0 unmapped on the 6.12 and 6.18 kernels, mapped
+   * by fault-around on 6.1 and on tmpfs (test/oracle-runs/repro-eof-fault-around-ext4.*.jsonl).
+   */
+  readonly mapPagesISizeGuard: boolean;
   /** mmap_miss bookkeeping in map_pages (reference §2.4). */
   readonly mmapMissStyle: MmapMissStyle;
   /** Fault retries: 'once' clears ALLOW_RETRY before retrying (3.x, 4.x); 'unlimited' (5.7+). */
@@ -408,6 +418,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'fault-around', type: BOOL,
     meaning: 'map_pages never maps subpages of a large folio at or after EOF',
     ref: 'mm/filemap.c filemap_map_pages (6.12, 6.1.159+)',
+  },
+  mapPagesISizeGuard: {
+    subsystem: 'fault-around', type: BOOL,
+    meaning: 'map_pages installs no PTE table in an empty PMD when the first folio reaches EOF (not shmem)',
+    ref: 'mm/filemap.c filemap_map_pages can_map_large, 74207de2ba10 (6.18; Debian 6.12.117 backport)',
   },
   mmapMissStyle: {
     subsystem: 'fault-around', type: STR, values: MMAP_MISS_STYLES,

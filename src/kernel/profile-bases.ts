@@ -18,6 +18,7 @@ export const base61: KernelProfile = defineProfile({
   faultAroundSkipPopulatedStart: false,
   faultAroundKnob: 'bytes',
   mapPagesEofClamp: true,
+  mapPagesISizeGuard: false,
   mmapMissStyle: 'per-candidate-page',
   faultRetry: 'unlimited',
   dropMmapLockForIo: true,
@@ -143,6 +144,7 @@ export const base618: KernelProfile = defineProfile({
   mmapMissStyle: 'per-candidate-not-workingset',
   ext4LargeFolios: true,
   mapWholeFolio: true,
+  mapPagesISizeGuard: true,
   tracepoints: 'v6.18',
   raFolioOrders: true,
   thpZeroWpAlloc: true,
@@ -182,6 +184,8 @@ export const base510: KernelProfile = defineProfile({
  * and mprotect's PMD write upgrade as 6.18; but ext4 has no large folios (6.16), finish_fault maps a
  * whole folio only for anonymous shmem (so never here), a write to the huge zero PMD splits it
  * (6.13 allocates), truncate splits to order 0 (folio_split 6.15), DAX pages are not folios (6.15).
+ * The i_size guard of filemap_map_pages (74207de2ba10) is in, backported to 6.12.y: the 6.12 guest's
+ * fuzz batch (test/oracle-runs/fuzz/fuzz-ext4-s1-n100.linux-6.12.jsonl, seeds 36 57 85).
  */
 export const base612: KernelProfile = defineProfile({
   ...base618,
