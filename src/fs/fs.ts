@@ -108,6 +108,11 @@ export interface FileSystem {
   /** fallocate(2) minus the page-cache work the VFS already did; returns 0 or -errno. */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number;
   /**
+   * The fallocate mode bits this filesystem's ->fallocate accepts; any other bit is EOPNOTSUPP
+   * before the page cache is touched (shmem_fallocate's first check). Absent: the VFS's set.
+   */
+  readonly fallocateModes?: number;
+  /**
    * f_op->fsync over bytes [startBytes, endBytes] (vfs_fsync_range; fsync(2) passes 0..end of
    * file); returns 0 or -errno.
    */

@@ -374,6 +374,8 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE)) return -EINVAL;
   if (!file.writable) return -EBADF;
   const inode = file.inode;
+  const modes = inode.sb.fs.fallocateModes;
+  if (modes !== undefined && (mode & ~modes) !== 0) return -EOPNOTSUPP;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
     inode.sb.fs.breakLayouts?.(inode);
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);

@@ -237,6 +237,14 @@ export interface KernelProfile {
    */
   readonly madvPopulate: boolean;
   /**
+   * MADV_REMOVE's permission check (madvise_remove, mm/madvise.c): true asks for a shared mapping
+   * that may be written (vma_is_shared_maywrite, 6.7 "drop the assumption that VM_SHARED always
+   * implies writable", in Debian's 6.1.176 by backport), so a PROT_READ mapping of a file opened
+   * O_RDWR may punch; false asks for VM_SHARED|VM_WRITE, and that mapping gets EACCES (the 5.10
+   * guest, 5.10.0-32: fuzz seed 69 of fuzz-ext4-dax-s1-n100.linux-5.10; examples/repro/madv-remove-readonly.yaml).
+   */
+  readonly madvRemoveMayWrite: boolean;
+  /**
    * /proc/PID/pagemap sets PM_FILE for a present huge PMD that is not anonymous (pagemap_pmd_range,
    * 5.13+: the huge zero page, a DAX PMD, a page-cache PMD); 5.10's pagemap_pmd_range sets
    * PM_PRESENT and PM_MMAP_EXCLUSIVE only (5.10 guest: dax-map-sync-pmd.linux-5.10.ext4-dax).
@@ -520,6 +528,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'madvise accepts MADV_POPULATE_READ/WRITE (else EINVAL)',
     ref: 'mm/madvise.c madvise_behavior_valid (5.14+); 5.10 guest',
+  },
+  madvRemoveMayWrite: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'MADV_REMOVE needs VM_SHARED|VM_MAYWRITE (else VM_SHARED|VM_WRITE): EACCES on a PROT_READ mapping',
+    ref: 'mm/madvise.c madvise_remove, vma_is_shared_maywrite (6.7; 6.1.176 backport); 5.10 guest: VM_WRITE',
   },
   pagemapPmdFile: {
     subsystem: 'mprotect/madvise', type: BOOL,

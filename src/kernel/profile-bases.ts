@@ -55,14 +55,16 @@ export const base61: KernelProfile = defineProfile({
   daxEntryPfnBits: 60,
   tracepoints: 'v6.1',
   madvPopulate: true,
+  madvRemoveMayWrite: true,
   pagemapPmdFile: true,
   daxFolios: false,
 });
 
 /**
  * What kernels before 5.x share against the 6.1 base: no EOF clamp in map_pages, mmap_miss per
- * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files, and
- * ->writepages even when nothing is tagged dirty (before 5.4).
+ * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files,
+ * ->writepages even when nothing is tagged dirty (before 5.4), and MADV_REMOVE asking for VM_WRITE
+ * (before 6.7).
  */
 export const pre5 = Object.freeze({
   fdatawriteSkipsClean: false,
@@ -73,6 +75,7 @@ export const pre5 = Object.freeze({
   faultRetry: 'once',
   dropMmapLockForIo: false,
   thpAlignPageCacheFiles: false,
+  madvRemoveMayWrite: false,
 } as const) satisfies Partial<KernelProfile>;
 
 /** Linux 3.15 (and 3.14, the RFCs' base): first ->map_pages fault-around, rusage at the first attempt, no DAX. */
@@ -175,6 +178,7 @@ export const base510: KernelProfile = defineProfile({
   dirtyBalanceRetry: true,
   daxDirtyOnRead: false,
   madvPopulate: false,
+  madvRemoveMayWrite: false,
   pagemapPmdFile: false,
 });
 

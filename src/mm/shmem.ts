@@ -54,6 +54,13 @@ export class Tmpfs implements FileSystem {
   setSize(): number { return 0; }
 
   /**
+   * shmem_fallocate (mm/shmem.c v5.10-v6.18) refuses every mode but KEEP_SIZE and PUNCH_HOLE
+   * first, so a ZERO_RANGE drops and zeroes nothing (fuzz seed 15 on every tmpfs batch;
+   * examples/repro/tmpfs-zero-range.yaml).
+   */
+  readonly fallocateModes = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+
+  /**
    * shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them
    * (done by the VFS).
    */
