@@ -151,6 +151,15 @@ export interface KernelProfile {
   readonly rusageAccounting: RusageAccounting;
   /** Default readahead window in pages (VM_READAHEAD_PAGES / VM_MAX_READAHEAD = 128 KiB). */
   readonly readaheadPages: number;
+  /**
+   * generic_file_buffered_read (mm/filemap.c, 5.10): the page loop looks up, and on a miss adds
+   * and reads, the page at the next index before it checks i_size, so a read(2) that goes on
+   * past a page-aligned EOF (or starts past the last page) leaves one zeroed page beyond EOF in
+   * the page cache. Measured on the 5.10 guest (ext4: a 3-page file read with a 2 MiB read(2)
+   * shows 4 pages in mincore, fuzz seed 8; examples/repro/ext4-read-past-eof.yaml); 6.1's
+   * filemap_read stops at i_size (6.1 guest: 3 pages).
+   */
+  readonly readPageAfterEof: boolean;
   /** ext4 page cache uses large folios sized by write length (6.x, reference §2.6, oracle 6.18 ext4 truncate row). */
   readonly ext4LargeFolios: boolean;
   /**
@@ -454,6 +463,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     rangeWhy: 'read_ahead_kb is a whole number of pages, 0 turns readahead off',
     meaning: 'default readahead window in pages (read_ahead_kb / 4)',
     ref: 'include/linux/mm.h VM_READAHEAD_PAGES; block/blk-sysfs.c read_ahead_kb',
+  },
+  readPageAfterEof: {
+    subsystem: 'readahead', type: BOOL,
+    meaning: 'read(2) past a page-aligned EOF leaves the page after EOF in the page cache',
+    ref: 'mm/filemap.c generic_file_buffered_read (5.10 guest); filemap_read stops at i_size (6.1 guest)',
   },
   raFolioOrders: {
     subsystem: 'readahead', type: BOOL,

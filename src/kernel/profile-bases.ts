@@ -27,6 +27,7 @@ export const base61: KernelProfile = defineProfile({
   pgfaultAccounting: 'every-attempt',
   rusageAccounting: 'mm-account-fault',
   readaheadPages: 32,
+  readPageAfterEof: false,
   ext4LargeFolios: false,
   mapWholeFolio: false,
   fdatawriteSkipsClean: true,
@@ -179,6 +180,7 @@ export const base510: KernelProfile = defineProfile({
   daxDirtyOnRead: false,
   madvPopulate: false,
   madvRemoveMayWrite: false,
+  readPageAfterEof: true,
   pagemapPmdFile: false,
 });
 
