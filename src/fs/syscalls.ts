@@ -114,6 +114,25 @@ function ensureUptodate(k: Kernel, inode: Inode, head: number): boolean {
 }
 
 /**
+ * generic_file_buffered_read (mm/filemap.c v5.10), the page after EOF (knob readPageAfterEof): the
+ * loop reaches the first page index past the file's last page when the read starts there, or
+ * when it goes on past a page-aligned EOF; on a miss it adds that page and has it read (zeroes:
+ * no block lies there) before its i_size check ends the read, so the page stays cached.
+ */
+function readPageAfterEof(k: Kernel, file: File, pos: number, len: number): void {
+  const size = file.inode.sizeBytes;
+  const lastPage = size === 0 ? -1 : Math.floor((size - 1) / PAGE_SIZE);
+  let index = Math.floor(pos / PAGE_SIZE);
+  if (pos < size) {
+    if (size % PAGE_SIZE !== 0 || pos + len <= size) return;
+    index = size / PAGE_SIZE;
+  }
+  if (index <= lastPage || findFolio(file.inode.mapping, index) >= 0) return;
+  const head = addNewFolio(k, file.inode.mapping, index, 0, false);
+  if (head >= 0) file.inode.sb.fs.readFolios(file.inode, [head]);
+}
+
+/**
  * filemap_read (v6.1): copy [pos, pos+len) out of the page cache into `out` (if given), running
  * synchronous readahead on misses and asynchronous readahead on PG_readahead pages.
  * Returns bytes read (short at EOF) or -errno.
@@ -134,6 +153,7 @@ export function fileRead(k: Kernel, file: File, pos: number, len: number, out: R
   }
   // A buffer inside a mapping still takes filemap_read's path below (its faults are what it models).
   if (inode.sb.fs.typeName === 'tmpfs' && !(out instanceof UserBuffer)) return shmemFileRead(k, file, pos, len, out);
+  if (k.profile.readPageAfterEof && len > 0) readPageAfterEof(k, file, pos, len);
   if (pos >= inode.sizeBytes) return 0;
   const end = Math.min(inode.sizeBytes, pos + len);
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);

@@ -131,6 +131,16 @@ export interface KernelProfile {
   readonly faultAroundKnob: keyof typeof FAULT_AROUND_KNOBS;
   /** How map_pages treats a large folio straddling EOF: true never maps subpages at/after EOF (6.12, 6.1.159+). */
   readonly mapPagesEofClamp: boolean;
+  /**
+   * The i_size guard of filemap_map_pages (74207de2ba10, "do not populate page table entries beyond
+   * i_size", 6.18, in Debian's 6.12.117 as a stable backport, not in its 6.1.176): can_map_large is
+   * false when the window's first ready folio of a non-shmem file reaches the file's last page, and
+   * then filemap_map_pmd is skipped, so an empty PMD gets no PTE table and nothing is mapped
+   * (pte_offset_map_lock fails); the fault goes on to ->fault. Measured: a load past EOF of a
+   * one-page ext4 file in a fresh PMD leaves page 0 unmapped on the 6.12 and 6.18 kernels, mapped
+   * by fault-around on 6.1 and on tmpfs (test/oracle-runs/repro-eof-fault-around-ext4.*.jsonl).
+   */
+  readonly mapPagesISizeGuard: boolean;
   /** mmap_miss bookkeeping in map_pages (reference §2.4). */
   readonly mmapMissStyle: MmapMissStyle;
   /** Fault retries: 'once' clears ALLOW_RETRY before retrying (3.x, 4.x); 'unlimited' (5.7+). */
@@ -149,6 +159,15 @@ export interface KernelProfile {
   readonly rusageAccounting: RusageAccounting;
   /** Default readahead window in pages (VM_READAHEAD_PAGES / VM_MAX_READAHEAD = 128 KiB). */
   readonly readaheadPages: number;
+  /**
+   * generic_file_buffered_read (mm/filemap.c, 5.10): the page loop looks up, and on a miss adds
+   * and reads, the page at the next index before it checks i_size, so a read(2) that goes on
+   * past a page-aligned EOF (or starts past the last page) leaves one zeroed page beyond EOF in
+   * the page cache. Measured on the 5.10 guest (ext4: a 3-page file read with a 2 MiB read(2)
+   * shows 4 pages in mincore, fuzz seed 8; examples/repro/ext4-read-past-eof.yaml); 6.1's
+   * filemap_read stops at i_size (6.1 guest: 3 pages).
+   */
+  readonly readPageAfterEof: boolean;
   /** ext4 page cache uses large folios sized by write length (6.x, reference §2.6, oracle 6.18 ext4 truncate row). */
   readonly ext4LargeFolios: boolean;
   /**
@@ -240,6 +259,14 @@ export interface KernelProfile {
    * 5.10 refuses them with EINVAL (5.10 guest: dax-populate.linux-5.10.ext4-dax).
    */
   readonly madvPopulate: boolean;
+  /**
+   * MADV_REMOVE's permission check (madvise_remove, mm/madvise.c): true asks for a shared mapping
+   * that may be written (vma_is_shared_maywrite, 6.7 "drop the assumption that VM_SHARED always
+   * implies writable", in Debian's 6.1.176 by backport), so a PROT_READ mapping of a file opened
+   * O_RDWR may punch; false asks for VM_SHARED|VM_WRITE, and that mapping gets EACCES (the 5.10
+   * guest, 5.10.0-32: fuzz seed 69 of fuzz-ext4-dax-s1-n100.linux-5.10; examples/repro/madv-remove-readonly.yaml).
+   */
+  readonly madvRemoveMayWrite: boolean;
   /**
    * /proc/PID/pagemap sets PM_FILE for a present huge PMD that is not anonymous (pagemap_pmd_range,
    * 5.13+: the huge zero page, a DAX PMD, a page-cache PMD); 5.10's pagemap_pmd_range sets
@@ -439,6 +466,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     meaning: 'map_pages never maps subpages of a large folio at or after EOF',
     ref: 'mm/filemap.c filemap_map_pages (6.12, 6.1.159+)',
   },
+  mapPagesISizeGuard: {
+    subsystem: 'fault-around', type: BOOL,
+    meaning: 'map_pages installs no PTE table in an empty PMD when the first folio reaches EOF (not shmem)',
+    ref: 'mm/filemap.c filemap_map_pages can_map_large, 74207de2ba10 (6.18; Debian 6.12.117 backport)',
+  },
   mmapMissStyle: {
     subsystem: 'fault-around', type: STR, values: MMAP_MISS_STYLES,
     meaning: 'how map_pages decrements the mmap_miss readahead heuristic',
@@ -461,6 +493,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     rangeWhy: 'read_ahead_kb is a whole number of pages, 0 turns readahead off',
     meaning: 'default readahead window in pages (read_ahead_kb / 4)',
     ref: 'include/linux/mm.h VM_READAHEAD_PAGES; block/blk-sysfs.c read_ahead_kb',
+  },
+  readPageAfterEof: {
+    subsystem: 'readahead', type: BOOL,
+    meaning: 'read(2) past a page-aligned EOF leaves the page after EOF in the page cache',
+    ref: 'mm/filemap.c generic_file_buffered_read (5.10 guest); filemap_read stops at i_size (6.1 guest)',
   },
   raFolioOrders: {
     subsystem: 'readahead', type: BOOL,
@@ -540,6 +577,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'mprotect/madvise', type: BOOL,
     meaning: 'madvise accepts MADV_POPULATE_READ/WRITE (else EINVAL)',
     ref: 'mm/madvise.c madvise_behavior_valid (5.14+); 5.10 guest',
+  },
+  madvRemoveMayWrite: {
+    subsystem: 'mprotect/madvise', type: BOOL,
+    meaning: 'MADV_REMOVE needs VM_SHARED|VM_MAYWRITE (else VM_SHARED|VM_WRITE): EACCES on a PROT_READ mapping',
+    ref: 'mm/madvise.c madvise_remove, vma_is_shared_maywrite (6.7; 6.1.176 backport); 5.10 guest: VM_WRITE',
   },
   pagemapPmdFile: {
     subsystem: 'mprotect/madvise', type: BOOL,

@@ -18,6 +18,7 @@ export const base61: KernelProfile = defineProfile({
   faultAroundSkipPopulatedStart: false,
   faultAroundKnob: 'bytes',
   mapPagesEofClamp: true,
+  mapPagesISizeGuard: false,
   mmapMissStyle: 'per-candidate-page',
   faultRetry: 'unlimited',
   dropMmapLockForIo: true,
@@ -26,6 +27,7 @@ export const base61: KernelProfile = defineProfile({
   pgfaultAccounting: 'every-attempt',
   rusageAccounting: 'mm-account-fault',
   readaheadPages: 32,
+  readPageAfterEof: false,
   ext4LargeFolios: false,
   mapWholeFolio: false,
   fdatawriteSkipsClean: true,
@@ -55,6 +57,7 @@ export const base61: KernelProfile = defineProfile({
   daxEntryPfnBits: 60,
   tracepoints: 'v6.1',
   madvPopulate: true,
+  madvRemoveMayWrite: true,
   pagemapPmdFile: true,
   daxFolios: false,
   fallocateModeCheck: 'flag-rules',
@@ -63,8 +66,9 @@ export const base61: KernelProfile = defineProfile({
 
 /**
  * What kernels before 5.x share against the 6.1 base: no EOF clamp in map_pages, mmap_miss per
- * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files, and
- * ->writepages even when nothing is tagged dirty (before 5.4).
+ * mapped page, one retry, no mmap_lock drop for I/O, no THP placement of page-cache files,
+ * ->writepages even when nothing is tagged dirty (before 5.4), and MADV_REMOVE asking for VM_WRITE
+ * (before 6.7).
  */
 export const pre5 = Object.freeze({
   fdatawriteSkipsClean: false,
@@ -75,6 +79,7 @@ export const pre5 = Object.freeze({
   faultRetry: 'once',
   dropMmapLockForIo: false,
   thpAlignPageCacheFiles: false,
+  madvRemoveMayWrite: false,
 } as const) satisfies Partial<KernelProfile>;
 
 /** Linux 3.15 (and 3.14, the RFCs' base): first ->map_pages fault-around, rusage at the first attempt, no DAX. */
@@ -146,6 +151,7 @@ export const base618: KernelProfile = defineProfile({
   mmapMissStyle: 'per-candidate-not-workingset',
   ext4LargeFolios: true,
   mapWholeFolio: true,
+  mapPagesISizeGuard: true,
   tracepoints: 'v6.18',
   raFolioOrders: true,
   thpZeroWpAlloc: true,
@@ -179,6 +185,8 @@ export const base510: KernelProfile = defineProfile({
   dirtyBalanceRetry: true,
   daxDirtyOnRead: false,
   madvPopulate: false,
+  madvRemoveMayWrite: false,
+  readPageAfterEof: true,
   pagemapPmdFile: false,
   tracepoints: 'v5.10',
 });
@@ -189,6 +197,8 @@ export const base510: KernelProfile = defineProfile({
  * and mprotect's PMD write upgrade as 6.18; but ext4 has no large folios (6.16), finish_fault maps a
  * whole folio only for anonymous shmem (so never here), a write to the huge zero PMD splits it
  * (6.13 allocates), truncate splits to order 0 (folio_split 6.15), DAX pages are not folios (6.15).
+ * The i_size guard of filemap_map_pages (74207de2ba10) is in, backported to 6.12.y: the 6.12 guest's
+ * fuzz batch (test/oracle-runs/fuzz/fuzz-ext4-s1-n100.linux-6.12.jsonl, seeds 36 57 85).
  */
 export const base612: KernelProfile = defineProfile({
   ...base618,

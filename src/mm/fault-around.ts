@@ -58,11 +58,12 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   computeWindow(vma.start, vma.pgoff, vma.pages, vmf.address, vmf.pgoff, nr);
   let start = win.start;
   const end = win.end;
-  // 6.18 (mapWholeFolio): an empty PMD stays empty until ->map_pages decides how to map
-  // (filemap_map_pmd installs the table); before, the table was allocated here.
-  const t = vmf.pte ?? (k.profile.mapWholeFolio ? pteTableOf(vma.mm.pgd, vmf.address) :
-    pteAlloc(k, vma, vmf.address));
-  if (!t && !k.profile.mapWholeFolio) return VM_FAULT_OOM;
+  // With the i_size guard (6.18, 6.12.117): an empty PMD stays empty until ->map_pages decides
+  // how to map (filemap_map_pmd installs the table, or nothing does); before, the model allocates
+  // it here (the same PTEs: filemap_map_pmd always installed the preallocated table).
+  const defer = k.profile.mapPagesISizeGuard;
+  const t = vmf.pte ?? (defer ? pteTableOf(vma.mm.pgd, vmf.address) : pteAlloc(k, vma, vmf.address));
+  if (!t && !defer) return VM_FAULT_OOM;
   vmf.pte = t;
   vmf.pteIndex = pteIndex(vmf.address);
   if (t && k.profile.faultAroundSkipPopulatedStart) {
@@ -104,7 +105,8 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
  * overlaps the window and fits the whole-folio rule (whole-folio.ts; the i_size guard, which 6.18
  * asks of the window's first folio only, is not asked again): the new PTE at the lowest (highest)
  * slot is a page of such a folio, at its own slot, and that folio reaches the window. A PMD leaf
- * is allowed only there, at the fault's PMD with a page-cache folio (filemap_map_pmd). And no new
+ * is allowed only at the fault's PMD with a page-cache folio (filemap_map_pmd), on profiles that
+ * leave the PMD empty for ->map_pages (mapPagesISizeGuard). And no new
  * entry is writable unless the fault is a write or vm_page_prot itself grants write (a shared
  * mapping without write-notify, as shmem's): fault-around runs on read faults, whose PTEs come
  * from vm_page_prot.
@@ -116,7 +118,9 @@ function checkMapPages(k: Kernel, vmf: VmFault, start: number, end: number, ptes
   if (w.pmds > 0) {
     const pmd = pmdTableOf(vma.mm.pgd, vmf.address);
     const pi = pmdIndex(vmf.address);
-    if (!k.profile.mapWholeFolio || w.pmds > 1 || w.pmdIndex !== pi || !pmd || !isPageCachePmd(k, pmd.leafPfn[pi]!)) {
+    const pmdOk = k.profile.mapPagesISizeGuard && w.pmds === 1 && w.pmdIndex === pi && pmd !== null &&
+      isPageCachePmd(k, pmd.leafPfn[pi]!);
+    if (!pmdOk) {
       mapPagesBroke(vmf, `mapped ${w.pmds} PMD(s), the last at ${w.pmdIndex}, for a fault in PMD ${pi}`);
     }
     if (!mayWrite && (w.pmdFlagsOr & _PAGE_RW) !== 0) mapPagesBroke(vmf, 'mapped a writable PMD on a read fault');

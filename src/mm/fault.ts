@@ -377,21 +377,24 @@ function doSharedFault(k: Kernel, vmf: VmFault): number {
     return ret;
   }
   const head = k.frames.head[vmf.page]!;
-  folioMarkDirty(k, head);
+  const dirtied = folioMarkDirty(k, head);
   unlockPage(k, vmf.page);
-  return ret | faultDirtySharedPage(k, vmf, vma.ops!.pageMkwrite !== undefined);
+  return ret | faultDirtySharedPage(k, vmf, dirtied || vma.ops!.pageMkwrite !== undefined);
 }
 
 /**
  * fault_dirty_shared_page (mm/memory.c, 5.1-5.18; v6.1 the same with VM_FAULT_COMPLETED): after a
- * shared write fault dirtied a page, or its VMA has ->page_mkwrite, mmap_lock is dropped for
- * balance_dirty_pages_ratelimited. 5.1-5.18 then return VM_FAULT_RETRY (knob dirtyBalanceRetry):
- * the retry finds the PTE made and, with FAULT_FLAG_TRIED, mm_account_fault counts it major (5.10
- * guest: 32768 major write faults on a cached ext4 file, ext4-large-folios.linux-5.10.ext4); 5.19+
- * return VM_FAULT_COMPLETED, a minor fault. Returns the bits to add to the fault's result.
+ * shared write fault newly dirtied a page (set_page_dirty returned true), or always when its VMA
+ * has ->page_mkwrite, mmap_lock is dropped for balance_dirty_pages_ratelimited. 5.1-5.18 then
+ * return VM_FAULT_RETRY (knob dirtyBalanceRetry): the retry finds the PTE made and, with
+ * FAULT_FLAG_TRIED, mm_account_fault counts it major (5.10 guest: 32768 major write faults on a
+ * cached ext4 file, ext4-large-folios.linux-5.10.ext4; on tmpfs, which has no ->page_mkwrite, 512
+ * major faults writing 512 clean pages, fuzz seed 72 of fuzz-tmpfs-s1-n100.linux-5.10); 5.19+
+ * return VM_FAULT_COMPLETED, a minor fault. `balance` is dirtied || page_mkwrite. Returns the
+ * bits to add to the fault's result.
  */
-function faultDirtySharedPage(k: Kernel, vmf: VmFault, pageMkwrite: boolean): number {
-  if (!k.profile.dirtyBalanceRetry || !pageMkwrite) return 0;
+function faultDirtySharedPage(k: Kernel, vmf: VmFault, balance: boolean): number {
+  if (!k.profile.dirtyBalanceRetry || !balance) return 0;
   return maybeUnlockMmapForIo(k, vmf) ? VM_FAULT_RETRY : 0;
 }
 
@@ -625,9 +628,9 @@ function doWpPage(k: Kernel, vmf: VmFault): number {
       if (t.flags[i] !== fl || t.pfn[i] !== pfn) { unlockPage(k, pfn); return VM_FAULT_NOPAGE; }
     }
     t.flags[i] = fl | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
-    folioMarkDirty(k, head);
+    const dirtied = folioMarkDirty(k, head);
     f.flags[head] = f.flags[head]! & ~PG_locked;
-    return faultDirtySharedPage(k, vmf, vma.ops?.pageMkwrite !== undefined);
+    return faultDirtySharedPage(k, vmf, dirtied || vma.ops?.pageMkwrite !== undefined);
   }
   return wpPageCopy(k, vmf, pfn);
 }

@@ -188,13 +188,14 @@ function nextUptodateFolio(k: Kernel, j: number, n: number, maxIdx: number): num
  * present PTEs are skipped; nothing ever waits. Returns NOPAGE when the faulting page itself got
  * mapped.
  *
- * With profile.mapWholeFolio (v6.18: 357b92761d94 plus the i_size guard of 74207de2ba10) a large
- * folio is mapped whole where the whole-folio rule allows it (whole-folio.ts), even the pages
- * outside [start, end]; the i_size guard is asked once, of the first ready folio of the window
- * (can_map_large). When the PMD is still empty (vmf.pte null, left so by doFaultAround) and mapping
- * large is not allowed, nothing is mapped and no page table is installed: the fault goes on to
- * ->fault and finish_fault, as pte_offset_map_lock fails on the empty PMD in 6.18. Otherwise the
- * caller has allocated the PTE table covering the window, or it is installed here (filemapMapPmd).
+ * With profile.mapWholeFolio (v6.18: 357b92761d94) a large folio is mapped whole where the
+ * whole-folio rule allows it (whole-folio.ts), even the pages outside [start, end]. With
+ * profile.mapPagesISizeGuard (74207de2ba10: 6.18, and Debian's 6.12.117 by backport) the i_size
+ * guard is asked once, of the first ready folio of the window (can_map_large): when the PMD is
+ * still empty (vmf.pte null, left so by doFaultAround) and mapping large is not allowed, nothing is
+ * mapped and no page table is installed: the fault goes on to ->fault and finish_fault, as
+ * pte_offset_map_lock fails on the empty PMD. Otherwise the caller has allocated the PTE table
+ * covering the window, or it is installed here (filemapMapPmd).
  */
 export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: number): number {
   const vma = vmf.vma!;
@@ -208,8 +209,9 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
   const n = mapping.pages.gather(start, end, batchIndex, batchEntry, batchOrder, MAP_BATCH);
   let j = nextUptodateFolio(k, 0, n, maxIdx);
   if (j === n) return 0;
-  let canMapLarge = false;
-  if (k.profile.mapWholeFolio) {
+  // can_map_large: the i_size guard (mapPagesISizeGuard), asked of the window's first ready folio.
+  let canMapLarge = true;
+  if (k.profile.mapPagesISizeGuard) {
     const first = batchEntry[j]! / 2 - 1;
     canMapLarge = folioWithinISize(k, first, maxIdx, I_SIZE_FAULT_AROUND);
     if (!vmf.pte) {
@@ -229,7 +231,7 @@ export function filemapMapPages(k: Kernel, vmf: VmFault, start: number, end: num
     const head = batchEntry[j]! / 2 - 1;
     const fidx = f.index[head]!, nr = 1 << f.order[head]!;
     // Map the large folio fully where the whole-folio rule allows it; else the window's part of it.
-    const whole = canMapLarge && wholeFolioFits(vma, fidx, nr, tableFirst, true);
+    const whole = k.profile.mapWholeFolio && canMapLarge && wholeFolioFits(vma, fidx, nr, tableFirst, true);
     const from = whole ? fidx : batchIndex[j]!;
     const last = whole ? fidx + nr - 1 : Math.min(end, fidx + nr - 1);
     const got = filemapMapFolioRange(k, t, head, from - tableFirst, from, last, prot);

@@ -467,10 +467,15 @@ function madviseFree(_k: Kernel, _mm: Mm, v: Vma): number {
   return v.file !== null || (v.flags & VM_SHARED) !== 0 ? -EINVAL : 0;
 }
 
-/** MADV_REMOVE (madvise_remove): punch a hole in the file behind a shared mapping that may be written. */
+/**
+ * MADV_REMOVE (madvise_remove, mm/madvise.c v6.7; v5.10 with VM_WRITE): punch a hole in the file
+ * behind a shared mapping that may be written (VM_MAYWRITE), or that is writable now (VM_WRITE)
+ * before vma_is_shared_maywrite (knob madvRemoveMayWrite).
+ */
 function madviseRemove(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
   if (v.file === null) return -EINVAL;
-  if ((v.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES;
+  const w = k.profile.madvRemoveMayWrite ? VM_MAYWRITE : VM_WRITE;
+  if ((v.flags & (VM_SHARED | w)) !== (VM_SHARED | w)) return -EACCES;
   const off = (v.pgoff + (s0 - v.start) / PAGE_SIZE) * PAGE_SIZE;
   const r = k.vfs.fallocate(v.file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, e0 - s0);
   return r < 0 ? r : 0;

@@ -140,14 +140,15 @@ export function maybeUnlockMmapForIo(k: Kernel, vmf: VmFault): boolean {
 }
 
 /** folio_mark_dirty (filemap_dirty_folio): set PG_dirty and the DIRTY mark in the page cache. */
-export function folioMarkDirty(k: Kernel, head: number): void {
+export function folioMarkDirty(k: Kernel, head: number): boolean {
   const f = k.frames;
-  if ((f.flags[head]! & PG_dirty) !== 0) return;
+  if ((f.flags[head]! & PG_dirty) !== 0) return false;
   f.flags[head] = f.flags[head]! | PG_dirty;
   const ino = f.owner[head]!;
   if (ino > 0) {
     const m = k.mappingOf(ino);
     if (m) m.pages.setMark(f.index[head]!, 0);
   }
+  return true;
 }
 

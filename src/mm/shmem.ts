@@ -12,7 +12,7 @@ import type { VmFault, VmOperations, Vma } from './mm.ts';
 import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from './constants.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './constants.ts';
 import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
-import { addNewFolio, findFolio, maxIndex, removeFolio, waitFolioUnlocked } from './pagemap.ts';
+import { addNewFolio, findFolio, folioMarkDirty, maxIndex, removeFolio, waitFolioUnlocked } from './pagemap.ts';
 import { filemapMapPages } from './filemap.ts';
 import { PG_locked, PG_uptodate } from '../hw/frames.ts';
 import { COST } from '../lib/cost-category.ts';
@@ -58,10 +58,13 @@ export class Tmpfs implements FileSystem {
   setSize(): number { return 0; }
 
   /**
-   * shmem_fallocate (v6.1): allocate pages for the range, not yet uptodate; PUNCH_HOLE frees them
-   * (done by the VFS). When memory runs out part way the call fails with ENOSPC and gives back
-   * what it allocated: shmem_undo_range(unfalloc) frees the folios of [start, index) that are not
-   * uptodate (written pages stay), and i_size is not changed.
+   * shmem_fallocate (v5.10-v6.18): allocate pages for the range, not yet uptodate, and mark every
+   * page of it dirty; PUNCH_HOLE frees them (done by the VFS); modes other than KEEP_SIZE and
+   * PUNCH_HOLE were refused before (fallocateModes: a ZERO_RANGE drops and zeroes nothing, fuzz
+   * seed 15 on every tmpfs batch, examples/repro/tmpfs-zero-range.yaml). When memory runs out part
+   * way the call fails with ENOSPC and gives back what it allocated: shmem_undo_range(unfalloc)
+   * frees the folios of [start, index) that are not uptodate (written pages stay), and i_size is
+   * not changed.
    */
   fallocate(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (mode & FALLOC_FL_PUNCH_HOLE) return 0;
@@ -69,13 +72,18 @@ export class Tmpfs implements FileSystem {
     const first = Math.floor(offsetBytes / 4096);
     const last = Math.floor((offsetBytes + lengthBytes - 1) / 4096);
     for (let i = first; i <= last; i++) {
-      if (findFolio(inode.mapping, i) >= 0) continue;
+      // Every folio of the range is marked dirty, old ones too, so that reclaim swaps rather
+      // than frees them; a later shared write fault then dirties nothing (on 5.10: no retry for
+      // dirty balancing, a minor fault; fuzz seed 57 of fuzz-tmpfs-s1-n100.linux-5.10).
+      const had = findFolio(inode.mapping, i);
+      if (had >= 0) { folioMarkDirty(this.k, this.k.frames.head[had]!); continue; }
       // SGP_FALLOC: the folio is allocated but neither cleared nor uptodate; the first fault or
       // read clears it. Fault-around skips it meanwhile (the 6.18 host: a fallocated 64 MiB tmpfs
       // file takes 16384 read faults, against 1024 for a written one).
       const pfn = addNewFolio(this.k, inode.mapping, i, 0, true);
       if (pfn < 0) { this.undoFalloc(inode, first, i); return -ENOSPC; }
       this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~(PG_locked | PG_uptodate);
+      folioMarkDirty(this.k, pfn);
       this.k.charge(this.k.costs.pageAllocNs, COST.pageAlloc);
     }
     return 0;

@@ -16,7 +16,7 @@ import { ScenarioError } from '../scenario/types.ts';
 import { modelRun, type StepFigures } from './model-side.ts';
 import { compareRun, flatten, forEnv, placementsOf, type Difference } from './compare.ts';
 import { hostReadAheadKb, runOnHost, type RealRun } from './host.ts';
-import { GUEST_KERNELS, guestDir, runBatch, type GuestJob } from './guest.ts';
+import { GUEST_KERNELS, GUEST_READ_AHEAD_KB, guestDir, runBatch, type GuestJob } from './guest.ts';
 import { OracleSetupError } from './build.ts';
 import { profileFor, withFs } from './profiles.ts';
 import { existsSync } from 'node:fs';
@@ -94,8 +94,13 @@ export function modelScenario(text: string, file: string, fs: OracleFs | undefin
   return { ...s1, machine: { ...s1.machine, devices } };
 }
 
+/** read_ahead_kb of the disk a kernel's ext4 runs on: the host's disk, or the guest's vda (guest.ts). */
+export function diskReadAheadKb(kernel: string): number | undefined {
+  return kernel === HOST_KERNEL ? hostReadAheadKb() : GUEST_READ_AHEAD_KB[kernel];
+}
+
 function prepare(file: string, text: string, kernel: string, fs: OracleFs | undefined, softDirty: boolean): Prepared {
-  const ra = kernel === HOST_KERNEL ? hostReadAheadKb() : undefined;
+  const ra = diskReadAheadKb(kernel);
   const s = modelScenario(text, file, fs, ra);
   const { profile, note } = profileFor(kernel);
   const reasons: string[] = [];

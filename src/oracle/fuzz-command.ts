@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { ORACLE_FS, type OracleFs } from './encode.ts';
 import { generate, toYaml, type Program } from './fuzz.ts';
 import { shrink, signature, type Judge } from './shrink.ts';
-import { HOST_KERNEL, KernelUsageError, modelScenario, recordLines, runKernel, type Outcome,
+import { HOST_KERNEL, KernelUsageError, diskReadAheadKb, modelScenario, recordLines, runKernel, type Outcome,
   type RecordMeta } from './command.ts';
-import { hostReadAheadKb, type RealRun, type RunnerHeader } from './host.ts';
+import type { RealRun, RunnerHeader } from './host.ts';
 import { modelRun, type StepFigures } from './model-side.ts';
 import { compareRun, type Difference } from './compare.ts';
 import { OracleSetupError } from './build.ts';
@@ -72,7 +72,7 @@ function fileOf(p: Program): string {
  * error, not a difference) is reported in `broken` and not sent to the kernel.
  */
 function runPrograms(ps: Program[], kernel: string, fs: OracleFs, broken: Map<Program, string>): Map<Program, Outcome> {
-  const ra = kernel === HOST_KERNEL ? hostReadAheadKb() : undefined;
+  const ra = diskReadAheadKb(kernel);
   const texts = new Map<string, string>();
   const ok: Program[] = [];
   for (const p of ps) {

@@ -20,6 +20,8 @@ done
 i=0
 while [ $i -lt 100 ] && ! { [ -b /dev/pmem0 ] && [ -b /dev/vda ]; }; do sleep 0.1; i=$((i+1)); done
 echo "@@DEVICES pmem0=$([ -b /dev/pmem0 ] && echo yes || echo no) vda=$([ -b /dev/vda ] && echo yes || echo no)"
+q=/sys/block/vda/queue
+echo "@@QUEUE vda read_ahead_kb=$(cat $q/read_ahead_kb 2>/dev/null) max_sectors_kb=$(cat $q/max_sectors_kb 2>/dev/null) optimal_io_size=$(cat $q/optimal_io_size 2>/dev/null)"
 
 T=
 if [ -s /scen/trace.events ]; then

@@ -19,6 +19,14 @@ import { lostEvents, runnerLines } from './trace-compare.ts';
 export const GUEST_KERNELS: Record<string, string> = {
   '5.10': 'bullseye', '6.1': 'bookworm', '6.12': 'trixie', '7.2': 'forky',
 };
+/**
+ * read_ahead_kb of each guest's virtio disk (/sys/block/vda/queue, printed by guest-init.sh as
+ * @@QUEUE on every boot): the model's ext4 devices get it, as the host's disk value on the host.
+ * Measured with QEMU's default virtio-blk (optimal_io_size 0): 8192 on 7.2 (twice its
+ * max_sectors_kb of 4096; the block-layer rule behind it is not traced), VM_READAHEAD_PAGES'
+ * 128 on the older guests (6.12: max_sectors_kb 1280, read_ahead_kb 128).
+ */
+export const GUEST_READ_AHEAD_KB: Record<string, number> = { '5.10': 128, '6.1': 128, '6.12': 128, '7.2': 8192 };
 const MIRROR = 'http://deb.debian.org/debian';
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const INIT = join(dirname(fileURLToPath(import.meta.url)), 'guest-init.sh');
@@ -160,10 +168,12 @@ function copyDynamic(bin: string, tree: string): void {
   }
 }
 
-/** The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per runner and /init. */
+/**
+ * The base initramfs of kernel k (busybox, mkfs tools, modules, runner, /init), built once per
+ * runner version and /init script (an edited guest-init.sh gets a new initramfs).
+ */
 function baseInitramfs(k: GuestKernel): string {
   const runner = runnerBinary();
-  // Named by the runner's hash and /init's: an edited guest-init.sh is a new initramfs too.
   const init = createHash('sha256').update(readFileSync(INIT)).digest('hex').slice(0, 8);
   const out = join(cacheDir(), 'kernels', k.version, `initramfs-${runner.split('-').pop()}-${init}.cpio.gz`);
   if (existsSync(out)) return out;
@@ -263,7 +273,13 @@ export function runBatch(ver: string, jobs: GuestJob[],
   closeSync(fd);
   const why = r.error ? ` (${r.error.message})` : '';
   progress(`guest ${k.release} finished after ${Math.round((Date.now() - t0) / 1000)} s${why}`);
-  return parseConsole(readFileSync(con, 'utf8'), jobs, `${k.release} guest`);
+  const log = readFileSync(con, 'utf8');
+  const ra = /@@QUEUE vda read_ahead_kb=(\d+)/.exec(log)?.[1];
+  if (ra !== undefined && Number(ra) !== GUEST_READ_AHEAD_KB[ver]) {
+    progress(`warning: the ${ver} guest's vda has read_ahead_kb ${ra}, the model was given ` +
+      `${GUEST_READ_AHEAD_KB[ver]} (GUEST_READ_AHEAD_KB in src/oracle/guest.ts): readahead figures may differ`);
+  }
+  return parseConsole(log, jobs, `${k.release} guest`);
 }
 
 /** Splits the console log into each job's runner output (between @@RUN id BEGIN and END). */
