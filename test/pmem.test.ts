@@ -4,6 +4,7 @@
 // ordered, need SFENCE) and CLFLUSH (ordered); drivers/nvdimm/pmem.c pmem_do_write -> memcpy_flushcache
 // (v6.1: driver writes bypass the cache); Jan Kara's MAP_SYNC series (seed 003) for why user-space
 // flushes at line granularity matter.
+import { mulberry32 } from '../src/lib/prng.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CACHE_LINE_BYTES, PmemDevice } from '../src/hw/pmem.ts';
@@ -214,17 +215,8 @@ test('repeated store/flush cycles reuse buffers: host memory stays constant', ()
 
 // ---------------------------------------------------------------- differential test
 
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/lib/prng.ts): a small deterministic PRNG. */
+const rng = mulberry32;
 
 /** Naive model: a byte map for the CPU view, one for the durable view, a state per line. */
 class NaivePmem {
