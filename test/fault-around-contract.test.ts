@@ -156,11 +156,17 @@ test('a ->map_pages that maps a writable PTE on a read fault of a write-notify m
     /bad_map_pages ->map_pages installed a writable PTE on a read fault/.test(e.message));
 });
 
-test('6.18 i_size guard (74207de2ba10): finish_fault maps a folio ending at the last page, fault-around not', () => {
+/** linux-6.18 with 1 GiB of memory and ext4 (no DAX) at /mnt on a 1 GiB block device. */
+function ext4Machine618(): Machine {
   const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1 * 2 ** 30,
     devices: [{ name: 'vda', type: 'block', sizeBytes: 2 ** 30 }] });
   m.mkfs('vda', 'ext4');
   m.mount('/mnt', 'ext4', 'vda');
+  return m;
+}
+
+test('6.18 i_size guard (74207de2ba10): finish_fault maps a folio ending at the last page, fault-around not', () => {
+  const m = ext4Machine618();
   const p = m.process();
   const fd = p.open('/mnt/f', O_RDWR | O_CREAT | O_TRUNC);
   // One 1 MiB pwrite: one 256-page folio (fgf_set_order), and the file ends with it.
@@ -184,10 +190,7 @@ test('6.18 i_size guard (74207de2ba10): finish_fault maps a folio ending at the 
 /** linux-6.18 ext4, a 3 MiB file of 1 MiB folios (three 256-page folios), mapped 2 MiB-aligned. */
 function largeFolioFile(bad?: (m: Machine, vmf: VmFault, start: number, end: number, real: MapPages) => number):
   { m: Machine; p: Process; a: number } {
-  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 1 * 2 ** 30,
-    devices: [{ name: 'vda', type: 'block', sizeBytes: 2 ** 30 }] });
-  m.mkfs('vda', 'ext4');
-  m.mount('/mnt', 'ext4', 'vda');
+  const m = ext4Machine618();
   const p = m.process();
   const fd = p.open('/mnt/f', O_RDWR | O_CREAT | O_TRUNC);
   for (let o = 0; o < 3 * MiB; o += MiB) assert.equal(p.pwrite(fd, MiB, o, 1), MiB);
