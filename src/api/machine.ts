@@ -324,15 +324,18 @@ export class Process {
   get lastSignal() { return this.task.lastSignal; }
 
   /**
-   * Runs the syscall body `fn` holding `sem` (down_write/up_write, or down_read/up_read when
-   * `shared`) over its simulated time: only while other tasks run (lib/rwsem.ts).
+   * A syscall body takes `sem` (down_write, or down_read when `shared`) before it runs and
+   * releases it (`unlock`) after, so the hold covers its simulated time; both are no-ops unless
+   * other tasks run (lib/rwsem.ts). A pair of calls, not a wrapper taking a closure: the write
+   * path allocates nothing.
    */
-  private holding(sem: SimRwsem, shared: boolean, fn: () => number): number {
-    const k = this.k;
-    if (!k.concurrent) return fn();
-    if (shared) downRead(k, this.task, sem); else downWrite(k, this.task, sem);
-    const r = fn();
-    if (shared) upRead(k, this.task, sem); else upWrite(k, this.task, sem);
+  private lock(sem: SimRwsem, shared: boolean): void {
+    if (shared) downRead(this.k, this.task, sem); else downWrite(this.k, this.task, sem);
+  }
+
+  /** Returns `r` after releasing `sem` (up_write, or up_read when `shared`). */
+  private unlock(sem: SimRwsem, shared: boolean, r: number): number {
+    if (shared) upRead(this.k, this.task, sem); else upWrite(this.k, this.task, sem);
     return r;
   }
 
@@ -386,7 +389,8 @@ export class Process {
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
     // ext4_file_write_iter, shmem_file_write_iter (v6.18): inode_lock around the write.
-    const r = this.holding(f.inode.iRwsem, false, () => fileWrite(k, f, pos, n, src, bufAddr));
+    this.lock(f.inode.iRwsem, false);
+    const r = this.unlock(f.inode.iRwsem, false, fileWrite(k, f, pos, n, src, bufAddr));
     if (r > 0) f.posBytes = pos + r;
     return this.done(r);
   }
@@ -416,7 +420,8 @@ export class Process {
     const pos = (f.flags & 0x400) ? f.inode.sizeBytes : offsetBytes;
     const n = this.writeCount(f, pos, lengthBytes, src);
     if (n <= 0) return n;
-    return this.done(this.holding(f.inode.iRwsem, false, () => fileWrite(k, f, pos, n, src, bufAddr)));
+    this.lock(f.inode.iRwsem, false);
+    return this.done(this.unlock(f.inode.iRwsem, false, fileWrite(k, f, pos, n, src, bufAddr)));
   }
   ftruncate(fd: number, sizeBytes: number): number {
     if (!abiInts(sizeBytes) || sizeBytes < 0) return -EINVAL; // do_sys_ftruncate: length < 0
@@ -425,7 +430,8 @@ export class Process {
     // do_truncate (fs/open.c v6.18): inode_lock around notify_change.
     const k = this.enter();
     if (!f) return this.done(sysFtruncate(k, this.kp, fd, sizeBytes));
-    return this.done(this.holding(f.inode.iRwsem, false, () => sysFtruncate(k, this.kp, fd, sizeBytes)));
+    this.lock(f.inode.iRwsem, false);
+    return this.done(this.unlock(f.inode.iRwsem, false, sysFtruncate(k, this.kp, fd, sizeBytes)));
   }
   fallocate(fd: number, mode: number, offsetBytes: number, lengthBytes: number): number {
     if (!abiInts(mode, offsetBytes, lengthBytes)) return -EINVAL; // before the fd (src/lib/abi.ts)
@@ -434,8 +440,11 @@ export class Process {
     // insert; 5.15+ filemap_invalidate_lock, i_mmap_sem before) the mapping's invalidate_lock.
     const k = this.enter();
     const inode = this.kp.fds[fd]!.inode;
-    return this.done(this.holding(inode.iRwsem, false, () => this.holding(inode.mapping.invalidateLock, false,
-      () => sysFallocate(k, this.kp, fd, mode, offsetBytes, lengthBytes))));
+    this.lock(inode.iRwsem, false);
+    this.lock(inode.mapping.invalidateLock, false);
+    const r = sysFallocate(k, this.kp, fd, mode, offsetBytes, lengthBytes);
+    this.unlock(inode.mapping.invalidateLock, false, r);
+    return this.done(this.unlock(inode.iRwsem, false, r));
   }
   fsync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, false)); }
   fdatasync(fd: number): number { return this.done(sysFsync(this.enter(), this.kp, fd, true)); }
@@ -448,14 +457,17 @@ export class Process {
     if (!abiInts(addr, lengthBytes, prot, flags) || !abiInts(fd, offsetBytes)) return -EINVAL;
     // vm_mmap_pgoff (mm/util.c v6.18): mmap_write_lock around do_mmap (MAP_POPULATE after it).
     const k = this.enter();
-    return this.done(this.holding(this.kp.mm.mmapLock, false,
-      () => doMmap(k, this.kp, addr, abiSizeT(lengthBytes), prot, flags, fd, offsetBytes, name)));
+    const mm = this.kp.mm;
+    this.lock(mm.mmapLock, false);
+    return this.done(this.unlock(mm.mmapLock, false,
+      doMmap(k, this.kp, addr, abiSizeT(lengthBytes), prot, flags, fd, offsetBytes, name)));
   }
   munmap(addr: number, lengthBytes: number): number {
     if (!abiInts(addr, lengthBytes) || addr < 0) return -EINVAL;
     const k = this.enter(); // __vm_munmap (v6.18): mmap_write_lock
     const mm = this.kp.mm;
-    return this.done(this.holding(mm.mmapLock, false, () => doMunmap(k, mm, addr, abiSizeT(lengthBytes))));
+    this.lock(mm.mmapLock, false);
+    return this.done(this.unlock(mm.mmapLock, false, doMunmap(k, mm, addr, abiSizeT(lengthBytes))));
   }
   mprotect(addr: number, lengthBytes: number, prot: number): number {
     if (!abiInts(addr, lengthBytes, prot) || addr < 0 || addr % 4096 !== 0) return -EINVAL;
@@ -464,7 +476,8 @@ export class Process {
     if (lengthBytes < 0) return -ENOMEM;
     const k = this.enter(); // do_mprotect_pkey (v6.18): mmap_write_lock_killable
     const mm = this.kp.mm;
-    return this.done(this.holding(mm.mmapLock, false, () => doMprotect(k, mm, addr, lengthBytes, prot)));
+    this.lock(mm.mmapLock, false);
+    return this.done(this.unlock(mm.mmapLock, false, doMprotect(k, mm, addr, lengthBytes, prot)));
   }
   madvise(addr: number, lengthBytes: number, advice: number): number {
     if (!abiInts(addr, lengthBytes, advice) || addr < 0) return -EINVAL;
@@ -473,8 +486,9 @@ export class Process {
     // madvise_lock (mm/madvise.c v6.18, madvise_need_mmap_write): DONTNEED, FREE, WILLNEED,
     // COLD, PAGEOUT, POPULATE_* and the like take mmap_lock for read, the rest for write.
     const k = this.enter();
-    return this.done(this.holding(this.kp.mm.mmapLock, MADV_READ_LOCKED.has(advice),
-      () => doMadvise(k, this.kp.mm, addr, lengthBytes, advice)));
+    const mm = this.kp.mm, shared = MADV_READ_LOCKED.has(advice);
+    this.lock(mm.mmapLock, shared);
+    return this.done(this.unlock(mm.mmapLock, shared, doMadvise(k, mm, addr, lengthBytes, advice)));
   }
   msync(addr: number, lengthBytes: number, flags: number): number {
     if (!abiInts(addr, lengthBytes, flags) || addr < 0) return -EINVAL;
