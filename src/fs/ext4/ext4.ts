@@ -244,9 +244,14 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
     }
   }
 
-  /** filemap_write_and_wait_range over file pages [first, last] (kiocb_write_and_wait). */
+  /**
+   * filemap_write_and_wait_range (mm/filemap.c v6.1) over file pages [first, last]: ->writepages,
+   * which for a DAX inode is ext4_dax_writepages -> dax_writeback_mapping_range, then the wait
+   * (kiocb_write_and_wait, fsync, collapse/insert range).
+   */
   writeAndWait(inode: Inode, first: number, last: number): void {
-    this.writeback(inode, first, last, true);
+    if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, first, last);
+    else this.writeback(inode, first, last, true);
   }
 
   /** The inode's current extents (for the crash explorer's fsync bookkeeping). */
@@ -790,8 +795,7 @@ export class Ext4 implements FileSystem, DaxFs, DioFs {
   fsync(file: File, datasync: boolean, startBytes = 0, endBytes = Infinity): number {
     const inode = file.inode;
     const first = Math.floor(startBytes / 4096), last = Math.floor(endBytes / 4096);
-    if (inode.dax) daxWritebackMappingRange(this.k, inode.mapping, first, last);
-    else this.writeback(inode, first, last, true);
+    this.writeAndWait(inode, first, last);
     this.commitIfNeeded(inode, datasync);
     if (inode.dax && this.k.syncHook !== null) this.k.syncHook(inode, first, last);
     const err = inode.mapping.wbErr;

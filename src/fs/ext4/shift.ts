@@ -19,16 +19,12 @@ import type { Ext4 } from './ext4.ts';
 import { PAGE_SIZE } from '../../mm/constants.ts';
 import { truncatePagecache } from '../syscalls.ts';
 import { sMaxbytes } from '../limits.ts';
-import { daxWritebackMappingRange } from '../../dax/writeback.ts';
 import { EXT4_BLOCK_SIZE_BYTES as BLOCK } from './extents.ts';
 
-/** filemap_write_and_wait_range over page indices [first, last] (DAX: dax_writeback_mapping_range). */
-function writeAndWait(fs: Ext4, inode: Inode, first: number, last: number): void {
-  if (inode.dax) daxWritebackMappingRange(fs.k, inode.mapping, first, last);
-  else fs.writeback(inode, first, last, true);
-}
-
-/** Drop delayed-allocation reservations from block `first` on (pages truncated unwritten). */
+/**
+ * Drop delayed-allocation reservations from block `first` on (pages truncated unwritten; ext4_es_remove_extent's
+ * effect in ext4_collapse_range, v6.1).
+ */
 function dropDelalloc(fs: Ext4, inode: Inode, first: number): void {
   const ei = fs.ei(inode);
   for (const i of [...ei.delalloc]) if (i >= first && ei.delalloc.delete(i)) fs.reservedBlocks--;
@@ -49,10 +45,10 @@ export function ext4CollapseRange(fs: Ext4, inode: Inode, offset: number, len: n
   if (!early) fs.breakLayouts(inode);
   const start = offset / BLOCK, stop = (offset + len) / BLOCK;
   const ipage = Math.floor(offset / PAGE_SIZE);
-  if (early) writeAndWait(fs, inode, ipage, Infinity);
+  if (early) fs.writeAndWait(inode, ipage, Infinity);
   else {
-    writeAndWait(fs, inode, ipage, Math.floor(offset / PAGE_SIZE));
-    writeAndWait(fs, inode, Math.floor((offset + len) / PAGE_SIZE), Infinity);
+    fs.writeAndWait(inode, ipage, Math.floor(offset / PAGE_SIZE));
+    fs.writeAndWait(inode, Math.floor((offset + len) / PAGE_SIZE), Infinity);
   }
   truncatePagecache(k, inode, ipage * PAGE_SIZE);
   const ei = fs.ei(inode);
@@ -85,7 +81,7 @@ export function ext4InsertRange(fs: Ext4, inode: Inode, offset: number, len: num
   if (!early) fs.breakLayouts(inode);
   const start = offset / BLOCK;
   const ipage = Math.floor(offset / PAGE_SIZE);
-  writeAndWait(fs, inode, ipage, Infinity);
+  fs.writeAndWait(inode, ipage, Infinity);
   truncatePagecache(k, inode, ipage * PAGE_SIZE);
   const ei = fs.ei(inode);
   fs.journal.startHandle();
