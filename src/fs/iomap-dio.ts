@@ -43,7 +43,7 @@ export interface DioFs {
   dioIomapBegin(inode: Inode, index: number, lenPages: number, write: boolean, out: DioIomap): number;
   /** ->end_io of a direct write of `bytes` at `pos` (unwritten extents converted, i_size moved). */
   dioWriteEnd(inode: Inode, pos: number, bytes: number): void;
-  /** filemap_write_and_wait_range over file pages [first, last]. */
+  /** filemap_write_and_wait_range (mm/filemap.c v6.1) over file pages [first, last]. */
   writeAndWait(inode: Inode, first: number, last: number): void;
 }
 
@@ -51,7 +51,10 @@ export interface DioFs {
 export interface DioTarget {
   /** Address of the first byte (only its alignment matters for the runner's own buffer). */
   readonly addr: number;
-  /** The user pages of bytes [at, at + n) pinned for the bio (GUP); 0 or -EFAULT. */
+  /**
+   * The user pages of bytes [at, at + n) pinned for the bio (GUP: pin_user_pages_fast via iov_iter_extract_pages,
+   * v6.18); 0 or -EFAULT.
+   */
   pin(at: number, n: number, write: boolean): number;
   /** Bytes [at, at + src.length) of the buffer take `src` (a read's data); how many did. */
   put(at: number, src: Uint8Array): number;
@@ -127,7 +130,10 @@ export function iomapDioRw(k: Kernel, fs: DioFs, file: File, pos: number, len: n
   return !write && pos + done > iSize ? iSize - pos : done;
 }
 
-/** iomap_dio_hole_iter: bytes [p, segEnd) read as zeros (iov_iter_zero, copy_to_user); -EFAULT when none could be. */
+/**
+ * iomap_dio_hole_iter (fs/iomap/direct-io.c v6.1/v6.18): bytes [p, segEnd) read as zeros (iov_iter_zero,
+ * copy_to_user); -EFAULT when none could be.
+ */
 function dioHoleIter(p: number, segEnd: number, done: number, t: DioTarget): number {
   BLOCK.fill(0);
   let n = 0;
@@ -141,7 +147,8 @@ function dioHoleIter(p: number, segEnd: number, done: number, t: DioTarget): num
 }
 
 /**
- * iomap_dio_bio_iter for one mapped (or just allocated) extent, bytes [p, segEnd): the alignment
+ * iomap_dio_bio_iter (fs/iomap/direct-io.c v6.1/v6.18) for one mapped (or just allocated) extent, bytes [p, segEnd):
+ * the alignment
  * rule, GUP of the user pages, then the bio: block contents copied between the device and the
  * user's pages (a partly written new or unwritten block is zeroed around the data:
  * iomap_dio_zero), submitted and waited for. Returns bytes moved or -errno.

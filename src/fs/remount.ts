@@ -11,7 +11,8 @@ import type { SuperBlock } from './fs.ts';
 
 /**
  * mount(2) with MS_REMOUNT on `target`, read-only when `readOnly` (MS_RDONLY), else read-write.
- * EINVAL when no filesystem is mounted there (do_remount: not a mount root). Going read-only is
+ * EINVAL when no filesystem is mounted there (do_remount, fs/namespace.c v6.1/v6.18: not a mount root). Going read-
+ * only is
  * EBUSY while any file of the filesystem is open for write, through a descriptor or a mapping that
  * holds the file (FMODE_WRITER counts on the mount, sb_prepare_remount_readonly), or while an
  * unlinked inode is still open (s_remove_count); otherwise the filesystem is synced first (dirty

@@ -14,7 +14,7 @@ import { xaIsValue } from '../lib/xarray.ts';
 import { removeFolio, waitFolioUnlocked } from './pagemap.ts';
 import { unmapMappingPages } from './rmap.ts';
 
-/** Whether any page of folio `head` is mapped (folio_mapped). */
+/** Whether any page of folio `head` is mapped (folio_mapped, include/linux/mm.h v6.1). */
 function folioMapped(k: Kernel, head: number): boolean {
   const f = k.frames;
   for (let j = 0; j < 1 << f.order[head]!; j++) if (f.mapcount[head + j]! > 0) return true;

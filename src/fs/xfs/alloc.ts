@@ -109,7 +109,10 @@ export class XfsAllocator {
     return null;
   }
 
-  /** xfs_alloc_ag_vextent_exact: the free extent holding the goal, from the goal on. */
+  /**
+   * xfs_alloc_ag_vextent_exact (fs/xfs/libxfs/xfs_alloc.c v6.1): the free extent holding the goal, from the goal
+   * on.
+   */
   private exactIn(ag: number, goal: number, r: AllocReq): XfsRun | null {
     const ext = this.free[ag]!;
     for (let i = 0; i < ext.length; i += 2) {
@@ -157,7 +160,7 @@ export class XfsAllocator {
     throw new Error(`xfs alloc: blocks ${run.bno}+${run.len} are not free`);
   }
 
-  /** xfs_free_extent: blocks go back to their AG's free space, merged with free neighbours. */
+  /** xfs_free_extent (v6.1): blocks go back to their AG's free space, merged with free neighbours. */
   release(bno: number, len: number): void {
     if (len <= 0) return;
     const ext = this.free[this.agOf(bno)]!;

@@ -83,7 +83,10 @@ export class Xfs implements FileSystem, DaxFs {
     return inode.fsPrivate as XfsInode;
   }
 
-  /** xfs_create: a new inode from the root directory's chunk (xfs_dialloc near the parent). */
+  /**
+   * xfs_create (fs/xfs/xfs_inode.c v6.1): a new inode from the root directory's chunk (xfs_dialloc near the
+   * parent).
+   */
   created(inode: Inode): void { this.xi(inode); }
 
   /**
@@ -205,14 +208,14 @@ export class Xfs implements FileSystem, DaxFs {
     return 0;
   }
 
-  /** Free the whole blocks of [s, e) (xfs_bunmapi: freed blocks return to the AG at once). */
+  /** Free the whole blocks of [s, e) (xfs_bunmapi, v6.1: freed blocks return to the AG at once). */
   private freeBlocks(inode: Inode, s: number, e: number): void {
     if (e <= s) return;
     for (const r of this.xi(inode).extents.remove(s, e - s)) this.alloc.release(r.pblk, r.lenBlocks);
     this.xi(inode).fsyncDirty = true;
   }
 
-  /** Zero bytes [from, to) of the file on the device where they are written (dax_zero_range). */
+  /** Zero bytes [from, to) of the file on the device where they are written (dax_zero_range, fs/dax.c v6.1). */
   private zeroBytes(inode: Inode, from: number, to: number): void {
     const xi = this.xi(inode);
     for (let p = from; p < to;) {
@@ -254,13 +257,16 @@ export class Xfs implements FileSystem, DaxFs {
     return n;
   }
 
-  /** Zero the rest of the EOF block from i_size up to `to` (xfs_zero_range over [isize, to)). */
+  /**
+   * Zero the rest of the EOF block from i_size up to `to` (xfs_zero_range over [isize, to), fs/xfs/xfs_iomap.c
+   * v6.1).
+   */
   private zeroEofTail(inode: Inode, to: number): void {
     const old = inode.sizeBytes;
     if (old % BLOCK !== 0) this.zeroBytes(inode, old, Math.min(to, Math.ceil(old / BLOCK) * BLOCK));
   }
 
-  /** vfs_fsync_range(datasync) for dax_finish_sync_fault: flush dirty entries, force the log. */
+  /** vfs_fsync_range(datasync) for dax_finish_sync_fault (v6.1, xfs_file_fsync): flush dirty entries, force the log. */
   fsyncRange(file: File, startIndex: number, endIndex: number): number {
     daxWritebackMappingRange(this.k, file.inode.mapping, startIndex, endIndex);
     this.xi(file.inode).fsyncDirty = false;
@@ -366,10 +372,10 @@ export class Xfs implements FileSystem, DaxFs {
     return this.fsyncRange(file, Math.floor(startBytes / BLOCK), Math.floor(endBytes / BLOCK));
   }
 
-  /** st_blocks: the blocks the inode's extents hold (di_nblocks; the extent list fits in the inode). */
+  /** st_blocks: the blocks the inode's extents hold (di_nblocks, v6.1; the extent list fits in the inode). */
   stBlocks(inode: Inode): number { return this.xi(inode).extents.blocksMapped * 8; }
 
-  /** DAX writes allocate in iomap_begin; nothing is reserved ahead. */
+  /** DAX writes allocate in iomap_begin (xfs_direct_write_iomap_begin, v6.1); nothing is reserved ahead. */
   reserveForWrite(): number { return 0; }
 
   /**
