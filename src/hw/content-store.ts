@@ -7,8 +7,8 @@
  * sees is exactly what a 4 KiB buffer would hold.
  *
  * Layout (no per-page or per-line objects; hot paths allocate nothing):
- * - per page, in chunks of 4096 pages created on first use: the fill byte, the count of stored
- *   lines and a 64-bit map of which lines are stored (10 bytes per page), so a load of a line
+ * - per page, in chunks of 4096 pages created on first use: the fill byte and a 64-bit map of
+ *   which lines are stored (9 bytes per page; the count is the map's popcount), so a load of a line
  *   that holds the fill byte never reaches the hash table;
  * - the lines' bytes in 1 MiB slabs of 16384 lines, slots recycled through a free stack;
  * - an open-addressing hash table (linear probing, backward-shift deletion) from (page, line) to
@@ -28,9 +28,25 @@ const EMPTY = -1;
 
 interface PageChunk {
   readonly fill: Uint8Array;
-  readonly lines: Uint8Array;
   /** Two 32-bit words per page: bit l of word (2i + (l >>> 5)) is set when line l is stored. */
   readonly bits: Int32Array;
+}
+
+/** Set bits of a 32-bit word. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Lines stored for chunk page `i` (popcount of its line map). */
+function lineCountOf(c: PageChunk, i: number): number {
+  return popcount32(c.bits[i << 1]!) + popcount32(c.bits[(i << 1) | 1]!);
+}
+
+/** Whether chunk page `i` has any line stored. */
+function anyLine(c: PageChunk, i: number): boolean {
+  return (c.bits[i << 1]! | c.bits[(i << 1) | 1]!) !== 0;
 }
 
 /** Whether line `line` of chunk page `i` is stored. */
@@ -65,7 +81,7 @@ export class ContentStore {
   /** Lines of `page` stored beside its fill byte (0..64). */
   linesOf(page: number): number {
     const c = this.chunks[page >>> CHUNK_SHIFT];
-    return c === undefined ? 0 : c.lines[page & (CHUNK_PAGES - 1)]!;
+    return c === undefined ? 0 : lineCountOf(c, page & (CHUNK_PAGES - 1));
   }
 
   readByte(page: number, off: number): number {
@@ -99,9 +115,7 @@ export class ContentStore {
       c = this.chunk(page);
     }
     const i = page & (CHUNK_PAGES - 1);
-    if (c.lines[i] !== 0) {
-      for (let l = 0; l < LINES_PER_PAGE && c.lines[i] !== 0; l++) if (hasLine(c, i, l)) this.dropLine(page, l);
-    }
+    for (let l = 0; l < LINES_PER_PAGE && anyLine(c, i); l++) if (hasLine(c, i, l)) this.dropLine(page, l);
     c.fill[i] = value;
   }
 
@@ -164,7 +178,6 @@ export class ContentStore {
     this.freeSlot(this.slotOf[h]!);
     const c = this.chunks[page >>> CHUNK_SHIFT]!;
     const i = page & (CHUNK_PAGES - 1);
-    c.lines[i]!--;
     c.bits[(i << 1) | (line >>> 5)]! &= ~(1 << (line & 31));
     this.lineCount--;
     this.removeAt(h);
@@ -213,7 +226,7 @@ export class ContentStore {
   /** Host bytes held: per-page chunks, line slabs, the hash table and the free stack. */
   bytesHeld(): number {
     let n = 0;
-    for (const c of this.chunks) if (c !== undefined) n += 10 * CHUNK_PAGES;
+    for (const c of this.chunks) if (c !== undefined) n += 9 * CHUNK_PAGES;
     n += this.slabs.length * SLAB_LINES * LINE_BYTES;
     n += this.keyPage.length * 9 + this.freeSlots.length * 4;
     return n;
@@ -226,8 +239,7 @@ export class ContentStore {
     let c = this.chunks[ci];
     if (c === undefined) {
       assert(page >= 0 && page < 2 ** 31, `content store: page ${page} out of range`);
-      c = { fill: new Uint8Array(CHUNK_PAGES), lines: new Uint8Array(CHUNK_PAGES),
-        bits: new Int32Array(CHUNK_PAGES * 2) };
+      c = { fill: new Uint8Array(CHUNK_PAGES), bits: new Int32Array(CHUNK_PAGES * 2) };
       while (this.chunks.length < ci) this.chunks.push(undefined);
       this.chunks[ci] = c;
     }
@@ -265,7 +277,6 @@ export class ContentStore {
     this.slabs[slot >>> SLAB_SHIFT]!.fill(c.fill[i]!, (slot & (SLAB_LINES - 1)) << 6,
       ((slot & (SLAB_LINES - 1)) << 6) + LINE_BYTES);
     this.insertKey(page, line, slot);
-    c.lines[i]!++;
     c.bits[(i << 1) | (line >>> 5)]! |= 1 << (line & 31);
     this.lastPage = page; this.lastLine = line; this.lastSlot = slot;
     this.lineCount++;
