@@ -47,7 +47,7 @@ export type OpenFlagName = (typeof OPEN_FLAG_NAMES)[number];
 /** open() needs exactly one of these. */
 export const OPEN_ACCESS_MODES: readonly OpenFlagName[] = ['O_RDONLY', 'O_WRONLY', 'O_RDWR'];
 
-export const PROT_NAMES = ['PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'PROT_EXEC'] as const;
+export const PROT_NAMES = ['PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'PROT_EXEC', 'PROT_SEM'] as const;
 export type ProtName = (typeof PROT_NAMES)[number];
 
 export const MMAP_FLAG_NAMES = [
