@@ -115,7 +115,11 @@ test('fuzzer programs that found these classes now run clean against the shadow 
   // 105: msync(MS_INVALIDATE) over MAP_LOCKED is EBUSY (mm/msync.c 6.18), the shadow knows VM_LOCKED;
   // 200031: the tmpfs ZERO_RANGE data loss; 200090: the pre-4.14 hole page; 9: a directory fd;
   // 208: MADV_POPULATE_READ on 5.10 (EINVAL before 5.14, knob madvPopulate); 32: the leaked page.
-  for (const seed of [105, 200031, 200090, 9, 208, 32, 41, 200089]) {
+  // 365, 100253, 300138: MAP_POPULATE of a writable private mapping breaks COW at mmap time, so a
+  // later pwrite is not seen through it (populate_vma_page_range, FOLL_WRITE; the shadow had it
+  // wrong, the model right: test/oracle-runs/populate-cow.linux-6.18.*); 200252: MADV_REMOVE
+  // punches the VMAs below the one that fails (madvise_walk_vmas; madv-remove-partial.linux-6.18.*).
+  for (const seed of [105, 200031, 200090, 9, 208, 32, 41, 200089, 365, 100253, 300138, 200252]) {
     const r = runProgram(generate(seed, 40));
     assert.equal(r.finding, null, `seed ${seed}: ${r.finding?.message}`);
   }
@@ -136,3 +140,55 @@ test('scenario mutator: 3 mutants of each example at a fixed seed reach no inter
     }
     assert.ok(clear < files.length * 3, 'some mutants still run');
   });
+
+test('MAP_POPULATE on a writable private mapping copies the pages at mmap time; a read-only one keeps ' +
+  'the page cache (populate_vma_page_range, mm/gup.c 6.18; test/oracle-runs/populate-cow.linux-6.18.tmpfs/ext4)', () => {
+  for (const [name, m] of [['tmpfs', tmpfs()], ['ext4', ext4('linux-6.18', false)], ['ext4-dax', ext4('linux-6.1', true)]] as const) {
+    const p = m.process();
+    const fd = p.open('/t/a', 0x42);
+    assert.equal(p.pwrite(fd, 16384, 0, 0x11), 16384);
+    const w = p.mmap(0, 24576, 3, 0x8002, fd, 0); // PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_POPULATE
+    const r = p.mmap(0, 16384, 1, 0x8002, fd, 0);
+    assert.equal(m.meminfo().AnonPages, 16, `${name}: four private copies made by the populate`);
+    assert.equal(p.pwrite(fd, 16384, 0, 0x22), 16384);
+    assert.equal(p.load(w + 4096), 0x11, `${name}: the private copy keeps the old byte`);
+    assert.equal(p.load(r + 4096), 0x22, `${name}: the read-only mapping sees the file`);
+    assert.equal(p.load(w + 16384), -7, `${name}: past EOF is SIGBUS`);
+  }
+});
+
+test('MADV_REMOVE over a shared writable VMA and then a private one punches the first and returns EACCES ' +
+  '(madvise_walk_vmas, mm/madvise.c 6.18; test/oracle-runs/madv-remove-partial.linux-6.18.tmpfs/ext4)', () => {
+  for (const [name, m] of [['tmpfs', tmpfs()], ['ext4', ext4('linux-6.18', false)]] as const) {
+    const p = m.process();
+    const fd = p.open('/t/a', 0x42);
+    assert.equal(p.pwrite(fd, 32768, 0, 0x33), 32768);
+    const a = p.mmap(0x7f0000000000, 32768, 3, 0x11, fd, 0); // MAP_SHARED|MAP_FIXED
+    assert.equal(p.mmap(a + 16384, 16384, 1, 0x12, fd, 16384), a + 16384); // MAP_PRIVATE|MAP_FIXED
+    assert.equal(p.madvise(a, 32768, 9), -13);
+    const out = new Uint8Array(4);
+    assert.equal(p.pread(fd, 4, 0, out), 4);
+    assert.deepEqual([...out], [0, 0, 0, 0], `${name}: the shared VMA's range was punched`);
+    assert.equal(p.pread(fd, 4, 16384, out), 4);
+    assert.deepEqual([...out], [0x33, 0x33, 0x33, 0x33], `${name}: the private VMA's range was not`);
+  }
+});
+
+test('6.18 ext4: a punch over part of a dirty large folio keeps it whole (the split needs ext4_release_folio); ' +
+  'a written-back one is split and the hole leaves the cache (test/oracle-runs/punch-large-folio.linux-6.18.ext4)', () => {
+  const m = ext4('linux-6.18', false);
+  const p = m.process();
+  const a = p.open('/t/a', 0x42), b = p.open('/t/b', 0x42);
+  assert.equal(p.pwrite(a, 32768, 0, 0x33), 32768);
+  assert.equal(p.pwrite(b, 32768, 0, 0x44), 32768);
+  assert.equal(p.fsync(b), 0);
+  assert.equal(p.fallocate(a, 3, 4096, 12288), 0);
+  assert.equal(p.fallocate(b, 3, 4096, 12288), 0);
+  const ma = p.mmap(0, 32768, 1, 1, a, 0), mb = p.mmap(0, 32768, 1, 1, b, 0);
+  const maj0 = p.rusage().majflt;
+  assert.equal(p.load(ma + 8192), 0);
+  assert.equal(p.rusage().majflt, maj0, 'the dirty folio is still cached: a minor fault');
+  assert.equal(p.load(mb + 8192), 0);
+  assert.equal(p.rusage().majflt, maj0 + 1, 'the clean folio was split and the hole dropped: a major fault');
+  assert.equal(p.load(ma + 20480), 0x33);
+});

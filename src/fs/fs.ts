@@ -104,6 +104,11 @@ export interface FileSystem {
    */
   breakLayouts?(inode: Inode): void;
   /**
+   * The write-back a filesystem's punch hole or zero range does before the page cache is truncated
+   * (ext4_punch_hole, ext4_zero_range), so that the folios split cleanly.
+   */
+  fallocateWriteback?(inode: Inode, mode: number, offsetBytes: number, lengthBytes: number): void;
+  /**
    * filemap_release_folio before a page-cache folio is split (mm/filemap.c, __folio_split in
    * mm/huge_memory.c): false when the filesystem's private data on it cannot be dropped, and the
    * split fails with EBUSY. Absent: folios of this filesystem carry none (shmem).

@@ -462,6 +462,7 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
   const modes = inode.sb.fs.fallocateModes;
   if (modes !== undefined && (mode & ~modes) !== 0) return -EOPNOTSUPP;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+    inode.sb.fs.fallocateWriteback?.(inode, mode, offset, len);
     inode.sb.fs.breakLayouts?.(inode);
     const s = Math.ceil(offset / PAGE_SIZE), e = Math.floor((offset + len) / PAGE_SIZE);
     const mapping = inode.mapping;
@@ -471,12 +472,33 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
       // (truncate_inode_partial_folio splits it), so only the pages inside the hole go.
       // truncate_inode_partial_folio (6.18): split at the first hole page inside the folio, then
       // split the piece holding the first page after the hole (if large) at that page.
+      // The split fails when the filesystem cannot release the folio (ext4: dirty buffers, as
+      // after a buffered write, since 6.18's punch and zero range no longer write back first): a
+      // dirty folio then stays whole in the cache, zeroed over the hole; a clean one under
+      // writeback goes whole. Measured on the 6.18 host (ext4, a 32 KiB folio written by one
+      // pwrite, punched over its first 16 KiB: the next load is a minor fault, mincore 1x8;
+      // test/oracle-runs/madv-remove-partial.linux-6.18.ext4).
+      const kept: Array<[number, number]> = [];
       for (const idx of [s, e - 1]) {
         const h = findFolio(mapping, idx);
         if (h < 0 || f.order[h]! === 0) continue;
         const first = f.index[h]!, n = 1 << f.order[h]!;
         if (first >= s && first + n <= e) continue;
+        if (kept.some(([a]) => a === first)) continue;
         waitFolioUnlocked(k, h);
+        if (!(inode.sb.fs.releaseFolio?.(inode, h) ?? true)) {
+          if ((f.flags[h]! & PG_dirty) !== 0) {
+            // Kept whole, but unmapped whole first, as truncate_inode_partial_folio does
+            // (unmap_mapping_folio; fuzz seed 37 of fuzz-ext4-s1-n300.linux-6.18).
+            unmapMappingPages(k, mapping, first, n, false);
+            kept.push([first, first + n]);
+            for (let i = Math.max(s, first); i < Math.min(e, first + n); i++) f.fillFrame(h + (i - first), 0);
+          } else {
+            unmapMappingPages(k, mapping, first, n, false);
+            removeFolio(k, mapping, h, 0);
+          }
+          continue;
+        }
         unmapMappingPages(k, mapping, first, n, false);
         splitFolioInCache(k, mapping, h, Math.max(s, first));
         const end = Math.min(e, first + n);
@@ -484,7 +506,12 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
         if (h2 >= 0 && f.order[h2]! > 0) splitFolioInCache(k, mapping, h2, end);
       }
       unmapMappingPages(k, mapping, s, e - s, false);
-      dropRange(k, mapping, s, e - 1);
+      let from = s;
+      for (const [a, b] of kept.sort((x, y) => x[0] - y[0])) {
+        if (a > from) dropRange(k, mapping, from, Math.min(a, e) - 1);
+        from = Math.max(from, b);
+      }
+      if (from < e) dropRange(k, mapping, from, e - 1);
     }
     // Zero the partial pages at the edges in the page cache.
     for (const edge of [[offset, Math.min(offset + len, s * PAGE_SIZE)],

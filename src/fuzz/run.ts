@@ -7,10 +7,10 @@
 import { Machine, type Process } from '../api/machine.ts';
 import type { Call, FuzzProgram } from './program.ts';
 import { PATHS } from './program.ts';
-import { ShadowFile, ShadowMm, shadowLoad, shadowStore, PAGE } from './shadow.ts';
+import { ShadowFile, ShadowMm, shadowLoad, shadowStore, PAGE, type ShadowVma } from './shadow.ts';
 import { expectWrite, expectRead, expectTruncate, expectFallocate, expectOpen, expectMunmap,
   expectMprotectArgs, expectMsyncArgs, EXT4_MAXBYTES, TMPFS_MAXBYTES, type Expect } from './expect.ts';
-import { EBADF, EBUSY, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM } from '../lib/errno.ts';
+import { EACCES, EBADF, EBUSY, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM } from '../lib/errno.ts';
 
 export interface Finding { kind: 'exception' | 'mismatch' | 'invariant'; call: number; op: string; message: string }
 export interface RunResult { finding: Finding | null; trace: string[]; code: string[]; executed: number }
@@ -249,9 +249,19 @@ function opMmap(f: FuzzRun, a: number[]): void {
   const d = anon ? undefined : f.fds.get(fd);
   if (!anon && !d) throw new Mismatch(`mmap of fd ${fd} that is not open succeeded`);
   const file = anon ? (shared ? Object.assign(new ShadowFile(), { size: alen }) : null) : d!.file;
-  f.mm.insert({ start: r, end: r + alen, prot: prot & 7, shared, locked: (flags & 0x2000) !== 0, file,
+  const maywrite = shared && (anon || (d!.flags & 3) === 2);
+  f.mm.insert({ start: r, end: r + alen, prot: prot & 7, shared, locked: (flags & 0x2000) !== 0, maywrite, file,
     pgoff: anon ? 0 : off / 4096, priv: new Map() });
   f.maps.push(r);
+  // MAP_POPULATE and MAP_LOCKED populate the range (mm/gup.c populate_vma_page_range, every version
+  // modelled): a writable private mapping is touched with FOLL_WRITE to break COW now, so its pages
+  // inside the file become private copies that later writes to the file do not reach. GUP stops at
+  // the first page past EOF (SIGBUS), and mmap ignores the error.
+  if ((flags & 0xa000) !== 0 && !shared && (prot & 2) !== 0 && file) {
+    for (let va = r; va < r + alen; va += PAGE) {
+      if (shadowStore(f.mm, va, shadowLoad(f.mm, va)) < 0) break;
+    }
+  }
 }
 
 function opMunmap(f: FuzzRun, a: number[]): void {
@@ -302,12 +312,27 @@ function opMadvise(f: FuzzRun, a: number[]): void {
   const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 14, 15, 20, 21].includes(adv) ||
     ((adv === 22 || adv === 23) && f.m.k.profile.madvPopulate);
   const ok = Number.isInteger(addr) && Number.isInteger(len) && addr % 4096 === 0 && addr >= 0;
-  const e: Expect = !known || !ok ? -EINVAL : len < 0 ? -EINVAL : len === 0 ? 0 : 'any';
+  let e: Expect = !known || !ok ? -EINVAL : len < 0 ? -EINVAL : len === 0 ? 0 : 'any';
+  const end = addr + Math.ceil(len / 4096) * 4096;
+  // madvise_walk_vmas (mm/madvise.c 5.10-6.18) visits the VMAs in address order and returns the
+  // first VMA's error at once, after the VMAs below it were done; a gap only makes the end ENOMEM.
+  // For DONTNEED, FREE and REMOVE the shadow knows each VMA's verdict, so the walk predicts both the
+  // result and which VMAs took effect.
+  let stopAt = Infinity;
+  if (e === 'any' && (adv === 4 || adv === 8 || adv === 9) && len > 0 && end <= TASK_SIZE) {
+    const mayWrite = f.m.k.profile.madvRemoveMayWrite;
+    for (const v of f.mm.vmas) {
+      if (v.end <= addr || v.start >= end) continue;
+      const err = madviseVmaError(v, adv, mayWrite);
+      if (err !== 0) { e = err; stopAt = Math.max(v.start, addr); break; }
+    }
+    if (e === 'any') e = f.mm.covered(addr, end) ? 0 : -ENOMEM;
+  }
   const r = f.p.madvise(addr, len, adv);
   f.check('madvise', `${hex(addr)}, ${num(len)}, ${adv}`, r, e);
-  if ((r !== 0 && r !== -ENOMEM) || len <= 0) return;
-  const end = addr + Math.ceil(len / 4096) * 4096;
-  for (const v of f.mm.carve(addr, end)) {
+  if (len <= 0) return;
+  if (r !== 0 && r !== -ENOMEM && stopAt === Infinity) return;
+  for (const v of f.mm.carve(addr, Math.min(end, stopAt))) {
     const first = v.file ? v.pgoff : v.start / PAGE, n = (v.end - v.start) / PAGE;
     if (adv === 4 && !v.shared) for (let i = first; i < first + n; i++) v.priv.delete(i);
     if (adv === 8 && !v.file) { for (let i = first; i < first + n; i++) v.priv.delete(i); v.prot |= 0x100; }
@@ -317,6 +342,23 @@ function opMadvise(f: FuzzRun, a: number[]): void {
         shadowLoad(f.mm, v.start + (i - first) * PAGE));
     }
   }
+}
+
+/**
+ * One VMA's verdict for MADV_DONTNEED (4), MADV_FREE (8) and MADV_REMOVE (9), mm/madvise.c
+ * (madvise_dontneed_free, madvise_free_single_vma, madvise_remove; 5.10-6.18): VM_LOCKED is
+ * EINVAL for all three; FREE wants private anonymous memory (EINVAL); REMOVE wants a file (EINVAL)
+ * behind a shared mapping that is writable now, or since 6.7 (knob madvRemoveMayWrite) may be
+ * written (EACCES).
+ */
+function madviseVmaError(v: ShadowVma, adv: number, mayWrite: boolean): number {
+  if (v.locked) return -EINVAL;
+  if (adv === 8 && (v.file !== null || v.shared)) return -EINVAL;
+  if (adv === 9) {
+    if (!v.file) return -EINVAL;
+    if (!v.shared || !(mayWrite ? v.maywrite : (v.prot & 2) !== 0)) return -EACCES;
+  }
+  return 0;
 }
 
 /** An address no pointer can hold gets SIGSEGV (the API's convention for load/store). */

@@ -37,6 +37,8 @@ export interface ShadowVma {
   start: number; end: number; prot: number; shared: boolean;
   /** VM_LOCKED (MAP_LOCKED): msync with MS_INVALIDATE over it is EBUSY (mm/msync.c). */
   locked: boolean;
+  /** VM_MAYWRITE of a shared mapping: shared anonymous memory, or a file opened for writing. */
+  maywrite: boolean;
   /** The file mapped (a private shmem file for shared anonymous memory), or null for private anonymous. */
   file: ShadowFile | null; pgoff: number;
   /** Private pages (COW copies of file pages, or anonymous pages) by page index in the file / mapping. */

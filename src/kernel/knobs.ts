@@ -219,6 +219,7 @@ export interface KernelProfile {
    * Measured on the 6.18 host: punching 512 KiB into a mapped 2 MiB folio costs 14 refaults.
    */
   readonly folioSplitNonUniform: boolean;
+  readonly ext4PunchWriteback: boolean;
   /** thp_get_unmapped_area for ext4 page-cache (non-DAX) files: 2 MiB-congruent placement of large mappings (5.18+). */
   readonly thpAlignPageCacheFiles: boolean;
   /** LRU add batch size (PAGEVEC_SIZE 15 up to 6.1; folio_batch 31 in 6.4+). */
@@ -514,6 +515,11 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
     subsystem: 'page cache', type: BOOL,
     meaning: 'fsync starts no ->writepages when no entry is tagged DIRTY',
     ref: 'mm/filemap.c __filemap_fdatawrite_range (5.4+); 6.1 guest dax_writeback_range events',
+  },
+  ext4PunchWriteback: {
+    subsystem: 'page cache', type: BOOL,
+    meaning: 'ext4_punch_hole and ext4_zero_range write the range back before truncating the page cache',
+    ref: 'fs/ext4/inode.c ext4_punch_hole, extents.c ext4_zero_range (to 6.12; gone by 6.18 for ordered data); 6.18 host punch-large-folio',
   },
   folioSplitNonUniform: {
     subsystem: 'page cache', type: BOOL,
