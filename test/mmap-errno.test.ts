@@ -124,3 +124,31 @@ test('madvise FREE/REMOVE/DONTFORK/DOFORK/COLD/PAGEOUT errno and MADV_REMOVE eff
     assert.deepEqual([byte, u1.minflt + u1.majflt - u0.minflt - u0.majflt, st.blocks], [Number(want[1]), Number(want[2]), Number(want[3])], dir);
   }
 });
+
+/**
+ * The order of mmap(2)'s checks, against test/oracle/linux-6.18-host-mmap-order.txt
+ * (test/oracle/mmaporderprobe.c on the 6.18 host, tmpfs): the offset's alignment (sys_mmap), then
+ * the descriptor (ksys_mmap_pgoff: EBADF before any length check), then the length (do_mmap: 0 is
+ * EINVAL, one that wraps or passes TASK_SIZE is ENOMEM), then a file's offset range (file_mmap_ok:
+ * a negative loff_t is EOVERFLOW, before the mapping type); anonymous memory ignores the offset.
+ * Lengths and offsets go in as the signed 64-bit numbers the probe passes (issue 17's finding).
+ */
+test('mmap argument checks come in the 6.18 host order: offset alignment, fd, length, offset range, type', () => {
+  const lines = readFileSync(new URL('./oracle/linux-6.18-host-mmap-order.txt', import.meta.url), 'utf8').trim().split('\n');
+  assert.ok(lines.length >= 13, 'the recorded table');
+  const m = new Machine({ profile: 'linux-6.18', memoryBytes: 2 ** 30 });
+  m.mount('/tmp', 'tmpfs');
+  const p = m.process();
+  const fd = p.open('/tmp/mo.dat', O_RDWR | O_CREAT);
+  assert.equal(p.ftruncate(fd, 8192), 0);
+  const names: Record<number, string> = { [-EINVAL]: 'EINVAL', [-EBADF]: 'EBADF', [-ENOMEM]: 'ENOMEM', [-75]: 'EOVERFLOW' };
+  for (const line of lines) {
+    const g = /^(\S+) len=(-?\d+) prot=(\d+) flags=0x([0-9a-f]+) fd=(F|99) off=(-?\d+): (\S+)$/.exec(line);
+    assert.ok(g, `a probe line: ${line}`);
+    const len = Number(g[2]), off = Number(g[6]);
+    const r = p.mmap(0, len, Number(g[3]), parseInt(g[4]!, 16), g[5] === 'F' ? fd : 99, off);
+    const got = r >= 0 ? 'ok' : names[r] ?? String(r);
+    assert.equal(got, g[7], `${g[1]}: ${line}`);
+    if (r >= 0) p.munmap(r, len);
+  }
+});

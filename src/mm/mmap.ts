@@ -204,22 +204,30 @@ export interface MmapResult { addr: number; vma: Vma | null }
 export function doMmap(k: Kernel, proc: Process, addr: number, len: number, prot: number, flags: number, fd: number,
   offsetBytes: number, name = ''): number {
   const mm = proc.mm;
-  if (len === 0) return -EINVAL;
-  if (offsetBytes % PAGE_SIZE !== 0 || offsetBytes < 0) return -EINVAL;
-  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
-  if (len > TASK_SIZE) return -ENOMEM;
-  if (offsetBytes + len > 2 ** 53) return -EOVERFLOW;
+  // The order of the checks (measured on the 6.18 host, an API fuzzer finding): sys_mmap
+  // (arch/x86/kernel/sys_x86_64.c) refuses an offset that is not page-aligned; ksys_mmap_pgoff
+  // (mm/mmap.c) looks the descriptor up (EBADF) before do_mmap sees the length (0: EINVAL,
+  // wrapping when page-aligned: ENOMEM), the address space (ENOMEM), and then, for a file, the
+  // offset's range (file_mmap_ok: a negative loff_t is above MAX_LFS_FILESIZE, EOVERFLOW). An
+  // anonymous mapping ignores the offset. The API's own limit: file offsets end at 2^53 (EOVERFLOW).
+  if (offsetBytes % PAGE_SIZE !== 0) return -EINVAL;
   let file: File | null = null;
   if ((flags & MAP_ANONYMOUS) === 0) {
     file = fd >= 0 ? proc.fds[fd] ?? null : null;
     if (!file) return -EBADF;
   }
+  if (len === 0) return -EINVAL;
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  if (len >= 2 ** 64) return -ENOMEM; // PAGE_ALIGN wrapped to 0
+  if (len > TASK_SIZE) return -ENOMEM;
+  if (file === null) offsetBytes = Math.max(0, offsetBytes);
   // MAP_FIXED_NOREPLACE asks for exactly `addr` (it implies MAP_FIXED, minus the replacing).
   if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
   const thp = file ? file.inode.sb.fs.thpUnmappedArea(file.inode) : false;
-  const a = getUnmappedArea(mm, addr, len, offsetBytes, flags, thp);
+  const a = getUnmappedArea(mm, addr, len, Math.max(0, offsetBytes), flags, thp);
   if (a < 0) return a;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !rangeFree(mm, a, len)) return -EEXIST;
+  if (file !== null && (offsetBytes < 0 || offsetBytes + len > 2 ** 53)) return -EOVERFLOW;
   let vmFlags = mmapVmFlags(prot, flags) | mm.defFlags; // mm->def_flags: mlockall(MCL_FUTURE)
   if (file) {
     vmFlags = mmapFileVmFlags(file, prot, flags, vmFlags);
@@ -468,11 +476,14 @@ function madviseFree(_k: Kernel, _mm: Mm, v: Vma): number {
 }
 
 /**
- * MADV_REMOVE (madvise_remove, mm/madvise.c v6.7; v5.10 with VM_WRITE): punch a hole in the file
- * behind a shared mapping that may be written (VM_MAYWRITE), or that is writable now (VM_WRITE)
+ * MADV_REMOVE (madvise_remove, mm/madvise.c v6.7; v5.10 with VM_WRITE): refuse a locked VMA, then
+ * punch a hole in the file behind a shared mapping that may be written (VM_MAYWRITE), or that is writable now (VM_WRITE)
  * before vma_is_shared_maywrite (knob madvRemoveMayWrite).
  */
 function madviseRemove(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {
+  // VM_LOCKED first (EINVAL), even on PROT_NONE: measured on the 6.18 host
+  // (test/oracle-runs/madv-remove-partial.linux-6.18.*, an API fuzzer finding).
+  if ((v.flags & VM_LOCKED) !== 0) return -EINVAL;
   if (v.file === null) return -EINVAL;
   const w = k.profile.madvRemoveMayWrite ? VM_MAYWRITE : VM_WRITE;
   if ((v.flags & (VM_SHARED | w)) !== (VM_SHARED | w)) return -EACCES;

@@ -19,7 +19,7 @@ import { profileFor } from './profiles.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { stderrProgress } from '../lib/progress.ts';
 
-export const FUZZ_USAGE = `  fuzz --seed S --count N [--fs tmpfs|ext4|ext4-dax] [--kernel 5.10|6.1|6.12|6.18|7.2]
+export const FUZZ_USAGE = `  fuzz --seed S --count N [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--kernel 5.10|6.1|6.12|6.18|7.2]
        [--record DIR] [--shrink N] [--repro DIR]
                       random valid scenarios run on a real kernel and in the model; prints the
                       agreement rate and each differing program; shrinks up to N (default 5) of
@@ -51,8 +51,8 @@ function parseFuzzArgs(args: string[]): FuzzOptions {
       }
       o.kernel = v;
     } else if (a === '--fs') {
-      if (v === undefined || !(ORACLE_FS as readonly string[]).includes(v) || v === 'xfs-dax') {
-        throw new KernelUsageError(`--fs ${v ?? ''}: one of tmpfs, ext4, ext4-dax (no xfs-dax for the fuzzer yet)`);
+      if (v === undefined || !(ORACLE_FS as readonly string[]).includes(v)) {
+        throw new KernelUsageError(`--fs ${v ?? ''}: one of tmpfs, ext4, ext4-dax, xfs-dax`);
       }
       o.fs = v as OracleFs;
     } else if (a === '--record' && v !== undefined) o.record = v;
