@@ -9,7 +9,8 @@
  * - Reclaim (shrink_inactive_list) scans the inactive file list from its tail: mapped folios whose
  *   PTEs were referenced are activated (file pages referenced by more than one PTE, or already
  *   PG_referenced) or rotated; dirty, locked or under-writeback folios are skipped; clean folios are
- *   evicted, leaving a shadow entry that records the eviction clock.
+ *   evicted (unmapped first when no PTE was referenced: try_to_unmap), leaving a shadow entry that
+ *   records the eviction clock.
  * - Refault: a shadow whose refault distance is within the active list size is activated on
  *   insertion (workingset_refault), counted in workingset_refault_file / workingset_activate_file.
  * Anonymous and shmem pages are never evicted (no swap is configured).
@@ -256,12 +257,15 @@ export class Lru {
       }
       let mapped = false;
       for (let i = 0; i < (1 << f.order[pfn]!); i++) if (f.mapcount[pfn + i]! > 0) mapped = true;
-      if (mapped) {
-        // Mapped but the accessed bits were clear: try_to_unmap is not modelled; keep it.
-        this.linkHead(LRU_INACTIVE_FILE, pfn);
-        continue;
-      }
       const mapping = k.mappingOf(f.owner[pfn]!);
+      if (mapped) {
+        // Mapped, but no PTE was referenced since the last scan: shrink_folio_list unmaps it
+        // everywhere (try_to_unmap) and frees it like any clean folio; the next access refaults.
+        // Without this, a program reading more clean file data through a mapping than memory
+        // holds was OOM-killed, where Linux reclaims (an API fuzzer finding, seed 700590).
+        if (!mapping) { this.linkHead(LRU_INACTIVE_FILE, pfn); continue; }
+        unmapMappingPages(k, mapping, f.index[pfn]!, 1 << f.order[pfn]!, false);
+      }
       this.nonresidentAge++;
       const n = 1 << f.order[pfn]!;
       if (mapping) removeFolio(k, mapping, pfn, this.nonresidentAge);
