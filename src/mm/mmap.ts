@@ -114,11 +114,21 @@ export function insertVma(mm: Mm, vma: Vma): void {
 
 /**
  * Split the VMA containing `addr` so that a VMA boundary falls at `addr` (__split_vma, mm/mmap.c
- * v6.1: the new VMA holds its own file reference).
+ * v6.1: the new VMA holds its own file reference). A huge PMD across `addr` is split first
+ * (vma_adjust_trans_huge): an anonymous THP into PTEs, a page-cache or DAX PMD zapped, so the next
+ * access refaults by PTE. Whatever splits the VMA does it: mprotect, mlock, madvise advice that
+ * changes vm_flags (MADV_SEQUENTIAL, as fuzz seed 233 on every DAX guest showed), a partial munmap.
  */
 function splitAt(k: Kernel, mm: Mm, addr: number): void {
   const v = mm.findVma(addr);
   if (!v || v.start >= addr) return;
+  if (addr % PMD_SIZE !== 0) {
+    const pmd = pmdTableOf(mm.pgd, addr);
+    const pi = pmdIndex(addr);
+    if (pmd && pmd.leafFlags[pi] !== 0) {
+      splitHugePmdAny(k, v, pmd, pi, addr - (addr % PMD_SIZE), (h) => folioMarkDirty(k, h));
+    }
+  }
   const tail = new Vma(mm, addr, v.end, v.pgoff + (addr - v.start) / PAGE_SIZE, v.flags, v.file);
   tail.ops = v.ops;
   tail.pageProt = v.pageProt;
