@@ -16,7 +16,7 @@ import { O_ACCMODE, O_CREAT, O_DIRECT, O_EXCL, O_TRUNC, FALLOC_FL_KEEP_SIZE, FAL
 import { addNewFolio, findFolio, folioMarkDirty, rangeCached, removeFolio, waitFolioUnlocked } from '../mm/pagemap.ts';
 import { shmemFileRead } from '../mm/shmem-read.ts';
 import { ondemandReadahead, asyncReadahead, syncRa618 } from '../mm/readahead.ts';
-import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, PG_swapbacked } from '../hw/frames.ts';
+import { PG_locked, PG_uptodate, PG_dirty, PG_readahead, PG_writeback } from '../hw/frames.ts';
 import { unmapMappingPages } from '../mm/rmap.ts';
 import { xaIsValue } from '../lib/xarray.ts';
 import { resolvePath } from './namei.ts';

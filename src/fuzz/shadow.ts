@@ -7,6 +7,8 @@ export const PAGE = 4096;
 
 export class ShadowFile {
   size = 0;
+  /** Contents no longer predicted (an access too large to follow wrote it): reads are not checked. */
+  fuzzy = false;
   readonly pages = new Map<number, Uint8Array>();
   byte(off: number): number {
     const p = this.pages.get(Math.floor(off / PAGE));
