@@ -99,7 +99,7 @@ export const SIGBUS_R = -7, SIGSEGV_R = -11;
  */
 export function shadowLoad(mm: ShadowMm, a: number): number {
   const v = mm.find(a);
-  if (!v || v.prot === 0) return SIGSEGV_R;
+  if (!v || (v.prot & 7) === 0) return SIGSEGV_R; // 0x100 marks contents not followed, not a protection
   const rel = a - v.start;
   const idx = v.file ? v.pgoff + Math.floor(rel / PAGE) : Math.floor(a / PAGE);
   if (v.file && idx * PAGE >= Math.ceil(v.file.size / PAGE) * PAGE) return SIGBUS_R;
