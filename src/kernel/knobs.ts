@@ -519,7 +519,8 @@ export const KNOBS: { readonly [K in KnobName]: RowFor<KernelProfile[K]> } = {
   ext4PunchWriteback: {
     subsystem: 'page cache', type: BOOL,
     meaning: 'ext4_punch_hole and ext4_zero_range write the range back before truncating the page cache',
-    ref: 'fs/ext4/inode.c ext4_punch_hole, extents.c ext4_zero_range (to 6.12; gone by 6.18 for ordered data); 6.18 host punch-large-folio',
+    ref: 'fs/ext4/inode.c ext4_punch_hole, extents.c ext4_zero_range (to 6.12; gone by 6.18 for ordered '
+      + 'data); 6.18 host punch-large-folio',
   },
   folioSplitNonUniform: {
     subsystem: 'page cache', type: BOOL,

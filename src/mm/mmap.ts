@@ -487,7 +487,8 @@ function madviseFree(_k: Kernel, _mm: Mm, v: Vma): number {
 
 /**
  * MADV_REMOVE (madvise_remove, mm/madvise.c v6.7; v5.10 with VM_WRITE): refuse a locked VMA, then
- * punch a hole in the file behind a shared mapping that may be written (VM_MAYWRITE), or that is writable now (VM_WRITE)
+ * punch a hole in the file behind a shared mapping that may be written (VM_MAYWRITE), or that is
+ * writable now (VM_WRITE)
  * before vma_is_shared_maywrite (knob madvRemoveMayWrite).
  */
 function madviseRemove(k: Kernel, _mm: Mm, v: Vma, s0: number, e0: number): number {

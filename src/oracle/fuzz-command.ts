@@ -19,8 +19,8 @@ import { profileFor } from './profiles.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { stderrProgress } from '../lib/progress.ts';
 
-export const FUZZ_USAGE = `  fuzz --seed S --count N [--fs tmpfs|ext4|ext4-dax|xfs-dax] [--kernel 5.10|6.1|6.12|6.18|7.2]
-       [--record DIR] [--shrink N] [--repro DIR]
+export const FUZZ_USAGE = `  fuzz --seed S --count N [--fs tmpfs|ext4|ext4-dax|xfs-dax]
+       [--kernel 5.10|6.1|6.12|6.18|7.2] [--record DIR] [--shrink N] [--repro DIR]
                       random valid scenarios run on a real kernel and in the model; prints the
                       agreement rate and each differing program; shrinks up to N (default 5) of
                       them to reproducers written as YAML into --repro (default fuzz-repro/)
