@@ -123,9 +123,10 @@ test('fuzzer programs that found these classes now run clean against the shadow 
   // checks the fd before the length (mmaporderprobe); 700033: a 16 TiB populate the shadow no longer copies.
   // 2000123, 3000698: memory runs out (a 16 TiB populate, a 1 TiB write access): ENOMEM or SIGKILL is Linux's answer;
   // 5000003, 5000563: PROT_NONE after such an access is still SIGSEGV; 7000522: ext4_alloc_file_blocks grows i_size
-  // before an ENOSPC; 8000528: MADV_REMOVE past the model's tmpfs s_maxbytes is EFBIG.
+  // before an ENOSPC; 8000528: MADV_REMOVE past the model's tmpfs s_maxbytes is EFBIG; 12001827: a write falls back
+  // to smaller folios when a large one cannot be allocated (__filemap_get_folio).
   for (const seed of [105, 200031, 200090, 9, 208, 32, 41, 200089, 365, 100253, 300138, 200252, 700053, 700066, 700033,
-    2000123, 3000698, 5000003, 5000563, 7000522, 8000528]) {
+    2000123, 3000698, 5000003, 5000563, 7000522, 8000528, 12001827]) {
     const r = runProgram(generate(seed, 40));
     assert.equal(r.finding, null, `seed ${seed}: ${r.finding?.message}`);
   }

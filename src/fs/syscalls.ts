@@ -232,6 +232,19 @@ function writeOrder(mapping: import('./fs.ts').AddressSpace, order: number, inde
 }
 
 /**
+ * The folio a buffered write adds at `index`: __filemap_get_folio (mm/filemap.c 6.18) tries
+ * smaller orders when a large folio cannot be allocated, down to order 0; only then is the write
+ * short (ENOMEM). The model's allocator does not coalesce freed pages, so after memory ran out
+ * only order 0 may be left (API fuzzer seed 12001827). Returns the head PFN, or -1.
+ */
+function allocWriteFolio(k: Kernel, mapping: import('./fs.ts').AddressSpace, index: number, order: number,
+  shm: boolean): number {
+  let head = addNewFolio(k, mapping, index, order, shm);
+  while (head < 0 && order > 0) head = addNewFolio(k, mapping, index, --order, shm);
+  return head;
+}
+
+/**
  * generic_perform_write (mm/filemap.c v6.1) with ->write_begin / ->write_end: get or create the
  * folio (size from the fs's folio order for this write), read it first when the write covers
  * it partially inside i_size, copy, mark dirty, grow i_size. Returns bytes written or -errno.
@@ -253,10 +266,10 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
-      const order = writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p), index);
-      head = addNewFolio(k, mapping, index, order, shm);
+      head = allocWriteFolio(k, mapping, index, writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p),
+        index), shm);
       if (head < 0) return done > 0 ? done : -ENOMEM;
-      const n = 1 << order;
+      const n = 1 << f.order[head]!;
       const first = f.index[head]!;
       const wholeFolio = p === first * PAGE_SIZE && pos + len >= (first + n) * PAGE_SIZE;
       if (!wholeFolio && first * PAGE_SIZE < inode.sizeBytes && !shm) {
