@@ -21,6 +21,18 @@ import { PG_lru, PG_active, PG_referenced, PG_workingset, PG_dirty, PG_locked, P
 import type { Kernel } from '../kernel/kernel.ts';
 import { removeFolio } from './pagemap.ts';
 import { folioReferenced, unmapMappingPages } from './rmap.ts';
+import { VM_LOCKED } from './constants.ts';
+import type { AddressSpace } from '../fs/fs.ts';
+
+/** Does a VM_LOCKED VMA map any of file pages [index, index + n)? (mlock_vma_folio's condition) */
+function lockedIn(mapping: AddressSpace, index: number, n: number): boolean {
+  for (const v of mapping.iMmap) {
+    if ((v.flags & VM_LOCKED) === 0) continue;
+    const first = v.pgoff, last = v.pgoff + (v.end - v.start) / 4096;
+    if (index < last && index + n > first) return true;
+  }
+  return false;
+}
 
 export const LRU_INACTIVE_ANON = 0, LRU_ACTIVE_ANON = 1, LRU_INACTIVE_FILE = 2, LRU_ACTIVE_FILE = 3;
 export const LRU_UNEVICTABLE = 4;
@@ -263,7 +275,11 @@ export class Lru {
         // everywhere (try_to_unmap) and frees it like any clean folio; the next access refaults.
         // Without this, a program reading more clean file data through a mapping than memory
         // holds was OOM-killed, where Linux reclaims (an API fuzzer finding, seed 700590).
-        if (!mapping) { this.linkHead(LRU_INACTIVE_FILE, pfn); continue; }
+        // try_to_unmap stops at a VM_LOCKED VMA (the folio is mlocked and goes unevictable).
+        if (!mapping || lockedIn(mapping, f.index[pfn]!, 1 << f.order[pfn]!)) {
+          this.linkHead(LRU_INACTIVE_FILE, pfn);
+          continue;
+        }
         unmapMappingPages(k, mapping, f.index[pfn]!, 1 << f.order[pfn]!, false);
       }
       this.nonresidentAge++;
