@@ -499,20 +499,15 @@ export function fileFallocate(k: Kernel, file: import('./fs.ts').File, mode: num
         if (first >= s && first + n <= e) continue;
         if (kept.some(([a]) => a === first)) continue;
         waitFolioUnlocked(k, h);
+        // Unmapped whole first, split or not (truncate_inode_partial_folio -> unmap_mapping_folio;
+        // fuzz seed 37 of fuzz-ext4-s1-n300.linux-6.18).
+        unmapMappingPages(k, mapping, first, n, false);
         if (!(inode.sb.fs.releaseFolio?.(inode, h) ?? true)) {
-          if ((f.flags[h]! & PG_dirty) !== 0) {
-            // Kept whole, but unmapped whole first, as truncate_inode_partial_folio does
-            // (unmap_mapping_folio; fuzz seed 37 of fuzz-ext4-s1-n300.linux-6.18).
-            unmapMappingPages(k, mapping, first, n, false);
-            kept.push([first, first + n]);
-            for (let i = Math.max(s, first); i < Math.min(e, first + n); i++) f.fillFrame(h + (i - first), 0);
-          } else {
-            unmapMappingPages(k, mapping, first, n, false);
-            removeFolio(k, mapping, h, 0);
-          }
+          if ((f.flags[h]! & PG_dirty) === 0) { removeFolio(k, mapping, h, 0); continue; }
+          kept.push([first, first + n]);
+          for (let i = Math.max(s, first); i < Math.min(e, first + n); i++) f.fillFrame(h + (i - first), 0);
           continue;
         }
-        unmapMappingPages(k, mapping, first, n, false);
         splitFolioInCache(k, mapping, h, Math.max(s, first));
         const end = Math.min(e, first + n);
         const h2 = end < first + n ? findFolio(mapping, end) : -1;

@@ -22,6 +22,7 @@ import {
   _PAGE_DIRTY, _PAGE_SPECIAL, _PAGE_DEVMAP, _PAGE_SOFT_DIRTY, _PAGE_PSE, _PAGE_PROTNONE,
 } from './constants.ts';
 import { zapRange } from './rmap.ts';
+import { assert } from '../lib/assert.ts';
 import { freePgtables } from './pgtable-free.ts';
 import { madviseWillneedRange } from './fadvise.ts';
 import { pteIndex, pmdTableOf, pmdIndex, clearPmdLeaf } from './pgtable.ts';
@@ -389,8 +390,7 @@ function modifiedEntry(vma: Vma, old: number, newProt: number, upgrade: boolean)
 /**
  * change_protection (mm/mprotect.c v6.18; the same rules since 2.6 for these bits) over `vma`:
  * every populated PTE and huge PMD leaf gets the VMA's new protection. A huge PMD that the VMA
- * covers only in part is split first (vma_adjust_trans_huge / __split_huge_pmd): an anonymous THP
- * into 512 PTEs, a page-cache or DAX PMD by zapping it (the next access refaults). Returns how
+ * covers only in part was split when the VMA was (splitAt: vma_adjust_trans_huge). Returns how
  * many entries changed.
  */
 function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
@@ -402,10 +402,9 @@ function changeProtection(k: Kernel, mm: Mm, vma: Vma): number {
     const pmd = pmdTableOf(mm.pgd, va);
     if (pmd) {
       const pi = pmdIndex(va);
-      if (pmd.leafFlags[pi] !== 0 && (blockStart < vma.start || blockEnd > vma.end)) {
-        splitHugePmdAny(k, vma, pmd, pi, blockStart, (h) => folioMarkDirty(k, h));
-        changed++;
-      }
+      // splitAt already split any huge PMD that crossed the VMA's edges (vma_adjust_trans_huge).
+      assert(pmd.leafFlags[pi] === 0 || (blockStart >= vma.start && blockEnd <= vma.end),
+        'change_protection: a huge PMD crosses the VMA edge');
       const lf = pmd.leafFlags[pi]!;
       if (lf !== 0) {
         const nf = modifiedEntry(vma, lf, newProt === 0 ? 0 : newProt | _PAGE_PSE, k.profile.mprotectPmdWriteUpgrade);
