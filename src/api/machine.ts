@@ -18,6 +18,7 @@ import { BlockDevice } from '../hw/blockdev.ts';
 import { PmemDevice } from '../hw/pmem.ts';
 import { SuperBlock } from '../fs/fs.ts';
 import { Tmpfs } from '../mm/shmem.ts';
+import { tmpfsMaxPages } from '../mm/shmem-limit.ts';
 import { Ext4 } from '../fs/ext4/ext4.ts';
 import { Xfs } from '../fs/xfs/xfs.ts';
 import type { XfsMkfsOptions } from '../scenario/types.ts';
@@ -137,11 +138,20 @@ export class Machine {
     return 0;
   }
 
-  /** mount(2): tmpfs needs no device; ext4 needs a device made by mkfs. Returns 0 or -errno. */
+  /**
+   * mount(2): tmpfs needs no device; ext4 needs a device made by mkfs. Returns 0 or -errno. tmpfs
+   * takes `size=` and `nr_blocks=` (default half of RAM, src/mm/shmem-limit.ts); an option tmpfs
+   * refuses is EINVAL, and one the model does not model (huge= other than never) throws.
+   */
   mount(target: string, fs: 'tmpfs' | 'ext4' | 'xfs', device?: string, options: readonly string[] = []): number {
     if (this.k.vfs.mounts.some((m) => m.mountPoint === target)) return -EBUSY;
     if (fs === 'tmpfs') {
-      this.k.vfs.mount(new SuperBlock(new Tmpfs(this.k), target, options));
+      const max = tmpfsMaxPages(options, this.k.frames.totalPages);
+      if (typeof max === 'string') {
+        if (max.includes('not modelled')) throw new Error(`mount ${target}: ${max}`);
+        return -EINVAL;
+      }
+      this.k.vfs.mount(new SuperBlock(new Tmpfs(this.k, max), target, options));
       return 0;
     }
     const d = device ? this.devices.get(device) : undefined;

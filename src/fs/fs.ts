@@ -9,6 +9,7 @@ import { XArray } from '../lib/xarray.ts';
 import { SimRwsem } from '../lib/rwsem.ts';
 import type { Process } from '../kernel/kernel.ts';
 import type { VmOperations, Vma } from '../mm/mm.ts';
+import type { BlockLimit } from '../mm/shmem-limit.ts';
 import type { DaxLockHolds } from '../dax/entry.ts';
 import type { DioTarget } from './iomap-dio.ts';
 
@@ -45,8 +46,11 @@ export class AddressSpace {
   daxLockHolds: DaxLockHolds | null = null;
   /** invalidate_lock (5.15+; ext4's i_mmap_sem before): fallocate exclusive, DAX faults shared. */
   readonly invalidateLock = new SimRwsem();
+  /** The filesystem's block limit that this page cache counts against (tmpfs only), or null. */
+  readonly blockLimit: BlockLimit | null;
   constructor(host: Inode) {
     this.host = host;
+    this.blockLimit = host.sb.fs.blockLimit ?? null;
   }
 }
 
@@ -78,6 +82,8 @@ export class Inode {
 /** What a filesystem provides. Each method's doc names the Linux operation it stands for. */
 export interface FileSystem {
   readonly typeName: 'tmpfs' | 'ext4' | 'xfs';
+  /** Blocks counted by page-cache pages against a limit (tmpfs `size=`); absent elsewhere. */
+  readonly blockLimit?: BlockLimit;
   /** Mounted with -o dax: new regular files get S_DAX (ext4_should_enable_dax with dax=always). */
   readonly daxMount: boolean;
   /** The vm_operations for mappings of `inode` (f_op->mmap sets vma->vm_ops). */

@@ -4,7 +4,7 @@
  * non-negative result or -errno, like the raw system call.
  */
 import {
-  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT, EOPNOTSUPP,
+  EBADF, EINVAL, ENOENT, EISDIR, ENOTDIR, ENOMEM, EROFS, EFBIG, EEXIST, EBUSY, EFAULT, EOPNOTSUPP, ENOSPC,
 } from '../lib/errno.ts';
 import { UserBuffer } from '../mm/uaccess.ts';
 import { dirStat, openDirCheck, walkParents } from './dirs.ts';
@@ -266,8 +266,10 @@ function genericPerformWrite(k: Kernel, file: File, pos: number, len: number, sr
     }
     let head = findFolio(mapping, index);
     if (head < 0) {
-      head = allocWriteFolio(k, mapping, index, writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p),
-        index), shm);
+      const order = writeOrder(mapping, fs.writeFolioOrder(inode, index, pos + len - p), index);
+      // shmem_write_begin: a tmpfs at its size limit fails the write with ENOSPC (shmem_inode_acct_blocks).
+      if (mapping.blockLimit !== null && !mapping.blockLimit.fits(1 << order)) return done > 0 ? done : -ENOSPC;
+      head = allocWriteFolio(k, mapping, index, order, shm);
       if (head < 0) return done > 0 ? done : -ENOMEM;
       const n = 1 << f.order[head]!;
       const first = f.index[head]!;

@@ -81,11 +81,25 @@ export class FuzzRun {
     // Memory exhausted (page tables of a huge populate, say): Linux fails the allocation (ENOMEM,
     // ENOSPC on tmpfs) or OOM-kills (SIGKILL); the shadow does not model memory, so either is fine.
     if (!ok && (r === -ENOMEM || r === -28 || r === -9) && this.m.meminfo().MemFree! < 2048) return;
+    // The tmpfs is at its size limit (half of RAM by default): a call that needs a page gets ENOSPC,
+    // a fault SIGBUS (shmem_inode_acct_blocks). The shadow does not model the limit, so it stops
+    // following the contents of every file and mapping from here on.
+    if (!ok && (r === -28 || r === -7) && this.tmpfsFull()) {
+      for (const file of this.files.values()) file.fuzzy = true;
+      for (const v of this.mm.vmas) if (v.file) v.prot |= 0x100;
+      return;
+    }
     const linux = Array.isArray(e) ? e.join(' or ') : e;
     if (!ok) throw new Mismatch(`${op}(${args}) returned ${String(r)}, Linux: ${linux}`);
   }
 
   exists = (name: string): boolean => this.files.has(name);
+
+  /** Is the tmpfs on /t out of blocks (src/mm/shmem-limit.ts)? */
+  tmpfsFull(): boolean {
+    const lim = this.m.k.vfs.mounts.find((sb) => sb.mountPoint === '/t')?.fs.blockLimit;
+    return lim !== undefined && !lim.fits(1);
+  }
 
   /** The model's invariants after every call. */
   invariants(): void {

@@ -10,7 +10,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { VmFault } from './mm.ts';
 import { assertions, panic } from '../lib/assert.ts';
 import { VM_FAULT_NOPAGE, VM_FAULT_OOM, FAULT_FLAG_WRITE, _PAGE_RW, _PAGE_SPECIAL } from './constants.ts';
-import { pteAlloc } from './pgalloc.ts';
+import { pteAlloc, pmdAlloc } from './pgalloc.ts';
 import { pmdIndex, pmdTableOf, pteIndex, pteTableOf, setPte, installStats, installWatch } from './pgtable.ts';
 import type { PteTable } from './pgtable.ts';
 import { isPageCachePmd } from './huge-memory.ts';
@@ -46,6 +46,19 @@ function computeWindow(vmStart: number, vmPgoff: number, vmPages: number, addres
 }
 
 /**
+ * With the PMD left empty for ->map_pages (mapPagesISizeGuard), take what its table will need
+ * before it gathers folios, as __handle_mm_fault (pud_alloc, pmd_alloc) and do_fault_around
+ * (pte_alloc_one into vmf->prealloc_pte) do in v6.18: an allocation inside ->map_pages could
+ * reclaim a folio already gathered but not yet mapped (the model takes no folio references
+ * there). False when memory is exhausted (VM_FAULT_OOM).
+ */
+function preallocForMapPages(k: Kernel, vmf: VmFault): boolean {
+  if (!pmdAlloc(k, vmf.vma!, vmf.address)) return false;
+  vmf.preallocFrame = k.allocKernelPage();
+  return vmf.preallocFrame >= 0;
+}
+
+/**
  * do_fault_around (mm/memory.c): compute the window, allocate the PTE table, and call
  * ->map_pages under the PTE lock. Returns NOPAGE when the faulting page got mapped (then ->fault
  * is not called), OOM when no page table could be allocated, else 0.
@@ -64,6 +77,7 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
   const defer = k.profile.mapPagesISizeGuard;
   const t = vmf.pte ?? (defer ? pteTableOf(vma.mm.pgd, vmf.address) : pteAlloc(k, vma, vmf.address));
   if (!t && !defer) return VM_FAULT_OOM;
+  if (!t && !preallocForMapPages(k, vmf)) return VM_FAULT_OOM;
   vmf.pte = t;
   vmf.pteIndex = pteIndex(vmf.address);
   if (t && k.profile.faultAroundSkipPopulatedStart) {
@@ -90,6 +104,10 @@ export function doFaultAround(k: Kernel, vmf: VmFault): number {
     if (ptes !== 0 || installStats.pmdLeaves !== pmds0) checkMapPages(k, vmf, start, end, ptes, used0);
   }
   k.spinDepth--;
+  if (vmf.preallocFrame >= 0) { // do_fault's pte_free of an unused prealloc_pte
+    k.frames.free(vmf.preallocFrame, 0);
+    vmf.preallocFrame = -1;
+  }
   if (r === VM_FAULT_OOM) return r;
   // A PMD mapping (filemap_map_pmd -> do_set_pmd) leaves no PTE to look at: trust NOPAGE.
   if (!vmf.pte) return (r & VM_FAULT_NOPAGE) !== 0 ? VM_FAULT_NOPAGE : 0;

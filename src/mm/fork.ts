@@ -23,8 +23,8 @@ import { assert } from '../lib/assert.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { Vma, type Mm } from './mm.ts';
 import { OWNER_ANON, PG_swapbacked } from '../hw/frames.ts';
-import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK, VM_PFNMAP, VM_MIXEDMAP, VM_SHARED, VM_MAYWRITE, _PAGE_RW,
-  _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, PMD_SIZE } from './constants.ts';
+import { VM_DONTCOPY, VM_LOCKED, VM_LOCKED_MASK, VM_WIPEONFORK, VM_PFNMAP, VM_MIXEDMAP, VM_SHARED, VM_MAYWRITE,
+  _PAGE_RW, _PAGE_DIRTY, _PAGE_ACCESSED, _PAGE_SPECIAL, PMD_SIZE } from './constants.ts';
 import { pmdTableOf, pmdIndex, pteIndex, setPte, setPmdLeaf, type PteTable } from './pgtable.ts';
 import { pteAlloc, pmdAlloc } from './pgalloc.ts';
 import { zapRange } from './rmap.ts';
@@ -159,7 +159,10 @@ function copyHugePmd(k: Kernel, dst: Vma, src: Vma, lf: number, pfn: number, va:
  */
 export function exitMmap(k: Kernel, mm: Mm): void {
   const vmas = mm.vmas;
-  for (const v of vmas) zapRange(k, v, v.start, v.end, true);
+  for (const v of vmas) {
+    zapRange(k, v, v.start, v.end, true);
+    if ((v.flags & VM_LOCKED) !== 0) k.lru.munlocked(); // munlock_vma_folio as the PTEs go
+  }
   mm.vmas = [];
   mm.vmaCache = null;
   for (const v of vmas) {

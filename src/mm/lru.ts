@@ -17,7 +17,7 @@
  */
 import { assert } from '../lib/assert.ts';
 import { PG_lru, PG_active, PG_referenced, PG_workingset, PG_dirty, PG_locked, PG_writeback,
-  PG_swapbacked, PG_unevictable, PG_readahead } from '../hw/frames.ts';
+  PG_swapbacked, PG_unevictable, PG_readahead, PG_mlocked } from '../hw/frames.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { removeFolio } from './pagemap.ts';
 import { folioReferenced, unmapMappingPages } from './rmap.ts';
@@ -47,6 +47,13 @@ export class Lru {
   readonly addBatch: number[] = [];
   /** Folios in the batch that must be activated on drain (refaults, mark_accessed while batched). */
   private readonly activateOnDrain = new Set<number>();
+  /**
+   * Bumped whenever a VM_LOCKED VMA loses its lock or goes away (munlock_vma_folio's occasions:
+   * munlock, munmap, exit). Reclaim gives the unevictable list back to the evictable ones once per
+   * change (rescueUnevictable), and the scan culls again whatever is still locked.
+   */
+  private mlockGen = 0;
+  private rescuedGen = 0;
   /** Eviction clock (lruvec->nonresident_age) for shadow entries. */
   nonresidentAge = 0;
   lowWatermarkPages: number;
@@ -222,11 +229,58 @@ export class Lru {
   }
 
   /**
+   * shrink_folio_list's try_to_unmap for an unreferenced folio taken off the inactive list (v6.1):
+   * a mapped one is unmapped everywhere and freed like any clean folio; the next access refaults.
+   * Without this, a program reading more clean file data through a mapping than memory holds was
+   * OOM-killed, where Linux reclaims (an API fuzzer finding, seed 700590). try_to_unmap stops at a
+   * VM_LOCKED VMA: the folio is mlocked and put back on the unevictable list (mlock_vma_folio,
+   * folio_putback_lru), where no scan looks at it again; when it went back to the inactive list,
+   * every allocation near the watermark rescanned all of them (a hang with memory full of mlocked
+   * pages, API fuzzer seed 14000035). Returns whether the folio may be freed now.
+   */
+  private unmapForReclaim(pfn: number, fl: number, mapping: AddressSpace | null | undefined): boolean {
+    const f = this.k.frames;
+    const n = 1 << f.order[pfn]!;
+    let mapped = false;
+    for (let i = 0; i < n; i++) if (f.mapcount[pfn + i]! > 0) mapped = true;
+    if (!mapped) return true;
+    if (!mapping) { this.linkHead(LRU_INACTIVE_FILE, pfn); return false; }
+    if (lockedIn(mapping, f.index[pfn]!, n)) {
+      f.flags[pfn] = (fl & ~PG_active) | PG_unevictable | PG_mlocked;
+      this.linkHead(LRU_UNEVICTABLE, pfn);
+      return false;
+    }
+    unmapMappingPages(this.k, mapping, f.index[pfn]!, n, false);
+    return true;
+  }
+
+  /** A VM_LOCKED VMA was unlocked, unmapped or torn down: mlocked folios may be evictable again. */
+  munlocked(): void { this.mlockGen++; }
+
+  /**
+   * check_move_unevictable_folios in effect (mm/vmscan.c v6.1): after a munlock, unmap or exit the
+   * kernel's munlock_folio puts each folio that no VM_LOCKED VMA maps back on its evictable list.
+   * The model does it lazily, at the next reclaim after such a change: every culled folio goes to
+   * the inactive list's head without PG_mlocked, and the scan culls those still locked again.
+   */
+  private rescueUnevictable(): void {
+    const f = this.k.frames;
+    this.rescuedGen = this.mlockGen;
+    while (this.headOf[LRU_UNEVICTABLE]! >= 0) {
+      const pfn = this.headOf[LRU_UNEVICTABLE]!;
+      this.unlink(pfn);
+      f.flags[pfn] = f.flags[pfn]! & ~(PG_unevictable | PG_mlocked | PG_active);
+      this.linkHead(this.listFor(pfn), pfn);
+    }
+  }
+
+  /**
    * Reclaim about `nrPages` page-cache pages (shrink_lruvec for file lists, v6.1). Returns pages freed.
    * Deactivates from the active list while the inactive list is the smaller one (inactive_is_low).
    */
   reclaim(nrPages: number): number {
     this.drain();
+    if (this.rescuedGen !== this.mlockGen && this.count[LRU_UNEVICTABLE]! > 0) this.rescueUnevictable();
     const k = this.k;
     const f = k.frames;
     let freed = 0;
@@ -267,21 +321,8 @@ export class Lru {
         }
         continue;
       }
-      let mapped = false;
-      for (let i = 0; i < (1 << f.order[pfn]!); i++) if (f.mapcount[pfn + i]! > 0) mapped = true;
       const mapping = k.mappingOf(f.owner[pfn]!);
-      if (mapped) {
-        // Mapped, but no PTE was referenced since the last scan: shrink_folio_list unmaps it
-        // everywhere (try_to_unmap) and frees it like any clean folio; the next access refaults.
-        // Without this, a program reading more clean file data through a mapping than memory
-        // holds was OOM-killed, where Linux reclaims (an API fuzzer finding, seed 700590).
-        // try_to_unmap stops at a VM_LOCKED VMA (the folio is mlocked and goes unevictable).
-        if (!mapping || lockedIn(mapping, f.index[pfn]!, 1 << f.order[pfn]!)) {
-          this.linkHead(LRU_INACTIVE_FILE, pfn);
-          continue;
-        }
-        unmapMappingPages(k, mapping, f.index[pfn]!, 1 << f.order[pfn]!, false);
-      }
+      if (!this.unmapForReclaim(pfn, fl, mapping)) continue;
       this.nonresidentAge++;
       const n = 1 << f.order[pfn]!;
       if (mapping) removeFolio(k, mapping, pfn, this.nonresidentAge);

@@ -28,6 +28,7 @@ function mlockFixup(k: Kernel, mm: Mm, v: Vma, start: number, end: number, lockB
   const newFlags = (v.flags & ~VM_LOCKED_MASK) | lockBits;
   if (newFlags === v.flags || (v.flags & VM_SPECIAL) !== 0) return;
   if (v.file !== null && v.file.inode.dax) return; // vma_is_dax
+  if ((newFlags & VM_LOCKED) === 0 && (v.flags & VM_LOCKED) !== 0) k.lru.munlocked(); // mlock_vma_pages_range
   for (const w of vmasIn(k, mm, start, end)) w.flags = newFlags;
   mergeVmas(k, mm, start, end);
 }

@@ -154,6 +154,11 @@ export class VmFault {
    * not installed before finish_fault, which may map a PMD-sized folio with do_set_pmd instead.
    */
   preallocPte = false;
+  /**
+   * A frame taken for the PTE table before ->map_pages gathers its folios (do_fault_around's
+   * pte_alloc_one into vmf->prealloc_pte, v5.12-v6.18), or -1; pteAlloc(.., vmf) consumes it.
+   */
+  preallocFrame = -1;
   reset(vma: Vma, address: number, flags: number): void {
     this.vma = vma;
     this.realAddress = address;
@@ -166,6 +171,7 @@ export class VmFault {
     this.pteIndex = 0;
     this.mmapLockDropped = false;
     this.preallocPte = false;
+    this.preallocFrame = -1;
     this.syncPfn = -1;
   }
 }

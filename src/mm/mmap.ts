@@ -193,6 +193,7 @@ export function doMunmap(k: Kernel, mm: Mm, addr: number, len: number): number {
   const end = addr + len;
   for (const v of vmasIn(k, mm, addr, end)) {
     zapRange(k, v, v.start, v.end, true);
+    if ((v.flags & VM_LOCKED) !== 0) k.lru.munlocked(); // munlock_vma_folio as the PTEs go
     if (v.file) {
       v.file.inode.mapping.iMmap.delete(v);
       k.vfs.putMapping(v.file);

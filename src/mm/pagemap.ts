@@ -68,6 +68,7 @@ export function addNewFolio(k: Kernel, mapping: AddressSpace, index: number, ord
   if (old !== 0 && xaIsValue(old) && order === 0) refault = k.lru.workingsetRefault(pfn, xaToValue(old));
   mapping.pages.store(start, folioEntry(pfn), order);
   mapping.nrpages += n;
+  if (mapping.blockLimit !== null) mapping.blockLimit.usedPages += n;
   k.lru.addFolio(pfn, refault);
   if (k.tracer !== null) k.tracer.filemapAdd(mapping, pfn, start, order);
   return pfn;
@@ -97,6 +98,7 @@ export function removeFolio(k: Kernel, mapping: AddressSpace, head: number, shad
   if (shadow > 0 && order === 0) mapping.pages.store(idx, xaMkValue(shadow), 0);
   else mapping.pages.erase(idx);
   mapping.nrpages -= n;
+  if (mapping.blockLimit !== null) mapping.blockLimit.usedPages -= n;
   if (k.tracer !== null) k.tracer.filemapDelete(mapping, head, idx, order);
   k.lru.removeFolio(head);
   for (let i = 0; i < n; i++) f.owner[head + i] = OWNER_NONE;

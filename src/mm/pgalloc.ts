@@ -13,7 +13,7 @@ import { PteTable, PmdTable, PudTable, PMD_BYTES, pmdIndex, pgdIndex, pudIndex, 
  * Find or allocate the PTE table covering `addr` (__pte_alloc and the levels above). Returns null
  * when no frame is left for a page-table page. Page-table pages are accounted in mm.pgtablePages.
  */
-export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
+export function pteAlloc(k: Kernel, vma: Vma, addr: number, vmf: VmFault | null = null): PteTable | null {
   const mm = vma.mm;
   const blk = Math.floor(addr / PMD_BYTES);
   if (mm.walkBlk === blk && mm.walkPte) return mm.walkPte;
@@ -23,7 +23,9 @@ export function pteAlloc(k: Kernel, vma: Vma, addr: number): PteTable | null {
   let t = pmd.tables[mi];
   if (!t) {
     assert(pmd.leafFlags[mi] === 0, 'pte_alloc under a huge PMD');
-    const pfn = k.allocKernelPage();
+    let pfn = vmf !== null ? vmf.preallocFrame : -1;
+    if (pfn >= 0) vmf!.preallocFrame = -1;
+    else pfn = k.allocKernelPage();
     if (pfn < 0) return null;
     t = new PteTable(pfn);
     pmd.tables[mi] = t;
@@ -74,7 +76,7 @@ export function pmdAlloc(k: Kernel, vma: Vma, addr: number): PmdTable | null {
  */
 export function mapPagesPte(k: Kernel, vmf: VmFault): PteTable | null {
   if (vmf.pte) return vmf.pte;
-  const t = pteAlloc(k, vmf.vma!, vmf.address);
+  const t = pteAlloc(k, vmf.vma!, vmf.address, vmf);
   if (!t) return null;
   vmf.pte = t;
   vmf.pteIndex = pteIndex(vmf.address);

@@ -11,11 +11,12 @@ import type { FileSystem, Inode, File } from '../fs/fs.ts';
 import type { VmFault, VmOperations, Vma } from './mm.ts';
 import { VM_FAULT_SIGBUS, VM_FAULT_LOCKED, VM_FAULT_OOM } from './constants.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './constants.ts';
-import { EOPNOTSUPP, ENOSPC } from '../lib/errno.ts';
+import { EOPNOTSUPP, ENOSPC, ENOMEM } from '../lib/errno.ts';
 import { addNewFolio, findFolio, folioMarkDirty, maxIndex, removeFolio, waitFolioUnlocked } from './pagemap.ts';
 import { filemapMapPages } from './filemap.ts';
 import { PG_locked, PG_uptodate } from '../hw/frames.ts';
 import { COST } from '../lib/cost-category.ts';
+import { BlockLimit } from './shmem-limit.ts';
 
 export class Tmpfs implements FileSystem {
   readonly typeName = 'tmpfs' as const;
@@ -25,9 +26,13 @@ export class Tmpfs implements FileSystem {
   readonly fallocateModes = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
   private readonly k: Kernel;
   readonly vmOpsTable: VmOperations;
+  /** max_blocks and used_blocks (src/mm/shmem-limit.ts); unlimited on the internal shm mount. */
+  readonly blockLimit: BlockLimit;
 
-  constructor(k: Kernel) {
+  /** `maxPages`: the mount's block limit from tmpfsMaxPages, 0 for none (shm_mnt, size=0). */
+  constructor(k: Kernel, maxPages = 0) {
     this.k = k;
+    this.blockLimit = new BlockLimit(maxPages);
     this.vmOpsTable = {
       name: 'shmem_vm_ops',
       fault: (vmf) => shmemFault(k, vmf),
@@ -71,6 +76,9 @@ export class Tmpfs implements FileSystem {
     if (mode & ~FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
     const first = Math.floor(offsetBytes / 4096);
     const last = Math.floor((offsetBytes + lengthBytes - 1) / 4096);
+    // A range larger than the whole limit fails before anything is allocated.
+    const lim = this.blockLimit;
+    if (lim.maxPages !== 0 && last - first + 1 > lim.maxPages) return -ENOSPC;
     for (let i = first; i <= last; i++) {
       // Every folio of the range is marked dirty, old ones too, so that reclaim swaps rather
       // than frees them; a later shared write fault then dirties nothing (on 5.10: no retry for
@@ -80,7 +88,7 @@ export class Tmpfs implements FileSystem {
       // SGP_FALLOC: the folio is allocated but neither cleared nor uptodate; the first fault or
       // read clears it. Fault-around skips it meanwhile (the 6.18 host: a fallocated 64 MiB tmpfs
       // file takes 16384 read faults, against 1024 for a written one).
-      const pfn = addNewFolio(this.k, inode.mapping, i, 0, true);
+      const pfn = lim.fits(1) ? addNewFolio(this.k, inode.mapping, i, 0, true) : -1;
       if (pfn < 0) { this.undoFalloc(inode, first, i); return -ENOSPC; }
       this.k.frames.flags[pfn] = this.k.frames.flags[pfn]! & ~(PG_locked | PG_uptodate);
       folioMarkDirty(this.k, pfn);
@@ -106,10 +114,16 @@ export class Tmpfs implements FileSystem {
   evict(): void { /* the VFS truncates the page cache */ }
 }
 
-/** Allocate a zeroed, uptodate, locked shmem page at `index` (shmem_alloc_and_add_folio). */
+/**
+ * Allocate a zeroed, uptodate, locked shmem page at `index` (shmem_alloc_and_add_folio, after
+ * shmem_inode_acct_blocks). Returns the PFN, -ENOSPC past the mount's block limit, -ENOMEM when
+ * memory is exhausted.
+ */
 export function shmemAllocPage(k: Kernel, inode: Inode, index: number): number {
+  const lim = inode.mapping.blockLimit;
+  if (lim !== null && !lim.fits(1)) return -ENOSPC;
   const pfn = addNewFolio(k, inode.mapping, index, 0, true);
-  if (pfn < 0) return -1;
+  if (pfn < 0) return -ENOMEM;
   k.frames.fillFrame(pfn, 0);
   k.frames.flags[pfn] = k.frames.flags[pfn]! | PG_uptodate;
   k.charge(k.costs.pageAllocNs + k.costs.pageZeroNs, COST.zeroing);
@@ -142,7 +156,8 @@ export function shmemFault(k: Kernel, vmf: VmFault): number {
     return VM_FAULT_LOCKED;
   }
   head = shmemAllocPage(k, inode, index);
-  if (head < 0) return VM_FAULT_OOM;
+  // vmf_error: ENOSPC (the size limit) is SIGBUS, ENOMEM is OOM.
+  if (head < 0) return head === -ENOSPC ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
   vmf.page = head;
   return VM_FAULT_LOCKED;
 }

@@ -78,7 +78,7 @@ function parseArgs(args: string[]): Options {
 /** One scenario prepared for one kernel: the (possibly fs-overridden) scenario and the model's figures. */
 export interface Prepared {
   file: string; text: string; s: Scenario; profile: string; note: string; model: StepFigures[] | null;
-  modelWhy: string; kinds: OracleFs[]; mkfsArgs: string; ra: number | undefined }
+  modelWhy: string; kinds: OracleFs[]; mkfsArgs: string; tmpfsOpts: string; ra: number | undefined }
 
 /**
  * The scenario as the model runs it beside a kernel: --fs applied, and block devices that give no
@@ -107,12 +107,13 @@ function prepare(file: string, text: string, kernel: string, fs: OracleFs | unde
   const mounts = scenarioMounts(s, reasons);
   const kinds = mounts.map((m) => m.fs);
   const mkfsArgs = mounts.find((m) => m.mkfsArgs !== '')?.mkfsArgs ?? '';
+  const tmpfsOpts = mounts.find((m) => m.tmpfsOpts !== '')?.tmpfsOpts ?? '';
   let model: StepFigures[] | null = null;
   let modelWhy = '';
   model = modelRun(s, { softDirty }, profile).steps;
   const raNote = ra === undefined ? '' : `block devices without readAheadKb get this disk's read_ahead_kb, ${ra}`;
   return { file, text, s, profile, note: [note, raNote].filter((x) => x).join('; '), model, modelWhy, kinds,
-    mkfsArgs, ra };
+    mkfsArgs, tmpfsOpts, ra };
 }
 
 /** A comparison's outcome for one scenario on one kernel. */
@@ -163,7 +164,8 @@ export function runKernel(o: Options, kernel: string, texts: Map<string, string>
     preps.forEach((p, n) => {
       try {
         const text = encodeFor(p, o.fs, (kind, i) => guestDir(kind, i));
-        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text, xfsArgs: p.mkfsArgs });
+        jobs.push({ id: jobId(n, p.file), kinds: [...new Set(p.kinds)], text, xfsArgs: p.mkfsArgs,
+          tmpfsArgs: p.tmpfsOpts });
       } catch (e) {
         if (!(e instanceof NotRunnableError)) throw e;
         reals.set(n, new OracleSetupError(e.message));

@@ -43,6 +43,17 @@ export interface OracleMount {
   stepIndex: number | undefined;
   /** Extra mkfs.xfs arguments (`-d su=...,sw=...,extszinherit=...`); empty for the defaults and other fs. */
   mkfsArgs: string;
+  /**
+   * The scenario's own tmpfs size options (`size=`, `nr_blocks=`, comma-joined), for the real mount;
+   * empty when it gives none, and the real tmpfs then gets the harness's size=2g.
+   */
+  tmpfsOpts: string;
+}
+
+/** The size options of a tmpfs mount (src/mm/shmem-limit.ts), as `mount -o` takes them. */
+function tmpfsSizeOpts(m: MountArgs): string {
+  if (m.fs !== 'tmpfs' && (m.fs !== undefined || m.device !== undefined)) return '';
+  return m.options.filter((o) => o.startsWith('size=') || o.startsWith('nr_blocks=')).join(',');
 }
 
 /** mkfs.xfs's `-d` arguments for a scenario's xfs geometry (sizes in 4 KiB blocks for extszinherit). */
@@ -80,7 +91,8 @@ export function scenarioMounts(s: Scenario, reasons: string[], override?: Oracle
     const fs = override ?? mountFs(m, s, fsOfDevice);
     const mkfsArgs = fs === 'xfs-dax' ? xfsMkfsArgs(xfsOfDevice.get(m.device ?? '')) : '';
     if ((ORACLE_FS as readonly string[]).includes(fs)) {
-      out.push({ target: m.target, fs: fs as OracleFs, stepIndex, mkfsArgs });
+      const tmpfsOpts = fs === 'tmpfs' ? tmpfsSizeOpts(m) : '';
+      out.push({ target: m.target, fs: fs as OracleFs, stepIndex, mkfsArgs, tmpfsOpts });
     } else reasons.push(fs);
   };
   for (const m of s.mounts) add(m, undefined);

@@ -44,10 +44,11 @@ if [ -s /scen/trace.events ]; then
 	fi
 fi
 
-setup_fs() { # kind, scenario path without .run -> mounts /mnt/kind fresh ($2.xfs: extra mkfs.xfs arguments)
+setup_fs() { # kind, scenario path without .run -> mounts /mnt/kind fresh ($2.xfs: extra mkfs.xfs arguments,
+	# $2.tmpfs: the scenario's tmpfs size options, size=2g when it has none)
 	mkdir -p /mnt/$1
 	case $1 in
-	tmpfs) mount -t tmpfs -o size=2g tmpfs /mnt/$1 ;;
+	tmpfs) o=$(cat $2.tmpfs 2>/dev/null); mount -t tmpfs -o ${o:-size=2g} tmpfs /mnt/$1 ;;
 	ext4) mkfs.ext4 -q -F /dev/vda >/dev/null 2>&1 && mount -t ext4 /dev/vda /mnt/$1 ;;
 	ext4-dax) mkfs.ext4 -q -F /dev/pmem0 >/dev/null 2>&1 && mount -t ext4 -o dax /dev/pmem0 /mnt/$1 ;;
 	xfs-dax) mkfs.xfs -q -f -m reflink=0 $(cat $2.xfs 2>/dev/null) /dev/pmem0 >/dev/null 2>&1 &&

@@ -223,7 +223,8 @@ function cpioGz(tree: string): Buffer {
 }
 
 /** One scenario of a batch: its encoded text and the filesystems /init must make for it. */
-export interface GuestJob { id: string; text: string; kinds: string[]; xfsArgs?: string }
+/** xfsArgs: extra mkfs.xfs arguments; tmpfsArgs: the tmpfs mount's size options (default size=2g). */
+export interface GuestJob { id: string; text: string; kinds: string[]; xfsArgs?: string; tmpfsArgs?: string }
 
 /** The real directory a mount target gets in the guest: /mnt/KIND/mN (N: its position among the scenario's mounts). */
 export function guestDir(kind: string, n: number): string {
@@ -246,6 +247,7 @@ export function runBatch(ver: string, jobs: GuestJob[],
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.run`), j.text);
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.fs`), `${j.kinds.join(' ')}\n`);
     writeFileSync(join(work, 'tree', 'scen', `${j.id}.xfs`), `${j.xfsArgs ?? ''}\n`);
+    writeFileSync(join(work, 'tree', 'scen', `${j.id}.tmpfs`), `${j.tmpfsArgs ?? ''}\n`);
   }
   // xfs_io rides in the batch (when the host has it) for the @@BMAP dumps of xfs files.
   if (existsSync('/usr/sbin/xfs_io')) {

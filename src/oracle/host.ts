@@ -78,8 +78,8 @@ function needsOwnMount(s: Scenario): boolean {
  * mount namespace (unshare -m): tmpfs as /dev/shm is; ext4 on a loop device over `image` (made here
  * with mkfs.ext4), with the host disk's read_ahead_kb so that readahead matches the model's.
  */
-function ownMountLine(fs: OracleFs, dir: string, image: string): string {
-  if (fs === 'tmpfs') return `mount -t tmpfs -o size=2g tmpfs '${dir}'`;
+function ownMountLine(fs: OracleFs, dir: string, image: string, tmpfsOpts: string): string {
+  if (fs === 'tmpfs') return `mount -t tmpfs -o '${tmpfsOpts || 'size=2g'}' tmpfs '${dir}'`;
   const mk = spawnSync('sh', ['-c', `truncate -s 2G '${image}' && mkfs.ext4 -q -F '${image}'`], { encoding: 'utf8' });
   if (mk.status !== 0) throw new OracleSetupError(`mkfs.ext4 on ${image} failed: ${mk.stderr}`);
   const ra = hostReadAheadKb() ?? 128;
@@ -92,10 +92,11 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
   placements: Record<number, number>): RealRun {
   const have = hostFilesystems();
   const made: string[] = [];
-  const own = needsOwnMount(s);
   const mountLines: string[] = [];
   try {
     const probe = encodeScenario(s, { dirs: new Proxy({}, { get: () => '/x' }), remountable: true });
+    // A tmpfs with its own size limit cannot be /dev/shm: it gets a mount of its own.
+    const own = needsOwnMount(s) || probe.mounts.some((m) => m.tmpfsOpts !== '');
     const dirs: Record<string, string> = {};
     let label = '';
     for (const m of probe.mounts) {
@@ -110,7 +111,7 @@ export function runOnHost(s: Scenario, fsOf: (target: string, fs: OracleFs) => O
       dirs[m.target] = own ? `${d}/m` : d;
       if (own) {
         made.push(`${d}.img`);
-        mountLines.push(ownMountLine(fs, d, `${d}.img`));
+        mountLines.push(ownMountLine(fs, d, `${d}.img`, m.tmpfsOpts));
       }
       label = label === '' ? fs : `${label}+${fs}`;
     }

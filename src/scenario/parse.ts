@@ -7,6 +7,7 @@ import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { describeValue, parseBytes, parseNs } from './units.ts';
 import { streamByte as streamByteOf } from '../lib/data.ts';
+import { tmpfsMaxPages } from '../mm/shmem-limit.ts';
 import {
   ACCESS_PAGES_MAX,
   ACCESS_SIZES,
@@ -505,6 +506,12 @@ function readMount(f: Fields): MountArgs {
     f.at.fail(fs === undefined ? 'missing fs or device' : `missing device (required for ${fs})`);
   }
   const options = f.or('options', (v, at) => asList(v, at).map((o, i) => asString(o, at.item(i))), []);
+  if (fs === 'tmpfs' || device === undefined) {
+    // tmpfs options are checked here, so a typo is named instead of coming back as EINVAL.
+    const bad = tmpfsMaxPages(options, 1);
+    if (typeof bad === 'string') f.at.key('options').fail(`${bad} (tmpfs takes size=, nr_blocks=, nr_inodes=, ` +
+      'mode=, uid=, gid=, mpol=, huge=never and the generic mount flags)');
+  }
   return { device, fs, target: f.need('target', asPath), options };
 }
 
